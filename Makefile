@@ -1,0 +1,68 @@
+# jiceng — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY := .venv/bin/python
+CHROMIUM ?= /usr/bin/chromium
+export UV_LINK_MODE ?= copy
+
+.PHONY: help demo test install lint typecheck importlint migrations-check pytest pytest-pg \
+        browser chromium bench messages clean
+
+help:
+	@echo "make demo   — install, build the demo data (SQLite under var/), start site + worker"
+	@echo "make test   — lint, types, import rules, migrations check, tests on SQLite"
+	@echo "              (and PostgreSQL when DATABASE_URL is set), browser tests in chromium"
+	@echo "make bench  — benchmarks at city scale on PostgreSQL (needs BENCH_DATABASE_URL)"
+
+uv-ready:
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --quiet uv
+
+install: uv-ready
+	@$$(command -v uv || echo $(HOME)/.local/bin/uv) sync --frozen --quiet
+
+demo: install
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py scenario --scale demo --if-empty
+	@bash scripts/demo.sh
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: install
+	.venv/bin/mypy jiceng config
+
+importlint: install
+	.venv/bin/lint-imports
+
+migrations-check: install
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+pytest: install
+	env -u DATABASE_URL .venv/bin/pytest -m "not browser" -q
+
+pytest-pg: install
+	@if [ -n "$$DATABASE_URL" ]; then \
+		echo "== pytest on PostgreSQL ($${DATABASE_URL%%@*}@…)"; \
+		.venv/bin/pytest -m "not browser" -q; \
+	else echo "DATABASE_URL not set: PostgreSQL run skipped (CI sets it)"; fi
+
+chromium:
+	@[ -x "$(CHROMIUM)" ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+
+browser: install chromium
+	env -u DATABASE_URL .venv/bin/pytest -m browser -q -p no:xdist
+
+test: lint typecheck importlint migrations-check pytest pytest-pg browser
+
+bench: install
+	$(PY) bench/run.py
+
+messages: install
+	$(PY) scripts/make_messages.py
+
+clean:
+	rm -rf .venv var/*.sqlite3* .mypy_cache .ruff_cache

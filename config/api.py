@@ -1,0 +1,9 @@
+"""The API's routes: thin DRF views over the same services and selectors as the pages."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("jiceng.orgs.api.urls")),
+    path("", include("jiceng.members.api.urls")),
+    path("", include("jiceng.accounts.api.urls")),
+]

@@ -1,0 +1,16 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import api
+
+urlpatterns = [
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/", include(api.urlpatterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("accounts/", include("jiceng.accounts.urls")),
+    path("orgs/", include("jiceng.orgs.urls")),
+    path("members/", include("jiceng.members.urls")),
+    path("", include("jiceng.core.urls")),
+]

@@ -1,0 +1,80 @@
+"""Shared test fixtures: the tiny scenario built once per test database, and its users.
+
+Every test sees the same small Shanghai (黄浦, 徐汇, 崇明县 and the sector committees) with one
+account per role; a test that writes runs inside a transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+SEED = 7
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    from jiceng.scenario.build import build
+
+    with django_db_blocker.unblock():
+        build("tiny", SEED)
+
+
+@dataclass
+class World:
+    """Handy handles on the tiny scenario."""
+
+    def user(self, username: str) -> Any:
+        from jiceng.accounts.models import User
+
+        return User.objects.get(username=username)
+
+    def org(self, code: str) -> Any:
+        from jiceng.orgs.models import Organization
+
+        return Organization.objects.get(code=code)
+
+    @property
+    def city(self) -> Any:
+        return self.org("310000")
+
+    @property
+    def huangpu(self) -> Any:
+        return self.org("310101")
+
+    @property
+    def xuhui(self) -> Any:
+        return self.org("310104")
+
+    def branch_in(self, district: Any) -> Any:
+        from jiceng.orgs.models import Organization
+
+        return (
+            Organization.objects.filter(path__startswith=district.path, org_type="branch")
+            .order_by("path")
+            .first()
+        )
+
+    def member_in(self, org: Any) -> Any:
+        from jiceng.members.models import Member
+
+        return Member.objects.filter(home_path__startswith=org.path).order_by("id").first()
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return World()
+
+
+@pytest.fixture
+def login(client: Any, world: World) -> Any:
+    """``login("huangpu.officer")`` logs the test client in as that demo user."""
+
+    def _login(username: str) -> Any:
+        user = world.user(username)
+        client.force_login(user)
+        return user
+
+    return _login

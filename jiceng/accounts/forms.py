@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jiceng.orgs.models import Organization
+
+from .roles import Role
+
+
+class OrgField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Organization) -> str:
+        return f"{obj.name}（{obj.get_org_type_display()}）"
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    organization = OrgField(label=_("管辖组织（含下级）"), queryset=Organization.objects.none())
+
+    def __init__(self, *args: Any, org_queryset: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = org_queryset
+
+
+class UserCreateForm(RoleForm):
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    display_name = forms.CharField(label=_("姓名"), max_length=50)
+    password = forms.CharField(
+        label=_("初始密码"), widget=forms.PasswordInput, help_text=_("至少10位，不能全为数字")
+    )
+    field_order = ["username", "display_name", "password", "role", "organization"]

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from jiceng.core.scoping import Action
+from jiceng.core.views import form_errors_from
+from jiceng.orgs import selectors as org_selectors
+
+from . import selectors, services
+from .forms import RoleForm, UserCreateForm
+from .models import RoleAssignment
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+def _orgs(request: HttpRequest):
+    return (
+        org_selectors.organization_list(request.user, Action.MANAGE_ACCOUNTS)
+        .active()
+        .exclude(org_type="group")
+        .order_by("path")
+    )
+
+
+@login_required
+def user_list(request: HttpRequest) -> HttpResponse:
+    active = RoleAssignment.objects.filter(withdrawn_at__isnull=True).select_related("organization")
+    users = (
+        selectors.user_list(request.user)
+        .prefetch_related(Prefetch("assignments", queryset=active, to_attr="active_roles"))
+        .order_by("username")
+    )
+    q = request.GET.get("q", "").strip()
+    if q:
+        users = users.filter(username__icontains=q) | users.filter(display_name__contains=q)
+    page = Paginator(users, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/list.html", {"page_obj": page, "q": q})
+
+
+@login_required
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None, org_queryset=_orgs(request)[:5000])
+    if request.method == "POST":
+        form.fields["organization"].queryset = _orgs(request)
+        if form.is_valid():
+            try:
+                user = services.user_create(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form_errors_from(form, exc)
+            except PermissionDenied as exc:
+                form.add_error("role", str(exc))
+            else:
+                messages.success(request, _("已创建账号 %(u)s") % {"u": user.username})
+                return redirect(reverse("accounts:detail", args=[user.pk]))
+    return render(request, "accounts/form.html", {"form": form, "title": _("新建账号")})
+
+
+@login_required
+def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.user_get(request.user, pk)
+    form = RoleForm(request.POST or None, org_queryset=_orgs(request)[:5000])
+    if request.method == "POST":
+        form.fields["organization"].queryset = _orgs(request)
+        if form.is_valid():
+            try:
+                services.role_grant(actor=request.user, user=account, **form.cleaned_data)
+            except ValidationError as exc:
+                form_errors_from(form, exc)
+            except PermissionDenied as exc:
+                form.add_error("role", str(exc))
+            else:
+                messages.success(request, _("已授予角色"))
+                return redirect(reverse("accounts:detail", args=[account.pk]))
+    assignments = account.assignments.select_related("organization", "granted_by").order_by(
+        "-granted_at"
+    )
+    return render(
+        request,
+        "accounts/detail.html",
+        {"account": account, "assignments": assignments, "form": form},
+    )
+
+
+@login_required
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = selectors.assignment_get(request.user, pk)
+    if request.method == "POST":
+        try:
+            services.role_withdraw(actor=request.user, assignment=assignment)
+            messages.success(request, _("已收回授权"))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+    return redirect(reverse("accounts:detail", args=[assignment.user_id]))
+
+
+@login_required
+def deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.user_get(request.user, pk)
+    if request.method == "POST":
+        try:
+            services.user_deactivate(actor=request.user, user=account)
+            messages.success(request, _("已停用账号"))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+    return redirect(reverse("accounts:detail", args=[account.pk]))

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .scoping import ScopedManager
+
+
+class AuditEvent(models.Model):
+    """One append-only audit row (see ``core.audit``)."""
+
+    class Verb(models.TextChoices):
+        CREATE = "create", _("新建")
+        UPDATE = "update", _("修改")
+        DELETE = "delete", _("删除")
+        MOVE = "move", _("迁移")
+        MERGE = "merge", _("合并")
+        ABOLISH = "abolish", _("撤销")
+        REVEAL = "reveal", _("查看敏感信息")
+        EXPORT = "export", _("导出")
+        GRANT = "grant", _("授予角色")
+        WITHDRAW = "withdraw", _("收回角色")
+        DEACTIVATE = "deactivate", _("停用账号")
+        LOGIN = "login", _("登录")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    actor_repr = models.CharField(_("操作人"), max_length=150)
+    verb = models.CharField(_("操作"), max_length=20, choices=Verb.choices, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=100, db_index=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, db_index=True)
+    object_repr = models.CharField(_("对象"), max_length=200)
+    org_path = models.CharField(_("所属组织路径"), max_length=255, db_index=True, blank=True)
+    changes = models.JSONField(_("变更内容"), default=dict, blank=True)
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    ip_address = models.GenericIPAddressField(_("地址"), null=True, blank=True)
+
+    objects = ScopedManager()
+
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("org_path",)
+    scope_self_field: ClassVar[str | None] = None
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        indexes = [models.Index(fields=["object_type", "object_id", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_repr} {self.verb} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit events are append-only")

@@ -1,0 +1,114 @@
+"""The one scoping mechanism: ``Model.objects.visible_to(user, action)``.
+
+Every domain row belongs to an organisation of the tree, directly or through its parent
+object, and so carries one or more materialised paths (``scope_path_fields``). A user's role
+assignments give the path prefixes they may act on (see ``accounts.roles``); a row is
+visible when one of its paths starts with one of those prefixes. Members with only the
+self-service role see their own rows (``scope_self_field``).
+
+Views, API views, exports, counts, searches and dropdowns all start from ``visible_to``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+
+class Action(models.TextChoices):
+    VIEW = "view", "查看"
+    CHANGE = "change", "修改"
+    REVEAL = "reveal", "查看敏感信息"
+    MANAGE_ACCOUNTS = "manage_accounts", "管理账号"
+    AUDIT = "audit", "查阅审计日志"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user may reach for one action: subtree path prefixes and/or their own rows."""
+
+    paths: tuple[str, ...] = ()
+    self_user_id: int | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.paths and self.self_user_id is None
+
+
+class ScopedUser(Protocol):
+    pk: Any
+    is_authenticated: bool
+    is_active: bool
+
+    def scope_for(self, action: str) -> Scope: ...
+
+
+def narrowest_prefixes(paths: list[str]) -> tuple[str, ...]:
+    """Drop paths already covered by a shorter prefix.
+
+    >>> narrowest_prefixes(["0001", "00010002", "0003"])
+    ('0001', '0003')
+    """
+    kept: list[str] = []
+    for p in sorted(set(paths), key=len):
+        if not any(p.startswith(k) for k in kept):
+            kept.append(p)
+    return tuple(sorted(kept))
+
+
+def scope_of(user: ScopedUser | AnonymousUser | None, action: str) -> Scope:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope()
+    return user.scope_for(action)
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ScopedQuerySet(models.QuerySet[_M]):
+    """QuerySet with ``visible_to``; models declare the paths that place a row in the tree."""
+
+    def visible_to(self, user: Any, action: str = Action.VIEW) -> ScopedQuerySet[_M]:
+        scope = scope_of(user, action)
+        if scope.is_empty:
+            return self.none()
+        return self.filter(scope_q(self.model, scope))
+
+
+def scope_q(model: type[models.Model], scope: Scope) -> Q:
+    fields: tuple[str, ...] = getattr(model, "scope_path_fields", ())
+    self_field: str | None = getattr(model, "scope_self_field", None)
+    q = Q(pk__in=[])
+    for field in fields:
+        for prefix in scope.paths:
+            q |= Q(**{f"{field}__startswith": prefix})
+    if scope.self_user_id is not None and self_field:
+        q |= Q(**{self_field: scope.self_user_id})
+    return q
+
+
+ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
+
+
+def get_visible_or_404(
+    queryset: models.QuerySet[_M] | type[_M], user: Any, action: str = Action.VIEW, **lookup: Any
+) -> _M:
+    """Fetch one row the user may act on; a missing row and a foreign one are the same 404."""
+    qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
+    try:
+        return qs.visible_to(user, action).get(**lookup)  # type: ignore[attr-defined]
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def can(user: Any, action: str, path: str) -> bool:
+    """Whether ``user`` may do ``action`` on rows placed at tree ``path``."""
+    return any(path.startswith(p) for p in scope_of(user, action).paths)

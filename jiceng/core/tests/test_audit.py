@@ -1,0 +1,43 @@
+"""Audit rows are append-only; sensitive values never reach the log (DESIGN rule 2)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from jiceng.core import audit
+from jiceng.core.models import AuditEvent
+
+
+def test_audit_event_refuses_update_through_the_orm(world):
+    event = audit.record(
+        actor=None,
+        verb="create",
+        object_type="t",
+        object_id="1",
+        object_repr="x",
+        org_path=world.city.path,
+    )
+    event.note = "changed"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE core_auditevent SET note = 'tampered'",
+        "DELETE FROM core_auditevent",
+    ],
+)
+def test_database_trigger_refuses_update_and_delete_from_any_client(world, statement):
+    audit.record(actor=None, verb="create", object_type="t", object_id="1", object_repr="x")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+    assert AuditEvent.objects.exclude(note="tampered").exists()
+
+
+def test_changes_keep_only_fields_that_changed():
+    assert audit.changes({"a": 1, "b": 2}, {"a": 1, "b": 3}) == {"b": [2, 3]}

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from . import selectors
+
+
+def form_errors_from(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Put a service's ValidationError onto the form, by field where it names one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", selectors.home_summary(request.user))
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label=_("操作人"), required=False)
+    object = forms.CharField(label=_("对象（名称或编号）"), required=False)
+    verb = forms.ChoiceField(label=_("操作"), required=False)
+    date_from = forms.DateField(
+        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from .models import AuditEvent
+
+        super().__init__(*args, **kwargs)
+        self.fields["verb"].choices = [("", _("全部")), *AuditEvent.Verb.choices]
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    events = selectors.audit_events(request.user)
+    if form.is_valid():
+        events = selectors.filter_audit_events(events, **form.cleaned_data)
+    page = Paginator(events.select_related("actor"), 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit_log.html", {"form": form, "page_obj": page})
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "time": dt.datetime.now(dt.UTC).isoformat()})

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jiceng.core.fields import EncryptedTextField
+from jiceng.core.scoping import ScopedQuerySet
+from jiceng.core.text import initials_key, pinyin_key, to_simplified
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class MemberCategory(models.TextChoices):
+    FULL = "full", _("正式党员")
+    PROBATIONARY = "probationary", _("预备党员")
+
+
+class EmploymentStatus(models.TextChoices):
+    AT_POST = "at_post", _("在岗")
+    ON_ROLL_NOT_AT_POST = "on_roll_not_at_post", _("在册不在岗")
+    MOBILE = "mobile", _("流动党员")
+    RETIRED = "retired", _("离退休")
+    UNEMPLOYED = "unemployed", _("无固定职业")
+    FARMER = "farmer", _("农牧渔民")
+    STUDENT = "student", _("学生")
+    OTHER = "other", _("其他")
+
+
+# Statuses whose members usually take part away from their home organisation (S10, S16).
+DISPERSED_STATUSES = (EmploymentStatus.ON_ROLL_NOT_AT_POST, EmploymentStatus.MOBILE)
+
+
+class Education(models.TextChoices):
+    POSTGRADUATE = "postgraduate", _("研究生")
+    UNIVERSITY = "university", _("大学本科")
+    COLLEGE = "college", _("大学专科")
+    SECONDARY = "secondary", _("中专")
+    HIGH_SCHOOL = "high_school", _("高中")
+    MIDDLE_SCHOOL = "middle_school", _("初中")
+    PRIMARY = "primary", _("小学及以下")
+
+
+class MemberQuerySet(ScopedQuerySet["Member"]):
+    def search(self, query: str, *, is_pinyin: bool) -> MemberQuerySet:
+        if is_pinyin:
+            return self.filter(
+                Q(name_initials__startswith=query) | Q(name_pinyin__startswith=query)
+            )
+        return self.filter(name_simplified__contains=query)
+
+    def in_subtree(self, path: str) -> MemberQuerySet:
+        return self.filter(home_path__startswith=path)
+
+
+class Member(models.Model):
+    """A party member with the national roll's fields.
+
+    ``home_org`` is where the organisational relationship lies (组织关系); ``participating_org``
+    is where the member takes part in the current campaign (S10), nearby for dispersed members
+    (S16). A member is *placed* once a participating unit is set. ``home_path`` and
+    ``participating_path`` copy the units' tree paths so that scoping and subtree counts are one
+    indexed prefix filter without a join; the services keep them in step.
+    """
+
+    name = models.CharField(_("姓名"), max_length=50)
+    name_simplified = models.CharField(max_length=50, editable=False, db_index=True)
+    name_initials = models.CharField(max_length=20, editable=False)
+    name_pinyin = models.CharField(max_length=120, editable=False)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
+    ethnicity = models.CharField(_("民族"), max_length=20, default="汉族")
+    birth_date = models.DateField(_("出生日期"))
+    id_number = EncryptedTextField(_("公民身份号码"))
+    id_number_index = models.CharField(max_length=40, unique=True, editable=False)
+    id_number_masked = models.CharField(_("公民身份号码"), max_length=18, editable=False)
+    education = models.CharField(_("学历"), max_length=20, choices=Education.choices, blank=True)
+    phone = EncryptedTextField(_("联系电话"), blank=True)
+    phone_index = models.CharField(max_length=40, blank=True, editable=False, db_index=True)
+    phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True, editable=False)
+    category = models.CharField(
+        _("党员类别"), max_length=20, choices=MemberCategory.choices, default=MemberCategory.FULL
+    )
+    joined_on = models.DateField(_("入党日期"))
+    full_member_on = models.DateField(_("转正日期"), null=True, blank=True)
+    employment_status = models.CharField(
+        _("工作状态"),
+        max_length=30,
+        choices=EmploymentStatus.choices,
+        default=EmploymentStatus.AT_POST,
+    )
+    work_unit = models.CharField(_("工作单位"), max_length=120, blank=True)
+    home_address = models.CharField(_("家庭住址"), max_length=200, blank=True)
+    street = models.ForeignKey(
+        "geo.Street",
+        verbose_name=_("居住街道/乡镇"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lng = models.FloatField(_("住址经度"), null=True, blank=True)
+    lat = models.FloatField(_("住址纬度"), null=True, blank=True)
+    coord_source = models.CharField(_("坐标来源"), max_length=30, blank=True)
+    home_org = models.ForeignKey(
+        "orgs.Organization",
+        verbose_name=_("组织关系所在党组织"),
+        on_delete=models.PROTECT,
+        related_name="home_members",
+    )
+    home_path = models.CharField(max_length=255, editable=False)
+    participating_org = models.ForeignKey(
+        "orgs.Organization",
+        verbose_name=_("参加活动单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="participating_members",
+    )
+    participating_path = models.CharField(max_length=255, blank=True, editable=False)
+    entrusted = models.BooleanField(_("组织关系托管"), default=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登录账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="member",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = models.Manager.from_queryset(MemberQuerySet)()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("home_path", "participating_path")
+    scope_self_field: ClassVar[str | None] = "user"
+
+    class Meta:
+        verbose_name = _("党员")
+        verbose_name_plural = _("党员")
+        indexes = [
+            models.Index(fields=["home_path"], name="member_home_path"),
+            models.Index(fields=["participating_path"], name="member_part_path"),
+            models.Index(fields=["name_initials"], name="member_initials"),
+            models.Index(fields=["home_org", "category"], name="member_org_category"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.fill_search_keys()
+        super().save(*args, **kwargs)
+
+    def fill_search_keys(self) -> None:
+        """Simplified name, pinyin and initials for search (also called before bulk_create)."""
+        self.name_simplified = to_simplified(self.name)
+        self.name_initials = initials_key(self.name, person_name=True)[:20]
+        self.name_pinyin = pinyin_key(self.name, person_name=True)[:120]
+
+    @property
+    def placed(self) -> bool:
+        return self.participating_org_id is not None
+
+    def age_on(self, day: dt.date) -> int:
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))

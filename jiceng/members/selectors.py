@@ -1,0 +1,55 @@
+"""Every read of the member roll, scoped to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jiceng.core.scoping import Action, get_visible_or_404
+from jiceng.core.text import search_terms
+from jiceng.orgs.models import Organization
+
+from .models import Member, MemberQuerySet
+
+
+@dataclass(frozen=True)
+class MemberFilters:
+    """The member list's filters; the page, the API and exports share them."""
+
+    org: Organization | None = None
+    q: str = ""
+    category: str = ""
+    status: str = ""
+    placed: str = ""  # "yes" | "no" | ""
+    direct_only: bool = False
+
+
+def member_list(
+    user: Any, filters: MemberFilters | None = None, action: str = Action.VIEW
+) -> MemberQuerySet:
+    qs: MemberQuerySet = Member.objects.visible_to(user, action)  # type: ignore[assignment]
+    f = filters or MemberFilters()
+    if f.org is not None:
+        qs = qs.filter(home_org=f.org) if f.direct_only else qs.in_subtree(f.org.path)
+    if f.q:
+        term, is_pinyin = search_terms(f.q)
+        if term:
+            qs = qs.search(term, is_pinyin=is_pinyin)
+    if f.category:
+        qs = qs.filter(category=f.category)
+    if f.status:
+        qs = qs.filter(employment_status=f.status)
+    if f.placed == "yes":
+        qs = qs.filter(participating_org__isnull=False)
+    elif f.placed == "no":
+        qs = qs.filter(participating_org__isnull=True)
+    return qs
+
+
+def member_get(user: Any, pk: Any, action: str = Action.VIEW) -> Member:
+    return get_visible_or_404(
+        Member.objects.select_related("home_org", "participating_org", "street"),
+        user,
+        action,
+        pk=pk,
+    )

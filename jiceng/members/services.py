@@ -1,0 +1,249 @@
+"""Every write to the member roll: register, update, place, reveal.
+
+Each service checks the actor's scope, validates with Chinese messages, writes inside one
+transaction and records an audit row. ID numbers and phones are stored encrypted with a
+blind index; the audit log never holds their values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from jiceng.core import audit
+from jiceng.core.crypto import blind_index
+from jiceng.core.idnumber import IdNumberError, mask_id_number, parse_id_number
+from jiceng.core.scoping import Action, can
+from jiceng.orgs.models import Organization
+
+from .models import Member, MemberCategory
+from .phones import mask_phone, normalize_phone
+
+AUDITED_FIELDS = (
+    "name",
+    "sex",
+    "ethnicity",
+    "birth_date",
+    "id_number",
+    "education",
+    "phone",
+    "category",
+    "joined_on",
+    "full_member_on",
+    "employment_status",
+    "work_unit",
+    "home_address",
+    "street",
+    "lng",
+    "lat",
+    "home_org",
+    "participating_org",
+    "entrusted",
+)
+SENSITIVE_FIELDS = ("id_number", "phone", "home_address")
+
+ID_PURPOSE = "id_number"
+PHONE_PURPOSE = "phone"
+
+
+def id_number_index(value: str) -> str:
+    return blind_index(value, purpose=ID_PURPOSE)
+
+
+def phone_index(value: str) -> str:
+    return blind_index(value, purpose=PHONE_PURPOSE)
+
+
+def _snapshot(member: Member) -> dict:
+    return audit.snapshot(member, AUDITED_FIELDS, masked=SENSITIVE_FIELDS)
+
+
+def _require(actor: Any, path: str, message: str = "无权修改该党员信息") -> None:
+    if actor is not None and not can(actor, Action.CHANGE, path):
+        raise PermissionDenied(message)
+
+
+def _apply_id_number(member: Member, raw: str) -> list[str]:
+    """Validate and store the ID number; birth date and sex follow from it."""
+    try:
+        parsed = parse_id_number(raw)
+    except IdNumberError as exc:
+        raise ValidationError({"id_number": exc.message}) from exc
+    index = id_number_index(parsed.value)
+    clash = Member.objects.filter(id_number_index=index).exclude(pk=member.pk).first()
+    if clash is not None:
+        raise ValidationError(
+            {
+                "id_number": "该公民身份号码已登记在党员名册中（不能重复登记），"
+                "如需调整请办理组织关系转接"
+            }
+        )
+    member.id_number = parsed.value
+    member.id_number_index = index
+    member.id_number_masked = mask_id_number(parsed.value)
+    member.birth_date = parsed.birth_date
+    member.sex = parsed.sex
+    return list(parsed.warnings)
+
+
+def _apply_phone(member: Member, raw: str) -> None:
+    try:
+        e164 = normalize_phone(raw)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from exc
+    member.phone = e164
+    member.phone_index = phone_index(e164) if e164 else ""
+    member.phone_masked = mask_phone(e164)
+
+
+def _check_dates(member: Member) -> None:
+    errors: dict[str, str] = {}
+    if member.birth_date and member.joined_on:
+        age = member.age_on(member.joined_on)
+        if age < 18:
+            errors["joined_on"] = f"入党时年龄为 {age} 岁，不满 18 周岁，请核对入党日期"
+    if member.joined_on and member.joined_on > dt.date.today():  # noqa: DTZ011 - a calendar date
+        errors["joined_on"] = "入党日期不能晚于今天"
+    if (
+        member.category == MemberCategory.FULL
+        and member.full_member_on is None
+        and (member.joined_on and member.joined_on.year >= 1990)
+    ):
+        errors["full_member_on"] = "正式党员须填写转正日期"
+    if member.full_member_on and member.joined_on and member.full_member_on < member.joined_on:
+        errors["full_member_on"] = "转正日期不能早于入党日期"
+    if errors:
+        raise ValidationError(errors)
+
+
+def _set_orgs(
+    member: Member, home_org: Organization, participating_org: Organization | None
+) -> None:
+    if home_org.is_abolished:
+        raise ValidationError({"home_org": "该组织已撤销，不能接收党员组织关系"})
+    if participating_org is not None and participating_org.is_abolished:
+        raise ValidationError({"participating_org": "该组织已撤销"})
+    member.home_org = home_org
+    member.home_path = home_org.path
+    member.participating_org = participating_org
+    member.participating_path = participating_org.path if participating_org else ""
+
+
+@transaction.atomic
+def member_create(
+    *,
+    actor: Any,
+    home_org: Organization,
+    id_number: str,
+    phone: str = "",
+    participating_org: Organization | None = None,
+    **fields: Any,
+) -> tuple[Member, list[str]]:
+    """Register a member under ``home_org``. Returns the member and warnings for the officer
+    (e.g. an area code missing from the historical table)."""
+    _require(actor, home_org.path, "无权在该组织登记党员")
+    fields.pop("birth_date", None)
+    fields.pop("sex", None)
+    member = Member(**fields)
+    warnings = _apply_id_number(member, id_number)
+    _apply_phone(member, phone)
+    _set_orgs(member, home_org, participating_org)
+    _check_dates(member)
+    member.full_clean(exclude=["id_number_index", "home_path", "participating_path"])
+    member.save()
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=member,
+        org_path=member.home_path,
+        after=_snapshot(member),
+        note="；".join(warnings),
+    )
+    return member, warnings
+
+
+@transaction.atomic
+def member_update(*, actor: Any, member: Member, **changes: Any) -> tuple[Member, list[str]]:
+    """Change a member's fields. The home organisation changes only through a transfer, but
+    an officer may correct it within their own subtree."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    _require(actor, member.home_path)
+    before = _snapshot(member)
+    warnings: list[str] = []
+    if "id_number" in changes:
+        warnings = _apply_id_number(member, changes.pop("id_number"))
+    if "phone" in changes:
+        _apply_phone(member, changes.pop("phone"))
+    home_org = changes.pop("home_org", member.home_org)
+    participating_org = changes.pop("participating_org", member.participating_org)
+    if home_org.pk != member.home_org_id:
+        _require(actor, home_org.path, "无权把党员登记到目标组织")
+    changes.pop("birth_date", None)
+    changes.pop("sex", None)
+    for key, value in changes.items():
+        setattr(member, key, value)
+    _set_orgs(member, home_org, participating_org)
+    _check_dates(member)
+    member.full_clean(exclude=["id_number_index", "home_path", "participating_path"])
+    member.save()
+    after = _snapshot(member)
+    if before != after:
+        audit.record(
+            actor=actor,
+            verb="update",
+            obj=member,
+            org_path=member.home_path,
+            before=before,
+            after=after,
+            note="；".join(warnings),
+        )
+    return member, warnings
+
+
+@transaction.atomic
+def member_place(*, actor: Any, member: Member, participating_org: Organization | None) -> Member:
+    """Set (or clear) the unit where the member takes part (S10)."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    _require(actor, member.home_path)
+    if participating_org is not None and not can(actor, Action.VIEW, participating_org.path):
+        raise PermissionDenied("无权使用该参加活动单位")
+    before = {"participating_org": member.participating_org_id}
+    _set_orgs(member, member.home_org, participating_org)
+    member.save(update_fields=["participating_org", "participating_path", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="update",
+        obj=member,
+        org_path=member.home_path,
+        before=before,
+        after={"participating_org": member.participating_org_id},
+    )
+    return member
+
+
+REVEALABLE = {"id_number": "公民身份号码", "phone": "联系电话"}
+
+
+def member_reveal(*, actor: Any, member: Member, field: str) -> str:
+    """Return a sensitive field in clear for a role allowed to REVEAL, and log who read what
+    (never the value)."""
+    if field not in REVEALABLE:
+        raise ValidationError("不能查看该字段")
+    if not can(actor, Action.REVEAL, member.home_path):
+        raise PermissionDenied("您的角色无权查看完整的敏感信息")
+    audit.record(
+        actor=actor,
+        verb="reveal",
+        obj=member,
+        org_path=member.home_path,
+        note=f"查看{REVEALABLE[field]}",
+    )
+    value: str = getattr(member, field)
+    if field == "phone":
+        from .phones import display_phone
+
+        return display_phone(value)
+    return value

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from jiceng.core.scoping import Action, can
+from jiceng.core.views import form_errors_from
+from jiceng.orgs import selectors as org_selectors
+
+from . import selectors, services
+from .forms import MemberFilterForm, MemberForm
+
+PAGE_SIZE = 50
+
+
+def filters_from_request(request: HttpRequest) -> tuple[MemberFilterForm, selectors.MemberFilters]:
+    """The list filters from the query string; an organisation outside scope is a 404."""
+    form = MemberFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    org = None
+    if data.get("org"):
+        org = org_selectors.organization_get(request.user, data["org"])
+    filters = selectors.MemberFilters(
+        org=org,
+        q=data.get("q", ""),
+        category=data.get("category", ""),
+        status=data.get("status", ""),
+        placed=data.get("placed", ""),
+    )
+    return form, filters
+
+
+@login_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    form, filters = filters_from_request(request)
+    qs = (
+        selectors.member_list(request.user, filters)
+        .select_related("home_org", "participating_org")
+        .only(
+            "name",
+            "sex",
+            "birth_date",
+            "id_number_masked",
+            "category",
+            "employment_status",
+            "home_org__name",
+            "participating_org__name",
+            "home_path",
+            "participating_path",
+        )
+        .order_by("home_path", "id")
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "filters": filters, "page_obj": page}
+    template = "members/_list_table.html" if request.htmx else "members/list.html"
+    return render(request, template, context)
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_get(request.user, pk)
+    context = {
+        "member": member,
+        "can_change": can(request.user, Action.CHANGE, member.home_path),
+        "can_reveal": can(request.user, Action.REVEAL, member.home_path),
+    }
+    return render(request, "members/detail.html", context)
+
+
+@login_required
+def reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    member = selectors.member_get(request.user, pk)
+    try:
+        value = services.member_reveal(actor=request.user, member=member, field=field)
+    except (PermissionDenied, ValidationError) as exc:
+        message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        return HttpResponse(format_html('<span class="text-danger">{}</span>', message), status=403)
+    return render(request, "members/_revealed.html", {"value": value, "field": field})
+
+
+@login_required
+def create(request: HttpRequest) -> HttpResponse:
+    orgs = org_selectors.organization_list(request.user, Action.CHANGE).active().order_by("path")
+    initial = {}
+    if request.GET.get("home_org"):
+        initial["home_org"] = request.GET["home_org"]
+    form = MemberForm(request.POST or None, org_queryset=orgs, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member, warnings = services.member_create(actor=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, _("已登记党员 %(n)s") % {"n": member.name})
+            for w in warnings:
+                messages.warning(request, w)
+            return redirect(reverse("members:detail", args=[member.pk]))
+    return render(request, "members/form.html", {"form": form, "title": _("登记党员")})
+
+
+@login_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_get(request.user, pk, Action.CHANGE)
+    orgs = org_selectors.organization_list(request.user, Action.CHANGE).active().order_by("path")
+    form = MemberForm(request.POST or None, instance=member, org_queryset=orgs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _m, warnings = services.member_update(
+                actor=request.user, member=member, **form.service_kwargs()
+            )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, _("已保存"))
+            for w in warnings:
+                messages.warning(request, w)
+            return redirect(reverse("members:detail", args=[member.pk]))
+    return render(
+        request, "members/form.html", {"form": form, "title": _("修改党员信息"), "member": member}
+    )

@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
+
+from jiceng.core.scoping import ScopedQuerySet
+from jiceng.core.text import initials_key, pinyin_key, to_simplified
+
+from . import rules
+
+
+class OrgType(models.TextChoices):
+    CITY_COMMITTEE = "city_committee", _("市委")
+    DISTRICT_COMMITTEE = "district_committee", _("区县委")
+    STREET_COMMITTEE = "street_committee", _("街道党工委")
+    TOWN_COMMITTEE = "town_committee", _("镇党委")
+    SECTOR_COMMITTEE = "sector_committee", _("大口党委")
+    PRIMARY_COMMITTEE = "primary_committee", _("基层党委")
+    GENERAL_BRANCH = "general_branch", _("党总支")
+    BRANCH = "branch", _("党支部")
+    JOINT_BRANCH = "joint_branch", _("联合支部")
+    GROUP = "group", _("党小组")
+
+
+# Types under which members are registered directly (the rest are committees above them).
+BRANCH_TYPES = (OrgType.BRANCH, OrgType.JOINT_BRANCH)
+COMMITTEE_TYPES = (
+    OrgType.CITY_COMMITTEE,
+    OrgType.DISTRICT_COMMITTEE,
+    OrgType.STREET_COMMITTEE,
+    OrgType.TOWN_COMMITTEE,
+    OrgType.SECTOR_COMMITTEE,
+    OrgType.PRIMARY_COMMITTEE,
+)
+
+
+class Sector(models.TextChoices):
+    STREET_COMMUNITY = "street_community", _("街道社区")
+    TOWN = "town", _("镇村")
+    STATE_ENTERPRISE = "state_enterprise", _("国有企业")
+    NEW_ECONOMIC = "new_economic", _("非公有制企业")
+    NEW_SOCIAL = "new_social", _("新社会组织")
+    UNIVERSITY = "university", _("高校")
+    PRIVATE_UNIVERSITY = "private_university", _("民办高校")
+    RESEARCH_INSTITUTE = "research_institute", _("科研院所")
+    HOSPITAL = "hospital", _("医院")
+    SCHOOL = "school", _("中小学")
+    GOVERNMENT = "government", _("机关")
+    POLICE = "police", _("公安")
+    TRANSPORT = "transport", _("交通运输")
+    AGRICULTURE = "agriculture", _("农工商")
+    OTHER = "other", _("其他")
+
+
+class OrgHealth(models.TextChoices):
+    NORMAL = "normal", _("正常")
+    WEAK = "weak", _("软弱涣散")
+
+
+class BranchKind(models.TextChoices):
+    STANDARD = "standard", _("单位支部")
+    REGIONAL = "regional", _("区域党支部")
+
+
+class OrganizationQuerySet(MP_NodeQuerySet, ScopedQuerySet):
+    def active(self) -> OrganizationQuerySet:
+        return self.filter(abolished_on__isnull=True)
+
+    def search(self, query: str, *, is_pinyin: bool) -> OrganizationQuerySet:
+        if is_pinyin:
+            return self.filter(Q(name_initials__startswith=query) | Q(name_pinyin__contains=query))
+        return self.filter(Q(name_simplified__contains=query) | Q(code__startswith=query))
+
+
+class OrganizationManager(MP_NodeManager.from_queryset(OrganizationQuerySet)):  # type: ignore[misc]
+    """Treebeard's manager orders by path; ours does the same with the scoped queryset."""
+
+    def get_queryset(self) -> OrganizationQuerySet:
+        return OrganizationQuerySet(self.model, using=self._db).order_by("path")
+
+
+class Organization(MP_Node):
+    """A unit of the party organisation tree, from the city committee down to groups.
+
+    The materialised ``path`` (django-treebeard) places every domain row in the tree: a subtree
+    is the rows whose path starts with the unit's path.
+    """
+
+    steplen = 4
+
+    code = models.CharField(_("组织代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=120)
+    name_simplified = models.CharField(max_length=120, editable=False, db_index=True)
+    name_initials = models.CharField(max_length=60, editable=False, db_index=True)
+    name_pinyin = models.CharField(max_length=400, editable=False)
+    org_type = models.CharField(_("组织类别"), max_length=30, choices=OrgType.choices)
+    sector = models.CharField(
+        _("所属领域"), max_length=30, choices=Sector.choices, default=Sector.OTHER
+    )
+    kind = models.CharField(
+        _("支部类型"), max_length=20, choices=BranchKind.choices, default=BranchKind.STANDARD
+    )
+    host_unit = models.CharField(_("所在单位"), max_length=120, blank=True)
+    district = models.ForeignKey(
+        "geo.District",
+        verbose_name=_("所在区县"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    street = models.ForeignKey(
+        "geo.Street",
+        verbose_name=_("所在街道/乡镇"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lng = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    coord_source = models.CharField(_("坐标来源"), max_length=30, blank=True)
+    founded_on = models.DateField(_("成立日期"), null=True, blank=True)
+    abolished_on = models.DateField(_("撤销日期"), null=True, blank=True)
+    secretary = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("书记"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    secretary_vacant_since = models.DateField(_("书记空缺起始"), null=True, blank=True)
+    health = models.CharField(
+        _("组织状况"), max_length=10, choices=OrgHealth.choices, default=OrgHealth.NORMAL
+    )
+    is_pilot = models.BooleanField(_("试点单位"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrganizationManager()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("path",)
+
+    class Meta:
+        verbose_name = _("党组织")
+        verbose_name_plural = _("党组织")
+        indexes = [
+            models.Index(fields=["org_type", "path"]),
+            models.Index(fields=["district", "org_type"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.fill_search_keys()
+        super().save(*args, **kwargs)
+
+    def fill_search_keys(self) -> None:
+        """Simplified name, pinyin and initials for search (also called before bulk_create)."""
+        self.name_simplified = to_simplified(self.name)
+        self.name_initials = initials_key(self.name)[:60]
+        self.name_pinyin = pinyin_key(self.name)[:400]
+
+    @property
+    def is_abolished(self) -> bool:
+        return self.abolished_on is not None
+
+    @property
+    def is_branch(self) -> bool:
+        return self.org_type in BRANCH_TYPES
+
+    @property
+    def secretary_vacant(self) -> bool:
+        return self.secretary_id is None
+
+    def secretary_vacancy_days(self, today: dt.date | None = None) -> int | None:
+        if self.secretary_id is not None or self.secretary_vacant_since is None:
+            return None
+        return ((today or timezone.localdate()) - self.secretary_vacant_since).days
+
+    def size_warnings(self, *, full_members: int, all_members: int) -> list[str]:
+        """Branch-size rules (``orgs.rules``) as warnings an officer can act on."""
+        warnings: list[str] = []
+        if self.org_type == OrgType.BRANCH:
+            if full_members < rules.BRANCH_MIN_FULL_MEMBERS:
+                warnings.append(
+                    _("正式党员不足 %(n)s 人（现有 %(k)s 人），应与邻近单位组成联合支部")
+                    % {"n": rules.BRANCH_MIN_FULL_MEMBERS, "k": full_members}
+                )
+            if all_members > rules.BRANCH_MAX_MEMBERS:
+                target = (
+                    _("党总支")
+                    if all_members <= rules.GENERAL_BRANCH_MAX_MEMBERS
+                    else _("基层党委")
+                )
+                warnings.append(
+                    _("党员 %(k)s 人，超过支部上限 %(n)s 人，应拆分支部或升格为%(t)s")
+                    % {"k": all_members, "n": rules.BRANCH_MAX_MEMBERS, "t": target}
+                )
+        elif self.org_type == OrgType.GENERAL_BRANCH:
+            if all_members < rules.GENERAL_BRANCH_MIN_MEMBERS:
+                warnings.append(
+                    _("党员 %(k)s 人，不足设立党总支的 %(n)s 人")
+                    % {"k": all_members, "n": rules.GENERAL_BRANCH_MIN_MEMBERS}
+                )
+            elif all_members > rules.GENERAL_BRANCH_MAX_MEMBERS:
+                warnings.append(
+                    _("党员 %(k)s 人，超过党总支上限 %(n)s 人，可设立基层党委")
+                    % {"k": all_members, "n": rules.GENERAL_BRANCH_MAX_MEMBERS}
+                )
+        elif (
+            self.org_type == OrgType.PRIMARY_COMMITTEE
+            and all_members < rules.PRIMARY_COMMITTEE_MIN_MEMBERS
+        ):
+            warnings.append(_("党员 %(k)s 人，设立基层党委一般需 100 人以上") % {"k": all_members})
+        days = self.secretary_vacancy_days()
+        if days is not None and days > rules.SECRETARY_VACANCY_ALERT_DAYS:
+            warnings.append(_("书记已空缺 %(d)s 天，超过 3 个月") % {"d": days})
+        return warnings

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ScenarioConfig(AppConfig):
+    name = "jiceng.scenario"
+    label = "scenario"

@@ -1,0 +1,584 @@
+"""Deterministic synthetic "Shanghai 2005" data: the tree, members, accounts.
+
+``build(scale, seed)`` writes the 2005 organisation tree (city committee → 19 districts →
+streets/towns → residential and two-new branches; sector committees for science and
+education, Shanghai Electric, police, transport and the agri-industrial group), members with
+valid ID numbers for their district's 2005 area code, realistic names and phones, homes near
+their street, and one demo account per role. Same scale and seed, same data.
+
+Street coordinates are synthetic (see ``geo/data/SOURCES.md``), and so are member homes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from jiceng.accounts.models import RoleAssignment, User
+from jiceng.accounts.roles import Role
+from jiceng.core import audit
+from jiceng.core.crypto import blind_index
+from jiceng.core.idnumber import make_id_number, mask_id_number
+from jiceng.geo.models import District, Street
+from jiceng.geo.services import gazetteer_load
+from jiceng.members.models import EmploymentStatus, Member, MemberCategory
+from jiceng.members.phones import mask_phone
+from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE
+from jiceng.orgs.models import BranchKind, Organization, OrgHealth, OrgType, Sector
+
+from .names import NameMaker
+
+CAMPAIGN_LAUNCH = dt.date(2005, 6, 30)  # S4: city-wide launch of the second batch
+DEMO_PASSWORD = "Jiceng@2005"  # noqa: S105 - published demo logins, never in production
+
+
+@dataclass(frozen=True)
+class Scale:
+    districts: tuple[str, ...] | None  # None: all 19
+    streets_per_district: int | None  # None: all
+    residential_per_street: int
+    enterprises_per_street: int
+    members_per_branch: tuple[int, int]
+    branches_per_sector_unit: int
+    electric_dispersed: int  # S16: 1,090 at city scale
+
+
+SCALES: dict[str, Scale] = {
+    "tiny": Scale(("310101", "310104", "310230"), 2, 2, 1, (4, 9), 1, 30),
+    "demo": Scale(None, None, 4, 2, (8, 30), 3, 300),
+    "city": Scale(None, None, 110, 230, (16, 40), 40, 1090),
+}
+
+# Sector committees directly under the city committee (S14, S15, S16, S21, S23, S24, S28).
+SECTOR_COMMITTEES: tuple[tuple[str, str, str, str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "SKJ",
+        "中共上海市科技教育工作委员会",
+        Sector.UNIVERSITY,
+        "310104",
+        (
+            ("复旦大学", Sector.UNIVERSITY),
+            ("上海交通大学", Sector.UNIVERSITY),
+            ("同济大学", Sector.UNIVERSITY),
+            ("华东师范大学", Sector.UNIVERSITY),
+            ("中国科学院上海有机化学研究所", Sector.RESEARCH_INSTITUTE),
+            ("上海市农业科学院", Sector.RESEARCH_INSTITUTE),
+            ("上海交通大学医学院附属瑞金医院", Sector.HOSPITAL),
+            ("复旦大学附属华山医院", Sector.HOSPITAL),
+            ("复旦大学附属中山医院", Sector.HOSPITAL),
+            ("上海杉达学院", Sector.PRIVATE_UNIVERSITY),
+            ("上海建桥学院", Sector.PRIVATE_UNIVERSITY),
+        ),
+    ),
+    (
+        "SDQ",
+        "中共上海电气（集团）总公司委员会",
+        Sector.STATE_ENTERPRISE,
+        "310101",
+        (
+            ("上海电气电站集团", Sector.STATE_ENTERPRISE),
+            ("上海锅炉厂有限公司", Sector.STATE_ENTERPRISE),
+            ("上海汽轮机厂", Sector.STATE_ENTERPRISE),
+            ("上海电机厂有限公司", Sector.STATE_ENTERPRISE),
+        ),
+    ),
+    (
+        "SGA",
+        "中共上海市公安局委员会",
+        Sector.POLICE,
+        "310101",
+        (
+            ("青浦公安分局", Sector.POLICE),
+            ("徐汇公安分局", Sector.POLICE),
+        ),
+    ),
+    (
+        "SJY",
+        "中共上海交运（集团）公司委员会",
+        Sector.TRANSPORT,
+        "310106",
+        (
+            ("交运巴士客运公司", Sector.TRANSPORT),
+            ("交运出租汽车公司", Sector.TRANSPORT),
+        ),
+    ),
+    (
+        "SNG",
+        "中共上海农工商（集团）总公司委员会",
+        Sector.AGRICULTURE,
+        "310105",
+        (
+            ("农工商超市（集团）有限公司", Sector.AGRICULTURE),
+            ("崇明蔬菜站", Sector.AGRICULTURE),
+            ("农工商出租汽车公司", Sector.AGRICULTURE),
+        ),
+    ),
+)
+
+ENTERPRISE_WORDS = (
+    "华东 申江 东方 浦江 金桥 新华 宏达 联合 恒丰 长江 明珠 天成 瑞丰 永新 海通".split()
+)
+ENTERPRISE_KINDS = "电子 贸易 物流 建筑 餐饮 软件 服装 印刷 物业 咨询 机械 食品".split()
+EDUCATION_BY_ERA = (
+    ("primary", 1935),
+    ("middle_school", 1950),
+    ("high_school", 1960),
+    ("secondary", 1965),
+    ("college", 1970),
+    ("university", 1975),
+    ("postgraduate", 1978),
+)
+
+
+@dataclass
+class _Org:
+    obj: Organization
+    children: list[_Org] = field(default_factory=list)
+    street: Street | None = None
+    members: tuple[int, int] | None = None  # member count range for a branch
+
+
+class Builder:
+    def __init__(self, scale: str, seed: int, progress: Callable[[str, int, int], None]) -> None:
+        self.scale = SCALES[scale]
+        self.scale_name = scale
+        self.rng = random.Random(seed)
+        self.names = NameMaker(self.rng)
+        self.progress = progress
+        self.used_ids: set[str] = set()
+        self.today = timezone.localdate()
+        self.code_seq = 0
+
+    # ----- organisations -------------------------------------------------------------------
+    def org(
+        self,
+        name: str,
+        org_type: str,
+        *,
+        code: str,
+        sector: str = Sector.OTHER,
+        district: District | None = None,
+        street: Street | None = None,
+        host_unit: str = "",
+        kind: str = BranchKind.STANDARD,
+        members: tuple[int, int] | None = None,
+    ) -> _Org:
+        o = Organization(
+            code=code,
+            name=name,
+            org_type=org_type,
+            sector=sector,
+            kind=kind,
+            host_unit=host_unit,
+            district=district,
+            street=street,
+            founded_on=dt.date(self.rng.randint(1950, 2004), self.rng.randint(1, 12), 1),
+        )
+        point = street or district
+        if point is not None:
+            jitter = 0.004 if street else 0.02
+            o.lng = round(point.lng + self.rng.uniform(-jitter, jitter), 6)
+            o.lat = round(point.lat + self.rng.uniform(-jitter, jitter), 6)
+            o.coord_source = "synthetic"
+        if self.rng.random() < 0.03 and org_type in (OrgType.BRANCH, OrgType.JOINT_BRANCH):
+            o.health = OrgHealth.WEAK
+        return _Org(o, street=street, members=members)
+
+    def tree(self) -> _Org:
+        s = self.scale
+        root = self.org(
+            "中共上海市委员会", OrgType.CITY_COMMITTEE, code="310000", sector=Sector.GOVERNMENT
+        )
+        districts = list(District.objects.order_by("code"))
+        if s.districts:
+            districts = [d for d in districts if d.code in s.districts]
+        for d in districts:
+            dnode = self.org(
+                f"中共上海市{d.name}委员会",
+                OrgType.DISTRICT_COMMITTEE,
+                code=d.code,
+                sector=Sector.GOVERNMENT,
+                district=d,
+            )
+            root.children.append(dnode)
+            streets = list(Street.objects.filter(district=d).order_by("code"))
+            if s.streets_per_district:
+                streets = streets[: s.streets_per_district]
+            for st in streets:
+                dnode.children.append(self.street_committee(d, st))
+        for code, name, sector, dcode, units in SECTOR_COMMITTEES:
+            d = District.objects.get(code=dcode)
+            snode = self.org(
+                name, OrgType.SECTOR_COMMITTEE, code=f"31{code}", sector=sector, district=d
+            )
+            root.children.append(snode)
+            for i, (unit, usector) in enumerate(units, 1):
+                unode = self.org(
+                    f"中共{unit}委员会",
+                    OrgType.PRIMARY_COMMITTEE,
+                    code=f"31{code}{i:03d}",
+                    sector=usector,
+                    district=d,
+                    host_unit=unit,
+                )
+                snode.children.append(unode)
+                for b in range(1, s.branches_per_sector_unit + 1):
+                    label = "党支部" if s.branches_per_sector_unit == 1 else f"第{b}党支部"
+                    unode.children.append(
+                        self.org(
+                            f"{unit}{label}",
+                            OrgType.BRANCH,
+                            code=f"31{code}{i:03d}{b:03d}",
+                            sector=usector,
+                            district=d,
+                            host_unit=unit,
+                            members=s.members_per_branch,
+                        )
+                    )
+        return root
+
+    def street_committee(self, d: District, st: Street) -> _Org:
+        s = self.scale
+        is_street = st.kind == Street.Kind.STREET
+        node = self.org(
+            f"中共{d.name}{st.name}{'工作委员会' if is_street else '委员会'}",
+            OrgType.STREET_COMMITTEE if is_street else OrgType.TOWN_COMMITTEE,
+            code=st.code,
+            sector=Sector.STREET_COMMUNITY if is_street else Sector.TOWN,
+            district=d,
+            street=st,
+        )
+        community = st.name.removesuffix("街道").removesuffix("镇").removesuffix("乡")
+        for r in range(1, s.residential_per_street + 1):
+            label = f"{community}第{r}居民区党支部" if is_street else f"{community}第{r}村党支部"
+            node.children.append(
+                self.org(
+                    label,
+                    OrgType.BRANCH,
+                    code=f"{st.code}R{r:03d}",
+                    sector=Sector.STREET_COMMUNITY if is_street else Sector.TOWN,
+                    district=d,
+                    street=st,
+                    members=s.members_per_branch,
+                )
+            )
+        # Two-new organisations: every ten enterprise branches sit under a comprehensive
+        # primary committee; small firms share a joint branch.
+        parent = node
+        for e in range(1, s.enterprises_per_street + 1):
+            if s.enterprises_per_street >= 10 and e % 10 == 1:
+                parent = self.org(
+                    f"{community}非公经济组织综合党委（{e // 10 + 1}）",
+                    OrgType.PRIMARY_COMMITTEE,
+                    code=f"{st.code}P{e // 10 + 1:03d}",
+                    sector=Sector.NEW_ECONOMIC,
+                    district=d,
+                    street=st,
+                )
+                node.children.append(parent)
+            firm = (
+                f"上海{self.rng.choice(ENTERPRISE_WORDS)}"
+                f"{self.rng.choice(ENTERPRISE_KINDS)}有限公司"
+            )
+            parent.children.append(
+                self.org(
+                    f"{firm}党支部",
+                    OrgType.BRANCH,
+                    code=f"{st.code}E{e:03d}",
+                    sector=Sector.NEW_ECONOMIC,
+                    district=d,
+                    street=st,
+                    host_unit=firm,
+                    members=s.members_per_branch,
+                )
+            )
+        node.children.append(
+            self.org(
+                f"{community}社区非公企业联合党支部",
+                OrgType.JOINT_BRANCH,
+                code=f"{st.code}J001",
+                sector=Sector.NEW_ECONOMIC,
+                district=d,
+                street=st,
+                members=(3, max(4, s.members_per_branch[0])),
+            )
+        )
+        return node
+
+    def save_tree(self, root: _Org) -> list[_Org]:
+        """Give every node its materialised path and bulk-insert the tree, level by level."""
+        root.obj.path = Organization._get_path(None, 1, 1)
+        root.obj.depth = 1
+        levels: list[list[_Org]] = [[root]]
+        while levels[-1]:
+            nxt: list[_Org] = []
+            for node in levels[-1]:
+                node.obj.numchild = len(node.children)
+                for i, child in enumerate(node.children, 1):
+                    child.obj.path = Organization._get_path(node.obj.path, node.obj.depth + 1, i)
+                    child.obj.depth = node.obj.depth + 1
+                    nxt.append(child)
+            levels.append(nxt)
+        flat = [n for level in levels for n in level]
+        for n in flat:
+            n.obj.fill_search_keys()
+        for i in range(0, len(flat), 2000):
+            Organization.objects.bulk_create([n.obj for n in flat[i : i + 2000]])
+            self.progress("organizations", min(i + 2000, len(flat)), len(flat))
+        return flat
+
+    # ----- members ------------------------------------------------------------------------
+    def member(
+        self, home: _Org, *, status: str | None = None, home_street: Street | None = None
+    ) -> Member:
+        rng = self.rng
+        org = home.obj
+        sex = "M" if rng.random() < 0.62 else "F"
+        birth_year = rng.randint(1925, 1986)
+        birth = dt.date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
+        joined_age = rng.randint(18, 45)
+        joined = dt.date(min(birth_year + joined_age, 2005), rng.randint(1, 12), rng.randint(1, 28))
+        if joined > CAMPAIGN_LAUNCH:
+            joined = CAMPAIGN_LAUNCH - dt.timedelta(days=rng.randint(1, 300))
+        if joined.year - birth.year < 18:
+            joined = dt.date(birth.year + 18, 7, 1)
+        probationary = joined > CAMPAIGN_LAUNCH - dt.timedelta(days=365)
+        district_code = org.district_id or "310101"
+        area = district_code
+        if rng.random() < 0.12:  # born elsewhere in China
+            area = rng.choice(
+                ("320102", "330106", "340104", "370102", "420106", "510107", "230103", "350102")
+            )
+        id_number = ""
+        for _attempt in range(50):
+            id_number = make_id_number(area, birth, rng.randint(0, 499), sex)
+            if id_number not in self.used_ids:
+                break
+        self.used_ids.add(id_number)
+        if status is None:
+            age = 2005 - birth_year
+            roll = rng.random()
+            if age >= 60:
+                status = EmploymentStatus.RETIRED
+            elif org.sector == Sector.TOWN and roll < 0.5:
+                status = EmploymentStatus.FARMER
+            elif roll < 0.05:
+                status = EmploymentStatus.MOBILE
+            elif roll < 0.08:
+                status = EmploymentStatus.ON_ROLL_NOT_AT_POST
+            elif roll < 0.10:
+                status = EmploymentStatus.UNEMPLOYED
+            else:
+                status = EmploymentStatus.AT_POST
+        if rng.random() < 0.6:
+            phone = f"+8613{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}"
+        else:
+            phone = f"+8621{rng.choice('5634')}{rng.randint(0, 9999999):07d}"
+        street = home_street or home.street
+        if street is None:
+            street = self.random_street(district_code)
+        lng = street.lng + rng.gauss(0, 0.008)
+        lat = street.lat + rng.gauss(0, 0.008)
+        education = "primary"
+        for level, year in EDUCATION_BY_ERA:
+            if birth_year >= year and rng.random() < 0.7:
+                education = level
+        dispersed = status in (EmploymentStatus.ON_ROLL_NOT_AT_POST, EmploymentStatus.MOBILE)
+        m = Member(
+            name=self.names.full(sex, birth_year),
+            sex=sex,
+            birth_date=birth,
+            ethnicity="汉族" if rng.random() < 0.985 else rng.choice(("回族", "满族", "壮族")),
+            id_number=id_number,
+            id_number_index=blind_index(id_number, purpose=ID_PURPOSE),
+            id_number_masked=mask_id_number(id_number),
+            education=education,
+            phone=phone,
+            phone_index=blind_index(phone, purpose=PHONE_PURPOSE),
+            phone_masked=mask_phone(phone),
+            category=MemberCategory.PROBATIONARY if probationary else MemberCategory.FULL,
+            joined_on=joined,
+            full_member_on=None if probationary else joined + dt.timedelta(days=365),
+            employment_status=status,
+            work_unit=org.host_unit,
+            home_address=f"{street.district.name}{street.name}{rng.randint(1, 999)}弄"
+            f"{rng.randint(1, 80)}号",
+            street=street,
+            lng=round(lng, 6),
+            lat=round(lat, 6),
+            coord_source="synthetic",
+            home_org=org,
+            home_path=org.path,
+            participating_org=None if dispersed else org,
+            participating_path="" if dispersed else org.path,
+            entrusted=dispersed and rng.random() < 0.3,
+        )
+        m.fill_search_keys()
+        return m
+
+    def random_street(self, district_code: str | None = None) -> Street:
+        streets = self.streets_by_district.get(district_code or "") or self.all_streets
+        return self.rng.choice(streets)
+
+    def members_for(self, nodes: list[_Org]) -> Iterator[Member]:
+        s = self.scale
+        electric_branches = [n for n in nodes if n.obj.code.startswith("31SDQ") and n.members]
+        for n in nodes:
+            if n.members:
+                for _ in range(self.rng.randint(*n.members)):
+                    yield self.member(n)
+        # S16: Shanghai Electric's members on the roll but not at post, 70% living outside
+        # the group's own district, spread over the city.
+        own = "310101"
+        for i in range(s.electric_dispersed):
+            home = electric_branches[i % len(electric_branches)]
+            district = own if self.rng.random() < 0.3 else self.rng.choice(self.other_districts)
+            yield self.member(
+                home,
+                status=EmploymentStatus.ON_ROLL_NOT_AT_POST,
+                home_street=self.random_street(district),
+            )
+
+    def save_members(self, nodes: list[_Org]) -> int:
+        total_estimate = sum((n.members[0] + n.members[1]) // 2 for n in nodes if n.members)
+        total_estimate += self.scale.electric_dispersed
+        batch: list[Member] = []
+        done = 0
+        for m in self.members_for(nodes):
+            batch.append(m)
+            if len(batch) >= 2000:
+                Member.objects.bulk_create(batch)
+                done += len(batch)
+                batch = []
+                self.progress("members", done, max(done, total_estimate))
+        if batch:
+            Member.objects.bulk_create(batch)
+            done += len(batch)
+        self.progress("members", done, done)
+        return done
+
+    def appoint_secretaries(self, nodes: list[_Org]) -> None:
+        """Most units have a secretary, a full member of the unit or (for a committee) of its
+        first branch; about 7% are vacant (S11)."""
+        first_full = dict(
+            Member.objects.filter(category=MemberCategory.FULL)
+            .order_by("home_org_id", "-id")
+            .values_list("home_org_id", "id")
+        )
+
+        def pick(node: _Org) -> int | None:
+            if node.obj.pk in first_full:
+                return first_full[node.obj.pk]
+            for child in node.children:
+                found = pick(child)
+                if found is not None:
+                    return found
+            return None
+
+        units = []
+        for node in nodes:
+            org = node.obj
+            if org.org_type == OrgType.GROUP:
+                continue
+            secretary = pick(node)
+            if secretary is None or self.rng.random() < 0.07:
+                org.secretary_id = None
+                org.secretary_vacant_since = self.today - dt.timedelta(
+                    days=self.rng.randint(10, 240)
+                )
+            else:
+                org.secretary_id = secretary
+                org.secretary_vacant_since = None
+            units.append(org)
+        Organization.objects.bulk_update(
+            units, ["secretary", "secretary_vacant_since"], batch_size=2000
+        )
+
+    # ----- accounts -----------------------------------------------------------------------
+    def accounts(self) -> list[tuple[str, str, str]]:
+        by_code = {
+            o.code: o
+            for o in Organization.objects.filter(depth__lte=3).only("id", "code", "path", "name")
+        }
+        root = by_code["310000"]
+        huangpu = by_code["310101"]
+        xuhui = by_code["310104"]
+        street = (
+            Organization.objects.filter(path__startswith=huangpu.path, depth=3)
+            .order_by("path")
+            .first()
+        )
+        branch = (
+            Organization.objects.filter(path__startswith=street.path, org_type=OrgType.BRANCH)
+            .order_by("path")
+            .first()
+        )
+        electric = by_code["31SDQ"]
+        self_member = Member.objects.filter(home_org=branch).order_by("id").first()
+        plan = [
+            ("city.admin", "市委组织部 王建国", Role.CITY_ADMIN, root),
+            ("huangpu.officer", "黄浦区委组织部 李敏", Role.DISTRICT_OFFICER, huangpu),
+            ("xuhui.officer", "徐汇区委组织部 陈伟", Role.DISTRICT_OFFICER, xuhui),
+            ("street.officer", f"{street.name} 张静", Role.COMMITTEE_OFFICER, street),
+            ("dianqi.officer", "电气集团党委 沈海峰", Role.COMMITTEE_OFFICER, electric),
+            ("branch.secretary", f"{branch.name} 书记", Role.BRANCH_SECRETARY, branch),
+            ("party.worker", "党群工作者 顾晓燕", Role.PARTY_WORKER, street),
+            ("auditor", "黄浦区审计员 周文", Role.AUDITOR, huangpu),
+            ("member.self", self_member.name if self_member else "党员", Role.MEMBER, branch),
+        ]
+        out = []
+        for username, display, role, org in plan:
+            user = User(username=username, display_name=display)
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            RoleAssignment.objects.create(user=user, role=role, organization=org)
+            if role == Role.MEMBER and self_member is not None:
+                Member.objects.filter(pk=self_member.pk).update(user=user)
+            out.append((username, str(Role(role).label), org.name))
+        return out
+
+    def prepare_geo(self) -> None:
+        gazetteer_load()
+        self.all_streets = list(Street.objects.select_related("district").order_by("code"))
+        self.streets_by_district: dict[str, list[Street]] = {}
+        for st in self.all_streets:
+            self.streets_by_district.setdefault(st.district_id, []).append(st)
+        self.other_districts = sorted(c for c in self.streets_by_district if c != "310101")
+
+
+def is_built() -> bool:
+    return Organization.objects.exists()
+
+
+@transaction.atomic
+def build(
+    scale: str = "demo", seed: int = 2005, progress: Callable[[str, int, int], None] | None = None
+) -> dict[str, object]:
+    """Build the whole scenario in one transaction; refuses to run on a non-empty tree."""
+    if is_built():
+        raise RuntimeError("the organisation tree is not empty; use a fresh database")
+    b = Builder(scale, seed, progress or (lambda *_: None))
+    b.prepare_geo()
+    nodes = b.save_tree(b.tree())
+    saved = {n.obj.code: n.obj for n in nodes}
+    for o in Organization.objects.only("id", "code"):
+        saved[o.code].pk = o.pk
+        saved[o.code].id = o.pk
+    members = b.save_members(nodes)
+    b.appoint_secretaries(nodes)
+    logins = b.accounts()
+    audit.record(
+        actor=None,
+        verb="create",
+        object_type="scenario",
+        object_id=scale,
+        object_repr=f"scenario {scale} seed {seed}",
+        org_path=nodes[0].obj.path,
+        note=f"{len(nodes)} organisations, {members} members",
+    )
+    return {"organizations": len(nodes), "members": members, "logins": logins}

@@ -1,0 +1,51 @@
+from typing import IO, Any, cast
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from jiceng.scenario.build import DEMO_PASSWORD, SCALES, build, is_built
+
+
+class Command(BaseCommand):
+    help = "Build the deterministic synthetic Shanghai-2005 data set (tiny, demo or city scale)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--scale", choices=sorted(SCALES), default="demo")
+        parser.add_argument("--seed", type=int, default=2005)
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing (and succeed) when data is already there",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        console = Console(file=cast(IO[str], self.stdout))
+        if is_built():
+            if options["if_empty"]:
+                console.print("[green]数据已存在，跳过生成[/green] (demo data already built)")
+                return
+            raise CommandError("the database already holds an organisation tree")
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            tasks: dict[str, Any] = {}
+
+            def report(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(stage, total=total)
+                progress.update(tasks[stage], completed=done, total=total)
+
+            result = build(options["scale"], options["seed"], report)
+        table = Table(title=f"演示账号 demo logins (password: {DEMO_PASSWORD})")
+        for col in ("username", "role", "organization"):
+            table.add_column(col)
+        for row in result["logins"]:  # type: ignore[attr-defined]
+            table.add_row(*row)
+        console.print(table)
+        console.print(f"{result['organizations']} organisations, {result['members']} members")

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Starts the web server and the task worker; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+
+$PY manage.py runserver "$HOST:$PORT" --noreload &
+WEB=$!
+$PY manage.py db_worker &
+WORKER=$!
+stop() { kill "$WEB" "$WORKER" 2>/dev/null || true; wait 2>/dev/null || true; echo; echo "stopped"; }
+trap stop INT TERM EXIT
+
+sleep 2
+cat <<TXT
+
+  基层 jiceng is running:  http://$HOST:$PORT/
+
+  Demo logins (password for all: Jiceng@2005)
+    city.admin        市委组织部管理员 (whole city)
+    huangpu.officer   黄浦区委组织部干部 (district officer)
+    xuhui.officer     徐汇区委组织部干部 (district officer)
+    street.officer    街道党工委干部 (committee officer)
+    dianqi.officer    电气集团党委干部 (sector committee officer)
+    branch.secretary  支部书记 (branch secretary)
+    party.worker      党群工作者 (party-mass worker)
+    auditor           审计员 (read-only, audit log)
+    member.self       党员本人 (self-service)
+
+  Ctrl-C stops the site and the worker.
+TXT
+wait -n "$WEB" "$WORKER"

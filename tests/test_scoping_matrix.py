@@ -1,0 +1,209 @@
+"""The scoping matrix: every URL pattern and every API operation, tried by an officer of
+another district (DESIGN rule 1).
+
+A 徐汇 district officer must get 404 for each 黄浦 object, and must see none of 黄浦's rows in
+lists, counts and search results. ``ROUTES`` says how each named route is exercised; a route
+that is not listed fails ``test_every_route_is_covered``, so a new page or API operation
+cannot land without its scoping check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from jiceng.accounts.models import RoleAssignment
+from jiceng.members.models import Member
+from jiceng.orgs.models import Organization
+
+OUTSIDER = "xuhui.officer"
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """Objects of 黄浦 (outside the outsider's scope)."""
+
+    org: Organization
+    member: Member
+    account_pk: int
+    assignment_pk: int
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str  # "object": 404 expected; "list": no foreign rows; "open": no scoped data
+    kwargs: Callable[[Foreign], dict[str, Any]] | None = None
+    methods: tuple[str, ...] = ("get",)
+    query: Callable[[Foreign], dict[str, Any]] | None = None
+    reason: str = ""
+
+
+def _org(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.org.pk}
+
+
+def _member(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.member.pk}
+
+
+def _search_foreign(f: Foreign) -> dict[str, Any]:
+    return {"q": f.member.name_initials}
+
+
+ROUTES: dict[str, Route] = {
+    # pages
+    "core:home": Route("list"),
+    "core:audit": Route("list", query=lambda f: {"object": f.member.name}),
+    "core:health": Route("open", reason="liveness probe, no data"),
+    "set_language": Route("open", reason="language switch, no data"),
+    "accounts:login": Route("open", reason="login form"),
+    "accounts:logout": Route("open", reason="logout"),
+    "accounts:list": Route("list"),
+    "accounts:create": Route("list", reason="organisation dropdown lists only own subtree"),
+    "accounts:detail": Route("object", lambda f: {"pk": f.account_pk}, ("get", "post")),
+    "accounts:deactivate": Route("object", lambda f: {"pk": f.account_pk}, ("get", "post")),
+    "accounts:withdraw": Route("object", lambda f: {"pk": f.assignment_pk}, ("get", "post")),
+    "orgs:tree": Route("list"),
+    "orgs:search": Route("list", query=lambda f: {"q": f.org.name_initials}),
+    "orgs:detail": Route("object", _org),
+    "orgs:children": Route("object", _org),
+    "orgs:found": Route("object", _org, ("get", "post")),
+    "orgs:edit": Route("object", _org, ("get", "post")),
+    "orgs:move": Route("object", _org, ("get", "post")),
+    "orgs:merge": Route("object", _org, ("get", "post")),
+    "orgs:abolish": Route("object", _org, ("get", "post")),
+    "members:list": Route("list", query=_search_foreign),
+    "members:create": Route("list", reason="organisation dropdown lists only own subtree"),
+    "members:detail": Route("object", _member),
+    "members:edit": Route("object", _member, ("get", "post")),
+    "members:reveal": Route(
+        "object", lambda f: {"pk": f.member.pk, "field": "id_number"}, ("post",)
+    ),
+    # API
+    "api-schema": Route("open", reason="OpenAPI document, no data"),
+    "api-docs": Route("open", reason="API documentation page, no data"),
+    "api-token": Route("open", reason="token exchange for the caller's own credentials"),
+    "api-me": Route("list"),
+    "api-org-list": Route("list", query=lambda f: {"q": f.org.name_initials}),
+    "api-org-detail": Route("object", _org, ("get", "patch")),
+    "api-member-list": Route("list", query=_search_foreign),
+    "api-member-detail": Route("object", _member, ("get", "patch")),
+    "api-member-reveal": Route(
+        "object", lambda f: {"pk": f.member.pk, "field": "id_number"}, ("post",)
+    ),
+}
+
+# Third-party routes that carry no domain data (static files are served by the web server).
+IGNORED_NAMESPACES = {"djdt"}
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[str]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{prefix}{p.namespace}:" if p.namespace else prefix
+            if p.namespace in IGNORED_NAMESPACES:
+                continue
+            yield from _walk(p.url_patterns, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{prefix}{p.name}"
+
+
+def all_route_names() -> set[str]:
+    return set(_walk(get_resolver().url_patterns))
+
+
+def test_every_route_is_covered():
+    """A new route must be added to ROUTES (with its scoping check) before it can land."""
+    missing = sorted(all_route_names() - set(ROUTES))
+    assert not missing, f"routes without a scoping check: {missing}"
+    stale = sorted(set(ROUTES) - all_route_names())
+    assert not stale, f"ROUTES lists routes that no longer exist: {stale}"
+
+
+def test_every_route_without_a_check_says_why():
+    for name, route in ROUTES.items():
+        if route.kind == "open":
+            assert route.reason, name
+
+
+@pytest.fixture
+def foreign(world) -> Foreign:
+    huangpu = world.huangpu
+    member = world.member_in(huangpu)
+    account = world.user("huangpu.officer")
+    assignment = RoleAssignment.objects.get(user=account)
+    return Foreign(
+        org=world.branch_in(huangpu),
+        member=member,
+        account_pk=account.pk,
+        assignment_pk=assignment.pk,
+    )
+
+
+OBJECT_ROUTES = sorted(n for n, r in ROUTES.items() if r.kind == "object")
+LIST_ROUTES = sorted(n for n, r in ROUTES.items() if r.kind == "list")
+
+
+@pytest.mark.parametrize("name", OBJECT_ROUTES)
+def test_outsider_gets_404_for_each_foreign_object(client, login, foreign, name):
+    login(OUTSIDER)
+    route = ROUTES[name]
+    assert route.kwargs is not None
+    url = reverse(name, kwargs=route.kwargs(foreign))
+    for method in route.methods:
+        kwargs: dict[str, Any] = {}
+        if method in ("post", "patch"):
+            kwargs = {
+                "data": {"name": "x", "reason": "x", "target": foreign.org.pk},
+                "content_type": "application/json" if method == "patch" else None,
+            }
+            kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        response = getattr(client, method)(url, **kwargs)
+        assert response.status_code == 404, f"{method.upper()} {url} → {response.status_code}"
+
+
+def _foreign_links(foreign: Foreign) -> list[str]:
+    return [
+        reverse("members:detail", args=[foreign.member.pk]),
+        reverse("orgs:detail", args=[foreign.org.pk]),
+        reverse("accounts:detail", args=[foreign.account_pk]),
+    ]
+
+
+@pytest.mark.parametrize("name", LIST_ROUTES)
+def test_outsider_sees_no_foreign_rows_in_lists_counts_and_search(
+    client, login, foreign, world, name
+):
+    user = login(OUTSIDER)
+    route = ROUTES[name]
+    query = route.query(foreign) if route.query else {}
+    response = client.get(reverse(name), query)
+    assert response.status_code == 200, name
+    body = response.content.decode()
+    for link in _foreign_links(foreign):
+        assert f'href="{link}"' not in body, f"{name} links to {link}"
+    if response.get("Content-Type", "").startswith("application/json"):
+        payload = response.json()
+        rows = payload.get("results", []) if isinstance(payload, dict) else payload
+        ids = {row.get("id") for row in rows if isinstance(row, dict)}
+        foreign_ids = {foreign.member.pk} if "member" in name else {foreign.org.pk}
+        assert not ids & foreign_ids, name
+        if "member" in name and isinstance(payload, dict) and "count" in payload:
+            visible = Member.objects.visible_to(user).count()
+            assert payload["count"] <= visible
+    # foreign organisation names never show up as options or rows
+    assert foreign.org.name not in body or world.xuhui.name in foreign.org.name, name
+
+
+def test_counts_on_pages_equal_visible_rows_only(client, login, world):
+    user = login(OUTSIDER)
+    response = client.get(reverse("members:list"))
+    visible = Member.objects.visible_to(user).count()
+    total = Member.objects.count()
+    assert visible < total
+    assert re.search(rf"共\s*{visible:,}\s*人", response.content.decode())
