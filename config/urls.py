@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -8,7 +9,15 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", include(api.urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI (served from the vendored sidecar package) needs its own inline bootstrap
+    # script and styles: allowed on this page only.
+    path(
+        "api/docs/",
+        csp_update({"script-src": ["'unsafe-inline'"], "style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
     path("accounts/", include("jiceng.accounts.urls")),
     path("orgs/", include("jiceng.orgs.urls")),
     path("members/", include("jiceng.members.urls")),

@@ -81,6 +81,7 @@ ROUTES: dict[str, Route] = {
     "members:create": Route("list", reason="organisation dropdown lists only own subtree"),
     "members:detail": Route("object", _member),
     "members:edit": Route("object", _member, ("get", "post")),
+    "members:appoint-secretary": Route("object", lambda f: {"org_pk": f.org.pk}, ("get", "post")),
     "members:reveal": Route(
         "object", lambda f: {"pk": f.member.pk, "field": "id_number"}, ("post",)
     ),

@@ -5,19 +5,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.orgs.models import Organization
+from jiceng.orgs.forms import OrgCodeField
 
 from .roles import Role
 
 
-class OrgField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Organization) -> str:
-        return f"{obj.name}（{obj.get_org_type_display()}）"
-
-
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
-    organization = OrgField(label=_("管辖组织（含下级）"), queryset=Organization.objects.none())
+    organization = OrgCodeField(label=_("管辖组织（含下级）代码"))
 
     def __init__(self, *args: Any, org_queryset: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

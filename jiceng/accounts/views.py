@@ -51,38 +51,34 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def user_create(request: HttpRequest) -> HttpResponse:
-    form = UserCreateForm(request.POST or None, org_queryset=_orgs(request)[:5000])
-    if request.method == "POST":
-        form.fields["organization"].queryset = _orgs(request)
-        if form.is_valid():
-            try:
-                user = services.user_create(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                form_errors_from(form, exc)
-            except PermissionDenied as exc:
-                form.add_error("role", str(exc))
-            else:
-                messages.success(request, _("已创建账号 %(u)s") % {"u": user.username})
-                return redirect(reverse("accounts:detail", args=[user.pk]))
+    form = UserCreateForm(request.POST or None, org_queryset=_orgs(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        except PermissionDenied as exc:
+            form.add_error("role", str(exc))
+        else:
+            messages.success(request, _("已创建账号 %(u)s") % {"u": user.username})
+            return redirect(reverse("accounts:detail", args=[user.pk]))
     return render(request, "accounts/form.html", {"form": form, "title": _("新建账号")})
 
 
 @login_required
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.user_get(request.user, pk)
-    form = RoleForm(request.POST or None, org_queryset=_orgs(request)[:5000])
-    if request.method == "POST":
-        form.fields["organization"].queryset = _orgs(request)
-        if form.is_valid():
-            try:
-                services.role_grant(actor=request.user, user=account, **form.cleaned_data)
-            except ValidationError as exc:
-                form_errors_from(form, exc)
-            except PermissionDenied as exc:
-                form.add_error("role", str(exc))
-            else:
-                messages.success(request, _("已授予角色"))
-                return redirect(reverse("accounts:detail", args=[account.pk]))
+    form = RoleForm(request.POST or None, org_queryset=_orgs(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.role_grant(actor=request.user, user=account, **form.cleaned_data)
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        except PermissionDenied as exc:
+            form.add_error("role", str(exc))
+        else:
+            messages.success(request, _("已授予角色"))
+            return redirect(reverse("accounts:detail", args=[account.pk]))
     assignments = account.assignments.select_related("organization", "granted_by").order_by(
         "-granted_at"
     )

@@ -6,7 +6,9 @@ import datetime as dt
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
 
 from .models import AuditEvent
 from .scoping import Action, scope_of
@@ -39,6 +41,42 @@ def filter_audit_events(
     return events
 
 
+STEP = 4  # treebeard steplen of Organization paths
+
+
+def members_by_child(root: Any) -> list[dict[str, Any]]:
+    """Members registered under each direct sub-unit of ``root``, with how many are not yet
+    placed (S10): one grouped query over the path prefix, cached for five minutes."""
+    key = f"members_by_child:{root.path}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    organization = apps.get_model("orgs", "Organization")
+    member = apps.get_model("members", "Member")
+    cut = len(root.path) + STEP
+    rows = (
+        member.objects.filter(home_path__startswith=root.path)
+        .annotate(unit=Substr("home_path", 1, cut))
+        .values("unit")
+        .annotate(n=Count("id"), unplaced=Count("id", filter=Q(participating_org__isnull=True)))
+        .order_by()
+    )
+    names = dict(
+        organization.objects.filter(path__startswith=root.path, depth=root.depth + 1).values_list(
+            "path", "name"
+        )
+    )
+    data = sorted(
+        (
+            {"name": names.get(r["unit"], root.name), "members": r["n"], "unplaced": r["unplaced"]}
+            for r in rows
+        ),
+        key=lambda d: -d["members"],
+    )
+    cache.set(key, data, 300)
+    return data
+
+
 def home_summary(user: Any) -> dict[str, Any]:
     """Headline numbers of the user's scope for the home page."""
     organization = apps.get_model("orgs", "Organization")
@@ -46,8 +84,10 @@ def home_summary(user: Any) -> dict[str, Any]:
     roots = organization.objects.filter(path__in=scope_of(user, Action.VIEW).paths)
     members = member.objects.visible_to(user)
     own_member = member.objects.filter(user=user).first() if user.is_authenticated else None
+    first_root = roots.first()
     return {
         "roots": roots,
+        "chart": members_by_child(first_root) if first_root else [],
         "org_count": organization.objects.visible_to(user)
         .filter(abolished_on__isnull=True)
         .count(),

@@ -7,15 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from jiceng.core.idnumber import IdNumberError, parse_id_number
 from jiceng.geo.models import Street
-from jiceng.orgs.models import Organization
+from jiceng.orgs.forms import OrgCodeField
 
 from .models import EmploymentStatus, Member, MemberCategory
 from .phones import normalize_phone
-
-
-class OrgChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Organization) -> str:
-        return f"{obj.name}（{obj.code}）"
 
 
 class MemberForm(forms.ModelForm):
@@ -27,10 +22,8 @@ class MemberForm(forms.ModelForm):
         help_text=_("18位，末位可为 X；15位旧号码会自动升为18位"),
     )
     phone = forms.CharField(label=_("联系电话"), max_length=30, required=False)
-    home_org = OrgChoiceField(label=_("组织关系所在党组织"), queryset=Organization.objects.none())
-    participating_org = OrgChoiceField(
-        label=_("参加活动单位"), required=False, queryset=Organization.objects.none()
-    )
+    home_org = OrgCodeField(label=_("组织关系所在党组织（代码）"))
+    participating_org = OrgCodeField(label=_("参加活动单位（代码）"), required=False)
 
     class Meta:
         model = Member
@@ -63,6 +56,9 @@ class MemberForm(forms.ModelForm):
         self.fields["street"].queryset = Street.objects.select_related("district").order_by("code")
         self.warnings: list[str] = []
         if self.instance.pk:
+            self.initial["home_org"] = self.instance.home_org.code
+            if self.instance.participating_org_id:
+                self.initial["participating_org"] = self.instance.participating_org.code
             # The encrypted value is never sent back to the browser in clear: editing keeps it
             # unless a new number is typed.
             self.fields["id_number"].required = False
@@ -101,7 +97,9 @@ class MemberForm(forms.ModelForm):
 
 class MemberFilterForm(forms.Form):
     q = forms.CharField(label=_("姓名或拼音首字母"), required=False)
-    org = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    org = forms.TypedChoiceField(
+        label=_("组织（含下级）"), required=False, coerce=int, empty_value=None
+    )
     category = forms.ChoiceField(
         label=_("党员类别"), required=False, choices=[("", _("全部")), *MemberCategory.choices]
     )
@@ -113,3 +111,7 @@ class MemberFilterForm(forms.Form):
         required=False,
         choices=[("", _("全部")), ("yes", _("已落实")), ("no", _("未落实"))],
     )
+
+    def __init__(self, *args: Any, org_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org"].choices = [("", _("全部")), *org_choices]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from jiceng.core.scoping import Action, can
 from jiceng.core.views import form_errors_from
 from jiceng.orgs import selectors as org_selectors
+from jiceng.orgs import services as org_services
 
 from . import selectors, services
 from .forms import MemberFilterForm, MemberForm
@@ -22,11 +23,13 @@ PAGE_SIZE = 50
 
 def filters_from_request(request: HttpRequest) -> tuple[MemberFilterForm, selectors.MemberFilters]:
     """The list filters from the query string; an organisation outside scope is a 404."""
-    form = MemberFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
     org = None
-    if data.get("org"):
-        org = org_selectors.organization_get(request.user, data["org"])
+    if request.GET.get("org"):
+        org = org_selectors.organization_get(request.user, request.GET["org"])
+    form = MemberFilterForm(
+        request.GET or None, org_choices=org_selectors.org_choices(request.user, current=org)
+    )
+    data = form.cleaned_data if form.is_valid() else {}
     filters = selectors.MemberFilters(
         org=org,
         q=data.get("q", ""),
@@ -92,7 +95,8 @@ def create(request: HttpRequest) -> HttpResponse:
     orgs = org_selectors.organization_list(request.user, Action.CHANGE).active().order_by("path")
     initial = {}
     if request.GET.get("home_org"):
-        initial["home_org"] = request.GET["home_org"]
+        home = org_selectors.organization_get(request.user, request.GET["home_org"], Action.CHANGE)
+        initial = {"home_org": home.code, "participating_org": home.code}
     form = MemberForm(request.POST or None, org_queryset=orgs, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -127,3 +131,30 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "members/form.html", {"form": form, "title": _("修改党员信息"), "member": member}
     )
+
+
+@login_required
+def appoint_secretary(request: HttpRequest, org_pk: int) -> HttpResponse:
+    """Pick the secretary of an organisation among the full members of its subtree (S11)."""
+    org = org_selectors.organization_get(request.user, org_pk, Action.CHANGE)
+    if request.method == "POST":
+        member = None
+        if request.POST.get("member"):
+            member = selectors.member_get(request.user, request.POST["member"])
+        try:
+            org_services.organization_appoint_secretary(actor=request.user, org=org, member=member)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("已任命书记") if member else _("已将书记设为空缺"))
+            return redirect(reverse("orgs:detail", args=[org.pk]))
+    query = request.GET.get("q", "")
+    candidates = (
+        selectors.member_list(
+            request.user, selectors.MemberFilters(org=org, q=query, category="full")
+        )
+        .select_related("home_org")
+        .order_by("home_path", "id")[:30]
+    )
+    template = "members/_secretary_candidates.html" if request.htmx else "members/secretary.html"
+    return render(request, template, {"org": org, "candidates": candidates, "q": query})

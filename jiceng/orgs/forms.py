@@ -10,6 +10,25 @@ from jiceng.geo.models import Street
 from .models import Organization, OrgType, Sector
 
 
+class OrgCodeField(forms.ModelChoiceField):
+    """An organisation typed by its code: a city has 80,000 of them, too many for a list. The
+    queryset (set by the view) is the user's scope, so a code outside it is not found."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", Organization.objects.none())
+        kwargs.setdefault("help_text", _("填写组织代码，可在组织页面查到"))
+        super().__init__(
+            to_field_name="code",
+            error_messages={"invalid_choice": _("找不到该组织代码，或该组织不在您的管辖范围内")},
+            **kwargs,
+        )
+
+    def label_from_instance(self, obj: Organization) -> str:
+        return f"{obj.name}（{obj.code}）"
+
+
 class OrganizationFoundForm(forms.Form):
     code = forms.CharField(label=_("组织代码"), max_length=32)
     name = forms.CharField(label=_("名称"), max_length=120)

@@ -76,3 +76,16 @@ def subtree_unit_counts(org: Organization) -> list[tuple[str, str, int]]:
         .order_by()
     )
     return [(t.value, str(t.label), rows[t.value]) for t in OrgType if rows.get(t.value)]
+
+
+def org_choices(user: Any, *, current: Organization | None = None) -> list[tuple[int, str]]:
+    """Choices for an organisation filter: the user's top units and their direct sub-units
+    (plus the current one), indented by depth."""
+    rows: list[Organization] = []
+    for root in tree_roots(user):
+        rows.append(root)
+        rows.extend(tree_children(user, root).filter(abolished_on__isnull=True)[:300])
+    if current is not None and all(r.pk != current.pk for r in rows):
+        rows.append(current)
+    base = min((r.depth for r in rows), default=1)
+    return [(r.pk, "　" * (r.depth - base) + r.name) for r in rows]

@@ -287,6 +287,38 @@ def organization_merge(
     return target
 
 
+@transaction.atomic
+def organization_appoint_secretary(
+    *, actor: Any, org: Organization, member: Any | None
+) -> Organization:
+    """Appoint ``member`` secretary of ``org`` (S11), or vacate the post when ``member`` is
+    None (the vacancy then counts from today). The secretary must be a full member registered
+    in the organisation's subtree (a probationary member cannot hold the post)."""
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    _require(actor, org)
+    if org.is_abolished:
+        raise ValidationError("该组织已撤销")
+    if member is not None:
+        if not member.home_path.startswith(org.path):
+            raise ValidationError("书记须从本组织（含下级）的党员中产生")
+        if member.category != "full":
+            raise ValidationError("预备党员不能担任书记")
+    before = _snapshot(org)
+    org.secretary = member
+    org.secretary_vacant_since = None if member is not None else timezone.localdate()
+    org.save(update_fields=["secretary", "secretary_vacant_since", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="update",
+        obj=org,
+        org_path=org.path,
+        before=before,
+        after=_snapshot(org),
+        note="任命书记" if member is not None else "书记空缺",
+    )
+    return org
+
+
 def organization_types_below(org: Organization) -> tuple[str, ...]:
     return ALLOWED_CHILDREN.get(org.org_type, ())
 
@@ -294,6 +326,7 @@ def organization_types_below(org: Organization) -> tuple[str, ...]:
 __all__ = [
     "BRANCH_TYPES",
     "organization_abolish",
+    "organization_appoint_secretary",
     "organization_found",
     "organization_merge",
     "organization_move",

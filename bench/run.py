@@ -1,0 +1,184 @@
+"""Benchmarks at city scale on PostgreSQL (issue 2): a district officer's member list and
+subtree counts. Results go to ``bench/results/<name>.json`` and the table in
+``bench/BENCHMARKS.md``.
+
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/jiceng_bench python bench/run.py
+
+The first run builds the ``city`` scenario (2,000,000 members, ~80,000 organisations) into that
+database, which takes a while; later runs reuse it. Timings are wall-clock through Django's
+test client (URL routing, middleware, scoping, queries, template rendering), repeated, with the
+median and 95th percentile reported, and compared in the same run with a baseline: the bare
+SQL the page needs, without Django.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/jiceng_bench"
+REPEATS = int(os.environ.get("BENCH_REPEATS", "40"))
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def timed(fn: Callable[[], Any], repeats: int = REPEATS) -> dict[str, float]:
+    fn()  # warm-up
+    samples = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return {
+        "median_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.95))], 2),
+        "max_ms": round(samples[-1], 2),
+        "repeats": repeats,
+    }
+
+
+def main() -> int:
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    ensure_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    os.environ["DEBUG"] = "0"
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    from jiceng.scenario.build import is_built
+
+    if not is_built():
+        call_command("scenario", scale=os.environ.get("BENCH_SCALE", "city"), seed=2005)
+    from jiceng.accounts.models import User
+    from jiceng.members.models import Member
+    from jiceng.orgs import selectors
+    from jiceng.orgs.models import Organization
+
+    officer = User.objects.get(username="huangpu.officer")
+    district = Organization.objects.get(code="310101")
+    street = Organization.objects.filter(path__startswith=district.path, depth=3).first()
+    client = Client()
+    client.force_login(officer)
+    n_members = Member.objects.count()
+    n_orgs = Organization.objects.count()
+    n_district = Member.objects.filter(home_path__startswith=district.path).count()
+
+    def get(path: str) -> Callable[[], None]:
+        def run() -> None:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+
+        return run
+
+    def raw(sql: str, params: list[Any]) -> Callable[[], None]:
+        def run() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+
+        return run
+
+    page_sql = (
+        "SELECT m.id, m.name, m.id_number_masked, o.name FROM members_member m "
+        "JOIN orgs_organization o ON o.id = m.home_org_id WHERE m.home_path LIKE %s "
+        "ORDER BY m.home_path, m.id LIMIT 50 OFFSET 500"
+    )
+    count_sql = "SELECT count(*) FROM members_member WHERE home_path LIKE %s"
+    prefix = district.path + "%"
+    results: dict[str, Any] = {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "database": f"PostgreSQL {connection.pg_version // 10000}",  # type: ignore[attr-defined]
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}",
+        "members": n_members,
+        "organizations": n_orgs,
+        "district_members": n_district,
+        "cases": {},
+    }
+    cases = {
+        "member list, district, page 11 of 50": get(f"/members/?org={district.pk}&page=11"),
+        "member list, district, filtered (full, at post)": get(
+            f"/members/?org={district.pk}&category=full&status=at_post&page=3"),
+        "member list, district, not placed": get(f"/members/?org={district.pk}&placed=no"),
+        "member list, pinyin search 'zj'": get("/members/?q=zj"),
+        "subtree counts (selectors), district": lambda: (
+            selectors.subtree_member_counts(district), selectors.subtree_unit_counts(district)),
+        "organisation page, district (counts + children)": get(f"/orgs/{district.pk}/"),
+        "organisation page, street committee": get(f"/orgs/{street.pk}/"),
+        "baseline: bare SQL page of 50 (no Django)": raw(page_sql, [prefix]),
+        "baseline: bare SQL count of district members": raw(count_sql, [prefix]),
+    }
+    for name, fn in cases.items():
+        results["cases"][name] = timed(fn)
+        print(f"{name:55s} {results['cases'][name]}")
+    c = results["cases"]
+    results["ratios"] = {
+        "list page / bare SQL page": round(
+            c["member list, district, page 11 of 50"]["median_ms"]
+            / c["baseline: bare SQL page of 50 (no Django)"]["median_ms"], 1),
+        "subtree counts / bare SQL count": round(
+            c["subtree counts (selectors), district"]["median_ms"]
+            / c["baseline: bare SQL count of district members"]["median_ms"], 1),
+    }
+    out = ROOT / "bench" / "results" / "foundation.json"
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+    write_table(results)
+    return 0
+
+
+def write_table(results: dict[str, Any]) -> None:
+    path = ROOT / "bench" / "BENCHMARKS.md"
+    lines = [
+        "# Benchmarks",
+        "",
+        "Measured by `make bench` (`bench/run.py`); raw numbers in `bench/results/*.json`.",
+        "",
+        "## Foundation (issue 2): district officer's list and subtree counts",
+        "",
+        f"{results['database']}, {results['machine']}; {results['members']:,} members in "
+        f"{results['organizations']:,} organisations (city scenario); the district "
+        f"(黄浦) holds {results['district_members']:,} members. Run {results['when']}.",
+        "",
+        "Targets: list p95 ≤ 150 ms, subtree counts ≤ 300 ms.",
+        "",
+        "| case | median ms | p95 ms | max ms |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, r in results["cases"].items():
+        lines.append(f"| {name} | {r['median_ms']} | {r['p95_ms']} | {r['max_ms']} |")
+    lines += ["", "Ratios against the baseline measured in the same run:", ""]
+    for name, value in results["ratios"].items():
+        lines.append(f"- {name}: {value}×")
+    path.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
