@@ -126,11 +126,14 @@ def main() -> int:
     cases = {
         "member list, district, page 11 of 50": get(f"/members/?org={district.pk}&page=11"),
         "member list, district, filtered (full, at post)": get(
-            f"/members/?org={district.pk}&category=full&status=at_post&page=3"),
+            f"/members/?org={district.pk}&category=full&status=at_post&page=3"
+        ),
         "member list, district, not placed": get(f"/members/?org={district.pk}&placed=no"),
         "member list, pinyin search 'zj'": get("/members/?q=zj"),
         "subtree counts (selectors), district": lambda: (
-            selectors.subtree_member_counts(district), selectors.subtree_unit_counts(district)),
+            selectors.subtree_member_counts(district),
+            selectors.subtree_unit_counts(district),
+        ),
         "organisation page, district (counts + children)": get(f"/orgs/{district.pk}/"),
         "organisation page, street committee": get(f"/orgs/{street.pk}/"),
         "baseline: bare SQL page of 50 (no Django)": raw(page_sql, [prefix]),
@@ -143,10 +146,14 @@ def main() -> int:
     results["ratios"] = {
         "list page / bare SQL page": round(
             c["member list, district, page 11 of 50"]["median_ms"]
-            / c["baseline: bare SQL page of 50 (no Django)"]["median_ms"], 1),
+            / c["baseline: bare SQL page of 50 (no Django)"]["median_ms"],
+            1,
+        ),
         "subtree counts / bare SQL count": round(
             c["subtree counts (selectors), district"]["median_ms"]
-            / c["baseline: bare SQL count of district members"]["median_ms"], 1),
+            / c["baseline: bare SQL count of district members"]["median_ms"],
+            1,
+        ),
     }
     out = ROOT / "bench" / "results" / "foundation.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")

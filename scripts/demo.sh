@@ -13,7 +13,11 @@ WORKER=$!
 stop() { kill "$WEB" "$WORKER" 2>/dev/null || true; wait 2>/dev/null || true; echo; echo "stopped"; }
 trap stop INT TERM EXIT
 
-sleep 2
+for _ in $(seq 1 60); do
+  if $PY -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" \
+      "http://$HOST:$PORT/health/" 2>/dev/null; then break; fi
+  sleep 0.5
+done
 cat <<TXT
 
   基层 jiceng is running:  http://$HOST:$PORT/

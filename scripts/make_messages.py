@@ -44,8 +44,13 @@ def main() -> int:
 
     (ROOT / "locale").mkdir(exist_ok=True)
     os.chdir(ROOT)
-    call_command("makemessages", locale=["zh_Hant", "en"], ignore_patterns=[".venv/*", "var/*"],
-                 no_obsolete=True, verbosity=0)
+    call_command(
+        "makemessages",
+        locale=["zh_Hant", "en"],
+        ignore_patterns=[".venv/*", "var/*"],
+        no_obsolete=True,
+        verbosity=0,
+    )
     hant = polib.pofile(str(ROOT / "locale/zh_Hant/LC_MESSAGES/django.po"))
     for entry in hant:
         if entry.msgid_plural:
@@ -63,8 +68,10 @@ def main() -> int:
     en.save()
     missing = [e.msgid for e in en if not e.translated()]
     call_command("compilemessages", locale=["zh_Hant", "en"], verbosity=0)
-    print(f"zh_Hant: {len(hant)} strings (OpenCC s2t); en: {len(en) - len(missing)} translated,"
-          f" {len(missing)} missing")
+    print(
+        f"zh_Hant: {len(hant)} strings (OpenCC s2t); en: {len(en) - len(missing)} translated,"
+        f" {len(missing)} missing"
+    )
     for msgid in missing[:50]:
         print("  en missing:", msgid.replace("\n", " ")[:80])
     return 0

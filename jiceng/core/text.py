@@ -89,7 +89,13 @@ def clean(text: str) -> str:
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text or "")).strip()
 
 
-def _syllables(text: str, *, person_name: bool) -> list[str]:
+@functools.lru_cache(maxsize=262_144)
+def _syllables(text: str, *, person_name: bool) -> tuple[str, ...]:
+    """Pinyin syllables of a name; cached, since names repeat across a roll of millions."""
+    return tuple(_read(text, person_name=person_name))
+
+
+def _read(text: str, *, person_name: bool) -> list[str]:
     text = to_simplified(clean(text))
     if person_name:
         for surname in sorted(SURNAME_READINGS, key=len, reverse=True):

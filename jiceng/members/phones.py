@@ -37,14 +37,19 @@ def display_phone(e164: str) -> str:
 
 
 def mask_phone(e164: str) -> str:
-    """Mobile 138****5678; landline 021-****1234."""
+    """Mobile 138****5678; Shanghai landline 021-****1234; others via libphonenumber.
+
+    >>> mask_phone("+8613812345678"), mask_phone("+862164331234")
+    ('138****5678', '021-****1234')
+    """
     if not e164:
         return ""
-    national = display_phone(e164).replace(" ", "")
-    digits = national.replace("-", "")
-    if digits.startswith("1") and len(digits) == 11:
-        return f"{digits[:3]}****{digits[-4:]}"
-    if "-" in national:
-        area, local = national.split("-", 1)
-        return f"{area}-****{local[-4:]}"
+    if e164.startswith("+861") and len(e164) == 14:  # mainland mobile, the common case
+        return f"{e164[3:6]}****{e164[-4:]}"
+    if e164.startswith("+8621") and len(e164) == 13:  # Shanghai landline
+        return f"021-****{e164[-4:]}"
+    groups = display_phone(e164).replace("-", " ").split()
+    digits = "".join(groups)
+    if len(groups) > 1 and groups[0].startswith("0"):
+        return f"{groups[0]}-****{digits[-4:]}"
     return "*" * (len(digits) - 4) + digits[-4:]

@@ -310,8 +310,8 @@ class Builder:
         )
         return node
 
-    def save_tree(self, root: _Org) -> list[_Org]:
-        """Give every node its materialised path and bulk-insert the tree, level by level."""
+    def assign_paths(self, root: _Org) -> list[_Org]:
+        """Give every node its materialised path (treebeard's encoding), breadth first."""
         root.obj.path = Organization._get_path(None, 1, 1)
         root.obj.depth = 1
         levels: list[list[_Org]] = [[root]]
@@ -327,10 +327,12 @@ class Builder:
         flat = [n for level in levels for n in level]
         for n in flat:
             n.obj.fill_search_keys()
+        return flat
+
+    def save_tree(self, flat: list[_Org]) -> None:
         for i in range(0, len(flat), 2000):
             Organization.objects.bulk_create([n.obj for n in flat[i : i + 2000]])
             self.progress("organizations", min(i + 2000, len(flat)), len(flat))
-        return flat
 
     # ----- members ------------------------------------------------------------------------
     def member(
@@ -564,7 +566,8 @@ def build(
         raise RuntimeError("the organisation tree is not empty; use a fresh database")
     b = Builder(scale, seed, progress or (lambda *_: None))
     b.prepare_geo()
-    nodes = b.save_tree(b.tree())
+    nodes = b.assign_paths(b.tree())
+    b.save_tree(nodes)
     saved = {n.obj.code: n.obj for n in nodes}
     for o in Organization.objects.only("id", "code"):
         saved[o.code].pk = o.pk
