@@ -21,5 +21,6 @@ urlpatterns = [
     path("accounts/", include("jiceng.accounts.urls")),
     path("orgs/", include("jiceng.orgs.urls")),
     path("members/", include("jiceng.members.urls")),
+    path("imports/", include("jiceng.imports.urls")),
     path("", include("jiceng.core.urls")),
 ]

@@ -18,6 +18,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from jiceng.accounts.models import RoleAssignment
+from jiceng.imports.models import ImportJob
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
 
@@ -32,6 +33,7 @@ class Foreign:
     member: Member
     account_pk: int
     assignment_pk: int
+    import_job: ImportJob
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,10 @@ ROUTES: dict[str, Route] = {
     "members:reveal": Route(
         "object", lambda f: {"pk": f.member.pk, "field": "id_number"}, ("post",)
     ),
+    "imports:list": Route("list"),
+    "imports:detail": Route("object", lambda f: {"pk": f.import_job.pk}),
+    "imports:start": Route("object", lambda f: {"pk": f.import_job.pk}, ("get", "post")),
+    "imports:errors": Route("object", lambda f: {"pk": f.import_job.pk}),
     # API
     "api-schema": Route("open", reason="OpenAPI document, no data"),
     "api-docs": Route("open", reason="API documentation page, no data"),
@@ -138,11 +144,21 @@ def foreign(world) -> Foreign:
     member = world.member_in(huangpu)
     account = world.user("huangpu.officer")
     assignment = RoleAssignment.objects.get(user=account)
+    job = ImportJob.objects.create(
+        kind="member",
+        organization=huangpu,
+        org_path=huangpu.path,
+        created_by=account,
+        original_name="黄浦党员.xlsx",
+        stored_path="/nonexistent",
+        file_type="xlsx",
+    )
     return Foreign(
         org=world.branch_in(huangpu),
         member=member,
         account_pk=account.pk,
         assignment_pk=assignment.pk,
+        import_job=job,
     )
 
 
@@ -173,6 +189,7 @@ def _foreign_links(foreign: Foreign) -> list[str]:
         reverse("members:detail", args=[foreign.member.pk]),
         reverse("orgs:detail", args=[foreign.org.pk]),
         reverse("accounts:detail", args=[foreign.account_pk]),
+        reverse("imports:detail", args=[foreign.import_job.pk]),
     ]
 
 

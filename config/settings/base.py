@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "jiceng.orgs",
     "jiceng.accounts",
     "jiceng.members",
+    "jiceng.imports",
     "jiceng.scenario",
 ]
 
@@ -204,3 +205,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Uploaded import files, kept until their job is finished (then removed).
+IMPORT_ROOT = Path(os.environ.get("JICENG_IMPORT_ROOT", VAR_DIR / "imports"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,6 +1,8 @@
 """Settings for the test suite: SQLite in memory unless DATABASE_URL is set."""
 
 import os
+import tempfile
+from pathlib import Path
 
 import dj_database_url
 
@@ -23,3 +25,5 @@ else:
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 AXES_ENABLED = True
 ALLOWED_HOSTS = ["*"]
+
+IMPORT_ROOT = Path(tempfile.mkdtemp(prefix="jiceng-imports-"))

@@ -14,9 +14,13 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
     organization = OrgCodeField(label=_("管辖组织（含下级）代码"))
 
-    def __init__(self, *args: Any, org_queryset: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, org_queryset: Any, roles: tuple[str, ...] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = org_queryset
+        if roles is not None:
+            self.fields["role"].choices = [(r, Role(r).label) for r in roles]
 
 
 class UserCreateForm(RoleForm):

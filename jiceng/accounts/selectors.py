@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from jiceng.core.scoping import Action, get_visible_or_404
 
 from .models import RoleAssignment, User
+from .roles import GRANTABLE, Role
 
 
 def assignment_list(user: Any, action: str = Action.MANAGE_ACCOUNTS) -> QuerySet[RoleAssignment]:
@@ -36,3 +37,10 @@ def assignment_get(user: Any, pk: Any) -> RoleAssignment:
         Action.MANAGE_ACCOUNTS,
         pk=pk,
     )
+
+
+def grantable_roles(user: Any) -> tuple[str, ...]:
+    """Roles the user may grant somewhere in their subtree (in the order of ``Role``); the
+    service still checks the role against the chosen organisation."""
+    allowed = {r for a in user.active_assignments() for r in GRANTABLE.get(a.role, ())}
+    return tuple(r for r in Role.values if r in allowed)

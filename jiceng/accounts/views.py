@@ -51,7 +51,11 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def user_create(request: HttpRequest) -> HttpResponse:
-    form = UserCreateForm(request.POST or None, org_queryset=_orgs(request))
+    form = UserCreateForm(
+        request.POST or None,
+        org_queryset=_orgs(request),
+        roles=selectors.grantable_roles(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_create(actor=request.user, **form.cleaned_data)
@@ -68,7 +72,11 @@ def user_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.user_get(request.user, pk)
-    form = RoleForm(request.POST or None, org_queryset=_orgs(request))
+    form = RoleForm(
+        request.POST or None,
+        org_queryset=_orgs(request),
+        roles=selectors.grantable_roles(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.role_grant(actor=request.user, user=account, **form.cleaned_data)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from jiceng.core.idnumber import IdNumberError, parse_id_number
 from jiceng.geo.models import Street
 from jiceng.orgs.forms import OrgCodeField
+from jiceng.orgs.models import Organization
 
 from .models import EmploymentStatus, Member, MemberCategory
 from .phones import normalize_phone
@@ -53,6 +54,12 @@ class MemberForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["home_org"].queryset = org_queryset
         self.fields["participating_org"].queryset = org_queryset
+        if self.instance.pk and self.instance.participating_org_id:
+            # A unit set by someone with a wider scope (e.g. nearby, in another district: S10,
+            # S17) stays a valid choice, so editing other fields does not require moving it.
+            self.fields["participating_org"].queryset = org_queryset | Organization.objects.filter(
+                pk=self.instance.participating_org_id
+            )
         self.fields["street"].queryset = Street.objects.select_related("district").order_by("code")
         self.warnings: list[str] = []
         if self.instance.pk:

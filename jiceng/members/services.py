@@ -61,9 +61,31 @@ def _snapshot(member: Member) -> dict:
     return audit.snapshot(member, AUDITED_FIELDS, masked=SENSITIVE_FIELDS)
 
 
+# Both sides of a changed sensitive value mask to "******"; this marks the change so that it
+# still reaches the audit log (without either value).
+CHANGED_MASK = "******（已修改）"
+
+
+def _mark_changed_secrets(before: dict[str, Any], member: Member, after: dict) -> None:
+    for name in SENSITIVE_FIELDS:
+        old, new = before[name], getattr(member, name)
+        if old and new and old != new:
+            after[name] = CHANGED_MASK
+
+
 def _require(actor: Any, path: str, message: str = "无权修改该党员信息") -> None:
     if actor is not None and not can(actor, Action.CHANGE, path):
         raise PermissionDenied(message)
+
+
+def _require_unit(actor: Any, participating_org: Organization | None) -> None:
+    """The participating unit must be one the actor can see (as for ``member_place``)."""
+    if (
+        actor is not None
+        and participating_org is not None
+        and not can(actor, Action.VIEW, participating_org.path)
+    ):
+        raise PermissionDenied("无权使用该参加活动单位")
 
 
 def _apply_id_number(member: Member, raw: str) -> list[str]:
@@ -100,21 +122,12 @@ def _apply_phone(member: Member, raw: str) -> None:
 
 
 def _check_dates(member: Member) -> None:
-    errors: dict[str, str] = {}
-    if member.birth_date and member.joined_on:
-        age = member.age_on(member.joined_on)
-        if age < 18:
-            errors["joined_on"] = f"入党时年龄为 {age} 岁，不满 18 周岁，请核对入党日期"
-    if member.joined_on and member.joined_on > dt.date.today():  # noqa: DTZ011 - a calendar date
-        errors["joined_on"] = "入党日期不能晚于今天"
-    if (
-        member.category == MemberCategory.FULL
-        and member.full_member_on is None
-        and (member.joined_on and member.joined_on.year >= 1990)
-    ):
-        errors["full_member_on"] = "正式党员须填写转正日期"
-    if member.full_member_on and member.joined_on and member.full_member_on < member.joined_on:
-        errors["full_member_on"] = "转正日期不能早于入党日期"
+    errors = member_date_errors(
+        birth_date=member.birth_date,
+        joined_on=member.joined_on,
+        full_member_on=member.full_member_on,
+        category=member.category,
+    )
     if errors:
         raise ValidationError(errors)
 
@@ -145,6 +158,7 @@ def member_create(
     """Register a member under ``home_org``. Returns the member and warnings for the officer
     (e.g. an area code missing from the historical table)."""
     _require(actor, home_org.path, "无权在该组织登记党员")
+    _require_unit(actor, participating_org)
     fields.pop("birth_date", None)
     fields.pop("sex", None)
     member = Member(**fields)
@@ -172,6 +186,7 @@ def member_update(*, actor: Any, member: Member, **changes: Any) -> tuple[Member
     member = Member.objects.select_for_update().get(pk=member.pk)
     _require(actor, member.home_path)
     before = _snapshot(member)
+    before_secrets = {name: getattr(member, name) for name in SENSITIVE_FIELDS}
     warnings: list[str] = []
     if "id_number" in changes:
         warnings = _apply_id_number(member, changes.pop("id_number"))
@@ -181,6 +196,8 @@ def member_update(*, actor: Any, member: Member, **changes: Any) -> tuple[Member
     participating_org = changes.pop("participating_org", member.participating_org)
     if home_org.pk != member.home_org_id:
         _require(actor, home_org.path, "无权把党员登记到目标组织")
+    if participating_org is not None and participating_org.pk != member.participating_org_id:
+        _require_unit(actor, participating_org)
     changes.pop("birth_date", None)
     changes.pop("sex", None)
     for key, value in changes.items():
@@ -190,6 +207,7 @@ def member_update(*, actor: Any, member: Member, **changes: Any) -> tuple[Member
     member.full_clean(exclude=["id_number_index", "home_path", "participating_path"])
     member.save()
     after = _snapshot(member)
+    _mark_changed_secrets(before_secrets, member, after)
     if before != after:
         audit.record(
             actor=actor,
@@ -208,8 +226,7 @@ def member_place(*, actor: Any, member: Member, participating_org: Organization 
     """Set (or clear) the unit where the member takes part (S10)."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     _require(actor, member.home_path)
-    if participating_org is not None and not can(actor, Action.VIEW, participating_org.path):
-        raise PermissionDenied("无权使用该参加活动单位")
+    _require_unit(actor, participating_org)
     before = {"participating_org": member.participating_org_id}
     _set_orgs(member, member.home_org, participating_org)
     member.save(update_fields=["participating_org", "participating_path", "updated_at"])
@@ -247,3 +264,37 @@ def member_reveal(*, actor: Any, member: Member, field: str) -> str:
 
         return display_phone(value)
     return value
+
+
+def member_date_errors(
+    *,
+    birth_date: dt.date | None,
+    joined_on: dt.date | None,
+    full_member_on: dt.date | None,
+    category: str,
+) -> dict[str, str]:
+    """The date rules of the roll, shared by the form, the API and bulk imports: joined at 18
+    or older, not in the future; a full member joined since 1990 has a full-member date, not
+    before joining. (Older records often lack it, so it is not required for them.)"""
+    errors: dict[str, str] = {}
+    today = dt.date.today()  # noqa: DTZ011 - a calendar date
+    if birth_date and joined_on:
+        age = (
+            joined_on.year
+            - birth_date.year
+            - ((joined_on.month, joined_on.day) < (birth_date.month, birth_date.day))
+        )
+        if age < 18:
+            errors["joined_on"] = f"入党时年龄为 {age} 岁，不满 18 周岁，请核对入党日期"
+    if joined_on and joined_on > today:
+        errors["joined_on"] = "入党日期不能晚于今天"
+    if (
+        category == MemberCategory.FULL
+        and full_member_on is None
+        and joined_on
+        and joined_on.year >= 1990
+    ):
+        errors["full_member_on"] = "正式党员须填写转正日期"
+    if full_member_on and joined_on and full_member_on < joined_on:
+        errors["full_member_on"] = "转正日期不能早于入党日期"
+    return errors

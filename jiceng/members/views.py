@@ -29,7 +29,9 @@ def filters_from_request(request: HttpRequest) -> tuple[MemberFilterForm, select
     form = MemberFilterForm(
         request.GET or None, org_choices=org_selectors.org_choices(request.user, current=org)
     )
-    data = form.cleaned_data if form.is_valid() else {}
+    # A stale or mistyped value drops that filter only, not the search and the other filters.
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
     filters = selectors.MemberFilters(
         org=org,
         q=data.get("q", ""),
@@ -114,6 +116,10 @@ def create(request: HttpRequest) -> HttpResponse:
 @login_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_get(request.user, pk, Action.CHANGE)
+    if not can(request.user, Action.CHANGE, member.home_path):
+        # Visible because the member takes part in the user's subtree; only the home
+        # organisation's officers change the record (as the service enforces).
+        raise PermissionDenied("无权修改该党员信息")
     orgs = org_selectors.organization_list(request.user, Action.CHANGE).active().order_by("path")
     form = MemberForm(request.POST or None, instance=member, org_queryset=orgs)
     if request.method == "POST" and form.is_valid():

@@ -128,7 +128,11 @@ def organization_found(
     elif actor is not None and not getattr(actor, "is_superuser", False):
         raise PermissionDenied("只有系统管理员可以设立根组织")
     org.full_clean(exclude=["path", "depth", "numchild"])
-    org = parent.add_child(instance=org) if parent else Organization.add_root(instance=org)
+    org = (
+        Organization.objects.add_child(parent, instance=org)
+        if parent
+        else Organization.objects.add_root(instance=org)
+    )
     audit.record(
         actor=actor,
         verb="create",
@@ -194,9 +198,9 @@ def organization_move(*, actor: Any, org: Organization, new_parent: Organization
     if new_parent.is_abolished:
         raise ValidationError("目标上级组织已撤销")
     _check_child_type(new_parent, org.org_type)
-    old_parent = org.get_parent()
+    old_parent = Organization.objects.get_parent(org)
     old_path = org.path
-    org.move(new_parent, pos="last-child")
+    Organization.objects.move(org, new_parent, pos="last-child")
     org.refresh_from_db()
     _repath_members(old_path, org.path)
     audit.record(
@@ -221,7 +225,7 @@ def organization_abolish(
     _require(actor, org)
     if org.is_abolished:
         raise ValidationError("该组织已撤销")
-    if org.get_descendants().filter(abolished_on__isnull=True).exists():
+    if Organization.objects.get_descendants(org).filter(abolished_on__isnull=True).exists():
         raise ValidationError("该组织还有未撤销的下级组织，请先迁移或撤销")
     member_model = apps.get_model("members", "Member")
     held = member_model.objects.filter(home_org=org).count()
@@ -270,7 +274,7 @@ def organization_merge(
     member_model.objects.filter(participating_org=source).update(
         participating_org=target, participating_path=target.path
     )
-    for child in list(source.get_children().filter(abolished_on__isnull=True)):
+    for child in list(Organization.objects.get_children(source).filter(abolished_on__isnull=True)):
         organization_move(actor=actor, org=child, new_parent=target)
     source.refresh_from_db()
     before = _snapshot(source)

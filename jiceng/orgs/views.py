@@ -50,12 +50,16 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     counts = selectors.subtree_member_counts(org)
     context = {
         "org": org,
-        "ancestors": [a for a in org.get_ancestors() if can(request.user, Action.VIEW, a.path)],
+        "ancestors": [
+            a
+            for a in Organization.objects.get_ancestors(org)
+            if can(request.user, Action.VIEW, a.path)
+        ],
         "counts": counts,
         "unit_counts": selectors.subtree_unit_counts(org),
-        "warnings": org.size_warnings(
-            full_members=counts["direct_full"], all_members=counts["direct"]
-        ),
+        # A general branch or a primary committee holds its members through its branches, so
+        # the size rules count the whole subtree, not only members registered directly.
+        "warnings": org.size_warnings(full_members=counts["full"], all_members=counts["total"]),
         "children": selectors.tree_children(request.user, org)[:200],
         "can_change": can(request.user, Action.CHANGE, org.path),
     }

@@ -1,0 +1,163 @@
+"""Turning what real spreadsheets contain into clean values, or a message an officer can act on.
+
+Officers' files carry full-width digits, invisible characters, trailing spaces, Traditional
+and Simplified characters mixed, dates in half a dozen spellings or as Excel serial numbers,
+and ID numbers that Excel stored as numbers (losing their last digits). Every function here
+returns a clean value or raises :class:`CellError` with a Simplified Chinese message; nothing is
+silently dropped or guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from jiceng.core.idnumber import IdNumber, IdNumberError, parse_id_number
+from jiceng.core.text import clean, to_simplified
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 (with Lotus's leap-year quirk)
+# Excel keeps 15 significant digits of a number; an 18-digit ID stored as a number has lost
+# its last three (ECMA-376 Part 1, 18.17.4.1; the IEEE 754 double holds fewer than 16).
+EXCEL_SIGNIFICANT_DIGITS = 15
+
+
+class CellError(ValueError):
+    """A cell that cannot become a clean value; ``message`` is for the officer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def text(value: Any) -> str:
+    """Any cell as trimmed text: numbers without a trailing ``.0``, NFKC width folding,
+    invisible characters removed.
+
+    >>> text(" 张三\\u200b "), text(13812345678.0), text(None)
+    ('张三', '13812345678', '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return clean(str(value))
+
+
+def name(value: Any) -> str:
+    """A person's or organisation's name, in Simplified characters (OpenCC ``t2s``).
+
+    >>> name(" 黃 浦 ")
+    '黄浦'
+    """
+    return to_simplified(re.sub(r"\s+", "", text(value)))
+
+
+def id_number(value: Any) -> IdNumber:
+    """A citizen ID number from a cell.
+
+    A number cell is refused when it held 18 digits: Excel has already rounded it to 15
+    significant digits and the last digits are gone; guessing them would register the wrong
+    person. 15-digit numbers fit and are upgraded to 18.
+
+    >>> id_number("11010519491231002x").value
+    '11010519491231002X'
+    >>> id_number(310101195806051234.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    jiceng.imports.cleaning.CellError: 身份证号被 Excel 存成了数字，末尾几位已丢失...
+    """
+    if isinstance(value, bool):
+        raise CellError("身份证号格式错误")
+    if isinstance(value, int | float):
+        digits = str(int(value))
+        if len(digits) > EXCEL_SIGNIFICANT_DIGITS:
+            shown = digits[:EXCEL_SIGNIFICANT_DIGITS] + "0" * (len(digits) - 15)
+            raise CellError(
+                "身份证号被 Excel 存成了数字，末尾几位已丢失（Excel 只保留 15 位有效数字）："
+                f"{shown}。请把该列设为“文本”格式，重新填写后再导入"
+            )
+        value = digits
+    raw = text(value)
+    if not raw:
+        raise CellError("缺少身份证号")
+    try:
+        return parse_id_number(raw)
+    except IdNumberError as exc:
+        raise CellError(exc.message) from exc
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_MONTH_PATTERNS = (
+    re.compile(r"^(\d{4})(\d{2})$"),
+    re.compile(r"^(\d{4})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月$"),
+)
+
+
+def date(value: Any, *, label: str = "日期") -> dt.date | None:
+    """A date from a cell: a real date, an Excel serial number, 2005-06-30, 2005/6/30,
+    2005.6.30, 2005年6月30日, 20050630, or a month alone (200506, 2005.6, 2005年6月) read as
+    the first of the month. Empty gives None.
+
+    >>> [date(v) for v in ("2005.6.30", "2005年6月30日", 38533, "200506")]
+    [datetime.date(2005, 6, 30), datetime.date(2005, 6, 30), datetime.date(2005, 6, 30), datetime.date(2005, 6, 1)]
+    """  # noqa: E501
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 1 <= value < 2958466:  # 1900-01-01 … 9999-12-31
+            if value >= 190001 and float(value).is_integer() and len(str(int(value))) == 6:
+                value = str(int(value))  # 200506 typed as a number: a month
+            else:
+                return EXCEL_EPOCH + dt.timedelta(days=int(value))
+        else:
+            raise CellError(f"{label}无法识别：{value}")
+    raw = text(value).replace(" ", "")
+    if not raw:
+        return None
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(raw)
+        if m:
+            return _make(int(m[1]), int(m[2]), int(m[3]), raw, label)
+    for pattern in _MONTH_PATTERNS:
+        m = pattern.match(raw)
+        if m:
+            return _make(int(m[1]), int(m[2]), 1, raw, label)
+    raise CellError(f"{label}无法识别：{raw}（可写作 2005-06-30、2005年6月30日 或 20050630）")
+
+
+def _make(year: int, month: int, day: int, raw: str, label: str) -> dt.date:
+    try:
+        result = dt.date(year, month, day)
+    except ValueError as exc:
+        raise CellError(f"{label}不存在：{raw}") from exc
+    if not 1900 <= year <= dt.date.today().year + 1:  # noqa: DTZ011 - a calendar year
+        raise CellError(f"{label}年份不合理：{raw}")
+    return result
+
+
+def choice(value: Any, choices: Mapping[str, str], *, label: str) -> str:
+    """One of ``choices`` (label or code → code), matched after Traditional → Simplified.
+
+    >>> choice("正式黨員", {"正式党员": "full", "预备党员": "probationary"}, label="党员类别")
+    'full'
+    """
+    raw = to_simplified(text(value))
+    if raw in choices:
+        return choices[raw]
+    if raw in choices.values():
+        return raw
+    options = "、".join(k for k in choices if not k.isascii())
+    raise CellError(f"{label}“{raw}”不在可选范围内（{options}）")

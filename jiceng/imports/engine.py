@@ -1,0 +1,275 @@
+"""Running an import job: check every row (dry run), then write batch by batch.
+
+``job_validate`` reads the whole file, finds the header, checks every row and stores every
+problem; nothing is written to the roll. ``job_run`` re-reads and re-checks the file and writes
+the valid rows in batches of ``BATCH_SIZE``, each batch in one transaction together with the
+job's ``batches_done`` counter: a worker killed at any moment leaves whole batches only, and
+running the job again resumes after the last committed batch. Rows are matched by natural key
+(the ID number's blind index), so a re-run creates no duplicates.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from jiceng.core import audit
+from jiceng.members.models import Member
+
+from .headers import find_header
+from .members import CleanRow, OrgDirectory, Problems, clean_member_row, write_batch
+from .models import ImportJob, ImportRowError
+from .readers import UnreadableFileError, iter_rows
+
+BATCH_SIZE = 5000
+HEADER_PEEK_ROWS = 20
+PROGRESS_EVERY = 5000
+
+Progress = Callable[[ImportJob], None]
+
+
+def _noop(job: ImportJob) -> None:
+    return None
+
+
+def _save(job: ImportJob, *fields: str) -> None:
+    job.save(update_fields=list(fields))
+
+
+def _rows(job: ImportJob) -> Iterator[tuple[int, list[Any]]]:
+    """(1-based spreadsheet row number, cells) of the data rows below the header."""
+    if job.header_row is None:
+        raise ValueError("the header has not been found yet")
+    for index, cells in enumerate(iter_rows(Path(job.stored_path), job.file_type)):
+        if index <= job.header_row:
+            continue
+        if all(c is None or str(c).strip() == "" for c in cells):
+            continue
+        yield index + 1, cells
+
+
+def _checked_rows(
+    job: ImportJob, orgs: OrgDirectory
+) -> Iterator[tuple[int, CleanRow | None, Problems]]:
+    """Every data row, cleaned or with its problems, including duplicates within the file."""
+    mapping = {int(k): v for k, v in job.mapping.items()}
+    first_seen: dict[str, int] = {}
+    for row_number, cells in _rows(job):
+        row, problems = clean_member_row(cells, mapping, orgs, row_number)
+        if row is not None:
+            key = row.values["id_number"]
+            if key in first_seen:
+                problems = [("公民身份号码", f"与第 {first_seen[key]} 行的身份证号重复")]
+                row = None
+            else:
+                first_seen[key] = row_number
+        yield row_number, row, problems
+
+
+def _read_header(job: ImportJob) -> bool:
+    peek = []
+    for cells in iter_rows(Path(job.stored_path), job.file_type):
+        peek.append(cells)
+        if len(peek) >= HEADER_PEEK_ROWS:
+            break
+    match = find_header(peek, job.kind)
+    job.header_row = match.row_index
+    job.mapping = {str(k): v for k, v in match.mapping.items()}
+    job.unknown_columns = list(match.unknown)
+    if match.missing:
+        from .members import LABELS
+
+        names = "、".join(LABELS.get(f, f) for f in match.missing)
+        job.status = ImportJob.Status.FAILED
+        job.message = f"文件中找不到必需的列：{names}（请检查表头）"
+        return False
+    return True
+
+
+def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
+    """The dry run: every problem of every row, nothing written to the roll."""
+    job.status = ImportJob.Status.VALIDATING
+    job.started_at = timezone.now()
+    job.rows_done = job.rows_total = job.rows_valid = job.rows_invalid = 0
+    job.message = ""
+    _save(
+        job,
+        "status",
+        "started_at",
+        "rows_done",
+        "rows_total",
+        "rows_valid",
+        "rows_invalid",
+        "message",
+    )
+    ImportRowError.objects.filter(job=job).delete()
+    try:
+        if not _read_header(job):
+            job.finished_at = timezone.now()
+            _save(
+                job, "status", "message", "header_row", "mapping", "unknown_columns", "finished_at"
+            )
+            return job
+        orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
+        errors: list[ImportRowError] = []
+        pending_index: list[tuple[int, str]] = []
+        for row_number, row, problems in _checked_rows(job, orgs):
+            job.rows_total += 1
+            if row is None:
+                job.rows_invalid += 1
+                errors.extend(
+                    ImportRowError(job=job, row_number=row_number, column=c, message=m[:500])
+                    for c, m in problems
+                )
+            else:
+                job.rows_valid += 1
+                pending_index.append((row_number, row.values["id_number"]))
+            if len(pending_index) >= BATCH_SIZE:
+                errors.extend(_foreign_rows(job, pending_index))
+                pending_index = []
+            if job.rows_total % PROGRESS_EVERY == 0:
+                job.rows_done = job.rows_total
+                ImportRowError.objects.bulk_create(errors, batch_size=1000)
+                errors = []
+                _save(job, "rows_done", "rows_total", "rows_valid", "rows_invalid")
+                progress(job)
+        errors.extend(_foreign_rows(job, pending_index))
+        ImportRowError.objects.bulk_create(errors, batch_size=1000)
+        job.rows_done = job.rows_total
+        job.status = ImportJob.Status.VALIDATED
+        if job.rows_total == 0:
+            job.status = ImportJob.Status.FAILED
+            job.message = "表头下面没有数据行"
+    except UnreadableFileError as exc:
+        job.status = ImportJob.Status.FAILED
+        job.message = exc.message
+    job.finished_at = timezone.now()
+    _save(
+        job,
+        "status",
+        "message",
+        "header_row",
+        "mapping",
+        "unknown_columns",
+        "rows_done",
+        "rows_total",
+        "rows_valid",
+        "rows_invalid",
+        "finished_at",
+    )
+    progress(job)
+    return job
+
+
+def _foreign_rows(job: ImportJob, pending: list[tuple[int, str]]) -> list[ImportRowError]:
+    """Rows whose member already exists outside the import's subtree: refused, not moved
+    (moving a member is a transfer, issue 4's workflow)."""
+    from jiceng.core.crypto import blind_index
+    from jiceng.members.services import ID_PURPOSE
+
+    from .members import REFUSED_FOREIGN
+
+    by_index = {blind_index(v, purpose=ID_PURPOSE): n for n, v in pending}
+    outside = Member.objects.filter(id_number_index__in=list(by_index)).exclude(
+        home_path__startswith=job.org_path
+    )
+    found = [by_index[i] for i in outside.values_list("id_number_index", flat=True)]
+    if found:
+        job.rows_valid -= len(found)
+        job.rows_invalid += len(found)
+    return [
+        ImportRowError(job=job, row_number=n, column="公民身份号码", message=REFUSED_FOREIGN)
+        for n in found
+    ]
+
+
+def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
+    """Write the valid rows batch by batch; resumes after the last committed batch."""
+    if job.status not in (ImportJob.Status.VALIDATED, ImportJob.Status.IMPORTING):
+        raise ValueError("job must be validated first")
+    if job.rows_invalid and not job.skip_invalid:
+        raise ValueError("the file has rows with problems; fix them or skip them explicitly")
+    job.status = ImportJob.Status.IMPORTING
+    if not job.batches_done:  # a fresh run; otherwise resume after the committed batches
+        job.started_at = timezone.now()
+        job.rows_done = job.created_count = job.updated_count = job.unchanged_count = 0
+    job.finished_at = None
+    _save(
+        job,
+        "status",
+        "started_at",
+        "finished_at",
+        "rows_done",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+    )
+    orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
+    skip = job.batches_done * BATCH_SIZE
+    batch: list[CleanRow] = []
+    valid_seen = 0
+    start = time.perf_counter()
+    for _row_number, row, _problems in _checked_rows(job, orgs):
+        if row is None:
+            continue
+        valid_seen += 1
+        if valid_seen <= skip:
+            continue
+        batch.append(row)
+        if len(batch) >= BATCH_SIZE:
+            _commit_batch(job, batch)
+            batch = []
+            progress(job)
+    if batch:
+        _commit_batch(job, batch)
+    job.status = ImportJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.message = f"用时 {time.perf_counter() - start:.1f} 秒"
+    _save(job, "status", "finished_at", "message")
+    progress(job)
+    if not job.rows_invalid:  # no error report to build from it: the personal data goes
+        shutil.rmtree(Path(job.stored_path).parent, ignore_errors=True)
+    return job
+
+
+@transaction.atomic
+def _commit_batch(job: ImportJob, rows: list[CleanRow]) -> None:
+    outcome = write_batch(job.created_by, rows, job.org_path)
+    job.batches_done += 1
+    job.rows_done += len(rows)
+    job.created_count += len(outcome.created)
+    job.updated_count += len(outcome.updated)
+    job.unchanged_count += outcome.unchanged
+    if outcome.refused:
+        ImportRowError.objects.bulk_create(
+            ImportRowError(job=job, row_number=n, column="公民身份号码", message=m)
+            for n, m in outcome.refused
+        )
+        job.rows_invalid += len(outcome.refused)
+    _save(
+        job,
+        "batches_done",
+        "rows_done",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "rows_invalid",
+    )
+    if outcome.created or outcome.updated:
+        audit.record(
+            actor=job.created_by,
+            verb="create",
+            object_type="imports.importjob",
+            object_id=str(job.pk),
+            object_repr=f"导入 {job.original_name} 第 {job.batches_done} 批",
+            org_path=job.org_path,
+            after={"created": outcome.created, "updated": outcome.updated},
+            note=f"新建 {len(outcome.created)}，更新 {len(outcome.updated)}，"
+            f"未变 {outcome.unchanged}",
+        )

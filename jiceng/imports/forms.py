@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jiceng.orgs.forms import OrgCodeField
+
+from .models import ImportJob
+
+
+class UploadForm(forms.Form):
+    # Organisation files are the next step of issue 3; members only for now.
+    kind = forms.ChoiceField(
+        label=_("导入内容"),
+        choices=[(ImportJob.Kind.MEMBER, ImportJob.Kind.MEMBER.label)],
+        initial=ImportJob.Kind.MEMBER,
+    )
+    organization = OrgCodeField(label=_("导入到（组织代码，含下级）"))
+    file = forms.FileField(
+        label=_("文件（.xlsx 或 .csv）"),
+        help_text=_("第一张工作表；表头可在前 20 行内；CSV 可为 UTF-8 或 GBK 编码"),
+    )
+
+    def __init__(self, *args: Any, org_queryset: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = org_queryset
+
+
+class StartForm(forms.Form):
+    skip_invalid = forms.BooleanField(label=_("跳过有问题的行，只导入其余各行"), required=False)

@@ -1,0 +1,104 @@
+"""Recognising the header row and its columns in officers' spreadsheets.
+
+Files rarely start with the table: a title in merged cells, a unit and a date come first, and
+the same column goes by several names (身份证号 / 公民身份号码 / 身份证号码; 所在支部 /
+组织关系所在党组织). ``find_header`` looks for the row among the first rows that names the most
+known columns, and maps each column to a field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jiceng.core.text import clean, to_simplified
+
+HEADER_SEARCH_ROWS = 20
+
+# field -> the column names it goes by (Simplified; Traditional is folded before matching)
+MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "党员姓名", "名字"),
+    "id_number": ("公民身份号码", "身份证号", "身份证号码", "身份证", "证件号码", "居民身份证号"),
+    "sex": ("性别",),
+    "ethnicity": ("民族",),
+    "birth_date": ("出生日期", "出生年月", "生日"),
+    "education": ("学历", "文化程度", "最高学历"),
+    "phone": ("联系电话", "电话", "手机", "手机号", "手机号码", "联系方式"),
+    "category": ("党员类别", "人员类别", "类别", "党籍状态"),
+    "joined_on": ("入党日期", "入党时间", "入党年月"),
+    "full_member_on": ("转正日期", "转正时间", "转正年月"),
+    "employment_status": ("工作状态", "在岗状态", "就业状态"),
+    "work_unit": ("工作单位", "单位", "工作单位及职务"),
+    "home_address": ("家庭住址", "住址", "现居住地", "居住地址", "家庭地址"),
+    "home_org": (
+        "组织关系所在党组织",
+        "所在支部",
+        "所在党支部",
+        "所在党组织",
+        "党组织代码",
+        "组织关系所在党组织代码",
+        "支部代码",
+    ),
+    "participating_org": ("参加活动单位", "参加活动党组织", "参加组织生活单位"),
+}
+
+ORGANIZATION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "code": ("组织代码", "党组织代码", "代码", "编码"),
+    "name": ("组织名称", "党组织名称", "名称", "党组织全称"),
+    "org_type": ("组织类别", "党组织类别", "类别", "组织类型"),
+    "parent": ("上级党组织", "上级组织代码", "上级党组织代码", "上级组织"),
+    "sector": ("所属领域", "领域", "单位类别"),
+    "host_unit": ("所在单位", "单位名称", "依托单位"),
+    "founded_on": ("成立日期", "建立日期", "成立时间"),
+    "street": ("所在街道", "街道/乡镇", "所在街镇"),
+}
+
+REQUIRED = {
+    "member": ("name", "id_number", "joined_on", "home_org"),
+    "organization": ("code", "name", "org_type", "parent"),
+}
+COLUMNS = {"member": MEMBER_COLUMNS, "organization": ORGANIZATION_COLUMNS}
+
+
+def _key(value: Any) -> str:
+    text = to_simplified(clean(str(value) if value is not None else ""))
+    return re.sub(r"[\s*＊:：()（）\[\]【】]", "", text)
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    row_index: int  # 0-based index of the header row in the sheet
+    mapping: dict[int, str]  # column index -> field
+    unknown: tuple[str, ...]  # header cells not recognised (kept, reported)
+    missing: tuple[str, ...]  # required fields with no column
+
+
+def match_columns(header: list[Any], kind: str) -> dict[int, str]:
+    """Map each recognised header cell to its field; the first column wins a duplicate.
+
+    >>> match_columns(["序号", "姓名", "身份证号码", "所在支部"], "member")
+    {1: 'name', 2: 'id_number', 3: 'home_org'}
+    """
+    lookup = {_key(alias): field for field, aliases in COLUMNS[kind].items() for alias in aliases}
+    mapping: dict[int, str] = {}
+    for i, cell in enumerate(header):
+        field = lookup.get(_key(cell))
+        if field and field not in mapping.values():
+            mapping[i] = field
+    return mapping
+
+
+def find_header(rows: list[list[Any]], kind: str) -> HeaderMatch:
+    """Find the header among the first rows: the row that names the most known columns."""
+    best_index, best = 0, dict[int, str]()
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        mapping = match_columns(row, kind)
+        if len(mapping) > len(best):
+            best_index, best = i, mapping
+    header = rows[best_index] if rows else []
+    unknown = tuple(
+        str(c) for i, c in enumerate(header) if i not in best and _key(c) not in ("", "序号")
+    )
+    missing = tuple(f for f in REQUIRED[kind] if f not in best.values())
+    return HeaderMatch(best_index, best, unknown, missing)

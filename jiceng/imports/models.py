@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from jiceng.core.scoping import ScopedManager
+
+
+class ImportJob(models.Model):
+    """One uploaded file imported into the subtree of ``organization``.
+
+    The run is split into batches of ``BATCH_SIZE`` rows in file order; each batch is written
+    in one transaction together with ``batches_done``, so a killed worker leaves whole batches
+    only and a re-run resumes after the last one.
+    """
+
+    class Kind(models.TextChoices):
+        MEMBER = "member", _("党员")
+        ORGANIZATION = "organization", _("党组织")
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("已上传")
+        VALIDATING = "validating", _("正在检查")
+        VALIDATED = "validated", _("检查完成")
+        IMPORTING = "importing", _("正在导入")
+        DONE = "done", _("导入完成")
+        FAILED = "failed", _("失败")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("导入内容"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.UPLOADED
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization",
+        verbose_name=_("导入到（含下级）"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    org_path = models.CharField(max_length=255, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    original_name = models.CharField(_("文件名"), max_length=255)
+    stored_path = models.CharField(max_length=500, editable=False)
+    file_type = models.CharField(max_length=10)
+    size = models.BigIntegerField(default=0)
+    header_row = models.IntegerField(null=True, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)
+    unknown_columns = models.JSONField(default=list, blank=True)
+    skip_invalid = models.BooleanField(_("跳过有错误的行"), default=False)
+    rows_total = models.IntegerField(default=0)
+    rows_valid = models.IntegerField(default=0)
+    rows_invalid = models.IntegerField(default=0)
+    rows_done = models.IntegerField(default=0)
+    batches_done = models.IntegerField(default=0)
+    created_count = models.IntegerField(default=0)
+    updated_count = models.IntegerField(default=0)
+    unchanged_count = models.IntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    objects = ScopedManager()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("org_path",)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.original_name}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.VALIDATING, self.Status.IMPORTING)
+
+    @property
+    def rows_per_second(self) -> float | None:
+        if not self.started_at or not self.rows_done:
+            return None
+        from django.utils import timezone
+
+        end = self.finished_at or timezone.now()
+        seconds = max((end - self.started_at).total_seconds(), 0.001)
+        return self.rows_done / seconds
+
+    @property
+    def percent(self) -> int:
+        total = self.rows_valid if self.status != self.Status.VALIDATING else self.rows_total
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.rows_done / total) if total else 0
+
+
+class ImportRowError(models.Model):
+    """A problem found in one cell (or row) of an import, in words an officer understands."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="errors")
+    row_number = models.IntegerField(_("行号"))
+    column = models.CharField(_("列"), max_length=100, blank=True)
+    message = models.CharField(_("问题"), max_length=500)
+
+    class Meta:
+        ordering = ["row_number", "id"]
+        indexes = [models.Index(fields=["job", "row_number"])]
+
+    def __str__(self) -> str:
+        return f"第{self.row_number}行 {self.column}: {self.message}"

@@ -1,0 +1,74 @@
+"""The error report: the rows that have problems, as the officer sent them, with a column
+saying what is wrong, so the file can be fixed and imported again."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+
+from .models import ImportJob
+from .readers import UnreadableFileError, iter_rows
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """Neutralise spreadsheet formula injection: text starting with = + - @ gets a leading
+    apostrophe-equivalent (a quote character), so Excel shows it as text.
+
+    >>> safe_cell("=1+1"), safe_cell("-1"), safe_cell(5)
+    ("'=1+1", "'-1", 5)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def attachment(filename: str) -> str:
+    return f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
+
+
+def error_report(job: ImportJob) -> Iterator[bytes]:
+    problems: dict[int, list[str]] = defaultdict(list)
+    for e in job.errors.all().iterator():
+        problems[e.row_number].append(f"{e.column}：{e.message}" if e.column else e.message)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("问题清单")
+    red = Font(color="B71C1C", bold=True)
+    header: list[object] = []
+    rows: list[list[object]] = []
+    path = Path(job.stored_path)
+    if path.exists() and job.header_row is not None:
+        try:
+            for index, cells in enumerate(iter_rows(path, job.file_type)):
+                if index == job.header_row:
+                    header = list(cells)
+                elif index + 1 in problems:
+                    rows.append([index + 1, *cells])
+        except UnreadableFileError:
+            rows = []
+    if not rows:
+        rows = [[n] for n in sorted(problems)]
+
+    def head(value: Any) -> Any:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="FFF3CD")
+        return cell
+
+    ws.append([head("行号"), *[head(safe_cell(h)) for h in header], head("问题说明")])
+    for row in rows:
+        note = WriteOnlyCell(ws, value="；".join(problems[int(str(row[0]))]))
+        note.font = red
+        ws.append([*[safe_cell(c) for c in row], note])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    yield buffer.getvalue()

@@ -1,0 +1,107 @@
+"""Creating and starting import jobs. The page, the API and ``manage.py import_members`` all
+come through here; the work itself runs in a task (``tasks.py``) or in-process (command)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from jiceng.core import audit
+from jiceng.core.scoping import Action, can
+from jiceng.orgs.models import Organization
+
+from .models import ImportJob
+from .readers import MAX_UPLOAD_BYTES, UnreadableFileError, sniff
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name).name
+    return re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", base)[:120] or "upload"
+
+
+@transaction.atomic
+def import_job_create(
+    *,
+    actor: Any,
+    organization: Organization,
+    kind: str,
+    original_name: str,
+    chunks: Iterable[bytes],
+) -> ImportJob:
+    """Store the uploaded file and create its job. Refuses wrong types, oversize files and
+    zip bombs with a message the officer understands; nothing is kept of a refused file."""
+    if not can(actor, Action.CHANGE, organization.path):
+        raise PermissionDenied("无权向该组织导入数据")
+    if kind != ImportJob.Kind.MEMBER:  # organisation files: the next step of issue 3
+        raise ValidationError("目前只支持导入党员名册")
+    job_id = uuid.uuid4()
+    folder = Path(settings.IMPORT_ROOT) / str(job_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / _safe_name(original_name)
+    size = 0
+    with path.open("wb") as out:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                out.close()
+                path.unlink(missing_ok=True)
+                folder.rmdir()
+                raise ValidationError(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请分批导入")
+            out.write(chunk)
+    try:
+        file_type = sniff(path, original_name)
+    except UnreadableFileError as exc:
+        path.unlink(missing_ok=True)
+        folder.rmdir()
+        raise ValidationError(exc.message) from exc
+    job = ImportJob.objects.create(
+        id=job_id,
+        kind=kind,
+        organization=organization,
+        org_path=organization.path,
+        created_by=actor,
+        original_name=original_name[:255],
+        stored_path=str(path),
+        file_type=file_type,
+        size=size,
+    )
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=job,
+        org_path=organization.path,
+        after={"file": original_name, "size": size, "kind": kind},
+    )
+    return job
+
+
+def import_job_start(*, actor: Any, job: ImportJob, skip_invalid: bool = False) -> ImportJob:
+    """Allow the real run (after a dry run); rows with problems are skipped only when the
+    officer says so, and stay listed in the error report."""
+    if not can(actor, Action.CHANGE, job.org_path):
+        raise PermissionDenied("无权向该组织导入数据")
+    if job.status != ImportJob.Status.VALIDATED:
+        raise ValidationError("请先完成检查（试运行），再开始导入")
+    if job.rows_valid == 0:
+        raise ValidationError("没有可以导入的行")
+    if job.rows_invalid and not skip_invalid:
+        raise ValidationError(
+            f"有 {job.rows_invalid} 行存在问题：请修改文件后重新上传，或选择跳过这些行"
+        )
+    job.skip_invalid = skip_invalid
+    job.save(update_fields=["skip_invalid"])
+    audit.record(
+        actor=actor,
+        verb="update",
+        obj=job,
+        org_path=job.org_path,
+        note=f"开始导入{'（跳过有问题的行）' if skip_invalid else ''}",
+    )
+    return job

@@ -1,0 +1,20 @@
+"""Background tasks: ids in, one engine call (runs in `manage.py db_worker`)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from . import engine
+from .models import ImportJob
+
+
+@task()
+def validate_import(job_id: str) -> None:
+    engine.job_validate(
+        ImportJob.objects.select_related("organization", "created_by").get(pk=job_id)
+    )
+
+
+@task()
+def run_import(job_id: str) -> None:
+    engine.job_run(ImportJob.objects.select_related("organization", "created_by").get(pk=job_id))

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "imports"
+urlpatterns = [
+    path("", views.job_list, name="list"),
+    path("<uuid:pk>/", views.job_detail, name="detail"),
+    path("<uuid:pk>/start/", views.job_start, name="start"),
+    path("<uuid:pk>/errors.xlsx", views.error_report, name="errors"),
+]

@@ -1,0 +1,428 @@
+"""The REST API: OpenAPI schema, token auth, members and organisations, all scoped like the
+pages and calling the same services (masked values only; audited reveal)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from jiceng.core.idnumber import make_id_number
+from jiceng.core.models import AuditEvent
+from jiceng.members.models import Member
+from jiceng.orgs.models import Organization
+
+PASSWORD = "Jiceng@2005"
+MEMBERS = "/api/members/"
+ORGS = "/api/organizations/"
+NEW_ID = make_id_number("310101", dt.date(1972, 6, 30), 21, "F")
+
+
+@pytest.fixture
+def api(world) -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def as_user(api, world):
+    """``as_user("huangpu.officer")`` authenticates the API client as that demo user."""
+
+    def _as(username: str) -> Any:
+        user = world.user(username)
+        api.force_authenticate(user)
+        return user
+
+    return _as
+
+
+def ids(response) -> set[int]:
+    assert response.status_code == 200, response.content
+    payload = response.json()
+    assert payload["count"] == len(payload["results"]), "raise the limit for this test"
+    return {row["id"] for row in payload["results"]}
+
+
+def bad_check_digit(number: str) -> str:
+    return number[:-1] + ("0" if number[-1] != "0" else "1")
+
+
+# ----- schema and authentication --------------------------------------------------------
+
+
+def test_schema_is_an_openapi_document_for_a_logged_in_user(client, login):
+    login("party.worker")
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    doc = json.loads(response.content)
+    assert doc["openapi"].startswith("3.")
+    for path in ("/api/members/", "/api/members/{id}/", "/api/organizations/", "/api/me/"):
+        assert path in doc["paths"], path
+    assert "post" in doc["paths"]["/api/members/{id}/reveal/{field}/"]
+
+
+def test_schema_is_refused_to_anonymous_callers(client, world):
+    response = client.get("/api/schema/")
+    assert response.status_code in (401, 403)
+    assert b"openapi" not in response.content
+
+
+def test_api_docs_page_needs_login(client, login):
+    assert client.get("/api/docs/").status_code in (401, 403)
+    login("party.worker")
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_token_auth_then_member_list(api, world):
+    response = api.post(
+        "/api/auth/token/", {"username": "huangpu.officer", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    me = api.get("/api/me/")
+    assert me.status_code == 200
+    assert me.json()["username"] == "huangpu.officer"
+    listing = api.get(MEMBERS, {"limit": 500})
+    user = world.user("huangpu.officer")
+    assert ids(listing) == set(Member.objects.visible_to(user).values_list("pk", flat=True))
+
+
+def test_token_auth_refuses_a_wrong_password(api, world):
+    response = api.post(
+        "/api/auth/token/", {"username": "huangpu.officer", "password": "wrong"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "token" not in response.json()
+
+
+def test_anonymous_api_calls_are_refused(api, world):
+    assert api.get(MEMBERS).status_code in (401, 403)
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    response = api.get(MEMBERS)
+    # 403 rather than 401: session authentication comes first and sends no WWW-Authenticate
+    assert response.status_code in (401, 403)
+    assert "results" not in response.json()
+
+
+# ----- member list ----------------------------------------------------------------------
+
+
+def test_member_list_is_scoped_to_the_district(api, as_user, world):
+    as_user("xuhui.officer")
+    found = ids(api.get(MEMBERS, {"limit": 500}))
+    expected = set(
+        Member.objects.filter(home_path__startswith=world.xuhui.path).values_list("pk", flat=True)
+    )
+    assert found == expected
+
+
+def _filter_cases(world) -> list[dict[str, Any]]:
+    member = world.member_in(world.huangpu)
+    return [
+        {"org": world.org("310101002").pk},
+        {"q": member.name_initials},
+        {"q": member.name},
+        {"placed": "no"},
+        {"placed": "yes", "category": "full"},
+        {"status": "retired"},
+    ]
+
+
+def test_member_list_filters_equal_the_pages(api, as_user, client, login, world):
+    login("huangpu.officer")
+    as_user("huangpu.officer")
+    for params in _filter_cases(world):
+        page = client.get(reverse("members:list"), params)
+        assert page.status_code == 200
+        page_ids = {m.pk for m in page.context["page_obj"].object_list}
+        assert page.context["page_obj"].paginator.count == len(page_ids)
+        assert page_ids, params
+        assert ids(api.get(MEMBERS, {**params, "limit": 500})) == page_ids, params
+
+
+def test_member_list_rejects_a_foreign_org_filter(api, as_user, world):
+    as_user("xuhui.officer")
+    assert api.get(MEMBERS, {"org": world.huangpu.pk}).status_code == 404
+
+
+def _clear_values(members: list[Member]) -> list[str]:
+    values = []
+    for m in members:
+        values.append(m.id_number)
+        if m.phone:
+            values.append(m.phone.removeprefix("+86"))
+    return values
+
+
+def test_member_list_and_detail_never_return_clear_id_numbers_or_phones(api, as_user, world):
+    as_user("huangpu.officer")
+    listing = api.get(MEMBERS, {"limit": 500})
+    assert listing.status_code == 200
+    rows = listing.json()["results"]
+    members = list(Member.objects.filter(pk__in=[r["id"] for r in rows]))
+    text = listing.content.decode()
+    for value in _clear_values(members):
+        assert value not in text
+    member = members[0]
+    detail = api.get(f"{MEMBERS}{member.pk}/")
+    assert detail.status_code == 200
+    body = detail.json()
+    assert body["id_number_masked"] == member.id_number_masked
+    assert body["phone_masked"] == member.phone_masked
+    assert "id_number" not in body
+    assert "phone" not in body
+    for value in _clear_values([member]):
+        assert value not in detail.content.decode()
+
+
+# ----- member create / update -----------------------------------------------------------
+
+
+def member_payload(world, **overrides: Any) -> dict[str, Any]:
+    branch = world.branch_in(world.huangpu)
+    payload = {
+        "name": "接口党员",
+        "id_number": NEW_ID,
+        "phone": "021-64331234",
+        "category": "full",
+        "joined_on": "1997-07-01",
+        "full_member_on": "1998-07-01",
+        "home_org_id": branch.pk,
+        "participating_org_id": branch.pk,
+    }
+    payload.update(overrides)
+    return payload
+
+
+def test_member_create_returns_201_with_masked_values(api, as_user, world):
+    as_user("huangpu.officer")
+    response = api.post(MEMBERS, member_payload(world), format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    member = Member.objects.get(pk=body["id"])
+    assert member.id_number == NEW_ID
+    assert member.phone == "+862164331234"
+    assert body["birth_date"] == "1972-06-30"
+    assert body["sex"] == "F"
+    assert body["id_number_masked"] == NEW_ID[:6] + "*" * 8 + NEW_ID[-4:]
+    assert body["phone_masked"] == "021-****1234"
+    assert body["placed"] is True
+    assert NEW_ID not in response.content.decode()
+    assert AuditEvent.objects.filter(verb="create", object_id=str(member.pk)).exists()
+
+
+def test_member_create_with_a_bad_id_number_is_a_400_with_the_chinese_message(api, as_user, world):
+    as_user("huangpu.officer")
+    response = api.post(
+        MEMBERS, member_payload(world, id_number=bad_check_digit(NEW_ID)), format="json"
+    )
+    assert response.status_code == 400
+    [message] = response.json()["id_number"]
+    assert "校验位错误" in message
+    assert not Member.objects.filter(name="接口党员").exists()
+
+
+def test_member_create_with_a_bad_phone_is_a_400_with_the_chinese_message(api, as_user, world):
+    as_user("huangpu.officer")
+    response = api.post(MEMBERS, member_payload(world, phone="12345"), format="json")
+    assert response.status_code == 400
+    assert response.json()["phone"][0].startswith("电话号码")
+
+
+def test_member_create_in_another_district_is_a_404(api, as_user, world):
+    as_user("xuhui.officer")
+    response = api.post(MEMBERS, member_payload(world), format="json")
+    assert response.status_code == 404
+    assert not Member.objects.filter(name="接口党员").exists()
+
+
+def test_member_create_by_a_read_only_role_is_refused(api, as_user, world):
+    as_user("party.worker")
+    response = api.post(MEMBERS, member_payload(world), format="json")
+    assert response.status_code in (403, 404)
+    assert not Member.objects.filter(name="接口党员").exists()
+
+
+def test_member_patch_changes_only_the_given_fields(api, as_user, world):
+    member = world.member_in(world.huangpu)
+    original_id, original_phone = member.id_number, member.phone
+    as_user("huangpu.officer")
+    response = api.patch(f"{MEMBERS}{member.pk}/", {"work_unit": "接口单位"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["work_unit"] == "接口单位"
+    member.refresh_from_db()
+    assert member.work_unit == "接口单位"
+    assert member.id_number == original_id
+    assert member.phone == original_phone
+
+
+def test_member_patch_with_a_bad_id_number_is_a_400(api, as_user, world):
+    member = world.member_in(world.huangpu)
+    as_user("huangpu.officer")
+    response = api.patch(
+        f"{MEMBERS}{member.pk}/", {"id_number": bad_check_digit(NEW_ID)}, format="json"
+    )
+    assert response.status_code == 400
+    assert "校验位错误" in response.json()["id_number"][0]
+
+
+@pytest.mark.parametrize("method", ["get", "patch"])
+def test_another_districts_member_is_a_404(api, as_user, world, method):
+    member = world.member_in(world.huangpu)
+    as_user("xuhui.officer")
+    response = getattr(api, method)(f"{MEMBERS}{member.pk}/", {"work_unit": "x"}, format="json")
+    assert response.status_code == 404
+    member.refresh_from_db()
+    assert member.work_unit != "x"
+
+
+# ----- reveal ---------------------------------------------------------------------------
+
+
+def test_reveal_returns_the_clear_number_and_is_audited(api, as_user, world):
+    member = world.member_in(world.huangpu)
+    user = as_user("huangpu.officer")
+    response = api.post(f"{MEMBERS}{member.pk}/reveal/id_number/")
+    assert response.status_code == 200
+    assert response.json() == {"field": "id_number", "value": member.id_number}
+    [event] = AuditEvent.objects.filter(verb="reveal", object_id=str(member.pk))
+    assert event.actor == user
+    assert member.id_number not in event.note + json.dumps(event.changes)
+
+
+def test_reveal_by_get_is_not_allowed(api, as_user, world):
+    member = world.member_in(world.huangpu)
+    as_user("huangpu.officer")
+    assert api.get(f"{MEMBERS}{member.pk}/reveal/id_number/").status_code == 405
+    assert not AuditEvent.objects.filter(verb="reveal", object_id=str(member.pk)).exists()
+
+
+def test_reveal_by_a_street_officer_is_a_403(api, as_user, world):
+    member = world.member_in(world.org("310101002"))
+    as_user("street.officer")
+    response = api.post(f"{MEMBERS}{member.pk}/reveal/id_number/")
+    assert response.status_code == 403
+    assert member.id_number not in response.content.decode()
+    assert not AuditEvent.objects.filter(verb="reveal", object_id=str(member.pk)).exists()
+
+
+def test_reveal_of_another_districts_member_is_a_404(api, as_user, world):
+    member = world.member_in(world.huangpu)
+    as_user("xuhui.officer")
+    assert api.post(f"{MEMBERS}{member.pk}/reveal/id_number/").status_code == 404
+
+
+def test_reveal_of_an_unknown_field_is_a_400(api, as_user, world):
+    member = world.member_in(world.huangpu)
+    as_user("huangpu.officer")
+    assert api.post(f"{MEMBERS}{member.pk}/reveal/home_address/").status_code == 400
+
+
+# ----- organisations --------------------------------------------------------------------
+
+
+def test_organization_list_is_scoped(api, as_user, world):
+    as_user("huangpu.officer")
+    found = ids(api.get(ORGS, {"limit": 500}))
+    expected = set(
+        Organization.objects.filter(path__startswith=world.huangpu.path).values_list(
+            "pk", flat=True
+        )
+    )
+    assert found == expected
+
+
+def test_organization_list_children_of_a_parent(api, as_user, world):
+    as_user("huangpu.officer")
+    response = api.get(ORGS, {"parent": world.huangpu.pk, "limit": 500})
+    rows = response.json()["results"]
+    assert rows
+    assert all(r["parent_id"] == world.huangpu.pk for r in rows)
+    assert {r["depth"] for r in rows} == {world.huangpu.depth + 1}
+
+
+def test_organization_list_search_by_initials(api, as_user, world):
+    street = world.org("310101002")
+    as_user("huangpu.officer")
+    response = api.get(ORGS, {"q": street.name_initials, "limit": 500})
+    assert street.pk in ids(response)
+
+
+def test_organization_detail_and_outsider_404(api, as_user, world):
+    street = world.org("310101002")
+    as_user("huangpu.officer")
+    body = api.get(f"{ORGS}{street.pk}/").json()
+    assert body["code"] == "310101002"
+    assert body["parent_id"] == world.huangpu.pk
+    as_user("xuhui.officer")
+    assert api.get(f"{ORGS}{street.pk}/").status_code == 404
+
+
+def org_payload(parent: Organization, **overrides: Any) -> dict[str, Any]:
+    payload = {
+        "parent_id": parent.pk,
+        "code": "310101002T99",
+        "name": "接口测试党支部",
+        "org_type": "branch",
+        "host_unit": "接口测试单位",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def test_organization_create_under_own_subtree(api, as_user, world):
+    street = world.org("310101002")
+    as_user("huangpu.officer")
+    response = api.post(ORGS, org_payload(street), format="json")
+    assert response.status_code == 201, response.content
+    org = Organization.objects.get(code="310101002T99")
+    assert org.path.startswith(street.path)
+    assert org.depth == street.depth + 1
+    assert response.json()["parent_id"] == street.pk
+    assert AuditEvent.objects.filter(verb="create", object_id=str(org.pk)).exists()
+
+
+def test_organization_create_refuses_a_wrong_child_type(api, as_user, world):
+    branch = world.branch_in(world.huangpu)
+    as_user("huangpu.officer")
+    response = api.post(ORGS, org_payload(branch, org_type="street_committee"), format="json")
+    assert response.status_code == 400
+    assert "不能设立" in json.dumps(response.json(), ensure_ascii=False)
+
+
+def test_organization_create_under_another_district_is_a_404(api, as_user, world):
+    as_user("xuhui.officer")
+    response = api.post(ORGS, org_payload(world.org("310101002")), format="json")
+    assert response.status_code == 404
+    assert not Organization.objects.filter(code="310101002T99").exists()
+
+
+def test_organization_patch(api, as_user, world):
+    branch = world.branch_in(world.huangpu)
+    as_user("huangpu.officer")
+    response = api.patch(f"{ORGS}{branch.pk}/", {"host_unit": "新单位"}, format="json")
+    assert response.status_code == 200, response.content
+    branch.refresh_from_db()
+    assert branch.host_unit == "新单位"
+
+
+def test_organization_patch_by_an_outsider_is_a_404(api, as_user, world):
+    branch = world.branch_in(world.huangpu)
+    as_user("xuhui.officer")
+    response = api.patch(f"{ORGS}{branch.pk}/", {"host_unit": "新单位"}, format="json")
+    assert response.status_code == 404
+    branch.refresh_from_db()
+    assert branch.host_unit != "新单位"
+
+
+def test_organization_patch_by_a_read_only_role_is_refused(api, as_user, world):
+    branch = world.branch_in(world.huangpu)
+    as_user("auditor")
+    response = api.patch(f"{ORGS}{branch.pk}/", {"host_unit": "新单位"}, format="json")
+    assert response.status_code in (403, 404)
+    branch.refresh_from_db()
+    assert branch.host_unit != "新单位"
