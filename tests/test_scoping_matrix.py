@@ -91,6 +91,8 @@ ROUTES: dict[str, Route] = {
     "imports:detail": Route("object", lambda f: {"pk": f.import_job.pk}),
     "imports:start": Route("object", lambda f: {"pk": f.import_job.pk}, ("get", "post")),
     "imports:errors": Route("object", lambda f: {"pk": f.import_job.pk}),
+    "imports:export-members": Route("list", lambda f: {"fmt": "csv"}, query=_search_foreign),
+    "imports:export-organizations": Route("list", lambda f: {"fmt": "csv"}),
     # API
     "api-schema": Route("open", reason="OpenAPI document, no data"),
     "api-docs": Route("open", reason="API documentation page, no data"),
@@ -200,9 +202,12 @@ def test_outsider_sees_no_foreign_rows_in_lists_counts_and_search(
     user = login(OUTSIDER)
     route = ROUTES[name]
     query = route.query(foreign) if route.query else {}
-    response = client.get(reverse(name), query)
+    url = reverse(name, kwargs=route.kwargs(foreign) if route.kwargs else None)
+    response = client.get(url, query)
     assert response.status_code == 200, name
-    body = response.content.decode()
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    body = raw.decode()
+    assert foreign.member.id_number_masked not in body, name
     for link in _foreign_links(foreign):
         assert f'href="{link}"' not in body, f"{name} links to {link}"
     if response.get("Content-Type", "").startswith("application/json"):

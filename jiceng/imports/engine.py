@@ -240,7 +240,7 @@ def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
 
 @transaction.atomic
 def _commit_batch(job: ImportJob, rows: list[CleanRow]) -> None:
-    outcome = write_batch(job.created_by, rows, job.org_path)
+    outcome = write_batch(job.created_by, rows, job.org_path, set(job.mapping.values()))
     job.batches_done += 1
     job.rows_done += len(rows)
     job.created_count += len(outcome.created)

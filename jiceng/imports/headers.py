@@ -40,7 +40,12 @@ MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
         "组织关系所在党组织代码",
         "支部代码",
     ),
-    "participating_org": ("参加活动单位", "参加活动党组织", "参加组织生活单位"),
+    "participating_org": (
+        "参加活动单位",
+        "参加活动单位代码",
+        "参加活动党组织",
+        "参加组织生活单位",
+    ),
 }
 
 ORGANIZATION_COLUMNS: dict[str, tuple[str, ...]] = {

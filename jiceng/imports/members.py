@@ -288,9 +288,37 @@ REFUSED_FOREIGN = (
 )
 
 
-def write_batch(user: Any, rows: list[CleanRow], job_root_path: str) -> BatchOutcome:
-    """Upsert one batch (the caller holds the transaction)."""
+# Which compared fields a file column governs; a field whose column is absent from the file
+# keeps its stored value (an export without addresses must not blank them on re-import).
+FIELD_COLUMNS = {
+    "ethnicity": "ethnicity",
+    "education": "education",
+    "phone_index": "phone",
+    "category": "category",
+    "full_member_on": "full_member_on",
+    "employment_status": "employment_status",
+    "work_unit": "work_unit",
+    "home_address": "home_address",
+    "participating_org_id": "participating_org",
+}
+
+
+def write_batch(
+    user: Any, rows: list[CleanRow], job_root_path: str, columns: set[str] | None = None
+) -> BatchOutcome:
+    """Upsert one batch (the caller holds the transaction). ``columns``: the fields present
+    in the file; others keep their stored values on update."""
     outcome = BatchOutcome()
+    compared = tuple(
+        f
+        for f in COMPARED
+        if columns is None or FIELD_COLUMNS.get(f, f) in columns or f not in FIELD_COLUMNS
+    )
+    written = [*compared, "home_path", "name_simplified", "name_initials", "name_pinyin"]
+    if "phone_index" in compared:
+        written += ["phone", "phone_masked"]
+    if "participating_org_id" in compared:
+        written.append("participating_path")
     fresh = [(r, to_member(r)) for r in rows]
     existing = existing_for(m.id_number_index for _, m in fresh)
     inserts: list[Member] = []
@@ -305,7 +333,7 @@ def write_batch(user: Any, rows: list[CleanRow], job_root_path: str) -> BatchOut
             continue
         diff = {
             f: [str(getattr(old, f)), str(getattr(new, f))]
-            for f in COMPARED
+            for f in compared
             if getattr(old, f) != getattr(new, f)
         }
         if not diff:
@@ -334,21 +362,7 @@ def write_batch(user: Any, rows: list[CleanRow], job_root_path: str) -> BatchOut
         now = timezone.now()
         for m in updates:
             m.updated_at = now
-        Member.objects.bulk_update(
-            updates,
-            [
-                *COMPARED,
-                "phone",
-                "phone_masked",
-                "home_path",
-                "participating_path",
-                "name_simplified",
-                "name_initials",
-                "name_pinyin",
-                "updated_at",
-            ],
-            batch_size=500,
-        )
+        Member.objects.bulk_update(updates, [*written, "updated_at"], batch_size=500)
     return outcome
 
 

@@ -8,4 +8,6 @@ urlpatterns = [
     path("<uuid:pk>/", views.job_detail, name="detail"),
     path("<uuid:pk>/start/", views.job_start, name="start"),
     path("<uuid:pk>/errors.xlsx", views.error_report, name="errors"),
+    path("export/members.<str:fmt>", views.export_members, name="export-members"),
+    path("export/organizations.<str:fmt>", views.export_organizations, name="export-organizations"),
 ]

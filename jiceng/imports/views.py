@@ -4,16 +4,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from jiceng.core.scoping import Action, can
+from jiceng.core import audit
+from jiceng.core.scoping import Action, can, scope_of
 from jiceng.core.views import form_errors_from
+from jiceng.members import selectors as member_selectors
+from jiceng.members import views as member_views
 from jiceng.orgs import selectors as org_selectors
 
-from . import reports, selectors, services, tasks
+from . import exports, reports, selectors, services, tasks
 from .forms import StartForm, UploadForm
 
 
@@ -99,3 +102,85 @@ def error_report(request: HttpRequest, pk: str) -> StreamingHttpResponse:
     )
     response["Content-Disposition"] = reports.attachment(f"问题清单-{job.original_name}.xlsx")
     return response
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@login_required
+def export_members(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
+    """The member list as the user sees it (same filters as the list page)."""
+    if fmt not in EXPORT_TYPES:
+        raise Http404
+    _form, filters = member_views.filters_from_request(request)
+    qs = (
+        member_selectors.member_list(request.user, filters)
+        .select_related("home_org", "participating_org")
+        .order_by("home_path", "id")
+    )
+    want_reveal = request.GET.get("reveal") == "1"
+    # Revealing in an export needs the REVEAL action over every row exported.
+    reveal = (
+        want_reveal
+        and not qs.exclude(
+            pk__in=member_selectors.member_list(request.user, filters, Action.REVEAL).values("pk")
+        ).exists()
+    )
+    if want_reveal and not reveal:
+        raise PermissionDenied("您的角色无权导出完整的敏感信息")
+    total = qs.count()
+    audit.record(
+        actor=request.user,
+        verb="export",
+        object_type="members.member",
+        object_repr=f"党员名册导出（{total} 人）",
+        org_path=filters.org.path if filters.org else _first_path(request),
+        after={"filters": request.GET.dict(), "rows": total, "revealed": reveal},
+        note="含完整身份证号和电话" if reveal else "敏感信息已掩码",
+    )
+    rows = exports.member_rows(qs.iterator(chunk_size=2000), reveal=reveal)
+    body = (
+        exports.stream_csv(exports.MEMBER_HEADER, rows)
+        if fmt == "csv"
+        else exports.stream_xlsx(exports.MEMBER_HEADER, rows, "党员名册")
+    )
+    response = StreamingHttpResponse(body, content_type=EXPORT_TYPES[fmt])
+    response["Content-Disposition"] = reports.attachment(f"党员名册.{fmt}")
+    return response
+
+
+@login_required
+def export_organizations(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
+    if fmt not in EXPORT_TYPES:
+        raise Http404
+    qs = org_selectors.organization_list(request.user).select_related("secretary")
+    if request.GET.get("org"):
+        root = org_selectors.organization_get(request.user, request.GET["org"])
+        qs = qs.filter(path__startswith=root.path)
+    qs = qs.order_by("path")
+    total = qs.count()
+    audit.record(
+        actor=request.user,
+        verb="export",
+        object_type="orgs.organization",
+        object_repr=f"党组织导出（{total} 个）",
+        org_path=_first_path(request),
+        after={"filters": request.GET.dict(), "rows": total},
+    )
+    rows = exports.organization_rows(qs.iterator(chunk_size=2000))
+    body = (
+        exports.stream_csv(exports.ORG_HEADER, rows)
+        if fmt == "csv"
+        else exports.stream_xlsx(exports.ORG_HEADER, rows, "党组织")
+    )
+    response = StreamingHttpResponse(body, content_type=EXPORT_TYPES[fmt])
+    response["Content-Disposition"] = reports.attachment(f"党组织.{fmt}")
+    return response
+
+
+def _first_path(request: HttpRequest) -> str:
+    paths = scope_of(request.user, Action.VIEW).paths
+    return paths[0] if paths else ""

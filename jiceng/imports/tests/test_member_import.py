@@ -254,3 +254,17 @@ def test_error_report_holds_original_rows_and_the_problem_column(db, officer, br
     assert sheet[1][1] == "'=cmd|' /C calc'!A0"  # formula injection neutralised
     assert "身份证号码长度" in sheet[1][-1]
     assert len(sheet) == 2
+
+
+def test_a_column_missing_from_the_file_keeps_the_stored_value(db, officer, branch, xlsx):
+    run(
+        officer,
+        branch,
+        xlsx(
+            [[*HEADER, "家庭住址"], [*row("冯八", new_id(80), branch), "黄浦区南京东路1号"]],
+            name="a.xlsx",
+        ),
+    )
+    job = run(officer, branch, xlsx([HEADER, row("冯八", new_id(80), branch)], name="b.xlsx"))
+    assert job.unchanged_count == 1
+    assert Member.objects.get(name="冯八").home_address == "黄浦区南京东路1号"
