@@ -12,15 +12,12 @@ Views, API views, exports, counts, searches and dropdowns all start from ``visib
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
 
 
 class Action(models.TextChoices):
@@ -64,7 +61,9 @@ def narrowest_prefixes(paths: list[str]) -> tuple[str, ...]:
     return tuple(sorted(kept))
 
 
-def scope_of(user: ScopedUser | AnonymousUser | None, action: str) -> Scope:
+def scope_of(user: Any, action: str) -> Scope:
+    """The user's scope for ``action``; anonymous and inactive users have none. ``user`` is a
+    ``ScopedUser`` (``accounts.User``), an AnonymousUser or None."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Scope()
     return user.scope_for(action)
