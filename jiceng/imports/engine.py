@@ -22,9 +22,18 @@ from django.utils import timezone
 from jiceng.core import audit
 from jiceng.members.models import Member
 
+from .cleaning import CellError
 from .headers import find_header
 from .members import CleanRow, OrgDirectory, Problems, clean_member_row, write_batch
 from .models import ImportJob, ImportRowError
+from .organizations import (
+    OrgRow,
+    check_against_tree,
+    clean_org_row,
+    parents_first,
+    street_directory,
+    write_org_batch,
+)
 from .readers import UnreadableFileError, iter_rows
 
 BATCH_SIZE = 5000
@@ -72,6 +81,73 @@ def _checked_rows(
         yield row_number, row, problems
 
 
+def _org_rows(
+    job: ImportJob, orgs: OrgDirectory
+) -> tuple[list[OrgRow], list[tuple[int, str, str]], int]:
+    """All organisation rows at once (a parent may come after its children): the valid rows
+    parents first, the problems, and the number of data rows."""
+    from jiceng.core.text import clean
+
+    from .cleaning import choice
+    from .cleaning import name as cleaning_name
+    from .organizations import ORG_TYPES
+
+    mapping = {int(k): v for k, v in job.mapping.items()}
+    code_col = next(i for i, f in mapping.items() if f == "code")
+    type_col = next(i for i, f in mapping.items() if f == "org_type")
+    data = list(_rows(job))
+    name_col = next((i for i, f in mapping.items() if f == "name"), None)
+    file_codes: dict[str, str] = {}
+    file_names: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    problems: list[tuple[int, str, str]] = []
+    for row_number, cells in data:
+        code = clean(str(cells[code_col] or "")).upper() if code_col < len(cells) else ""
+        if code in seen:
+            problems.append((row_number, "组织代码", f"与第 {seen[code]} 行的组织代码重复"))
+            continue
+        seen[code] = row_number
+        if name_col is not None and name_col < len(cells):
+            file_names.setdefault(cleaning_name(cells[name_col]), code)
+        try:
+            file_codes[code] = choice(
+                cells[type_col] if type_col < len(cells) else None, ORG_TYPES, label="组织类别"
+            )
+        except CellError:
+            file_codes[code] = ""
+    duplicate_rows = {n for n, _c, _m in problems}
+    streets = street_directory()
+    valid: list[OrgRow] = []
+    for row_number, cells in data:
+        if row_number in duplicate_rows:
+            continue
+        row, row_problems = clean_org_row(
+            cells, mapping, orgs, file_codes, streets, row_number, file_names
+        )
+        if row is None:
+            problems.extend((row_number, c, m) for c, m in row_problems)
+        else:
+            valid.append(row)
+    tree_problems = check_against_tree(valid, job.org_path)
+    bad = {n for n, _c, _m in tree_problems}
+    problems.extend(tree_problems)
+    ordered, cycles = parents_first([r for r in valid if r.row_number not in bad])
+    problems.extend((n, "上级党组织", m) for n, m in cycles)
+    problems.sort()
+    return ordered, problems, len(data)
+
+
+def _validate_orgs(job: ImportJob, orgs: OrgDirectory) -> None:
+    ordered, problems, total = _org_rows(job, orgs)
+    ImportRowError.objects.bulk_create(
+        (ImportRowError(job=job, row_number=n, column=c, message=m[:500]) for n, c, m in problems),
+        batch_size=1000,
+    )
+    job.rows_total = job.rows_done = total
+    job.rows_valid = len(ordered)
+    job.rows_invalid = len({n for n, _c, _m in problems})
+
+
 def _read_header(job: ImportJob) -> bool:
     peek = []
     for cells in iter_rows(Path(job.stored_path), job.file_type):
@@ -83,9 +159,11 @@ def _read_header(job: ImportJob) -> bool:
     job.mapping = {str(k): v for k, v in match.mapping.items()}
     job.unknown_columns = list(match.unknown)
     if match.missing:
-        from .members import LABELS
+        from .members import LABELS as MEMBER_LABELS
+        from .organizations import LABELS as ORG_LABELS
 
-        names = "、".join(LABELS.get(f, f) for f in match.missing)
+        labels = MEMBER_LABELS if job.kind == ImportJob.Kind.MEMBER else ORG_LABELS
+        names = "、".join(labels.get(f, f) for f in match.missing)
         job.status = ImportJob.Status.FAILED
         job.message = f"文件中找不到必需的列：{names}（请检查表头）"
         return False
@@ -119,7 +197,10 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
         errors: list[ImportRowError] = []
         pending_index: list[tuple[int, str]] = []
-        for row_number, row, problems in _checked_rows(job, orgs):
+        rows_iter = _checked_rows(job, orgs) if job.kind == ImportJob.Kind.MEMBER else iter(())
+        if job.kind == ImportJob.Kind.ORGANIZATION:
+            _validate_orgs(job, orgs)
+        for row_number, row, problems in rows_iter:
             job.rows_total += 1
             if row is None:
                 job.rows_invalid += 1
@@ -212,9 +293,15 @@ def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
     )
     orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
     skip = job.batches_done * BATCH_SIZE
+    start = time.perf_counter()
+    if job.kind == ImportJob.Kind.ORGANIZATION:
+        ordered, _org_problems, _total = _org_rows(job, orgs)
+        for i in range(skip, len(ordered), BATCH_SIZE):
+            _commit_org_batch(job, ordered[i : i + BATCH_SIZE])
+            progress(job)
+        return _finish(job, start, progress)
     batch: list[CleanRow] = []
     valid_seen = 0
-    start = time.perf_counter()
     for _row_number, row, _problems in _checked_rows(job, orgs):
         if row is None:
             continue
@@ -228,6 +315,10 @@ def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
             progress(job)
     if batch:
         _commit_batch(job, batch)
+    return _finish(job, start, progress)
+
+
+def _finish(job: ImportJob, start: float, progress: Progress) -> ImportJob:
     job.status = ImportJob.Status.DONE
     job.finished_at = timezone.now()
     job.message = f"用时 {time.perf_counter() - start:.1f} 秒"
@@ -273,3 +364,14 @@ def _commit_batch(job: ImportJob, rows: list[CleanRow]) -> None:
             note=f"新建 {len(outcome.created)}，更新 {len(outcome.updated)}，"
             f"未变 {outcome.unchanged}",
         )
+
+
+@transaction.atomic
+def _commit_org_batch(job: ImportJob, rows: list[OrgRow]) -> None:
+    counts = write_org_batch(job.created_by, rows, job.org_path)
+    job.batches_done += 1
+    job.rows_done += len(rows)
+    job.created_count += counts["created"]
+    job.updated_count += counts["updated"]
+    job.unchanged_count += counts["unchanged"]
+    _save(job, "batches_done", "rows_done", "created_count", "updated_count", "unchanged_count")

@@ -11,11 +11,8 @@ from .models import ImportJob
 
 
 class UploadForm(forms.Form):
-    # Organisation files are the next step of issue 3; members only for now.
     kind = forms.ChoiceField(
-        label=_("导入内容"),
-        choices=[(ImportJob.Kind.MEMBER, ImportJob.Kind.MEMBER.label)],
-        initial=ImportJob.Kind.MEMBER,
+        label=_("导入内容"), choices=ImportJob.Kind.choices, initial=ImportJob.Kind.MEMBER
     )
     organization = OrgCodeField(label=_("导入到（组织代码，含下级）"))
     file = forms.FileField(

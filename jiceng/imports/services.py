@@ -39,8 +39,8 @@ def import_job_create(
     zip bombs with a message the officer understands; nothing is kept of a refused file."""
     if not can(actor, Action.CHANGE, organization.path):
         raise PermissionDenied("无权向该组织导入数据")
-    if kind != ImportJob.Kind.MEMBER:  # organisation files: the next step of issue 3
-        raise ValidationError("目前只支持导入党员名册")
+    if kind not in ImportJob.Kind.values:
+        raise ValidationError("不支持的导入内容")
     job_id = uuid.uuid4()
     folder = Path(settings.IMPORT_ROOT) / str(job_id)
     folder.mkdir(parents=True, exist_ok=True)
