@@ -208,5 +208,7 @@ LOGGING = {
 
 # Uploaded import files, kept until their job is finished (then removed).
 IMPORT_ROOT = Path(os.environ.get("JICENG_IMPORT_ROOT", VAR_DIR / "imports"))
+# Rows written per all-or-nothing transaction of an import.
+IMPORT_BATCH_SIZE = int(os.environ.get("JICENG_IMPORT_BATCH_SIZE", "5000"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

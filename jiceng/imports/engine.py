@@ -2,7 +2,7 @@
 
 ``job_validate`` reads the whole file, finds the header, checks every row and stores every
 problem; nothing is written to the roll. ``job_run`` re-reads and re-checks the file and writes
-the valid rows in batches of ``BATCH_SIZE``, each batch in one transaction together with the
+the valid rows in batches (``settings.IMPORT_BATCH_SIZE``), each in one transaction with the
 job's ``batches_done`` counter: a worker killed at any moment leaves whole batches only, and
 running the job again resumes after the last committed batch. Rows are matched by natural key
 (the ID number's blind index), so a re-run creates no duplicates.
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,7 +37,6 @@ from .organizations import (
 )
 from .readers import UnreadableFileError, iter_rows
 
-BATCH_SIZE = 5000
 HEADER_PEEK_ROWS = 20
 PROGRESS_EVERY = 5000
 
@@ -211,7 +211,7 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
             else:
                 job.rows_valid += 1
                 pending_index.append((row_number, row.values["id_number"]))
-            if len(pending_index) >= BATCH_SIZE:
+            if len(pending_index) >= 5000:
                 errors.extend(_foreign_rows(job, pending_index))
                 pending_index = []
             if job.rows_total % PROGRESS_EVERY == 0:
@@ -292,12 +292,13 @@ def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         "unchanged_count",
     )
     orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
-    skip = job.batches_done * BATCH_SIZE
+    batch_size = settings.IMPORT_BATCH_SIZE
+    skip = job.batches_done * batch_size
     start = time.perf_counter()
     if job.kind == ImportJob.Kind.ORGANIZATION:
         ordered, _org_problems, _total = _org_rows(job, orgs)
-        for i in range(skip, len(ordered), BATCH_SIZE):
-            _commit_org_batch(job, ordered[i : i + BATCH_SIZE])
+        for i in range(skip, len(ordered), batch_size):
+            _commit_org_batch(job, ordered[i : i + batch_size])
             progress(job)
         return _finish(job, start, progress)
     batch: list[CleanRow] = []
@@ -309,7 +310,7 @@ def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         if valid_seen <= skip:
             continue
         batch.append(row)
-        if len(batch) >= BATCH_SIZE:
+        if len(batch) >= batch_size:
             _commit_batch(job, batch)
             batch = []
             progress(job)

@@ -13,9 +13,9 @@ from jiceng.core.scoping import ScopedManager
 class ImportJob(models.Model):
     """One uploaded file imported into the subtree of ``organization``.
 
-    The run is split into batches of ``BATCH_SIZE`` rows in file order; each batch is written
-    in one transaction together with ``batches_done``, so a killed worker leaves whole batches
-    only and a re-run resumes after the last one.
+    The run is split into batches (``settings.IMPORT_BATCH_SIZE`` rows, file order); each is
+    written in one transaction together with ``batches_done``, so a killed worker leaves
+    whole batches only and a re-run resumes after the last one.
     """
 
     class Kind(models.TextChoices):

@@ -4,13 +4,7 @@ from typing import IO, Any, cast
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from jiceng.accounts.models import User
 from jiceng.imports import engine, services
@@ -18,16 +12,29 @@ from jiceng.imports.models import ImportJob
 from jiceng.orgs.models import Organization
 
 
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
 class Command(BaseCommand):
     help = (
         "Import members from an .xlsx or .csv file into an organisation's subtree: checks every"
-        " row first, then writes in all-or-nothing batches (re-running is safe)."
+        " row first, then writes in all-or-nothing batches. Re-running is safe; --resume"
+        " finishes a job whose worker was killed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path)
-        parser.add_argument("--into", required=True, help="organisation code (the subtree)")
+        parser.add_argument("file", type=Path, nargs="?")
+        parser.add_argument("--into", help="organisation code (the subtree)")
         parser.add_argument("--user", required=True, help="the officer doing the import")
+        parser.add_argument("--resume", metavar="JOB_ID", help="finish an interrupted job")
         parser.add_argument("--dry-run", action="store_true", help="check only, write nothing")
         parser.add_argument(
             "--skip-invalid",
@@ -37,14 +44,51 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         console = Console(file=cast(IO[str], self.stdout))
-        path: Path = options["file"]
+        try:
+            user = User.objects.get(username=options["user"], is_active=True)
+        except User.DoesNotExist as exc:
+            raise CommandError("找不到该用户") from exc
+        job = self._resumable(user, options["resume"]) if options["resume"] else None
+        if job is not None and job.status == ImportJob.Status.IMPORTING:
+            console.print(f"继续导入：已完成 {job.batches_done} 批")
+            self._write(console, job)
+            return
+        if job is None:
+            job = self._create(user, options)
+        job = self._check(console, job)
+        if options["dry_run"]:
+            return
+        try:
+            services.import_job_start(
+                actor=user, job=job, skip_invalid=options["skip_invalid"] or job.skip_invalid
+            )
+        except ValidationError as exc:
+            raise CommandError("；".join(exc.messages)) from exc
+        self._write(console, job)
+
+    def _resumable(self, user: User, job_id: str) -> ImportJob:
+        try:
+            job = (
+                ImportJob.objects.visible_to(user, "change")
+                .select_related("organization", "created_by")
+                .get(pk=job_id)
+            )
+        except (ImportJob.DoesNotExist, ValueError) as exc:
+            raise CommandError("找不到该导入任务，或不在您的管辖范围内") from exc
+        if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+            raise CommandError(f"该任务已结束：{job.get_status_display()}")
+        return job
+
+    def _create(self, user: User, options: dict[str, Any]) -> ImportJob:
+        path: Path | None = options["file"]
+        if path is None or not options["into"]:
+            raise CommandError("请给出文件和 --into 组织代码（或用 --resume 继续任务）")
         if not path.exists():
             raise CommandError(f"文件不存在：{path}")
         try:
-            user = User.objects.get(username=options["user"], is_active=True)
             org = Organization.objects.visible_to(user, "change").get(code=options["into"])
-        except (User.DoesNotExist, Organization.DoesNotExist) as exc:
-            raise CommandError("找不到该用户，或该组织不在其管辖范围内") from exc
+        except Organization.DoesNotExist as exc:
+            raise CommandError("找不到该组织，或该组织不在您的管辖范围内") from exc
         try:
             with path.open("rb") as fh:
                 job = services.import_job_create(
@@ -56,47 +100,37 @@ class Command(BaseCommand):
                 )
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError("；".join(getattr(exc, "messages", [str(exc)]))) from exc
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
+        self.stdout.write(f"job {job.pk}")
+        return job
+
+    def _check(self, console: Console, job: ImportJob) -> ImportJob:
+        with _progress(console) as progress:
             check = progress.add_task("检查 checking", total=None, rate="")
 
             def on_check(j: ImportJob) -> None:
-                progress.update(
-                    check,
-                    completed=j.rows_total,
-                    rate=f"{j.rows_per_second or 0:,.0f} 行/秒 · 问题 {j.rows_invalid}",
-                )
+                rate = f"{j.rows_per_second or 0:,.0f} 行/秒 · 问题 {j.rows_invalid}"
+                progress.update(check, completed=j.rows_total, rate=rate)
 
             job = engine.job_validate(job, on_check)
             progress.update(check, total=job.rows_total, completed=job.rows_total)
-            if job.status == ImportJob.Status.FAILED:
-                raise CommandError(job.message)
-            console.print(
-                f"{job.rows_total} 行：可导入 {job.rows_valid}，有问题 {job.rows_invalid}"
-            )
-            for e in job.errors.all()[:20]:
-                console.print(f"  第 {e.row_number} 行 {e.column}：{e.message}")
-            if options["dry_run"]:
-                return
-            try:
-                services.import_job_start(actor=user, job=job, skip_invalid=options["skip_invalid"])
-            except ValidationError as exc:
-                raise CommandError("；".join(exc.messages)) from exc
+        if job.status == ImportJob.Status.FAILED:
+            raise CommandError(job.message)
+        console.print(f"{job.rows_total} 行：可导入 {job.rows_valid}，有问题 {job.rows_invalid}")
+        for e in job.errors.all()[:20]:
+            console.print(f"  第 {e.row_number} 行 {e.column}：{e.message}")
+        return job
+
+    def _write(self, console: Console, job: ImportJob) -> ImportJob:
+        with _progress(console) as progress:
             write = progress.add_task("导入 importing", total=job.rows_valid, rate="")
 
             def on_write(j: ImportJob) -> None:
-                progress.update(
-                    write, completed=j.rows_done, rate=f"{j.rows_per_second or 0:,.0f} 行/秒"
-                )
+                rate = f"{j.rows_per_second or 0:,.0f} 行/秒"
+                progress.update(write, completed=j.rows_done, rate=rate)
 
             job = engine.job_run(job, on_write)
         console.print(
             f"[green]完成[/green]：新建 {job.created_count}，更新 {job.updated_count}，"
             f"未变 {job.unchanged_count}（{job.message}）"
         )
+        return job
