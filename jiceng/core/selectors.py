@@ -58,7 +58,10 @@ def members_by_child(root: Any) -> list[dict[str, Any]]:
         member.objects.filter(home_path__startswith=root.path)
         .annotate(unit=Substr("home_path", 1, cut))
         .values("unit")
-        .annotate(n=Count("id"), unplaced=Count("id", filter=Q(participating_org__isnull=True)))
+        .annotate(
+            n=Count("home_path"),
+            unplaced=Count("home_path", filter=Q(participating_org__isnull=True)),
+        )
         .order_by()
     )
     names = dict(

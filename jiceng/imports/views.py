@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -142,14 +145,7 @@ def export_members(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
         note="含完整身份证号和电话" if reveal else "敏感信息已掩码",
     )
     rows = exports.member_rows(qs.iterator(chunk_size=2000), reveal=reveal)
-    body = (
-        exports.stream_csv(exports.MEMBER_HEADER, rows)
-        if fmt == "csv"
-        else exports.stream_xlsx(exports.MEMBER_HEADER, rows, "党员名册")
-    )
-    response = StreamingHttpResponse(body, content_type=EXPORT_TYPES[fmt])
-    response["Content-Disposition"] = reports.attachment(f"党员名册.{fmt}")
-    return response
+    return _download(fmt, exports.MEMBER_HEADER, rows, "党员名册")
 
 
 @login_required
@@ -171,13 +167,19 @@ def export_organizations(request: HttpRequest, fmt: str) -> StreamingHttpRespons
         after={"filters": request.GET.dict(), "rows": total},
     )
     rows = exports.organization_rows(qs.iterator(chunk_size=2000))
+    return _download(fmt, exports.ORG_HEADER, rows, "党组织")
+
+
+def _download(
+    fmt: str, header: list[str], rows: Iterator[list[Any]], title: str
+) -> StreamingHttpResponse:
     body = (
-        exports.stream_csv(exports.ORG_HEADER, rows)
+        exports.stream_csv(header, rows)
         if fmt == "csv"
-        else exports.stream_xlsx(exports.ORG_HEADER, rows, "党组织")
+        else exports.stream_xlsx(header, rows, title)
     )
     response = StreamingHttpResponse(body, content_type=EXPORT_TYPES[fmt])
-    response["Content-Disposition"] = reports.attachment(f"党组织.{fmt}")
+    response["Content-Disposition"] = reports.attachment(f"{title}.{fmt}")
     return response
 
 

@@ -148,6 +148,17 @@ class Member(models.Model):
             models.Index(fields=["participating_path"], name="member_part_path"),
             models.Index(fields=["name_initials"], name="member_initials"),
             models.Index(fields=["home_org", "category"], name="member_org_category"),
+            # Covers the subtree counts and filtered list counts (index-only scans).
+            models.Index(
+                fields=[
+                    "home_path",
+                    "category",
+                    "employment_status",
+                    "participating_org",
+                    "home_org",
+                ],
+                name="member_subtree_cover",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from jiceng.core.scoping import Action, get_visible_or_404
+from jiceng.core.scoping import Action, can, get_visible_or_404
 from jiceng.core.text import search_terms
 from jiceng.orgs.models import Organization
 
@@ -27,8 +27,13 @@ class MemberFilters:
 def member_list(
     user: Any, filters: MemberFilters | None = None, action: str = Action.VIEW
 ) -> MemberQuerySet:
-    qs: MemberQuerySet = Member.objects.visible_to(user, action)  # type: ignore[assignment]
     f = filters or MemberFilters()
+    if f.org is not None and can(user, action, f.org.path):
+        # The organisation's whole subtree lies inside the user's scope, so the subtree
+        # filter alone is the scoped set (and one indexed range instead of an OR).
+        qs: MemberQuerySet = Member.objects.all()  # type: ignore[assignment]
+    else:
+        qs = Member.objects.visible_to(user, action)  # type: ignore[assignment]
     if f.org is not None:
         qs = qs.filter(home_org=f.org) if f.direct_only else qs.in_subtree(f.org.path)
     if f.q:

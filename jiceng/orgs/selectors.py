@@ -51,15 +51,15 @@ def subtree_member_counts(org: Organization) -> dict[str, Any]:
     member_model = apps.get_model("members", "Member")
     qs = member_model.objects.filter(home_path__startswith=org.path)
     agg = qs.aggregate(
-        total=Count("id"),
-        full=Count("id", filter=Q(category="full")),
-        probationary=Count("id", filter=Q(category="probationary")),
-        placed=Count("id", filter=Q(participating_org__isnull=False)),
-        direct=Count("id", filter=Q(home_org=org)),
-        direct_full=Count("id", filter=Q(home_org=org, category="full")),
+        total=Count("home_path"),
+        full=Count("home_path", filter=Q(category="full")),
+        probationary=Count("home_path", filter=Q(category="probationary")),
+        placed=Count("home_path", filter=Q(participating_org__isnull=False)),
+        direct=Count("home_path", filter=Q(home_org=org)),
+        direct_full=Count("home_path", filter=Q(home_org=org, category="full")),
     )
     labels = dict(member_model._meta.get_field("employment_status").flatchoices)
-    by_status = qs.values_list("employment_status").annotate(n=Count("id")).order_by("-n")
+    by_status = qs.values_list("employment_status").annotate(n=Count("home_path")).order_by("-n")
     agg["unplaced"] = agg["total"] - agg["placed"]
     agg["by_status"] = [(code, labels.get(code, code), n) for code, n in by_status]
     return agg

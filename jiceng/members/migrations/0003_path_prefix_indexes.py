@@ -3,6 +3,8 @@ database's collation; SQLite's LIKE prefix search uses the ordinary indexes."""
 
 from django.db import migrations
 
+from jiceng.core.migration_helpers import postgresql_only
+
 UP = [
     "CREATE INDEX IF NOT EXISTS members_member_home_path_like "
     "ON members_member (home_path varchar_pattern_ops, id)",
@@ -24,18 +26,6 @@ DOWN = [
 ]
 
 
-def up(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in UP:
-            schema_editor.execute(statement)
-
-
-def down(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in DOWN:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("members", "0002_initial"), ("orgs", "0001_initial")]
-    operations = [migrations.RunPython(up, down)]
+    operations = [postgresql_only(UP, DOWN)]
