@@ -178,7 +178,7 @@ def write_table(results: dict[str, Any]) -> None:
         "",
         "The database is the `city` scenario built by the first run (about 30 minutes here for",
         "2 million members, most of it generating and encrypting rows), then `VACUUM ANALYZE`d.",
-        "Member paths use the \"C\" collation so a page of a district is an ordered index scan",
+        'Member paths use the "C" collation so a page of a district is an ordered index scan',
         "(members migration 0004); counts are index-only scans of `member_subtree_cover`.",
         "",
         "| case | median ms | p95 ms | max ms |",
