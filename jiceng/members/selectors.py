@@ -31,7 +31,7 @@ def member_list(
     if f.org is not None and can(user, action, f.org.path):
         # The organisation's whole subtree lies inside the user's scope, so the subtree
         # filter alone is the scoped set (and one indexed range instead of an OR).
-        qs: MemberQuerySet = Member.objects.all()  # type: ignore[assignment]
+        qs: MemberQuerySet = Member.objects.all()
     else:
         qs = Member.objects.visible_to(user, action)  # type: ignore[assignment]
     if f.org is not None:
