@@ -60,6 +60,7 @@ test: lint typecheck importlint migrations-check pytest pytest-pg browser
 
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/imports.py
 
 messages: install
 	$(PY) scripts/make_messages.py

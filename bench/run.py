@@ -162,14 +162,9 @@ def main() -> int:
 
 
 def write_table(results: dict[str, Any]) -> None:
-    path = ROOT / "bench" / "BENCHMARKS.md"
+    from report import write_section
+
     lines = [
-        "# Benchmarks",
-        "",
-        "Measured by `make bench` (`bench/run.py`); raw numbers in `bench/results/*.json`.",
-        "",
-        "## Foundation (issue 2): district officer's list and subtree counts",
-        "",
         f"{results['database']}, {results['machine']}; {results['members']:,} members in "
         f"{results['organizations']:,} organisations (city scenario); the district "
         f"(黄浦) holds {results['district_members']:,} members. Run {results['when']}.",
@@ -189,7 +184,7 @@ def write_table(results: dict[str, Any]) -> None:
     lines += ["", "Ratios against the baseline measured in the same run:", ""]
     for name, value in results["ratios"].items():
         lines.append(f"- {name}: {value}×")
-    path.write_text("\n".join(lines) + "\n")
+    write_section("Foundation (issue 2): district officer's list and subtree counts", lines)
 
 
 if __name__ == "__main__":

@@ -281,11 +281,13 @@ def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         job.started_at = timezone.now()
         job.rows_done = job.created_count = job.updated_count = job.unchanged_count = 0
     job.finished_at = None
+    job.message = ""
     _save(
         job,
         "status",
         "started_at",
         "finished_at",
+        "message",
         "rows_done",
         "created_count",
         "updated_count",

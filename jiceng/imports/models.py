@@ -78,6 +78,14 @@ class ImportJob(models.Model):
         return f"{self.get_kind_display()} · {self.original_name}"
 
     @property
+    def mapped_labels(self) -> list[str]:
+        """The recognised columns, by their usual Chinese name."""
+        from .headers import COLUMNS
+
+        names = {f: aliases[0] for f, aliases in COLUMNS[self.kind].items()}
+        return [names.get(f, f) for f in self.mapping.values()]
+
+    @property
     def is_running(self) -> bool:
         return self.status in (self.Status.VALIDATING, self.Status.IMPORTING)
 
@@ -94,7 +102,7 @@ class ImportJob(models.Model):
     @property
     def percent(self) -> int:
         total = self.rows_valid if self.status != self.Status.VALIDATING else self.rows_total
-        if self.status == self.Status.DONE:
+        if self.status in (self.Status.DONE, self.Status.VALIDATED):
             return 100
         return int(100 * self.rows_done / total) if total else 0
 

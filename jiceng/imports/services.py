@@ -96,7 +96,11 @@ def import_job_start(*, actor: Any, job: ImportJob, skip_invalid: bool = False) 
             f"有 {job.rows_invalid} 行存在问题：请修改文件后重新上传，或选择跳过这些行"
         )
     job.skip_invalid = skip_invalid
-    job.save(update_fields=["skip_invalid"])
+    # Queued: the page shows progress (and polls) from now on, until the worker finishes.
+    job.status = ImportJob.Status.IMPORTING
+    job.rows_done = 0
+    job.message = "等待后台处理"
+    job.save(update_fields=["skip_invalid", "status", "rows_done", "message"])
     audit.record(
         actor=actor,
         verb="update",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 
 from jiceng.core.text import clean
+
+_MOBILE = re.compile(r"^1(3\d|5[0-35-9]|8\d)\d{8}$")  # 13x, 15x, 18x: all valid
+_SHANGHAI_LANDLINE = re.compile(r"^\(?021\)?[- ]?([2-9]\d{7})$")
 
 
 def normalize_phone(raw: str) -> str:
@@ -17,6 +22,12 @@ def normalize_phone(raw: str) -> str:
     text = clean(raw)
     if not text:
         return ""
+    # The two shapes that make up nearly every row of a Shanghai roll, without a parse.
+    if _MOBILE.match(text):
+        return "+86" + text
+    m = _SHANGHAI_LANDLINE.match(text)
+    if m:
+        return "+8621" + m[1]
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException as exc:

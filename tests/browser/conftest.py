@@ -65,9 +65,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         proc.kill()
         raise RuntimeError("the test server did not start: " + proc.stderr.read().decode())
+    # The task worker (django-tasks database backend) runs imports queued from the pages.
+    worker = subprocess.Popen(
+        [*manage, "db_worker", "--interval", "0.2"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    for p in (proc, worker):
+        p.terminate()
+        p.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
