@@ -149,19 +149,24 @@ def main() -> int:
             cursor.execute("DROP TABLE bench_copy_floor")
         return elapsed
 
-    if CSV_ROWS:
-        rows = generate(CSV_ROWS, branches, 1)
-        path = work / "members.csv"
+    def write_csv(path: Path, rows: list[list[Any]]) -> Path:
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(HEADER)
             writer.writerows(rows)
-        floor = copy_floor(path)
-        case = run_import(path)
+        return path
+
+    def measure(name: str, source: Path, clean_csv: Path) -> None:
+        floor = copy_floor(clean_csv)
+        case = run_import(source)
         case["copy_floor_s"] = round(floor, 1)
         case["ratio_to_copy"] = round(case["total_s"] / floor, 1)
-        results["cases"][f"CSV, {CSV_ROWS:,} rows"] = case
-        print(case)
+        results["cases"][name] = case
+        print(name, case)
+
+    if CSV_ROWS:
+        path = write_csv(work / "members.csv", generate(CSV_ROWS, branches, 1))
+        measure(f"CSV, {CSV_ROWS:,} rows", path, path)
     if XLSX_ROWS:
         rows = generate(XLSX_ROWS, branches, 2)
         wb = openpyxl.Workbook(write_only=True)
@@ -171,17 +176,7 @@ def main() -> int:
             ws.append(r)
         xpath = work / "members.xlsx"
         wb.save(xpath)
-        cpath = work / "members-xlsx-as.csv"
-        with cpath.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(HEADER)
-            writer.writerows(rows)
-        floor = copy_floor(cpath)
-        case = run_import(xpath)
-        case["copy_floor_s"] = round(floor, 1)
-        case["ratio_to_copy"] = round(case["total_s"] / floor, 1)
-        results["cases"][f"xlsx, {XLSX_ROWS:,} rows"] = case
-        print(case)
+        measure(f"xlsx, {XLSX_ROWS:,} rows", xpath, write_csv(work / "xlsx-as.csv", rows))
     clean_up()
     (ROOT / "bench" / "results" / "imports.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=2) + "\n"
