@@ -112,6 +112,7 @@ class Member(models.Model):
         "orgs.Organization",
         verbose_name=_("组织关系所在党组织"),
         on_delete=models.PROTECT,
+        db_index=False,  # member_org_category (home_org, category) serves the lookups
         related_name="home_members",
     )
     home_path = models.CharField(max_length=255, editable=False)
@@ -144,11 +145,11 @@ class Member(models.Model):
         verbose_name = _("党员")
         verbose_name_plural = _("党员")
         indexes = [
-            models.Index(fields=["home_path"], name="member_home_path"),
             models.Index(fields=["participating_path"], name="member_part_path"),
             models.Index(fields=["name_initials"], name="member_initials"),
             models.Index(fields=["home_org", "category"], name="member_org_category"),
-            # Covers the subtree counts and filtered list counts (index-only scans).
+            # Serves the subtree prefix filter and covers the subtree counts and filtered list
+            # counts (index-only scans).
             models.Index(
                 fields=[
                     "home_path",
