@@ -213,5 +213,9 @@ LOGGING = {
 IMPORT_ROOT = Path(os.environ.get("JICENG_IMPORT_ROOT", VAR_DIR / "imports"))
 # Rows written per all-or-nothing transaction of an import.
 IMPORT_BATCH_SIZE = int(os.environ.get("JICENG_IMPORT_BATCH_SIZE", "5000"))
+# Processes that check a large import's rows (0: one per core); files smaller than
+# IMPORT_PARALLEL_MIN_BYTES are checked in the worker itself.
+IMPORT_WORKERS = int(os.environ.get("JICENG_IMPORT_WORKERS", "0"))
+IMPORT_PARALLEL_MIN_BYTES = int(os.environ.get("JICENG_IMPORT_PARALLEL_MIN_BYTES", str(4 << 20)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -10,7 +10,7 @@ from .crypto import decrypt, encrypt
 
 
 class EncryptedTextField(models.TextField):
-    """Text encrypted with Fernet in the database, plain in Python.
+    """Text encrypted (AES-256-GCM, see ``crypto``) in the database, plain in Python.
 
     Not searchable: pair it with a blind-index column for exact lookup.
     """

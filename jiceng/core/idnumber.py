@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -73,6 +74,7 @@ _CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 # ISO 7064 MOD 11-2 weights 2^(17-i) mod 11 for positions i = 0..16.
 _WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 _CHECK_CHARS = "10X98765432"  # index: weighted sum mod 11
+_PLAIN_ID = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]{15}")
 _FULLWIDTH = {
     **{0xFF10 + i: ord("0") + i for i in range(10)},
     **{0xFF21 + i: ord("A") + i for i in range(26)},
@@ -177,6 +179,8 @@ def normalize_id_number(raw: str) -> str:
     >>> normalize_id_number("\\ufeff１１０１０５１９４９１２３１００２ｘ")
     '11010519491231002X'
     """
+    if _PLAIN_ID.fullmatch(raw):  # the common case, already clean: skip the per-character walk
+        return raw.upper()
     kept = (
         ch
         for ch in raw.translate(_FULLWIDTH)
@@ -498,6 +502,8 @@ def _is_ascii_digits(text: str) -> bool:
 
 def _check_characters(value: str, *, allow_x: bool) -> None:
     """Raise unless ``value`` is all digits, except a final ``X`` when ``allow_x``."""
+    if _is_ascii_digits(value) or (allow_x and value[-1] == "X" and _is_ascii_digits(value[:-1])):
+        return
     for position, ch in enumerate(value, start=1):
         if _is_ascii_digits(ch) or (allow_x and ch == "X" and position == len(value)):
             continue

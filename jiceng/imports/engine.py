@@ -10,22 +10,35 @@ running the job again resumes after the last committed batch. Rows are matched b
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import pickle
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jiceng.core import audit
-from jiceng.members.models import Member
 
 from .cleaning import CellError
 from .headers import find_header
-from .members import CleanRow, OrgDirectory, Problems, clean_member_row, write_batch
+from .members import (
+    REFUSED_FOREIGN,
+    CheckedRow,
+    OrgDirectory,
+    ReadyRow,
+    check_chunk,
+    existing_paths,
+    may_change,
+    set_check_context,
+    write_batch,
+)
 from .models import ImportJob, ImportRowError
 from .organizations import (
     OrgRow,
@@ -39,6 +52,8 @@ from .readers import UnreadableFileError, iter_rows
 
 HEADER_PEEK_ROWS = 20
 PROGRESS_EVERY = 5000
+CHUNK_ROWS = 2000  # rows per task sent to a checking process
+LOOKUP_ROWS = 5000  # checked rows looked up on the roll per query
 
 Progress = Callable[[ImportJob], None]
 
@@ -63,22 +78,91 @@ def _rows(job: ImportJob) -> Iterator[tuple[int, list[Any]]]:
         yield index + 1, cells
 
 
-def _checked_rows(
-    job: ImportJob, orgs: OrgDirectory
-) -> Iterator[tuple[int, CleanRow | None, Problems]]:
-    """Every data row, cleaned or with its problems, including duplicates within the file."""
+def _chunks(job: ImportJob) -> Iterator[list[tuple[int, list[Any]]]]:
+    chunk: list[tuple[int, list[Any]]] = []
+    for item in _rows(job):
+        chunk.append(item)
+        if len(chunk) >= CHUNK_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _workers(job: ImportJob) -> int:
+    """Processes for checking: all cores for a large file, none (inline) for a small one."""
+    if job.size < settings.IMPORT_PARALLEL_MIN_BYTES:
+        return 0
+    return max(0, settings.IMPORT_WORKERS if settings.IMPORT_WORKERS else os.cpu_count() or 1)
+
+
+def _checked_rows(job: ImportJob, orgs: OrgDirectory) -> Iterator[CheckedRow]:
+    """Every data row in file order, checked and prepared, or with its problems.
+
+    A large file is checked by a pool of forked worker processes (checking is pure Python:
+    no database), with a bounded number of chunks in flight so memory stays flat.
+    """
     mapping = {int(k): v for k, v in job.mapping.items()}
-    first_seen: dict[str, int] = {}
-    for row_number, cells in _rows(job):
-        row, problems = clean_member_row(cells, mapping, orgs, row_number)
-        if row is not None:
-            key = row.values["id_number"]
-            if key in first_seen:
-                problems = [("公民身份号码", f"与第 {first_seen[key]} 行的身份证号重复")]
-                row = None
-            else:
-                first_seen[key] = row_number
-        yield row_number, row, problems
+    set_check_context(mapping, orgs)
+    workers = _workers(job)
+    if workers < 2:
+        for chunk in _chunks(job):
+            yield from check_chunk(chunk)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, set_check_context, (mapping, orgs)) as pool:
+        in_flight: deque[Any] = deque()
+        for chunk in _chunks(job):
+            in_flight.append(pool.apply_async(check_chunk, (chunk,)))
+            if len(in_flight) > 2 * workers:
+                yield from in_flight.popleft().get()
+        while in_flight:
+            yield from in_flight.popleft().get()
+
+
+def _stage_path(job: ImportJob) -> Path:
+    return Path(job.stored_path).parent / "checked.pickle"
+
+
+class _Stage:
+    """The checked rows, ready to write, in frames of one batch each (pickle), so the run
+    writes without checking again and resumes by skipping whole frames. Written to a
+    temporary name and renamed when complete."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.final = _stage_path(job)
+        self.temp = self.final.with_suffix(".partial")
+        self.fh = self.temp.open("wb")
+        self.frame: list[ReadyRow] = []
+        self.size = settings.IMPORT_BATCH_SIZE
+
+    def add(self, rows: list[ReadyRow]) -> None:
+        for row in rows:
+            self.frame.append(row)
+            if len(self.frame) >= self.size:
+                self._dump()
+
+    def _dump(self) -> None:
+        pickle.dump(self.frame, self.fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self.frame = []
+
+    def close(self, *, complete: bool) -> None:
+        if self.frame:
+            self._dump()
+        self.fh.close()
+        if complete:
+            self.temp.replace(self.final)
+        else:
+            self.temp.unlink(missing_ok=True)
+
+
+def _staged_batches(job: ImportJob) -> Iterator[list[ReadyRow]]:
+    with _stage_path(job).open("rb") as fh:
+        while True:
+            try:
+                yield pickle.load(fh)  # noqa: S301 - our own file, written by _Stage
+            except EOFError:
+                return
 
 
 def _org_rows(
@@ -195,33 +279,10 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
             )
             return job
         orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
-        errors: list[ImportRowError] = []
-        pending_index: list[tuple[int, str]] = []
-        rows_iter = _checked_rows(job, orgs) if job.kind == ImportJob.Kind.MEMBER else iter(())
         if job.kind == ImportJob.Kind.ORGANIZATION:
             _validate_orgs(job, orgs)
-        for row_number, row, problems in rows_iter:
-            job.rows_total += 1
-            if row is None:
-                job.rows_invalid += 1
-                errors.extend(
-                    ImportRowError(job=job, row_number=row_number, column=c, message=m[:500])
-                    for c, m in problems
-                )
-            else:
-                job.rows_valid += 1
-                pending_index.append((row_number, row.values["id_number"]))
-            if len(pending_index) >= 5000:
-                errors.extend(_foreign_rows(job, pending_index))
-                pending_index = []
-            if job.rows_total % PROGRESS_EVERY == 0:
-                job.rows_done = job.rows_total
-                ImportRowError.objects.bulk_create(errors, batch_size=1000)
-                errors = []
-                _save(job, "rows_done", "rows_total", "rows_valid", "rows_invalid")
-                progress(job)
-        errors.extend(_foreign_rows(job, pending_index))
-        ImportRowError.objects.bulk_create(errors, batch_size=1000)
+        else:
+            _validate_members(job, orgs, progress)
         job.rows_done = job.rows_total
         job.status = ImportJob.Status.VALIDATED
         if job.rows_total == 0:
@@ -248,26 +309,70 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
     return job
 
 
-def _foreign_rows(job: ImportJob, pending: list[tuple[int, str]]) -> list[ImportRowError]:
-    """Rows whose member already exists outside the import's subtree: refused, not moved
-    (moving a member is a transfer, issue 4's workflow)."""
-    from jiceng.core.crypto import blind_index
-    from jiceng.members.services import ID_PURPOSE
+def _validate_members(job: ImportJob, orgs: OrgDirectory, progress: Progress) -> None:
+    """Check every row, store every problem, and stage the valid rows ready to write."""
+    stage = _Stage(job)
+    complete = False
+    try:
+        errors: list[ImportRowError] = []
+        first_seen: dict[str, int] = {}
+        pending: list[ReadyRow] = []
+        for row_number, row, problems in _checked_rows(job, orgs):
+            job.rows_total += 1
+            if row is not None and row.key in first_seen:
+                problems = [("公民身份号码", f"与第 {first_seen[row.key]} 行的身份证号重复")]
+                row = None
+            if row is None:
+                job.rows_invalid += 1
+                errors.extend(
+                    ImportRowError(job=job, row_number=row_number, column=c, message=m[:500])
+                    for c, m in problems
+                )
+            else:
+                first_seen[row.key] = row_number
+                pending.append(row)
+                if len(pending) >= LOOKUP_ROWS:
+                    errors.extend(_stage_checked(job, stage, pending))
+                    pending = []
+            if job.rows_total % PROGRESS_EVERY == 0:
+                job.rows_done = job.rows_total
+                ImportRowError.objects.bulk_create(errors, batch_size=1000)
+                errors = []
+                _save(job, "rows_done", "rows_total", "rows_valid", "rows_invalid")
+                progress(job)
+        errors.extend(_stage_checked(job, stage, pending))
+        ImportRowError.objects.bulk_create(errors, batch_size=1000)
+        complete = True
+    finally:
+        stage.close(complete=complete)
 
-    from .members import REFUSED_FOREIGN
 
-    by_index = {blind_index(v, purpose=ID_PURPOSE): n for n, v in pending}
-    outside = Member.objects.filter(id_number_index__in=list(by_index)).exclude(
-        home_path__startswith=job.org_path
-    )
-    found = [by_index[i] for i in outside.values_list("id_number_index", flat=True)]
-    if found:
-        job.rows_valid -= len(found)
-        job.rows_invalid += len(found)
-    return [
-        ImportRowError(job=job, row_number=n, column="公民身份号码", message=REFUSED_FOREIGN)
-        for n in found
-    ]
+def _stage_checked(job: ImportJob, stage: _Stage, rows: list[ReadyRow]) -> list[ImportRowError]:
+    """Look the rows up on the roll: a member registered outside the import's subtree is
+    refused, not moved (moving a member is a transfer, issue 4's workflow); one inside is
+    marked for update; the rest are new. Valid rows go to the stage."""
+    found = existing_paths([r.key for r in rows]) if rows else {}
+    refused: list[ImportRowError] = []
+    staged: list[ReadyRow] = []
+    for row in rows:
+        home_path = found.get(row.key)
+        if home_path is None:
+            staged.append(row)
+        elif may_change(job.created_by, job.org_path, home_path):
+            staged.append(row._replace(existing=True))
+        else:
+            refused.append(
+                ImportRowError(
+                    job=job,
+                    row_number=row.row_number,
+                    column="公民身份号码",
+                    message=REFUSED_FOREIGN,
+                )
+            )
+    job.rows_valid += len(staged)
+    job.rows_invalid += len(refused)
+    stage.add(staged)
+    return refused
 
 
 def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
@@ -293,31 +398,28 @@ def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         "updated_count",
         "unchanged_count",
     )
-    orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
-    batch_size = settings.IMPORT_BATCH_SIZE
-    skip = job.batches_done * batch_size
     start = time.perf_counter()
     if job.kind == ImportJob.Kind.ORGANIZATION:
+        orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
+        batch_size = settings.IMPORT_BATCH_SIZE
+        skip = job.batches_done * batch_size
         ordered, _org_problems, _total = _org_rows(job, orgs)
         for i in range(skip, len(ordered), batch_size):
             _commit_org_batch(job, ordered[i : i + batch_size])
             progress(job)
         return _finish(job, start, progress)
-    batch: list[CleanRow] = []
-    valid_seen = 0
-    for _row_number, row, _problems in _checked_rows(job, orgs):
-        if row is None:
+    if not _stage_path(job).exists():  # the checked rows are gone (e.g. cleaned away by hand)
+        job.status = ImportJob.Status.FAILED
+        job.message = "检查结果已失效，请重新上传文件并检查"
+        job.finished_at = timezone.now()
+        _save(job, "status", "message", "finished_at")
+        progress(job)
+        return job
+    for number, batch in enumerate(_staged_batches(job)):
+        if number < job.batches_done:
             continue
-        valid_seen += 1
-        if valid_seen <= skip:
-            continue
-        batch.append(row)
-        if len(batch) >= batch_size:
-            _commit_batch(job, batch)
-            batch = []
-            progress(job)
-    if batch:
         _commit_batch(job, batch)
+        progress(job)
     return _finish(job, start, progress)
 
 
@@ -327,14 +429,31 @@ def _finish(job: ImportJob, start: float, progress: Progress) -> ImportJob:
     job.message = f"用时 {time.perf_counter() - start:.1f} 秒"
     _save(job, "status", "finished_at", "message")
     progress(job)
+    _stage_path(job).unlink(missing_ok=True)  # the checked rows hold (encrypted) personal data
     if not job.rows_invalid:  # no error report to build from it: the personal data goes
         shutil.rmtree(Path(job.stored_path).parent, ignore_errors=True)
     return job
 
 
+def _commit_batch(job: ImportJob, rows: list[ReadyRow]) -> None:
+    """Write one batch with the job's counters, all or nothing. A batch that held no
+    existing member when checked is inserted straight away; if a member was added in the
+    meantime the insert fails on the unique key and the batch is written again carefully."""
+    trust_new = not any(r.existing for r in rows)
+    try:
+        _write_batch(job, rows, trust_new=trust_new)
+    except IntegrityError:
+        if not trust_new:
+            raise
+        job.refresh_from_db()
+        _write_batch(job, rows, trust_new=False)
+
+
 @transaction.atomic
-def _commit_batch(job: ImportJob, rows: list[CleanRow]) -> None:
-    outcome = write_batch(job.created_by, rows, job.org_path, set(job.mapping.values()))
+def _write_batch(job: ImportJob, rows: list[ReadyRow], *, trust_new: bool) -> None:
+    outcome = write_batch(
+        job.created_by, rows, job.org_path, set(job.mapping.values()), trust_new=trust_new
+    )
     job.batches_done += 1
     job.rows_done += len(rows)
     job.created_count += len(outcome.created)

@@ -9,18 +9,18 @@ running the same file twice changes nothing the second time.
 from __future__ import annotations
 
 import datetime as dt
-import io
-from collections.abc import Iterable
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from jiceng.core.crypto import blind_index, encrypt
+from jiceng.core.crypto import blind_index, decrypt, encrypt
 from jiceng.core.idnumber import mask_id_number
 from jiceng.core.scoping import Action, scope_of
+from jiceng.core.text import initials_key, pinyin_key
 from jiceng.members.models import Education, EmploymentStatus, Member, MemberCategory, Sex
 from jiceng.members.phones import mask_phone, normalize_phone
 from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE, member_date_errors
@@ -228,39 +228,6 @@ def clean_member_row(
     return CleanRow(row_number, values, warnings), []
 
 
-def to_member(row: CleanRow) -> Member:
-    """A ``Member`` ready for insertion (search keys, masks, indexes and ciphertexts set)."""
-    v = row.values
-    home: OrgRef = v["home_org"]
-    part: OrgRef | None = v["participating_org"]
-    phone = v["phone"]
-    m = Member(
-        name=v["name"],
-        sex=v["sex"],
-        ethnicity=v["ethnicity"][:20],
-        birth_date=v["birth_date"],
-        id_number=v["id_number"],
-        id_number_index=blind_index(v["id_number"], purpose=ID_PURPOSE),
-        id_number_masked=mask_id_number(v["id_number"]),
-        education=v["education"],
-        phone=phone,
-        phone_index=blind_index(phone, purpose=PHONE_PURPOSE) if phone else "",
-        phone_masked=mask_phone(phone),
-        category=v["category"],
-        joined_on=v["joined_on"],
-        full_member_on=v["full_member_on"],
-        employment_status=v["employment_status"],
-        work_unit=v["work_unit"],
-        home_address=v["home_address"],
-        home_org_id=home.id,
-        home_path=home.path,
-        participating_org_id=part.id if part else None,
-        participating_path=part.path if part else "",
-    )
-    m.fill_search_keys()
-    return m
-
-
 @dataclass
 class BatchOutcome:
     created: list[int] = field(default_factory=list)
@@ -269,23 +236,137 @@ class BatchOutcome:
     refused: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
 
 
-def existing_for(indexes: Iterable[str]) -> dict[str, Member]:
-    return {
-        m.id_number_index: m
-        for m in Member.objects.filter(id_number_index__in=list(indexes)).defer(
-            "id_number", "phone"
-        )
-    }
+class ReadyRow(NamedTuple):
+    """A checked row, ready to write: its member columns as one line of PostgreSQL ``COPY``
+    text (ID number and phone already encrypted, search keys and masks filled)."""
+
+    row_number: int
+    key: str  # the ID number's blind index: the natural key
+    line: str
+    existing: bool = False  # a member with this ID number existed when the file was checked
 
 
-def out_of_scope(user: Any, member: Member) -> bool:
-    paths = scope_of(user, Action.CHANGE).paths
-    return not any(member.home_path.startswith(p) for p in paths)
+# The member columns of a ready line, in order; the writer adds id, created_at, updated_at.
+LINE_COLUMNS = (
+    "name", "name_simplified", "name_initials", "name_pinyin", "sex", "ethnicity", "birth_date",
+    "id_number", "id_number_index", "id_number_masked", "education", "phone", "phone_index",
+    "phone_masked", "category", "joined_on", "full_member_on", "employment_status", "work_unit",
+    "home_address", "coord_source", "home_org_id", "home_path", "participating_org_id",
+    "participating_path", "entrusted",
+)  # fmt: skip
+_POSITION = {c: i for i, c in enumerate(LINE_COLUMNS)}
+_DATES = frozenset({"birth_date", "joined_on", "full_member_on"})
+_INTS = frozenset({"home_org_id", "participating_org_id"})
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_UNESCAPES = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
+_ESCAPED = re.compile(r"\\[\\tnr]")
+
+
+def _copy_text(value: str) -> str:
+    return value.translate(_ESCAPES)
+
+
+def ready_row(row: CleanRow) -> ReadyRow:
+    """A clean row as a ready line (the costly part of writing: pinyin, two keyed hashes, two
+    encryptions), done while checking so that the write is little more than ``COPY``."""
+    v = row.values
+    name = v["name"]  # already Simplified (cleaning.name)
+    id_number = v["id_number"]
+    phone = v["phone"]
+    home: OrgRef = v["home_org"]
+    part: OrgRef | None = v["participating_org"]
+    index = blind_index(id_number, purpose=ID_PURPOSE)
+    full = v["full_member_on"]
+    cells = (
+        _copy_text(name),
+        _copy_text(name),
+        initials_key(name, person_name=True)[:20],
+        pinyin_key(name, person_name=True)[:120],
+        v["sex"],
+        _copy_text(v["ethnicity"][:20]),
+        v["birth_date"].isoformat(),
+        encrypt(id_number),
+        index,
+        mask_id_number(id_number),
+        v["education"],
+        encrypt(phone) if phone else "",
+        blind_index(phone, purpose=PHONE_PURPOSE) if phone else "",
+        mask_phone(phone),
+        v["category"],
+        v["joined_on"].isoformat(),
+        full.isoformat() if full else r"\N",
+        v["employment_status"],
+        _copy_text(v["work_unit"]),
+        _copy_text(v["home_address"]),
+        "",
+        str(home.id),
+        home.path,
+        str(part.id) if part else r"\N",
+        part.path if part else "",
+        "f",
+    )
+    return ReadyRow(row.row_number, index, "\t".join(cells))
+
+
+def line_values(line: str) -> dict[str, Any]:
+    """A ready line back to typed column values (updates, and databases without COPY)."""
+    values: dict[str, Any] = {}
+    for column, cell in zip(LINE_COLUMNS, line.split("\t"), strict=True):
+        if cell == r"\N":
+            values[column] = None
+        elif column in _DATES:
+            values[column] = dt.date.fromisoformat(cell)
+        elif column in _INTS:
+            values[column] = int(cell)
+        elif column == "entrusted":
+            values[column] = cell == "t"
+        else:
+            values[column] = _ESCAPED.sub(lambda m: _UNESCAPES[m[0]], cell)
+    return values
+
+
+CheckedRow = tuple[int, ReadyRow | None, Problems]
+
+_CHECK_CONTEXT: tuple[dict[int, str], OrgDirectory] | None = None
+
+
+def set_check_context(mapping: dict[int, str], orgs: OrgDirectory) -> None:
+    """What ``check_chunk`` needs; set once per worker process (inherited by fork)."""
+    global _CHECK_CONTEXT  # per-process state of a worker pool
+    _CHECK_CONTEXT = (mapping, orgs)
+
+
+def check_chunk(chunk: list[tuple[int, list[Any]]]) -> list[CheckedRow]:
+    """Check and prepare rows; pure computation (no database), so it runs in worker
+    processes."""
+    if _CHECK_CONTEXT is None:
+        raise RuntimeError("set_check_context() first")
+    mapping, orgs = _CHECK_CONTEXT
+    out: list[CheckedRow] = []
+    for row_number, cells in chunk:
+        row, problems = clean_member_row(cells, mapping, orgs, row_number)
+        out.append((row_number, ready_row(row) if row is not None else None, problems))
+    return out
 
 
 REFUSED_FOREIGN = (
     "该身份证号已登记在本次导入范围以外的党组织，不能通过导入修改；如需调入请办理组织关系转接"
 )
+
+
+def existing_paths(indexes: list[str]) -> dict[str, str]:
+    """Blind index → home path of the members that already exist among ``indexes``."""
+    found = Member.objects.filter(id_number_index__in=indexes).values_list(
+        "id_number_index", "home_path"
+    )
+    return dict(found)
+
+
+def may_change(user: Any, job_root_path: str, home_path: str) -> bool:
+    """Whether an import into ``job_root_path`` by ``user`` may update this member."""
+    if not home_path.startswith(job_root_path):
+        return False
+    return any(home_path.startswith(p) for p in scope_of(user, Action.CHANGE).paths)
 
 
 # Which compared fields a file column governs; a field whose column is absent from the file
@@ -304,11 +385,30 @@ FIELD_COLUMNS = {
 
 
 def write_batch(
-    user: Any, rows: list[CleanRow], job_root_path: str, columns: set[str] | None = None
+    user: Any,
+    rows: list[ReadyRow],
+    job_root_path: str,
+    columns: set[str] | None = None,
+    *,
+    trust_new: bool = False,
 ) -> BatchOutcome:
     """Upsert one batch (the caller holds the transaction). ``columns``: the fields present
-    in the file; others keep their stored values on update."""
+    in the file; others keep their stored values on update. ``trust_new``: the batch held no
+    existing member when the file was checked, so it is inserted without looking again (a
+    member added meanwhile makes the insert fail on the unique blind index, and the caller
+    retries with ``trust_new=False``)."""
     outcome = BatchOutcome()
+    if trust_new:
+        outcome.created = insert_lines([r.line for r in rows])
+        return outcome
+    existing = {
+        m.id_number_index: m
+        for m in Member.objects.filter(id_number_index__in=[r.key for r in rows]).defer(
+            "id_number", "phone"
+        )
+    }
+    inserts: list[str] = []
+    updates: list[Member] = []
     compared = tuple(
         f
         for f in COMPARED
@@ -319,37 +419,26 @@ def write_batch(
         written += ["phone", "phone_masked"]
     if "participating_org_id" in compared:
         written.append("participating_path")
-    fresh = [(r, to_member(r)) for r in rows]
-    existing = existing_for(m.id_number_index for _, m in fresh)
-    inserts: list[Member] = []
-    updates: list[Member] = []
-    for row, new in fresh:
-        old = existing.get(new.id_number_index)
+    for row in rows:
+        old = existing.get(row.key)
         if old is None:
-            inserts.append(new)
+            inserts.append(row.line)
             continue
-        if not old.home_path.startswith(job_root_path) or out_of_scope(user, old):
+        if not may_change(user, job_root_path, old.home_path):
             outcome.refused.append((row.row_number, REFUSED_FOREIGN))
             continue
+        new = line_values(row.line)
         diff = {
-            f: [str(getattr(old, f)), str(getattr(new, f))]
-            for f in compared
-            if getattr(old, f) != getattr(new, f)
+            f: [str(getattr(old, f)), str(new[f])] for f in compared if getattr(old, f) != new[f]
         }
         if not diff:
             outcome.unchanged += 1
             continue
-        for f in (
-            *COMPARED,
-            "phone",
-            "phone_masked",
-            "home_path",
-            "participating_path",
-            "name_simplified",
-            "name_initials",
-            "name_pinyin",
-        ):
-            setattr(old, f, getattr(new, f))
+        for f in written:
+            if f == "phone":
+                old.phone = decrypt(new["phone"]) if new["phone"] else ""
+            else:
+                setattr(old, f, new[f])
         if diff.pop("phone_index", None) is not None:
             diff["phone"] = ["******", "******"]
         if "home_address" in diff:
@@ -357,7 +446,7 @@ def write_batch(
         outcome.updated[old.pk] = diff
         updates.append(old)
     if inserts:
-        outcome.created = insert_members(inserts)
+        outcome.created = insert_lines(inserts)
     if updates:
         now = timezone.now()
         for m in updates:
@@ -366,47 +455,38 @@ def write_batch(
     return outcome
 
 
-INSERT_COLUMNS = (
-    "name", "name_simplified", "name_initials", "name_pinyin", "sex", "ethnicity", "birth_date",
-    "id_number", "id_number_index", "id_number_masked", "education", "phone", "phone_index",
-    "phone_masked", "category", "joined_on", "full_member_on", "employment_status", "work_unit",
-    "home_address", "coord_source", "home_org_id", "home_path", "participating_org_id",
-    "participating_path", "entrusted", "created_at", "updated_at",
-)  # fmt: skip
-
-
-def insert_members(members: list[Member]) -> list[int]:
-    """Insert new members; on PostgreSQL through ``COPY`` (the fast path), elsewhere with
-    ``bulk_create``. Returns the new primary keys."""
-    if connection.vendor != "postgresql":
-        created = Member.objects.bulk_create(members, batch_size=500)
-        return [m.pk for m in created]
+def insert_lines(lines: list[str]) -> list[int]:
+    """Insert new members from ready lines; on PostgreSQL through ``COPY`` with primary keys
+    drawn from the sequence beforehand (no read-back), elsewhere with ``executemany``.
+    Returns the new primary keys."""
     now = timezone.now()
-    encrypted = {"id_number", "phone"}
-    buffer = io.StringIO()
-    for m in members:
-        m.created_at = m.updated_at = now
-        cells = []
-        for col in INSERT_COLUMNS:
-            value = getattr(m, col)
-            if col in encrypted:
-                value = encrypt(value) if value else ""
-            cells.append(_copy_text(value))
-        buffer.write("\t".join(cells) + "\n")
-    indexes = [m.id_number_index for m in members]
+    columns = ", ".join(("id", "created_at", "updated_at", *LINE_COLUMNS))
     with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY members_member ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
-            copy.write(buffer.getvalue())
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('members_member', 'id')) "
+                "FROM generate_series(1, %s)",
+                [len(lines)],
+            )
+            ids = [r[0] for r in cursor.fetchall()]
+            stamp = now.isoformat()
+            with (
+                connection.wrap_database_errors,  # psycopg's errors as Django's (IntegrityError)
+                cursor.cursor.copy(f"COPY members_member ({columns}) FROM STDIN") as copy,
+            ):
+                prefixed = zip(ids, lines, strict=True)
+                copy.write("".join(f"{pk}\t{stamp}\t{stamp}\t{line}\n" for pk, line in prefixed))
+            return ids
+        ops = connection.ops
+        adapted = ops.adapt_datetimefield_value(now)
+        params = []
+        for line in lines:
+            v = line_values(line)
+            for c in _DATES:
+                v[c] = ops.adapt_datefield_value(v[c])
+            params.append([adapted, adapted, *(v[c] for c in LINE_COLUMNS)])
+        holes = ", ".join(["%s"] * (len(LINE_COLUMNS) + 2))
+        insert = f"INSERT INTO members_member ({columns[4:]}) VALUES ({holes})"  # noqa: S608
+        cursor.executemany(insert, params)
+    indexes = [line.split("\t", _POSITION["id_number_index"] + 1)[-2] for line in lines]
     return list(Member.objects.filter(id_number_index__in=indexes).values_list("id", flat=True))
-
-
-def _copy_text(value: Any) -> str:
-    if value is None:
-        return r"\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")

@@ -268,3 +268,62 @@ def test_a_column_missing_from_the_file_keeps_the_stored_value(db, officer, bran
     job = run(officer, branch, xlsx([HEADER, row("冯八", new_id(80), branch)], name="b.xlsx"))
     assert job.unchanged_count == 1
     assert Member.objects.get(name="冯八").home_address == "黄浦区南京东路1号"
+
+
+def test_a_large_file_checked_by_worker_processes_gives_the_same_result(
+    db, officer, branch, xlsx, settings
+):
+    """Checking is spread over forked processes for large files; results, problems and
+    their order are those of the single-process check."""
+    rows = [row(f"并行{i}", new_id(300 + i), branch) for i in range(60)]
+    rows[10][1] = "310101197003081234"  # wrong check digit
+    rows[20][1] = rows[5][1]  # duplicate of a row above
+    path = xlsx([HEADER, *rows])
+    inline = run(officer, branch, path, start=False)
+    settings.IMPORT_PARALLEL_MIN_BYTES = 0
+    settings.IMPORT_WORKERS = 2
+    engine.CHUNK_ROWS, saved = 7, engine.CHUNK_ROWS  # several chunks in flight
+    try:
+        parallel = run(officer, branch, path, skip_invalid=True)
+    finally:
+        engine.CHUNK_ROWS = saved
+    assert errors_of(parallel) == errors_of(inline)
+    assert set(errors_of(parallel)) == {12, 22}
+    assert parallel.created_count == 58
+    assert Member.objects.filter(name__startswith="并行").count() == 58
+
+
+def test_a_member_added_between_check_and_run_is_updated_not_duplicated(db, officer, branch, xlsx):
+    """The run trusts the check that a batch holds only new members; a member registered in
+    the meantime makes that batch fall back to the careful path, without a duplicate."""
+    path = xlsx([HEADER, row("周一", new_id(400), branch), row("周二", new_id(401), branch)])
+    job = run(officer, branch, path, start=False)
+    other = run(officer, branch, xlsx([HEADER, row("周一", new_id(400), branch)], name="x.xlsx"))
+    assert other.created_count == 1
+    services.import_job_start(actor=officer, job=job)
+    job = engine.job_run(job)
+    assert (job.created_count, job.unchanged_count) == (1, 1)
+    assert Member.objects.filter(name__in=["周一", "周二"]).count() == 2
+
+
+def test_checked_rows_are_removed_when_the_import_ends(db, officer, branch, xlsx):
+    """The staged rows hold encrypted personal data; they do not outlive the job."""
+    path = xlsx([HEADER, row("吴一", new_id(410), branch), ["吴二", "bad", "男"]])
+    job = run(officer, branch, path, start=False)
+    staged = Path(job.stored_path).parent / "checked.pickle"
+    assert staged.exists()
+    services.import_job_start(actor=officer, job=job, skip_invalid=True)
+    job = engine.job_run(job)
+    assert job.created_count == 1
+    assert not staged.exists()
+    assert Path(job.stored_path).exists()  # kept for the error report
+
+
+def test_a_run_whose_checked_rows_are_gone_fails_with_a_message(db, officer, branch, xlsx):
+    job = run(officer, branch, xlsx([HEADER, row("郑一", new_id(420), branch)]), start=False)
+    (Path(job.stored_path).parent / "checked.pickle").unlink()
+    services.import_job_start(actor=officer, job=job)
+    job = engine.job_run(job)
+    assert job.status == ImportJob.Status.FAILED
+    assert "重新上传文件并检查" in job.message
+    assert not Member.objects.filter(name="郑一").exists()
