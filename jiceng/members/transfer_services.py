@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Case, CharField, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from jiceng.core import audit
@@ -128,7 +129,11 @@ def _event(t: Transfer, action: str, from_state: str, actor: Any, note: str = ""
 def _transition(
     *, actor: Any, transfer: Transfer, action: str, note: str = "", **updates: Any
 ) -> Transfer:
-    t = Transfer.objects.select_for_update().select_related("to_org", "member").get(pk=transfer.pk)
+    t = (
+        Transfer.objects.select_for_update(of=("self",))
+        .select_related("to_org", "member")
+        .get(pk=transfer.pk)
+    )
     row = check_transition(actor, t, action)
     before = _snapshot(t)
     from_state = t.state
@@ -227,7 +232,9 @@ def transfer_request(
 ) -> Transfer:
     """Open a transfer of ``member``'s relationship: to ``to_org`` within the city, or to the
     named organisation outside it. Made by the sending side (the member's home organisation)."""
-    member = Member.objects.select_for_update().select_related("home_org").get(pk=member.pk)
+    member = (
+        Member.objects.select_for_update(of=("self",)).select_related("home_org").get(pk=member.pk)
+    )
     if actor is not None and not can(actor, Action.CHANGE, member.home_path):
         raise PermissionDenied("只有党员组织关系所在党组织可以申请转出")
     _check_member(member)
@@ -439,7 +446,7 @@ def transfers_expire(*, today: dt.date | None = None) -> int:
     expire_transfers``). The member stays with the sending organisation."""
     today = today or _today()
     rows = list(
-        Transfer.objects.select_for_update()
+        Transfer.objects.select_for_update(of=("self",))
         .select_related("member")
         .filter(state__in=(TransferState.LETTER_ISSUED, TransferState.IN_TRANSIT))
         .filter(valid_until__lt=today)
@@ -583,21 +590,7 @@ def transfer_bulk(
         batch_size=BULK_CHUNK,
     )
     if complete:
-        now = timezone.now()
-        members = []
-        for member, target in moves:
-            if member.participating_org_id in (None, member.home_org_id):
-                member.participating_org = target
-                member.participating_path = target.path
-            member.home_org = target
-            member.home_path = target.path
-            member.updated_at = now
-            members.append(member)
-        Member.objects.bulk_update(
-            members,
-            ["home_org", "home_path", "participating_org", "participating_path", "updated_at"],
-            batch_size=1000,
-        )
+        _move_members(moves)
     targets = Counter(target.name for _m, target in moves)
     audit.record(
         actor=actor,
@@ -614,6 +607,37 @@ def transfer_bulk(
         note=reason,
     )
     return BulkResult(batch=batch, count=len(moves), completed=complete)
+
+
+def _move_members(moves: Sequence[tuple[Member, Organization]]) -> None:
+    """Move members to their targets: one UPDATE per target (and chunk of ids), never per row.
+    As in ``_complete``, a member taking part at the old home (or nowhere) takes part at the
+    new one; SQL evaluates every SET expression on the row's old values."""
+    ids_by_target: dict[int, list[int]] = {}
+    targets: dict[int, Organization] = {}
+    for member, target in moves:
+        ids_by_target.setdefault(target.pk, []).append(member.pk)
+        targets[target.pk] = target
+    follows_home = Q(participating_org__isnull=True) | Q(participating_org=F("home_org"))
+    now = timezone.now()
+    for pk, ids in ids_by_target.items():
+        target = targets[pk]
+        for chunk in _chunks(ids):
+            Member.objects.filter(pk__in=chunk).update(
+                participating_org=Case(
+                    When(follows_home, then=Value(target.pk)),
+                    default=F("participating_org"),
+                    output_field=IntegerField(),
+                ),
+                participating_path=Case(
+                    When(follows_home, then=Value(target.path)),
+                    default=F("participating_path"),
+                    output_field=CharField(),
+                ),
+                home_org=target,
+                home_path=target.path,
+                updated_at=now,
+            )
 
 
 def _common_path(paths: Iterable[str], step: int = 4) -> str:

@@ -98,6 +98,8 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "action_forms": _action_forms(t, actions),
         "can_see_member": can(request.user, Action.VIEW, t.member.home_path)
         or can(request.user, Action.VIEW, t.member.participating_path or "-"),
+        "can_see_from": can(request.user, Action.VIEW, t.from_org.path),
+        "can_see_to": t.to_org is not None and can(request.user, Action.VIEW, t.to_org.path),
     }
     return render(request, "members/transfers/detail.html", context)
 
