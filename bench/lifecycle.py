@@ -33,7 +33,7 @@ REPEATS = int(os.environ.get("BENCH_TRANSFER_REPEATS", "3"))
 CITY_MEMBERS = 1_000_000  # results are recorded only for a city-scale database
 
 
-class _Rollback(Exception):
+class _RollbackError(Exception):
     pass
 
 
@@ -99,8 +99,8 @@ def main() -> int:
                 )
                 assert result.count == len(ids)
                 t2 = time.perf_counter()
-                raise _Rollback
-        except _Rollback:
+                raise _RollbackError
+        except _RollbackError:
             pass
         return {"load_s": t1 - t0, "transfer_s": t2 - t1, "total_s": t2 - t0}
 
@@ -148,8 +148,7 @@ def write_table(results: dict[str, Any]) -> None:
     ]
     for name, r in results["cases"].items():
         lines.append(
-            f"| {name} | {r['load_s']} | {r['transfer_s']} | {r['total_s']} | "
-            f"{r['max_total_s']} |"
+            f"| {name} | {r['load_s']} | {r['transfer_s']} | {r['total_s']} | {r['max_total_s']} |"
         )
     write_section("Lifecycle (issue 4): bulk transfer", lines)
 
