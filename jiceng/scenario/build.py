@@ -547,16 +547,16 @@ class Builder:
     # ----- transfers ----------------------------------------------------------------------
     def transfers(self) -> int:
         """A few transfers of organisational relationship in every state, between 黄浦 and
-        徐汇 (and out of the city), made through the services by the demo officers so that
-        the worklists, the history and the audit log are alive. Members that tests and
-        accounts lean on (the first of each district, secretaries, the self-service member)
-        are left alone."""
+        徐汇 (and out of the city), made through the services so that the worklists and the
+        history are alive. Members that tests and accounts lean on (the first of each
+        district, secretaries, the self-service member) are left alone."""
         from jiceng.members import transfer_services as ts
 
         by_code = {o.code: o for o in Organization.objects.filter(code__in=["310101", "310104"])}
         huangpu, xuhui = by_code["310101"], by_code["310104"]
-        hp = User.objects.get(username="huangpu.officer")
-        xh = User.objects.get(username="xuhui.officer")
+        # Made by the system (actor None, which may act for either side), so that the demo
+        # officers' own audit trail starts empty.
+        hp = xh = None
         secretaries = set(
             Organization.objects.exclude(secretary=None).values_list("secretary_id", flat=True)
         )
@@ -596,7 +596,7 @@ class Builder:
             ("xh", "hp", ("approve", "withdraw")),
             ("hp", "xh", ("approve", "issue", "expire")),
         ]
-        officer = {"hp": hp, "xh": xh}
+        officer: dict[str, User | None] = {"hp": hp, "xh": xh}
         reasons = ["工作调动", "居住地变更", "毕业分配", "退休后随子女居住"]
         outside = [
             ("北京市", "中共北京市海淀区中关村街道工作委员会"),
