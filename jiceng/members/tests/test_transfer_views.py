@@ -219,3 +219,21 @@ def test_api_list_is_scoped(client, login, world):
     login("dianqi.officer")
     ids = {row["id"] for row in client.get("/api/transfers/").json()["results"]}
     assert t.pk not in ids
+
+
+def test_worklist_queries_do_not_grow_with_rows(client, login, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(SENDER)
+    url = reverse("members:transfer-list")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, {"state": ""}).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for _ in range(4):
+        make(world, TransferState.LETTER_ISSUED)
+    assert count() == before
