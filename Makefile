@@ -61,6 +61,7 @@ test: lint typecheck importlint migrations-check pytest pytest-pg browser
 bench: install
 	$(PY) bench/run.py
 	$(PY) bench/imports.py
+	$(PY) bench/lifecycle.py
 
 messages: install
 	$(PY) scripts/make_messages.py

@@ -115,7 +115,9 @@ def test_member_list_is_scoped_to_the_district(api, as_user, world):
     as_user("xuhui.officer")
     found = ids(api.get(MEMBERS, {"limit": 500}))
     expected = set(
-        Member.objects.filter(home_path__startswith=world.xuhui.path).values_list("pk", flat=True)
+        Member.objects.on_roll()
+        .filter(home_path__startswith=world.xuhui.path)
+        .values_list("pk", flat=True)
     )
     assert found == expected
 

@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from jiceng.accounts.models import RoleAssignment
 from jiceng.imports.models import ImportJob
-from jiceng.members.models import Member
+from jiceng.members.models import Member, Transfer
 from jiceng.orgs.models import Organization
 
 OUTSIDER = "xuhui.officer"
@@ -34,6 +34,7 @@ class Foreign:
     account_pk: int
     assignment_pk: int
     import_job: ImportJob
+    transfer: Transfer  # 黄浦 → outside the city, letter issued
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Route:
     methods: tuple[str, ...] = ("get",)
     query: Callable[[Foreign], dict[str, Any]] | None = None
     reason: str = ""
+    data: Callable[[Foreign], dict[str, Any]] | None = None  # JSON body for POST
 
 
 def _org(f: Foreign) -> dict[str, Any]:
@@ -51,6 +53,14 @@ def _org(f: Foreign) -> dict[str, Any]:
 
 def _member(f: Foreign) -> dict[str, Any]:
     return {"pk": f.member.pk}
+
+
+def _transfer(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.transfer.pk}
+
+
+def _bulk_foreign(f: Foreign) -> dict[str, Any]:
+    return {"moves": [{"member_id": f.member.pk, "to_org_code": f.org.code}]}
 
 
 def _search_foreign(f: Foreign) -> dict[str, Any]:
@@ -87,6 +97,16 @@ ROUTES: dict[str, Route] = {
     "members:reveal": Route(
         "object", lambda f: {"pk": f.member.pk, "field": "id_number"}, ("post",)
     ),
+    "members:transfer-list": Route("list", query=lambda f: {"state": ""}),
+    "members:transfer-bulk": Route("list", query=_search_foreign),
+    "members:transfer-detail": Route("object", _transfer),
+    "members:transfer-letter": Route("object", _transfer),
+    "members:transfer-act": Route(
+        "object", lambda f: {"pk": f.transfer.pk, "action": "approve"}, ("post",)
+    ),
+    "members:transfer-request": Route(
+        "object", lambda f: {"member_pk": f.member.pk}, ("get", "post")
+    ),
     "imports:list": Route("list"),
     "imports:detail": Route("object", lambda f: {"pk": f.import_job.pk}),
     "imports:start": Route("object", lambda f: {"pk": f.import_job.pk}, ("get", "post")),
@@ -105,6 +125,12 @@ ROUTES: dict[str, Route] = {
     "api-member-reveal": Route(
         "object", lambda f: {"pk": f.member.pk, "field": "id_number"}, ("post",)
     ),
+    "api-transfer-list": Route("list", query=lambda f: {"state": ""}),
+    "api-transfer-detail": Route("object", _transfer),
+    "api-transfer-act": Route(
+        "object", lambda f: {"pk": f.transfer.pk, "action": "withdraw"}, ("post",)
+    ),
+    "api-transfer-bulk": Route("object", lambda f: {}, ("post",), data=_bulk_foreign),
 }
 
 # Third-party routes that carry no domain data (static files are served by the web server).
@@ -146,6 +172,17 @@ def foreign(world) -> Foreign:
     member = world.member_in(huangpu)
     account = world.user("huangpu.officer")
     assignment = RoleAssignment.objects.get(user=account)
+    from django.utils import timezone
+
+    from jiceng.members import transfer_services as ts
+
+    transfer = ts.transfer_request(
+        actor=account, member=member, dest_org_name="中共南京市鼓楼区委", dest_region="江苏省"
+    )
+    transfer = ts.transfer_approve(actor=account, transfer=transfer)
+    transfer = ts.transfer_issue(
+        actor=account, transfer=transfer, dues_paid_to=timezone.localdate()
+    )
     job = ImportJob.objects.create(
         kind="member",
         organization=huangpu,
@@ -161,6 +198,7 @@ def foreign(world) -> Foreign:
         account_pk=account.pk,
         assignment_pk=assignment.pk,
         import_job=job,
+        transfer=transfer,
     )
 
 
@@ -176,7 +214,9 @@ def test_outsider_gets_404_for_each_foreign_object(client, login, foreign, name)
     url = reverse(name, kwargs=route.kwargs(foreign))
     for method in route.methods:
         kwargs: dict[str, Any] = {}
-        if method in ("post", "patch"):
+        if method == "post" and route.data is not None:
+            kwargs = {"data": route.data(foreign), "content_type": "application/json"}
+        elif method in ("post", "patch"):
             kwargs = {
                 "data": {"name": "x", "reason": "x", "target": foreign.org.pk},
                 "content_type": "application/json" if method == "patch" else None,
@@ -192,6 +232,7 @@ def _foreign_links(foreign: Foreign) -> list[str]:
         reverse("orgs:detail", args=[foreign.org.pk]),
         reverse("accounts:detail", args=[foreign.account_pk]),
         reverse("imports:detail", args=[foreign.import_job.pk]),
+        reverse("members:transfer-detail", args=[foreign.transfer.pk]),
     ]
 
 
@@ -214,7 +255,10 @@ def test_outsider_sees_no_foreign_rows_in_lists_counts_and_search(
         payload = response.json()
         rows = payload.get("results", []) if isinstance(payload, dict) else payload
         ids = {row.get("id") for row in rows if isinstance(row, dict)}
-        foreign_ids = {foreign.member.pk} if "member" in name else {foreign.org.pk}
+        if "transfer" in name:
+            foreign_ids = {foreign.transfer.pk}
+        else:
+            foreign_ids = {foreign.member.pk} if "member" in name else {foreign.org.pk}
         assert not ids & foreign_ids, name
         if "member" in name and isinstance(payload, dict) and "count" in payload:
             visible = Member.objects.visible_to(user).count()
@@ -226,7 +270,8 @@ def test_outsider_sees_no_foreign_rows_in_lists_counts_and_search(
 def test_counts_on_pages_equal_visible_rows_only(client, login, world):
     user = login(OUTSIDER)
     response = client.get(reverse("members:list"))
-    visible = Member.objects.visible_to(user).count()
+    # the roll: members transferred out of the city are history, not counted
+    visible = Member.objects.visible_to(user).on_roll().count()
     total = Member.objects.count()
     assert visible < total
     assert re.search(rf"共\s*{visible:,}\s*人", response.content.decode())

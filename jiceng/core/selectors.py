@@ -55,7 +55,7 @@ def members_by_child(root: Any) -> list[dict[str, Any]]:
     member = apps.get_model("members", "Member")
     cut = len(root.path) + STEP
     rows = (
-        member.objects.filter(home_path__startswith=root.path)
+        member.objects.filter(home_path__startswith=root.path, transferred_out_on__isnull=True)
         .annotate(unit=Substr("home_path", 1, cut))
         .values("unit")
         .annotate(
@@ -85,7 +85,7 @@ def home_summary(user: Any) -> dict[str, Any]:
     organization = apps.get_model("orgs", "Organization")
     member = apps.get_model("members", "Member")
     roots = organization.objects.filter(path__in=scope_of(user, Action.VIEW).paths)
-    members = member.objects.visible_to(user)
+    members = member.objects.visible_to(user).filter(transferred_out_on__isnull=True)
     own_member = member.objects.filter(user=user).first() if user.is_authenticated else None
     first_root = roots.first()
     return {

@@ -34,6 +34,8 @@ def member_list(
         qs: MemberQuerySet = Member.objects.all()
     else:
         qs = Member.objects.visible_to(user, action)  # type: ignore[assignment]
+    # The roll: members transferred out of the city stay in the database (history) only.
+    qs = qs.on_roll()
     if f.org is not None:
         qs = qs.filter(home_org=f.org) if f.direct_only else qs.in_subtree(f.org.path)
     if f.q:

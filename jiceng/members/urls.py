@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import transfer_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -10,4 +10,10 @@ urlpatterns = [
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/reveal/<str:field>/", views.reveal, name="reveal"),
     path("secretary/<int:org_pk>/", views.appoint_secretary, name="appoint-secretary"),
+    path("<int:member_pk>/transfer/", transfer_views.transfer_request, name="transfer-request"),
+    path("transfers/", transfer_views.transfer_list, name="transfer-list"),
+    path("transfers/bulk/", transfer_views.transfer_bulk, name="transfer-bulk"),
+    path("transfers/<int:pk>/", transfer_views.transfer_detail, name="transfer-detail"),
+    path("transfers/<int:pk>/letter/", transfer_views.transfer_letter, name="transfer-letter"),
+    path("transfers/<int:pk>/<str:action>/", transfer_views.transfer_act, name="transfer-act"),
 ]

@@ -15,7 +15,7 @@ from jiceng.core.views import form_errors_from
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs import services as org_services
 
-from . import selectors, services
+from . import selectors, services, transfer_selectors
 from .forms import MemberFilterForm, MemberForm
 
 PAGE_SIZE = 50
@@ -71,10 +71,16 @@ def member_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_get(request.user, pk)
+    transfers = list(transfer_selectors.member_transfers(member))
+    can_change = can(request.user, Action.CHANGE, member.home_path)
     context = {
         "member": member,
-        "can_change": can(request.user, Action.CHANGE, member.home_path),
+        "can_change": can_change,
         "can_reveal": can(request.user, Action.REVEAL, member.home_path),
+        "transfers": transfers,
+        "can_request_transfer": can_change
+        and member.transferred_out_on is None
+        and not any(t.is_open for t in transfers),
     }
     return render(request, "members/detail.html", context)
 

@@ -49,7 +49,10 @@ def subtree_member_counts(org: Organization) -> dict[str, Any]:
     """Members registered in the subtree, by category, employment status and placement,
     counted in the database with one aggregate over the indexed path prefix."""
     member_model = apps.get_model("members", "Member")
-    qs = member_model.objects.filter(home_path__startswith=org.path)
+    # Members transferred out of the city keep their last home organisation but leave the roll.
+    qs = member_model.objects.filter(
+        home_path__startswith=org.path, transferred_out_on__isnull=True
+    )
     agg = qs.aggregate(
         total=Count("home_path"),
         full=Count("home_path", filter=Q(category="full")),

@@ -175,15 +175,20 @@ def organization_rename(*, actor: Any, org: Organization, name: str) -> Organiza
 
 
 def _repath_members(old_prefix: str, new_prefix: str) -> None:
-    """Keep members' copied paths in step after a subtree moved (one UPDATE per column)."""
+    """Keep the copied paths of members and transfers in step after a subtree moved (one
+    UPDATE per column)."""
     from django.apps import apps
 
-    member_model = apps.get_model("members", "Member")
     n = len(old_prefix)
-    for column in ("home_path", "participating_path"):
-        member_model.objects.filter(**{f"{column}__startswith": old_prefix}).update(
-            **{column: Concat(Value(new_prefix), Substr(F(column), n + 1))}
-        )
+    for model_name, columns in (
+        ("Member", ("home_path", "participating_path")),
+        ("Transfer", ("from_path", "to_path")),
+    ):
+        model = apps.get_model("members", model_name)
+        for column in columns:
+            model.objects.filter(**{f"{column}__startswith": old_prefix}).update(
+                **{column: Concat(Value(new_prefix), Substr(F(column), n + 1))}
+            )
 
 
 @transaction.atomic
@@ -228,7 +233,7 @@ def organization_abolish(
     if Organization.objects.get_descendants(org).filter(abolished_on__isnull=True).exists():
         raise ValidationError("该组织还有未撤销的下级组织，请先迁移或撤销")
     member_model = apps.get_model("members", "Member")
-    held = member_model.objects.filter(home_org=org).count()
+    held = member_model.objects.filter(home_org=org, transferred_out_on__isnull=True).count()
     if held:
         raise ValidationError(f"该组织还有 {held} 名党员的组织关系，请先转出")
     before = _snapshot(org)

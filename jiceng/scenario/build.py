@@ -544,6 +544,107 @@ class Builder:
             out.append((username, str(Role(role).label), org.name))
         return out
 
+    # ----- transfers ----------------------------------------------------------------------
+    def transfers(self) -> int:
+        """A few transfers of organisational relationship in every state, between 黄浦 and
+        徐汇 (and out of the city), made through the services so that the worklists and the
+        history are alive. Members that tests and accounts lean on (the first of each
+        district, secretaries, the self-service member) are left alone."""
+        from jiceng.members import transfer_services as ts
+
+        by_code = {o.code: o for o in Organization.objects.filter(code__in=["310101", "310104"])}
+        huangpu, xuhui = by_code["310101"], by_code["310104"]
+        # Made by the system (actor None, which may act for either side), so that the demo
+        # officers' own audit trail starts empty.
+        hp = xh = None
+        secretaries = set(
+            Organization.objects.exclude(secretary=None).values_list("secretary_id", flat=True)
+        )
+
+        def movable(district: Organization) -> list[Member]:
+            rows = list(
+                Member.objects.filter(home_path__startswith=district.path, user=None)
+                .select_related("home_org")
+                .order_by("id")[20:400]
+            )
+            return [m for m in rows if m.pk not in secretaries]
+
+        def branches(district: Organization) -> list[Organization]:
+            return list(
+                Organization.objects.filter(
+                    path__startswith=district.path, org_type=OrgType.BRANCH
+                ).order_by("path")
+            )
+
+        pool = {"hp": movable(huangpu), "xh": movable(xuhui)}
+        targets = {"hp": branches(huangpu), "xh": branches(xuhui)}
+        for v in pool.values():
+            self.rng.shuffle(v)
+        dues = self.today.replace(day=1)
+        # (from, to or None for outside the city, actions after the request)
+        plan: list[tuple[str, str | None, tuple[str, ...]]] = [
+            ("hp", "xh", ()),
+            ("hp", "xh", ()),
+            ("hp", "xh", ("approve",)),
+            ("hp", "xh", ("approve", "issue")),
+            ("xh", "hp", ("approve", "issue", "dispatch")),
+            ("hp", "xh", ("approve", "issue", "confirm")),
+            ("xh", "hp", ("approve", "issue", "dispatch", "confirm")),
+            ("hp", None, ("approve", "issue", "dispatch")),
+            ("xh", None, ("approve", "issue", "record_receipt")),
+            ("hp", "xh", ("reject",)),
+            ("xh", "hp", ("approve", "withdraw")),
+            ("hp", "xh", ("approve", "issue", "expire")),
+        ]
+        officer: dict[str, User | None] = {"hp": hp, "xh": xh}
+        reasons = ["工作调动", "居住地变更", "毕业分配", "退休后随子女居住"]
+        outside = [
+            ("北京市", "中共北京市海淀区中关村街道工作委员会"),
+            ("江苏省", "中共苏州工业园区工作委员会"),
+        ]
+        n = 0
+        for frm, to, steps in plan:
+            if not pool[frm]:
+                continue
+            member = pool[frm].pop()
+            sender = officer[frm]
+            if to is None:
+                region, name = self.rng.choice(outside)
+                t = ts.transfer_request(
+                    actor=sender,
+                    member=member,
+                    dest_org_name=name,
+                    dest_region=region,
+                    reason=self.rng.choice(reasons),
+                )
+            else:
+                target = self.rng.choice(targets[to])
+                t = ts.transfer_request(
+                    actor=sender, member=member, to_org=target, reason=self.rng.choice(reasons)
+                )
+            for step in steps:
+                if step == "approve":
+                    t = ts.transfer_approve(actor=sender, transfer=t)
+                elif step == "issue":
+                    t = ts.transfer_issue(actor=sender, transfer=t, dues_paid_to=dues)
+                elif step == "dispatch":
+                    t = ts.transfer_dispatch(actor=sender, transfer=t, note="交党员本人")
+                elif step == "confirm":
+                    t = ts.transfer_confirm(actor=officer[to or frm], transfer=t, note="已接收")
+                elif step == "record_receipt":
+                    t = ts.transfer_record_receipt(actor=sender, transfer=t, note="回执已寄回")
+                elif step == "reject":
+                    t = ts.transfer_reject(actor=sender, transfer=t, reason="材料不全，请补充")
+                elif step == "withdraw":
+                    t = ts.transfer_withdraw(actor=sender, transfer=t, reason="党员本人撤回申请")
+                elif step == "expire":
+                    type(t).objects.filter(pk=t.pk).update(
+                        valid_until=self.today - dt.timedelta(days=1)
+                    )
+                    ts.transfers_expire(today=self.today)
+            n += 1
+        return n
+
     def prepare_geo(self) -> None:
         gazetteer_load()
         self.all_streets = list(Street.objects.select_related("district").order_by("code"))
@@ -575,6 +676,7 @@ def build(
     members = b.save_members(nodes)
     b.appoint_secretaries(nodes)
     logins = b.accounts()
+    transfers = b.transfers()
     audit.record(
         actor=None,
         verb="create",
@@ -582,6 +684,11 @@ def build(
         object_id=scale,
         object_repr=f"scenario {scale} seed {seed}",
         org_path=nodes[0].obj.path,
-        note=f"{len(nodes)} organisations, {members} members",
+        note=f"{len(nodes)} organisations, {members} members, {transfers} transfers",
     )
-    return {"organizations": len(nodes), "members": members, "logins": logins}
+    return {
+        "organizations": len(nodes),
+        "members": members,
+        "transfers": transfers,
+        "logins": logins,
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import transfers, views
 
 urlpatterns = [
     path("members/", views.MemberListCreate.as_view(), name="api-member-list"),
@@ -9,5 +9,13 @@ urlpatterns = [
         "members/<int:pk>/reveal/<str:field>/",
         views.MemberReveal.as_view(),
         name="api-member-reveal",
+    ),
+    path("transfers/", transfers.TransferListCreate.as_view(), name="api-transfer-list"),
+    path("transfers/bulk/", transfers.TransferBulk.as_view(), name="api-transfer-bulk"),
+    path("transfers/<int:pk>/", transfers.TransferDetail.as_view(), name="api-transfer-detail"),
+    path(
+        "transfers/<int:pk>/<str:action>/",
+        transfers.TransferAct.as_view(),
+        name="api-transfer-act",
     ),
 ]

@@ -53,7 +53,7 @@ def test_electric_group_dispersed_members_live_mostly_outside_its_district(world
 
 def test_dispersed_members_start_unplaced_so_the_worklist_is_not_empty(world):
     """S10: the not-placed worklist starts non-zero for officers to drive to zero."""
-    unplaced = Member.objects.filter(participating_org__isnull=True)
+    unplaced = Member.objects.on_roll().filter(participating_org__isnull=True)
     assert unplaced.exists()
     assert not unplaced.exclude(
         employment_status__in=[EmploymentStatus.ON_ROLL_NOT_AT_POST, EmploymentStatus.MOBILE]

@@ -1,0 +1,369 @@
+"""Transfers of organisational relationship (组织关系转接): the state machine, scoping across
+two districts, counts that change only on completion, bulk transfers, expiry (S10, S16, S17)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from jiceng.core.models import AuditEvent
+from jiceng.members import transfer_services as ts
+from jiceng.members.models import Member, Transfer, TransferEvent
+from jiceng.members.transfer_rules import (
+    OPEN_STATES,
+    TRANSITIONS,
+    NotYourSideError,
+    Side,
+    TransferAction,
+    TransferKind,
+    TransferState,
+    TransitionNotAllowedError,
+    allowed,
+)
+from jiceng.orgs.models import Organization
+from jiceng.orgs.selectors import subtree_member_counts
+
+SENDER = "huangpu.officer"
+RECEIVER = "xuhui.officer"
+
+
+def free_members(district: Organization, n: int = 1, *, avoid: str = "") -> list[Member]:
+    """Members of ``district`` without an open transfer (and outside ``avoid``'s subtree)."""
+    busy = Transfer.objects.filter(state__in=OPEN_STATES).values("member_id")
+    qs = (
+        Member.objects.filter(home_path__startswith=district.path, transferred_out_on=None)
+        .exclude(pk__in=busy)
+        .select_related("home_org")
+        .order_by("-id")
+    )
+    if avoid:
+        qs = qs.exclude(home_path__startswith=avoid)
+    return list(qs[:n])
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def make(world: Any, state: str, kind: str = TransferKind.IN_CITY) -> Transfer:
+    """A 黄浦 → 徐汇 (or → outside the city) transfer brought to ``state`` by the services."""
+    hp, xh = world.user(SENDER), world.user(RECEIVER)
+    (member,) = free_members(world.huangpu)
+    if kind == TransferKind.IN_CITY:
+        t = ts.transfer_request(actor=hp, member=member, to_org=world.branch_in(world.xuhui))
+    else:
+        t = ts.transfer_request(
+            actor=hp, member=member, dest_org_name="中共杭州市西湖区委", dest_region="浙江省"
+        )
+    path = {
+        TransferState.REQUESTED: [],
+        TransferState.APPROVED: ["approve"],
+        TransferState.LETTER_ISSUED: ["approve", "issue"],
+        TransferState.IN_TRANSIT: ["approve", "issue", "dispatch"],
+        TransferState.DONE: ["approve", "issue", "finish"],
+        TransferState.REJECTED: ["reject"],
+        TransferState.WITHDRAWN: ["withdraw"],
+        TransferState.EXPIRED: ["approve", "issue", "expire"],
+    }[state]
+    for step in path:
+        if step == "approve":
+            t = ts.transfer_approve(actor=hp, transfer=t)
+        elif step == "issue":
+            t = ts.transfer_issue(actor=hp, transfer=t, dues_paid_to=today())
+        elif step == "dispatch":
+            t = ts.transfer_dispatch(actor=hp, transfer=t)
+        elif step == "finish" and kind == TransferKind.IN_CITY:
+            t = ts.transfer_confirm(actor=xh, transfer=t)
+        elif step == "finish":
+            t = ts.transfer_record_receipt(actor=hp, transfer=t)
+        elif step == "reject":
+            t = ts.transfer_reject(actor=hp, transfer=t, reason="材料不全")
+        elif step == "withdraw":
+            t = ts.transfer_withdraw(actor=hp, transfer=t)
+        elif step == "expire":
+            Transfer.objects.filter(pk=t.pk).update(valid_until=today() - dt.timedelta(days=1))
+            ts.transfers_expire()
+            t.refresh_from_db()
+    assert t.state == state
+    return t
+
+
+def apply(t: Transfer, action: str, actor: Any) -> Transfer:
+    """Run ``action`` with the parameters it needs."""
+    if action == TransferAction.EXPIRE:
+        with_lock = Transfer.objects.get(pk=t.pk)
+        return ts._transition(actor=actor, transfer=with_lock, action=action)
+    params: dict[str, Any] = {
+        TransferAction.ISSUE: {"dues_paid_to": today()},
+        TransferAction.REJECT: {"reason": "不符合条件"},
+    }.get(action, {})
+    return ts.transfer_act(actor=actor, transfer=t, action=action, **params)
+
+
+def actor_for(world: Any, side: str) -> Any:
+    return {Side.SENDING: world.user(SENDER), Side.RECEIVING: world.user(RECEIVER)}.get(side)
+
+
+ALLOWED = [
+    pytest.param(row, source, kind, id=f"{row.action}-{row.side}-{source}-{kind}")
+    for row in TRANSITIONS
+    for source in sorted(row.sources)
+    for kind in sorted(row.kinds)
+]
+ACTIONS = [a for a in TransferAction if a != TransferAction.REQUEST]
+FORBIDDEN = [
+    pytest.param(state, action, kind, id=f"{action}-from-{state}-{kind}")
+    for state, action, kind in itertools.product(TransferState, ACTIONS, TransferKind)
+    if not allowed(action, state, kind)
+]
+
+
+@pytest.mark.parametrize(("row", "source", "kind"), ALLOWED)
+def test_every_allowed_transition_reaches_its_target_state(world, row, source, kind):
+    """S10, S17: each row of the table, from each of its source states, by its side."""
+    t = make(world, source, kind)
+    t = apply(t, row.action, actor_for(world, row.side))
+    assert t.state == row.target
+    event = TransferEvent.objects.filter(transfer=t).order_by("-id").first()
+    assert (event.action, event.from_state, event.to_state) == (row.action, source, row.target)
+
+
+@pytest.mark.parametrize(("state", "action", "kind"), FORBIDDEN)
+def test_every_forbidden_transition_raises_a_typed_error_and_changes_nothing(
+    world, state, action, kind
+):
+    t = make(world, state, kind)
+    events = t.events.count()
+    with pytest.raises(TransitionNotAllowedError) as info:
+        apply(t, action, None)  # the system may act for any side: only the table can refuse
+    assert "不能" in info.value.messages[0]
+    t.refresh_from_db()
+    assert t.state == state
+    assert t.events.count() == events
+
+
+@pytest.mark.parametrize(
+    "row", [r for r in TRANSITIONS if r.side != Side.SYSTEM], ids=lambda r: f"{r.action}-{r.side}"
+)
+def test_the_other_side_may_not_take_a_sides_action(world, row):
+    """Sending side approves and issues; receiving side confirms (and not the other way)."""
+    kind = sorted(row.kinds)[0]
+    source = sorted(row.sources)[0]
+    t = make(world, source, kind)
+    other = Side.RECEIVING if row.side == Side.SENDING else Side.SENDING
+    if not [r for r in TRANSITIONS if r.action == row.action and r.side == other]:
+        with pytest.raises(NotYourSideError):
+            apply(t, row.action, actor_for(world, other))
+
+
+def test_a_third_district_cannot_act_at_all(world):
+    t = make(world, TransferState.REQUESTED)
+    with pytest.raises(NotYourSideError):
+        ts.transfer_approve(actor=world.user("dianqi.officer"), transfer=t)
+
+
+# ----- counts and the member's relationship -----------------------------------------------
+
+
+def test_counts_at_both_ends_change_only_on_completion(world):
+    """S10: the sending side stays responsible until the receipt; counts move then."""
+    hp, xh = world.user(SENDER), world.user(RECEIVER)
+    (member,) = free_members(world.huangpu)
+    source, target = member.home_org, world.branch_in(world.xuhui)
+    before = (subtree_member_counts(source)["total"], subtree_member_counts(target)["total"])
+    t = ts.transfer_request(actor=hp, member=member, to_org=target)
+    t = ts.transfer_approve(actor=hp, transfer=t)
+    t = ts.transfer_issue(actor=hp, transfer=t, dues_paid_to=today())
+    t = ts.transfer_dispatch(actor=hp, transfer=t)
+    member.refresh_from_db()
+    assert member.home_org == source
+    assert (
+        subtree_member_counts(source)["total"],
+        subtree_member_counts(target)["total"],
+    ) == before
+    ts.transfer_confirm(actor=xh, transfer=t)
+    member.refresh_from_db()
+    assert (member.home_org, member.home_path) == (target, target.path)
+    assert member.participating_org == target
+    assert subtree_member_counts(source)["total"] == before[0] - 1
+    assert subtree_member_counts(target)["total"] == before[1] + 1
+    assert AuditEvent.objects.filter(
+        verb="move", object_type="members.member", object_id=str(member.pk)
+    ).exists()
+
+
+def test_out_of_city_transfer_marks_the_member_transferred_out_on_the_receipt(world):
+    hp = world.user(SENDER)
+    t = make(world, TransferState.IN_TRANSIT, TransferKind.OUT_OF_CITY)
+    member = t.member
+    total = subtree_member_counts(member.home_org)["total"]
+    assert member.transferred_out_on is None
+    ts.transfer_record_receipt(actor=hp, transfer=t, note="回执已收到")
+    member.refresh_from_db()
+    assert member.transferred_out_on == today()
+    assert member.home_org == t.from_org  # the last organisation in the city stays
+    assert subtree_member_counts(member.home_org)["total"] == total - 1
+    assert not Member.objects.on_roll().filter(pk=member.pk).exists()
+    with pytest.raises(ValidationError, match="已转出本市"):
+        ts.transfer_request(actor=hp, member=member, to_org=world.branch_in(world.huangpu))
+
+
+def test_a_member_has_at_most_one_open_transfer(world):
+    t = make(world, TransferState.APPROVED)
+    with pytest.raises(ValidationError, match="未办结"):
+        ts.transfer_request(
+            actor=world.user(SENDER), member=t.member, to_org=world.branch_in(world.xuhui)
+        )
+
+
+def test_only_the_home_side_may_request(world):
+    (member,) = free_members(world.huangpu)
+    with pytest.raises(PermissionDenied):
+        ts.transfer_request(
+            actor=world.user(RECEIVER), member=member, to_org=world.branch_in(world.xuhui)
+        )
+
+
+def test_target_must_be_an_active_branch_other_than_the_home(world):
+    hp = world.user(SENDER)
+    (member,) = free_members(world.huangpu)
+    with pytest.raises(ValidationError, match="党支部"):
+        ts.transfer_request(actor=hp, member=member, to_org=world.xuhui)
+    with pytest.raises(ValidationError, match="相同"):
+        ts.transfer_request(actor=hp, member=member, to_org=member.home_org)
+
+
+def test_letter_numbers_are_unique_and_sequential_per_district_and_year(world):
+    a = make(world, TransferState.LETTER_ISSUED)
+    b = make(world, TransferState.LETTER_ISSUED)
+    code = ts.letter_district_code(a.from_org)
+    assert a.letter_no.startswith(f"{code}-{today().year}-")
+    assert int(b.letter_no.rsplit("-", 1)[1]) == int(a.letter_no.rsplit("-", 1)[1]) + 1
+    assert a.valid_days == ts.default_valid_days(TransferKind.IN_CITY)
+    assert a.valid_until == a.issued_on + dt.timedelta(days=a.valid_days)
+    assert a.dues_paid_to == today().replace(day=1)
+
+
+def test_expire_command_closes_letters_past_their_validity(world):
+    t = make(world, TransferState.IN_TRANSIT)
+    fresh = make(world, TransferState.LETTER_ISSUED)
+    Transfer.objects.filter(pk=t.pk).update(valid_until=today() - dt.timedelta(days=2))
+    call_command("expire_transfers")
+    t.refresh_from_db()
+    fresh.refresh_from_db()
+    assert t.state == TransferState.EXPIRED
+    assert fresh.state == TransferState.LETTER_ISSUED
+    assert t.member.home_org_id == t.from_org_id
+
+
+def test_every_write_is_audited(world):
+    t = make(world, TransferState.DONE)
+    verbs = list(
+        AuditEvent.objects.filter(object_type="members.transfer", object_id=str(t.pk))
+        .order_by("id")
+        .values_list("verb", flat=True)
+    )
+    assert verbs == ["create", "update", "update", "update"]
+
+
+# ----- scoping --------------------------------------------------------------------------
+
+
+def test_a_transfer_across_two_districts_is_seen_by_both_and_by_no_third(world):
+    """黄浦 → 徐汇: both district officers see it; the electric group's officer and a 黄浦
+    street officer of another street do not (rule 1)."""
+    street_path = world.user("street.officer").primary_assignment.organization.path
+    (member,) = free_members(world.huangpu, avoid=street_path)
+    t = ts.transfer_request(
+        actor=world.user(SENDER), member=member, to_org=world.branch_in(world.xuhui)
+    )
+    for who in (SENDER, RECEIVER, "city.admin"):
+        assert Transfer.objects.visible_to(world.user(who)).filter(pk=t.pk).exists(), who
+    for who in ("dianqi.officer", "street.officer"):
+        assert not Transfer.objects.visible_to(world.user(who)).filter(pk=t.pk).exists(), who
+
+
+def test_the_member_sees_their_own_transfers(world):
+    self_user = world.user("member.self")
+    member = Member.objects.get(user=self_user)
+    t = ts.transfer_request(
+        actor=world.user(SENDER), member=member, to_org=world.branch_in(world.xuhui)
+    )
+    assert list(Transfer.objects.visible_to(self_user).filter(member=member)) == [t]
+
+
+# ----- bulk ---------------------------------------------------------------------------------
+
+
+def test_bulk_transfer_is_all_or_nothing(world):
+    """S17: one member with an open transfer refuses the whole list."""
+    admin = world.user("city.admin")
+    busy = make(world, TransferState.REQUESTED).member
+    members = free_members(world.huangpu, 6)
+    busy = Member.objects.select_related("home_org").get(pk=busy.pk)
+    target = world.branch_in(world.xuhui)
+    homes = {m.pk: m.home_org_id for m in members}
+    before = Transfer.objects.count()
+    with pytest.raises(ValidationError, match="未办结"):
+        ts.transfer_bulk(actor=admin, moves=[(m, target) for m in [*members, busy]], complete=True)
+    assert Transfer.objects.count() == before
+    for m in Member.objects.filter(pk__in=homes):
+        assert m.home_org_id == homes[m.pk]
+
+
+def test_bulk_transfer_completes_in_one_audited_operation(world):
+    admin = world.user("city.admin")
+    members = free_members(world.huangpu, 8)
+    targets = [world.branch_in(world.xuhui), world.org("310230")]
+    targets[1] = Organization.objects.filter(
+        path__startswith=targets[1].path, org_type="branch"
+    ).first()
+    moves = [(m, targets[i % 2]) for i, m in enumerate(members)]
+    audits = AuditEvent.objects.count()
+    result = ts.transfer_bulk(actor=admin, moves=moves, reason="就近转入区域党支部", complete=True)
+    assert result.count == 8
+    assert result.completed
+    rows = Transfer.objects.filter(batch=result.batch)
+    assert rows.count() == 8
+    assert set(rows.values_list("state", flat=True)) == {TransferState.DONE}
+    assert TransferEvent.objects.filter(transfer__batch=result.batch).count() == 8 * 3
+    for m, target in moves:
+        m.refresh_from_db()
+        assert (m.home_org_id, m.home_path) == (target.pk, target.path)
+    assert AuditEvent.objects.count() == audits + 1
+
+
+def test_bulk_transfer_across_scopes_issues_letters_for_the_receiver_to_confirm(world):
+    hp = world.user(SENDER)
+    members = free_members(world.huangpu, 3)
+    target = world.branch_in(world.xuhui)
+    with pytest.raises(ValidationError, match="管理范围"):
+        ts.transfer_bulk(actor=hp, moves=[(m, target) for m in members], complete=True)
+    result = ts.transfer_bulk(actor=hp, moves=[(m, target) for m in members])
+    rows = list(Transfer.objects.filter(batch=result.batch))
+    assert {t.state for t in rows} == {TransferState.LETTER_ISSUED}
+    assert len({t.letter_no for t in rows}) == 3
+    ts.transfer_confirm(actor=world.user(RECEIVER), transfer=rows[0])
+    assert Member.objects.get(pk=rows[0].member_id).home_org == target
+
+
+def test_bulk_transfer_takes_the_same_number_of_queries_for_any_size(world):
+    admin = world.user("city.admin")
+    target = world.branch_in(world.xuhui)
+    pool = free_members(world.huangpu, 45)
+
+    def run(members: list[Member]) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            ts.transfer_bulk(actor=admin, moves=[(m, target) for m in members], complete=True)
+        return len(ctx.captured_queries)
+
+    run(pool[:2])  # the actor's scope is loaded once per request
+    assert run(pool[2:7]) == run(pool[7:45])
