@@ -216,10 +216,10 @@ def size_suggestions(user: Any, rows: list[Organization]) -> list[health.Suggest
         s.parent = parents.get(health.parent_path(s.org))
     small = [s for s in suggestions if s.kind == health.SuggestionKind.JOIN]
     if small:
-        parents = {health.parent_path(s.org) for s in small}
+        parent_paths = {health.parent_path(s.org) for s in small}
         step = Organization.steplen
-        near = reduce(or_, (Q(path__startswith=p, depth=len(p) // step + 1) for p in parents))
-        partners = (
+        near = reduce(or_, (Q(path__startswith=p, depth=len(p) // step + 1) for p in parent_paths))
+        partners: list[Organization] = list(
             organization_list(user, Action.CHANGE)
             .active()
             .filter(near, org_type__in=BRANCH_TYPES)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,6 +33,7 @@ from .forms import (
 from .models import (
     COMPUTED_CRITERIA,
     Organization,
+    OrgHealth,
     OrgType,
     Rectification,
     RectificationStep,
@@ -85,7 +87,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "warnings": org.size_warnings(full_members=counts["full"], all_members=counts["total"]),
         "children": selectors.tree_children(request.user, org)[:200],
         "can_change": can(request.user, Action.CHANGE, org.path),
-        "rectification": selectors.open_rectification(request.user, org),
+        # Only a weak unit has a rectification under way: no query for the others.
+        "rectification": (
+            selectors.open_rectification(request.user, org)
+            if org.health == OrgHealth.WEAK
+            else None
+        ),
     }
     return render(request, "orgs/detail.html", context)
 
@@ -423,7 +430,7 @@ def rectification_close(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-STEP_SERVICES = {
+STEP_SERVICES: dict[str, Callable[..., Rectification]] = {
     RectificationStep.REVOKE: services.rectification_revoke,
     RectificationStep.REOPEN: services.rectification_reopen,
 }

@@ -90,7 +90,7 @@ class OrgRef(serializers.Serializer):
 
 class ReasonOutput(serializers.Serializer):
     criterion = serializers.ChoiceField(choices=WeakCriterion.choices)
-    label = serializers.CharField()
+    criterion_label = serializers.CharField()
     detail = serializers.CharField()
 
 

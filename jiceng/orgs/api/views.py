@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
@@ -110,7 +112,7 @@ class WeakCandidates(generics.GenericAPIView):
                 "full_members": o.full_members,
                 "secretary_vacant_since": o.secretary_vacant_since,
                 "reasons": [
-                    {"criterion": c, "label": label, "detail": detail}
+                    {"criterion": c, "criterion_label": label, "detail": detail}
                     for c, label, detail in health.candidate_reasons(o, today)
                 ],
             }
@@ -151,7 +153,8 @@ class SizeSuggestions(generics.GenericAPIView):
     def get(self, request: Request, pk: int) -> Response:
         root = selectors.organization_get(request.user, pk)
         page = self.paginate_queryset(selectors.size_suggestion_rows(request.user, root))
-        suggestions = selectors.size_suggestions(request.user, list(page or []))
+        rows = cast(list[Organization], page or [])
+        suggestions = selectors.size_suggestions(request.user, rows)
         return self.get_paginated_response(SizeSuggestionOutput(suggestions, many=True).data)
 
 

@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from jiceng.core.models import AuditEvent
@@ -41,6 +41,13 @@ LIFE = {WeakCriterion.IRREGULAR_LIFE: "半年未开党员大会"}
 ALL_PAIRS = [(s, t) for s in RectificationState.values for t in RectificationStep.values]
 ALLOWED = sorted(TRANSITIONS)
 FORBIDDEN = sorted(p for p in ALL_PAIRS if p not in TRANSITIONS)
+
+
+@pytest.fixture(autouse=True)
+def _simplified_chinese():
+    """Messages are checked in the source language, whatever an earlier request activated."""
+    with translation.override("zh-hans"):
+        yield
 
 
 def full_count(org: Organization) -> int:

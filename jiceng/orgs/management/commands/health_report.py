@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import IO, Any, cast
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jiceng.accounts.models import User
 from jiceng.core.scoping import Action, Scope, can
 from jiceng.orgs import health, selectors
 from jiceng.orgs.models import Organization
@@ -49,9 +49,10 @@ class Command(BaseCommand):
             raise CommandError("找不到该组织代码")
         user: Any = _Operator(root.path)
         if options["user"]:
+            user_model = get_user_model()
             try:
-                user = User.objects.get(username=options["user"], is_active=True)
-            except User.DoesNotExist as exc:
+                user = user_model.objects.get(username=options["user"], is_active=True)
+            except user_model.DoesNotExist as exc:
                 raise CommandError("找不到该用户") from exc
             if not can(user, Action.VIEW, root.path):
                 raise CommandError("该组织不在此用户的管辖范围内")
