@@ -8,7 +8,7 @@ from operator import or_
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -128,6 +128,19 @@ def _member_count(**filters: Any) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
+def _more_than(n: int, **filters: Any) -> Exists:
+    """Whether the outer organisation holds more than ``n`` such members directly: an index
+    probe that stops at the (n+1)-th row instead of counting them all (``EXISTS … OFFSET n``)."""
+    member_model = apps.get_model("members", "Member")
+    return Exists(member_model.objects.filter(home_org=OuterRef("pk"), **filters)[n : n + 1])
+
+
+def _too_few_full_members() -> Q:
+    return Q(org_type__in=BRANCH_TYPES) & ~_more_than(
+        rules.BRANCH_MIN_FULL_MEMBERS - 1, category="full"
+    )
+
+
 def full_member_count(org: Organization) -> int | None:
     """Full members registered in a branch (None for units that hold no members directly)."""
     if org.org_type not in BRANCH_TYPES:
@@ -161,8 +174,7 @@ def weak_candidates(
             )
         )
         .filter(
-            Q(secretary__isnull=True, secretary_vacant_since__lt=cutoff)
-            | Q(org_type__in=BRANCH_TYPES, full_members__lt=rules.BRANCH_MIN_FULL_MEMBERS)
+            Q(secretary__isnull=True, secretary_vacant_since__lt=cutoff) | _too_few_full_members()
         )
         .order_by("path")
     )
@@ -193,11 +205,8 @@ def size_suggestion_rows(user: Any, root: Organization) -> OrganizationQuerySet:
     return (
         _subtree(user, root)
         .filter(org_type=OrgType.BRANCH)
+        .filter(_more_than(rules.BRANCH_MAX_MEMBERS) | _too_few_full_members())
         .annotate(total_members=_member_count(), full_members=_member_count(category="full"))
-        .filter(
-            Q(total_members__gt=rules.BRANCH_MAX_MEMBERS)
-            | Q(full_members__lt=rules.BRANCH_MIN_FULL_MEMBERS)
-        )
         .order_by("path")
     )
 
@@ -223,10 +232,7 @@ def size_suggestions(user: Any, rows: list[Organization]) -> list[health.Suggest
             organization_list(user, Action.CHANGE)
             .active()
             .filter(near, org_type__in=BRANCH_TYPES)
-            .annotate(full_members=_member_count(category="full"))
-            .filter(
-                Q(org_type=OrgType.JOINT_BRANCH) | Q(full_members__lt=rules.BRANCH_MIN_FULL_MEMBERS)
-            )
+            .filter(Q(org_type=OrgType.JOINT_BRANCH) | _too_few_full_members())
             .order_by("path")
         )
         by_parent: dict[str, list[Organization]] = {}
