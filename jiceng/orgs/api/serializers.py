@@ -108,7 +108,7 @@ class SecretaryVacancyOutput(OrgRef):
 
 class SizeSuggestionOutput(serializers.Serializer):
     org = OrgRef()
-    kind = serializers.ChoiceField(choices=["split", "upgrade", "join"])
+    kind = serializers.CharField(help_text="split, upgrade or join (a joint branch)")
     message = serializers.CharField()
     total_members = serializers.IntegerField(source="total")
     full_members = serializers.IntegerField(source="full")

@@ -205,7 +205,14 @@ class RectificationStepView(generics.GenericAPIView):
 
     serializer_class = RectificationOutput
 
-    @extend_schema(request=RectificationStepInput, responses=RectificationOutput)
+    @extend_schema(
+        operation_id="rectifications_step",
+        request=RectificationStepInput,
+        responses=RectificationOutput,
+        parameters=[
+            OpenApiParameter("step", str, OpenApiParameter.PATH, enum=RectificationStep.values)
+        ],
+    )
     def post(self, request: Request, pk: int, step: str) -> Response:
         rect = selectors.rectification_get(request.user, pk, Action.CHANGE)
         if step not in RectificationStep.values:
