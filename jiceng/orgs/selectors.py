@@ -136,8 +136,9 @@ def _more_than(n: int, **filters: Any) -> Exists:
 
 
 def _too_few_full_members() -> Q:
-    return Q(org_type__in=BRANCH_TYPES) & ~_more_than(
-        rules.BRANCH_MIN_FULL_MEMBERS - 1, category="full"
+    return Q(
+        Q(org_type__in=BRANCH_TYPES),
+        ~_more_than(rules.BRANCH_MIN_FULL_MEMBERS - 1, category="full"),
     )
 
 
