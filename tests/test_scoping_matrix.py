@@ -9,6 +9,7 @@ cannot land without its scoping check.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from jiceng.accounts.models import RoleAssignment
 from jiceng.imports.models import ImportJob
 from jiceng.members.models import Member, Transfer
-from jiceng.orgs.models import Organization
+from jiceng.orgs.models import Organization, Rectification, RectificationState
 
 OUTSIDER = "xuhui.officer"
 
@@ -35,6 +36,7 @@ class Foreign:
     assignment_pk: int
     import_job: ImportJob
     transfer: Transfer  # 黄浦 → outside the city, letter issued
+    rectification: Rectification
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class Route:
     query: Callable[[Foreign], dict[str, Any]] | None = None
     reason: str = ""
     data: Callable[[Foreign], dict[str, Any]] | None = None  # JSON body for POST
+    # ids of foreign rows an API list must not return (default: the member or the unit)
+    foreign_ids: Callable[[Foreign], set[int]] | None = None
 
 
 def _org(f: Foreign) -> dict[str, Any]:
@@ -61,6 +65,10 @@ def _transfer(f: Foreign) -> dict[str, Any]:
 
 def _bulk_foreign(f: Foreign) -> dict[str, Any]:
     return {"moves": [{"member_id": f.member.pk, "to_org_code": f.org.code}]}
+
+
+def _rect(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.rectification.pk}
 
 
 def _search_foreign(f: Foreign) -> dict[str, Any]:
@@ -89,6 +97,16 @@ ROUTES: dict[str, Route] = {
     "orgs:move": Route("object", _org, ("get", "post")),
     "orgs:merge": Route("object", _org, ("get", "post")),
     "orgs:abolish": Route("object", _org, ("get", "post")),
+    "orgs:health-home": Route("list"),
+    "orgs:health": Route("object", _org),
+    "orgs:designate": Route("object", _org, ("get", "post")),
+    "orgs:rectification": Route("object", _rect),
+    "orgs:rectification-plan": Route("object", _rect, ("get", "post")),
+    "orgs:rectification-note": Route("object", _rect, ("get", "post")),
+    "orgs:rectification-close": Route("object", _rect, ("get", "post")),
+    "orgs:rectification-step": Route(
+        "object", lambda f: {"pk": f.rectification.pk, "step": "reopen"}, ("get", "post")
+    ),
     "members:list": Route("list", query=_search_foreign),
     "members:create": Route("list", reason="organisation dropdown lists only own subtree"),
     "members:detail": Route("object", _member),
@@ -120,6 +138,16 @@ ROUTES: dict[str, Route] = {
     "api-me": Route("list"),
     "api-org-list": Route("list", query=lambda f: {"q": f.org.name_initials}),
     "api-org-detail": Route("object", _org, ("get", "patch")),
+    "api-org-weak-candidates": Route("object", _org),
+    "api-org-secretary-vacancies": Route("object", _org),
+    "api-org-size-suggestions": Route("object", _org),
+    "api-rectification-list": Route(
+        "list", query=lambda f: {"group": "closed"}, foreign_ids=lambda f: {f.rectification.pk}
+    ),
+    "api-rectification-detail": Route("object", _rect),
+    "api-rectification-step": Route(
+        "object", lambda f: {"pk": f.rectification.pk, "step": "reopen"}, ("post",)
+    ),
     "api-member-list": Route("list", query=_search_foreign),
     "api-member-detail": Route("object", _member, ("get", "patch")),
     "api-member-reveal": Route(
@@ -192,13 +220,22 @@ def foreign(world) -> Foreign:
         stored_path="/nonexistent",
         file_type="xlsx",
     )
+    branch = world.branch_in(huangpu)
+    rectification = Rectification.objects.create(
+        org=branch,
+        state=RectificationState.CLOSED,
+        designated_on=dt.date(2005, 7, 1),
+        closed_on=dt.date(2005, 11, 30),
+        criteria={"irregular_life": {"met": True, "entered": True, "note": "x"}},
+    )
     return Foreign(
-        org=world.branch_in(huangpu),
+        org=branch,
         member=member,
         account_pk=account.pk,
         assignment_pk=assignment.pk,
         import_job=job,
         transfer=transfer,
+        rectification=rectification,
     )
 
 
@@ -233,6 +270,7 @@ def _foreign_links(foreign: Foreign) -> list[str]:
         reverse("accounts:detail", args=[foreign.account_pk]),
         reverse("imports:detail", args=[foreign.import_job.pk]),
         reverse("members:transfer-detail", args=[foreign.transfer.pk]),
+        reverse("orgs:rectification", args=[foreign.rectification.pk]),
     ]
 
 
@@ -259,6 +297,8 @@ def test_outsider_sees_no_foreign_rows_in_lists_counts_and_search(
             foreign_ids = {foreign.transfer.pk}
         else:
             foreign_ids = {foreign.member.pk} if "member" in name else {foreign.org.pk}
+        if route.foreign_ids is not None:
+            foreign_ids = route.foreign_ids(foreign)
         assert not ids & foreign_ids, name
         if "member" in name and isinstance(payload, dict) and "count" in payload:
             visible = Member.objects.visible_to(user).count()

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiceng.geo.models import Street
 
-from .models import Organization, OrgType, Sector
+from .models import COMPUTED_CRITERIA, Organization, OrgType, Sector, WeakCriterion
 
 
 class OrgCodeField(forms.ModelChoiceField):
@@ -38,6 +38,15 @@ class OrganizationFoundForm(forms.Form):
     founded_on = forms.DateField(
         label=_("成立日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    approved_on = forms.DateField(
+        label=_("批准日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    approval_no = forms.CharField(
+        label=_("批准文号"),
+        max_length=60,
+        required=False,
+        help_text=_("上级党组织批复成立的文件编号"),
+    )
     street = forms.ModelChoiceField(
         label=_("所在街道/乡镇"), queryset=Street.objects.none(), required=False
     )
@@ -66,14 +75,16 @@ class OrganizationEditForm(forms.ModelForm):
             "kind",
             "host_unit",
             "street",
+            "approved_on",
+            "approval_no",
             "lng",
             "lat",
-            "health",
             "is_pilot",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["approved_on"].widget = forms.DateInput(attrs={"type": "date"})
         self.fields["street"].queryset = (
             Street.objects.filter(district_id=self.instance.district_id)
             if self.instance.district_id
@@ -94,3 +105,69 @@ class OrganizationPickForm(forms.Form):
 
 class AbolishForm(forms.Form):
     reason = forms.CharField(label=_("撤销原因"), max_length=300)
+
+
+# ----- Organisation health (S12) -----------------------------------------------------------------
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+ENTERED = [c for c in WeakCriterion if c.value not in COMPUTED_CRITERIA]
+
+
+class _EnteredCriteriaForm(forms.Form):
+    """A tick and a supporting note for each criterion the officer enters (the data for them
+    arrives with later issues: petitions, surveys, organisational life)."""
+
+    tick_label = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for c in ENTERED:
+            self.fields[f"tick_{c.value}"] = forms.BooleanField(label=c.label, required=False)
+            self.fields[f"note_{c.value}"] = forms.CharField(
+                label=_("依据说明"), max_length=300, required=False
+            )
+
+    def criterion_fields(self) -> list[tuple[Any, Any, Any]]:
+        return [(c, self[f"tick_{c.value}"], self[f"note_{c.value}"]) for c in ENTERED]
+
+    def entered(self) -> dict[str, str]:
+        data = self.cleaned_data
+        return {
+            c.value: data.get(f"note_{c.value}", "") for c in ENTERED if data.get(f"tick_{c.value}")
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for c in ENTERED:
+            if data.get(f"tick_{c.value}") and not (data.get(f"note_{c.value}") or "").strip():
+                self.add_error(f"note_{c.value}", _("勾选此情形须填写依据说明"))
+        return data
+
+
+class DesignateForm(_EnteredCriteriaForm):
+    on = forms.DateField(label=_("认定日期"), required=False, widget=DATE)
+    note = forms.CharField(label=_("认定说明"), required=False, widget=forms.Textarea({"rows": 3}))
+
+
+class RectificationPlanForm(forms.Form):
+    measures = forms.CharField(
+        label=_("整顿措施"),
+        widget=forms.Textarea({"rows": 5}),
+        help_text=_("每行一条措施"),
+    )
+    owner = forms.CharField(label=_("责任人"), max_length=60)
+    deadline = forms.DateField(label=_("整顿期限"), widget=DATE)
+
+
+class RectificationNoteForm(forms.Form):
+    on = forms.DateField(label=_("日期"), required=False, widget=DATE)
+    text = forms.CharField(label=_("进展情况"), widget=forms.Textarea({"rows": 3}))
+
+
+class RectificationCloseForm(_EnteredCriteriaForm):
+    on = forms.DateField(label=_("销号日期"), required=False, widget=DATE)
+    result = forms.CharField(label=_("整顿成效"), widget=forms.Textarea({"rows": 4}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=300)

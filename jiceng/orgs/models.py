@@ -3,13 +3,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from jiceng.core.scoping import ScopedQuerySet
+from jiceng.core.scoping import ScopedManager, ScopedQuerySet
 from jiceng.core.text import initials_key, pinyin_key, to_simplified
 
 from . import rules
@@ -127,6 +129,17 @@ class Organization(MP_Node):
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     coord_source = models.CharField(_("坐标来源"), max_length=30, blank=True)
     founded_on = models.DateField(_("成立日期"), null=True, blank=True)
+    # Founding record (S11): the superior committee's approval and the first secretary.
+    approved_on = models.DateField(_("批准日期"), null=True, blank=True)
+    approval_no = models.CharField(_("批准文号"), max_length=60, blank=True)
+    first_secretary = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("首任书记"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     abolished_on = models.DateField(_("撤销日期"), null=True, blank=True)
     secretary = models.ForeignKey(
         "members.Member",
@@ -153,6 +166,12 @@ class Organization(MP_Node):
         indexes = [
             models.Index(fields=["org_type", "path"]),
             models.Index(fields=["district", "org_type"]),
+            # The secretary vacancy worklist (S11): vacant units, longest vacancy first.
+            models.Index(
+                fields=["secretary_vacant_since", "path"],
+                condition=Q(secretary__isnull=True),
+                name="org_secretary_vacancy",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -224,3 +243,216 @@ class Organization(MP_Node):
         if days is not None and days > rules.SECRETARY_VACANCY_ALERT_DAYS:
             warnings.append(_("书记已空缺 %(d)s 天，超过 3 个月") % {"d": days})
         return warnings
+
+
+# ----- Organisation health: weak and lax (软弱涣散) designation and rectification (S12) ----------
+
+
+class WeakCriterion(models.TextChoices):
+    """The situations that make an organisation weak and lax (source: ``rules``, S12).
+
+    ``COMPUTED_CRITERIA`` are worked out from data the platform holds; the others are entered
+    by the officer with a note until the petitions, surveys and organisational-life records of
+    later issues provide the data.
+    """
+
+    SECRETARY_VACANT = "secretary_vacant", _("书记空缺超过3个月")
+    TOO_FEW_MEMBERS = "too_few_members", _("正式党员不足3人，达不到设置要求")
+    IRREGULAR_LIFE = "irregular_life", _("组织生活不正常")
+    PETITION_CLUSTER = "petition_cluster", _("信访矛盾集中")
+    LOW_SATISFACTION = "low_satisfaction", _("群众满意率不足60％")
+    WEAK_LEADERSHIP = "weak_leadership", _("班子软弱、凝聚力不强")
+
+
+COMPUTED_CRITERIA = frozenset({WeakCriterion.SECRETARY_VACANT, WeakCriterion.TOO_FEW_MEMBERS})
+
+
+class RectificationState(models.TextChoices):
+    DESIGNATED = "designated", _("已认定，待定方案")
+    RECTIFYING = "rectifying", _("整顿中")
+    CLOSED = "closed", _("已销号")
+    REVOKED = "revoked", _("已撤销认定")
+
+
+class RectificationStep(models.TextChoices):
+    PLAN = "plan", _("制定整顿方案")
+    NOTE = "note", _("记录整顿进展")
+    CLOSE = "close", _("整顿销号")
+    REVOKE = "revoke", _("撤销认定")
+    REOPEN = "reopen", _("重新整顿")
+
+
+S, T = RectificationState, RectificationStep
+# (state, step) → next state. Every pair not listed is forbidden (``RectificationTransitionError``).
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (S.DESIGNATED, T.PLAN): S.RECTIFYING,
+    (S.RECTIFYING, T.PLAN): S.RECTIFYING,  # revise the plan
+    (S.RECTIFYING, T.NOTE): S.RECTIFYING,
+    (S.RECTIFYING, T.CLOSE): S.CLOSED,
+    (S.DESIGNATED, T.REVOKE): S.REVOKED,
+    (S.RECTIFYING, T.REVOKE): S.REVOKED,
+    (S.CLOSED, T.REOPEN): S.RECTIFYING,  # the check after closing found it weak again
+}
+OPEN_STATES = (S.DESIGNATED, S.RECTIFYING)
+del S, T
+
+
+class RectificationTransitionError(ValidationError):
+    """A step the rectification's state does not allow; the message is for the user."""
+
+    def __init__(self, state: str, step: str) -> None:
+        self.state, self.step = state, step
+        super().__init__(
+            _("“%(state)s”的整顿不能“%(step)s”")
+            % {"state": RectificationState(state).label, "step": RectificationStep(step).label},
+            code="transition_not_allowed",
+        )
+
+
+def next_state(state: str, step: str) -> str:
+    """The state after ``step``, or ``RectificationTransitionError``."""
+    try:
+        return TRANSITIONS[(state, step)]
+    except KeyError:
+        raise RectificationTransitionError(state, step) from None
+
+
+class RectificationQuerySet(ScopedQuerySet["Rectification"]):
+    def open(self) -> RectificationQuerySet:
+        return self.filter(state__in=OPEN_STATES)
+
+    def overdue(self, today: dt.date | None = None) -> RectificationQuerySet:
+        return self.filter(state__in=OPEN_STATES, deadline__lt=today or timezone.localdate())
+
+
+class Rectification(models.Model):
+    """A weak and lax organisation's designation and its rectification (S12).
+
+    ``criteria`` is the criteria state at designation and ``criteria_at_close`` at closing,
+    each ``{criterion: {"met": bool, "entered": bool, "detail": str, "note": str}}``: together
+    they are the before/after record.
+    """
+
+    org = models.ForeignKey(
+        Organization,
+        verbose_name=_("党组织"),
+        on_delete=models.PROTECT,
+        related_name="rectifications",
+    )
+    state = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=RectificationState.choices,
+        default=RectificationState.DESIGNATED,
+    )
+    criteria = models.JSONField(_("认定时情形"), default=dict)
+    designated_on = models.DateField(_("认定日期"))
+    designated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("认定人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.TextField(_("认定说明"), blank=True)
+    measures = models.TextField(_("整顿措施"), blank=True)
+    owner = models.CharField(_("责任人"), max_length=60, blank=True)
+    deadline = models.DateField(_("整顿期限"), null=True, blank=True)
+    closed_on = models.DateField(_("销号日期"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("销号人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    criteria_at_close = models.JSONField(_("销号时情形"), default=dict, blank=True)
+    result = models.TextField(_("整顿成效"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = models.Manager.from_queryset(RectificationQuerySet)()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("org__path",)
+
+    class Meta:
+        verbose_name = _("软弱涣散整顿")
+        verbose_name_plural = _("软弱涣散整顿")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org"],
+                condition=Q(state__in=OPEN_STATES),
+                name="rectification_one_open_per_org",
+                violation_error_message=_("该组织已在整顿中"),
+            )
+        ]
+        indexes = [models.Index(fields=["state", "deadline"])]
+
+    def __str__(self) -> str:
+        return f"{self.org} · {self.get_state_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def is_overdue(self, today: dt.date | None = None) -> bool:
+        """Past its deadline and not closed."""
+        return (
+            self.is_open
+            and self.deadline is not None
+            and self.deadline < (today or timezone.localdate())
+        )
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_overdue()
+
+    @property
+    def measure_lines(self) -> list[str]:
+        return [line.strip() for line in self.measures.splitlines() if line.strip()]
+
+    @property
+    def criteria_met(self) -> list[str]:
+        return [c for c in WeakCriterion.values if self.criteria.get(c, {}).get("met")]
+
+    def criteria_rows(self) -> list[dict]:
+        """Before/after per criterion, for the closing record."""
+        rows = []
+        for c in WeakCriterion:
+            before = self.criteria.get(c.value, {})
+            after = self.criteria_at_close.get(c.value)
+            rows.append({"code": c.value, "label": c.label, "before": before, "after": after})
+        return rows
+
+    def allows(self, step: str) -> bool:
+        return (self.state, step) in TRANSITIONS
+
+
+class RectificationNote(models.Model):
+    """A dated progress note on a rectification (who, when, what)."""
+
+    rectification = models.ForeignKey(Rectification, on_delete=models.CASCADE, related_name="notes")
+    on = models.DateField(_("日期"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    author_name = models.CharField(_("记录人"), max_length=150)
+    text = models.TextField(_("进展情况"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("rectification__org__path",)
+
+    class Meta:
+        ordering = ["on", "id"]
+        verbose_name = _("整顿进展")
+        verbose_name_plural = _("整顿进展")
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.author_name}"

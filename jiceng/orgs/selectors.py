@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from jiceng.core.scoping import Action, ScopedQuerySet, get_visible_or_404, scope_of
 from jiceng.core.text import search_terms
 
-from .models import Organization, OrganizationQuerySet, OrgType
+from . import health, rules
+from .models import (
+    BRANCH_TYPES,
+    OPEN_STATES,
+    Organization,
+    OrganizationQuerySet,
+    OrgHealth,
+    OrgType,
+    Rectification,
+    RectificationNote,
+    RectificationQuerySet,
+    RectificationState,
+)
 
 
 def organization_list(user: Any, action: str = Action.VIEW) -> OrganizationQuerySet:
@@ -19,7 +36,10 @@ def organization_list(user: Any, action: str = Action.VIEW) -> OrganizationQuery
 
 def organization_get(user: Any, pk: Any, action: str = Action.VIEW) -> Organization:
     return get_visible_or_404(
-        Organization.objects.select_related("district", "street", "secretary"), user, action, pk=pk
+        Organization.objects.select_related("district", "street", "secretary", "first_secretary"),
+        user,
+        action,
+        pk=pk,
     )
 
 
@@ -92,3 +112,190 @@ def org_choices(user: Any, *, current: Organization | None = None) -> list[tuple
         rows.append(current)
     base = min((r.depth for r in rows), default=1)
     return [(r.pk, "　" * (r.depth - base) + r.name) for r in rows]
+
+
+# ----- Organisation health (S11, S12) ------------------------------------------------------------
+
+
+def _member_count(**filters: Any) -> Coalesce:
+    """Members registered directly in the outer organisation, as a correlated subquery that the
+    (home_org, category) index answers without touching the member rows."""
+    member_model = apps.get_model("members", "Member")
+    counted = (
+        member_model.objects.filter(home_org=OuterRef("pk"), **filters)
+        .order_by()
+        .values("home_org")
+        .annotate(n=Count("home_org"))
+        .values("n")[:1]
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _more_than(n: int, **filters: Any) -> Exists:
+    """Whether the outer organisation holds more than ``n`` such members directly: an index
+    probe that stops at the (n+1)-th row instead of counting them all (``EXISTS … OFFSET n``)."""
+    member_model = apps.get_model("members", "Member")
+    return Exists(member_model.objects.filter(home_org=OuterRef("pk"), **filters)[n : n + 1])
+
+
+def _too_few_full_members() -> Q:
+    return Q(
+        Q(org_type__in=BRANCH_TYPES),
+        ~_more_than(rules.BRANCH_MIN_FULL_MEMBERS - 1, category="full"),
+    )
+
+
+def full_member_count(org: Organization) -> int | None:
+    """Full members registered in a branch (None for units that hold no members directly)."""
+    if org.org_type not in BRANCH_TYPES:
+        return None
+    member_model = apps.get_model("members", "Member")
+    return int(member_model.objects.filter(home_org=org, category="full").count())
+
+
+def _subtree(user: Any, root: Organization, action: str = Action.VIEW) -> OrganizationQuerySet:
+    return organization_list(user, action).filter(path__startswith=root.path).active()
+
+
+def weak_candidates(
+    user: Any, root: Organization, today: dt.date | None = None
+) -> OrganizationQuerySet:
+    """Organisations in ``root``'s subtree that meet a computed weak-and-lax criterion and are
+    not already designated: secretary vacant over 3 months, or a branch with fewer full members
+    than the rule (``rules``, S11, S12). Rows carry ``full_members`` (branches only); reasons
+    come from ``health.candidate_reasons``."""
+    today = today or timezone.localdate()
+    cutoff = today - dt.timedelta(days=rules.SECRETARY_VACANCY_ALERT_DAYS)
+    return (
+        _subtree(user, root)
+        .exclude(health=OrgHealth.WEAK)
+        .exclude(org_type=OrgType.GROUP)
+        .annotate(
+            full_members=Case(
+                When(org_type__in=BRANCH_TYPES, then=_member_count(category="full")),
+                default=Value(None),
+                output_field=IntegerField(),
+            )
+        )
+        .filter(
+            Q(secretary__isnull=True, secretary_vacant_since__lt=cutoff) | _too_few_full_members()
+        )
+        .order_by("path")
+    )
+
+
+def secretary_vacancies(user: Any, root: Organization) -> OrganizationQuerySet:
+    """Units in the subtree whose secretary post is vacant, longest vacancy first (S11)."""
+    return (
+        _subtree(user, root)
+        .filter(secretary__isnull=True, secretary_vacant_since__isnull=False)
+        .order_by("secretary_vacant_since", "path")
+    )
+
+
+def secretary_vacancy_counts(
+    user: Any, root: Organization, today: dt.date | None = None
+) -> dict[str, int]:
+    today = today or timezone.localdate()
+    cutoff = today - dt.timedelta(days=rules.SECRETARY_VACANCY_ALERT_DAYS)
+    return secretary_vacancies(user, root).aggregate(
+        total=Count("id"), long=Count("id", filter=Q(secretary_vacant_since__lt=cutoff))
+    )
+
+
+def size_suggestion_rows(user: Any, root: Organization) -> OrganizationQuerySet:
+    """Branches in the subtree whose size breaks the rules, with ``total_members`` and
+    ``full_members`` annotated (``health.size_suggestion`` turns them into actions)."""
+    return (
+        _subtree(user, root)
+        .filter(org_type=OrgType.BRANCH)
+        .filter(_more_than(rules.BRANCH_MAX_MEMBERS) | _too_few_full_members())
+        .annotate(total_members=_member_count(), full_members=_member_count(category="full"))
+        .order_by("path")
+    )
+
+
+def size_suggestions(user: Any, rows: list[Organization]) -> list[health.Suggestion]:
+    """Suggestions for one page of ``size_suggestion_rows``; a small branch gets as partners
+    the small branches and joint branches under the same parent (one query for the page)."""
+    suggestions = [s for s in (health.size_suggestion(r) for r in rows) if s is not None]
+    parents = {
+        p.path: p
+        for p in organization_list(user, Action.CHANGE).filter(
+            path__in={health.parent_path(s.org) for s in suggestions}
+        )
+    }
+    for s in suggestions:
+        s.parent = parents.get(health.parent_path(s.org))
+    small = [s for s in suggestions if s.kind == health.SuggestionKind.JOIN]
+    if small:
+        parent_paths = {health.parent_path(s.org) for s in small}
+        step = Organization.steplen
+        near = reduce(or_, (Q(path__startswith=p, depth=len(p) // step + 1) for p in parent_paths))
+        partners: list[Organization] = list(
+            organization_list(user, Action.CHANGE)
+            .active()
+            .filter(near, org_type__in=BRANCH_TYPES)
+            .filter(Q(org_type=OrgType.JOINT_BRANCH) | _too_few_full_members())
+            .order_by("path")
+        )
+        by_parent: dict[str, list[Organization]] = {}
+        for p in partners:
+            by_parent.setdefault(health.parent_path(p), []).append(p)
+        for s in small:
+            siblings = by_parent.get(health.parent_path(s.org), [])
+            s.partners = [p for p in siblings if p.pk != s.org.pk][:8]
+    return suggestions
+
+
+def rectification_list(user: Any, action: str = Action.VIEW) -> RectificationQuerySet:
+    return Rectification.objects.visible_to(user, action)  # type: ignore[return-value]
+
+
+def rectification_get(user: Any, pk: Any, action: str = Action.VIEW) -> Rectification:
+    return get_visible_or_404(
+        Rectification.objects.select_related("org", "designated_by", "closed_by"),
+        user,
+        action,
+        pk=pk,
+    )
+
+
+def rectifications_in(user: Any, root: Organization, group: str = "open") -> RectificationQuerySet:
+    """Rectifications in the subtree: ``open`` (designated or rectifying; earliest deadline
+    first, so overdue ones lead), ``closed`` (closed or revoked; latest first)."""
+    qs = rectification_list(user).filter(org__path__startswith=root.path).select_related("org")
+    if group == "open":
+        return qs.filter(state__in=OPEN_STATES).order_by("deadline", "designated_on", "id")
+    return qs.exclude(state__in=OPEN_STATES).order_by("-closed_on", "-id")
+
+
+def rectification_counts(
+    user: Any, root: Organization, today: dt.date | None = None
+) -> dict[str, int]:
+    """Counts by state in the subtree, and the overdue ones, in one aggregate query."""
+    today = today or timezone.localdate()
+    st = RectificationState
+    return (
+        rectification_list(user)
+        .filter(org__path__startswith=root.path)
+        .aggregate(
+            designated=Count("id", filter=Q(state=st.DESIGNATED)),
+            rectifying=Count("id", filter=Q(state=st.RECTIFYING)),
+            overdue=Count("id", filter=Q(state__in=OPEN_STATES, deadline__lt=today)),
+            closed=Count("id", filter=Q(state=st.CLOSED)),
+            revoked=Count("id", filter=Q(state=st.REVOKED)),
+        )
+    )
+
+
+def rectification_notes(user: Any, rectification: Rectification) -> Any:
+    return (
+        RectificationNote.objects.visible_to(user)
+        .filter(rectification=rectification)
+        .order_by("on", "id")
+    )
+
+
+def open_rectification(user: Any, org: Organization) -> Rectification | None:
+    return rectification_list(user).filter(org=org, state__in=OPEN_STATES).first()

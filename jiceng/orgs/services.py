@@ -1,4 +1,5 @@
-"""Every write to the organisation tree: found, rename, move, merge, abolish, appoint.
+"""Every write to the organisation tree: found, rename, move, merge, abolish, appoint, and the
+organisation's health: designate weak and lax, plan, note, close, revoke, reopen (S11, S12).
 
 Each service checks that the actor may change the units involved, validates, writes inside
 one transaction and records an audit row.
@@ -18,7 +19,20 @@ from django.utils import timezone
 from jiceng.core import audit
 from jiceng.core.scoping import Action, can
 
-from .models import BRANCH_TYPES, Organization, OrgType
+from . import health
+from .models import (
+    BRANCH_TYPES,
+    COMPUTED_CRITERIA,
+    Organization,
+    OrgHealth,
+    OrgType,
+    Rectification,
+    RectificationNote,
+    RectificationState,
+    RectificationStep,
+    WeakCriterion,
+    next_state,
+)
 
 AUDITED_FIELDS = (
     "code",
@@ -32,6 +46,9 @@ AUDITED_FIELDS = (
     "lng",
     "lat",
     "founded_on",
+    "approved_on",
+    "approval_no",
+    "first_secretary",
     "abolished_on",
     "secretary",
     "secretary_vacant_since",
@@ -112,11 +129,20 @@ def organization_found(
     **fields: Any,
 ) -> Organization:
     """Found a new organisation under ``parent`` (the root city committee when ``parent`` is
-    None). The actor must be able to change ``parent``'s subtree."""
+    None). The actor must be able to change ``parent``'s subtree.
+
+    The founding record (S11) is the founding date, the superior committee's approval
+    (``approved_on``, ``approval_no`` 批准文号) and the first secretary: ``secretary`` when given
+    here, otherwise the first one appointed (``organization_appoint_secretary``)."""
     org = Organization(code=code.strip(), name=name.strip(), org_type=org_type, **fields)
     org.founded_on = founded_on or timezone.localdate()
+    org.approval_no = (org.approval_no or "").strip()
+    if org.approved_on and org.approved_on > org.founded_on:
+        raise ValidationError({"approved_on": "批准日期不能晚于成立日期"})
     if org.secretary_id is None:
         org.secretary_vacant_since = org.founded_on
+    else:
+        org.first_secretary_id = org.secretary_id
     if parent is not None:
         parent = Organization.objects.select_for_update().get(pk=parent.pk)
         _require(actor, parent)
@@ -150,6 +176,9 @@ def organization_update(*, actor: Any, org: Organization, **changes: Any) -> Org
     org = Organization.objects.select_for_update().get(pk=org.pk)
     _require(actor, org)
     before = _snapshot(org)
+    if "health" in changes and changes["health"] != org.health:
+        raise ValidationError({"health": "组织状况随软弱涣散认定、整顿销号而变，不能直接修改"})
+    changes.pop("health", None)
     forbidden = set(changes) - set(AUDITED_FIELDS) | ({"abolished_on"} & set(changes))
     if forbidden:
         raise ValidationError(f"不能用此操作修改：{', '.join(sorted(forbidden))}")
@@ -315,7 +344,9 @@ def organization_appoint_secretary(
     before = _snapshot(org)
     org.secretary = member
     org.secretary_vacant_since = None if member is not None else timezone.localdate()
-    org.save(update_fields=["secretary", "secretary_vacant_since", "updated_at"])
+    if member is not None and org.first_secretary_id is None:
+        org.first_secretary = member
+    org.save(update_fields=["secretary", "secretary_vacant_since", "first_secretary", "updated_at"])
     audit.record(
         actor=actor,
         verb="update",
@@ -326,6 +357,280 @@ def organization_appoint_secretary(
         note="任命书记" if member is not None else "书记空缺",
     )
     return org
+
+
+# ----- Weak and lax organisations and their rectification (S12) --------------------------------
+
+RECTIFICATION_FIELDS = (
+    "state",
+    "criteria",
+    "designated_on",
+    "note",
+    "measures",
+    "owner",
+    "deadline",
+    "closed_on",
+    "criteria_at_close",
+    "result",
+)
+ENTERED_CRITERIA = tuple(c for c in WeakCriterion.values if c not in COMPUTED_CRITERIA)
+
+
+def _rect_snapshot(rect: Rectification) -> dict:
+    return audit.snapshot(rect, RECTIFICATION_FIELDS)
+
+
+def _full_members(org: Organization) -> int | None:
+    from django.apps import apps
+
+    if org.org_type not in BRANCH_TYPES:
+        return None
+    member_model = apps.get_model("members", "Member")
+    return int(member_model.objects.filter(home_org=org, category="full").count())
+
+
+def _criteria_state(org: Organization, entered: dict[str, str], today: dt.date) -> dict:
+    """Computed criteria from the data, plus the officer's entered ones (each with a note)."""
+    unknown = sorted(set(entered) - set(ENTERED_CRITERIA))
+    if unknown:
+        raise ValidationError(
+            {"criteria": f"这些情形由系统根据数据判定，不能手工勾选：{'、'.join(unknown)}"}
+        )
+    missing = [str(WeakCriterion(c).label) for c, note in entered.items() if not note.strip()]
+    if missing:
+        raise ValidationError({"criteria": f"请为手工认定的情形填写依据说明：{'、'.join(missing)}"})
+    state = health.assess(org, full_members=_full_members(org), today=today)
+    for code in ENTERED_CRITERIA:
+        note = entered.get(code, "").strip()
+        state[code] = {"met": bool(note), "entered": True, "detail": "", "note": note}
+    return state
+
+
+def _met_labels(state: dict) -> list[str]:
+    return [str(c.label) for c in WeakCriterion if state.get(c.value, {}).get("met")]
+
+
+def _set_health(actor: Any, org: Organization, value: str, note: str) -> None:
+    if org.health == value:
+        return
+    before = _snapshot(org)
+    org.health = value
+    org.save(update_fields=["health", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="update",
+        obj=org,
+        org_path=org.path,
+        before=before,
+        after=_snapshot(org),
+        note=note,
+    )
+
+
+def _lock(actor: Any, rectification: Rectification, step: str) -> tuple[Rectification, str]:
+    """Lock the row, check the actor's scope and the transition table; the next state."""
+    rect = Rectification.objects.select_for_update().select_related("org").get(pk=rectification.pk)
+    _require(actor, rect.org, "无权处理该组织的整顿")
+    return rect, next_state(rect.state, step)
+
+
+def _record(actor: Any, rect: Rectification, verb: str, before: dict | None, note: str) -> None:
+    audit.record(
+        actor=actor,
+        verb=verb,
+        obj=rect,
+        org_path=rect.org.path,
+        before=before,
+        after=_rect_snapshot(rect),
+        note=note,
+    )
+
+
+def _day(on: dt.date | None, not_before: dt.date, what: str) -> dt.date:
+    day = on or timezone.localdate()
+    if day > timezone.localdate():
+        raise ValidationError({"on": f"{what}不能晚于今天"})
+    if day < not_before:
+        raise ValidationError({"on": f"{what}不能早于认定日期 {not_before}"})
+    return day
+
+
+@transaction.atomic
+def rectification_designate(
+    *,
+    actor: Any,
+    org: Organization,
+    entered: dict[str, str] | None = None,
+    note: str = "",
+    on: dt.date | None = None,
+) -> Rectification:
+    """Designate ``org`` weak and lax (软弱涣散, S12) with the criteria that apply.
+
+    The computed criteria (secretary vacant over 3 months, too few full members) are taken
+    from the data; ``entered`` holds the officer's criteria (organisational life, petitions,
+    satisfaction, leadership), each with the note that supports it. At least one criterion
+    must apply. The organisation's health becomes ``WEAK``; both writes are audited."""
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    _require(actor, org)
+    if org.is_abolished:
+        raise ValidationError("该组织已撤销")
+    if org.org_type == OrgType.GROUP:
+        raise ValidationError("党小组不单独认定软弱涣散")
+    if Rectification.objects.filter(org=org).open().exists():
+        raise ValidationError("该组织已被认定为软弱涣散，正在整顿中")
+    day = on or timezone.localdate()
+    if day > timezone.localdate():
+        raise ValidationError({"on": "认定日期不能晚于今天"})
+    criteria = _criteria_state(org, entered or {}, day)
+    met = _met_labels(criteria)
+    if not met:
+        raise ValidationError({"criteria": "未符合任何软弱涣散情形，不能认定"})
+    rect = Rectification(
+        org=org,
+        state=RectificationState.DESIGNATED,
+        criteria=criteria,
+        designated_on=day,
+        designated_by=actor if getattr(actor, "is_authenticated", False) else None,
+        note=note.strip(),
+    )
+    rect.full_clean()
+    rect.save()
+    _record(actor, rect, "create", None, "认定软弱涣散：" + "、".join(met))
+    _set_health(actor, org, OrgHealth.WEAK, "认定为软弱涣散")
+    return rect
+
+
+@transaction.atomic
+def rectification_plan(
+    *,
+    actor: Any,
+    rectification: Rectification,
+    measures: str,
+    owner: str,
+    deadline: dt.date,
+) -> Rectification:
+    """Set (or revise) the rectification plan: measures (one a line), owner and deadline."""
+    rect, state = _lock(actor, rectification, RectificationStep.PLAN)
+    lines = [line.strip() for line in measures.splitlines() if line.strip()]
+    errors = {}
+    if not lines:
+        errors["measures"] = "请填写整顿措施（每行一条）"
+    if not owner.strip():
+        errors["owner"] = "请填写责任人"
+    if deadline is None:
+        errors["deadline"] = "请填写整顿期限"
+    elif deadline < rect.designated_on:
+        errors["deadline"] = "整顿期限不能早于认定日期"
+    if errors:
+        raise ValidationError(errors)
+    before = _rect_snapshot(rect)
+    rect.measures = "\n".join(lines)
+    rect.owner = owner.strip()
+    rect.deadline = deadline
+    rect.state = state
+    rect.save()
+    _record(actor, rect, "update", before, "修改整顿方案" if before["measures"] else "制定整顿方案")
+    return rect
+
+
+@transaction.atomic
+def rectification_add_note(
+    *, actor: Any, rectification: Rectification, text: str, on: dt.date | None = None
+) -> RectificationNote:
+    """Add a dated progress note (who, when, what) to a rectification under way."""
+    rect, _state = _lock(actor, rectification, RectificationStep.NOTE)
+    if not text.strip():
+        raise ValidationError({"text": "请填写进展情况"})
+    day = _day(on, rect.designated_on, "进展日期")
+    is_user = getattr(actor, "is_authenticated", False)
+    note = RectificationNote.objects.create(
+        rectification=rect,
+        on=day,
+        author=actor if is_user else None,
+        author_name=str(actor if is_user else "system")[:150],
+        text=text.strip(),
+    )
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=note,
+        org_path=rect.org.path,
+        after={"rectification": rect.pk, "on": str(day), "text": note.text},
+        note="记录整顿进展",
+        object_repr=f"{rect.org} 整顿进展 {day}",
+    )
+    return note
+
+
+@transaction.atomic
+def rectification_close(
+    *,
+    actor: Any,
+    rectification: Rectification,
+    result: str,
+    still_met: dict[str, str] | None = None,
+    on: dt.date | None = None,
+) -> Rectification:
+    """Close a rectification (销号) with its before/after record: the criteria state now
+    (computed again from the data; ``still_met`` holds entered criteria that still apply, with
+    a note) against the state at designation, and the result in words. A criterion that still
+    applies blocks closing; the organisation's health returns to normal."""
+    rect, state = _lock(actor, rectification, RectificationStep.CLOSE)
+    day = _day(on, rect.designated_on, "销号日期")
+    after = _criteria_state(rect.org, still_met or {}, day)
+    errors = {}
+    if not result.strip():
+        errors["result"] = "请填写整顿成效"
+    met = _met_labels(after)
+    if met:
+        errors["criteria"] = f"仍符合以下情形，不能销号：{'、'.join(met)}"
+    if errors:
+        raise ValidationError(errors)
+    before = _rect_snapshot(rect)
+    rect.state = state
+    rect.criteria_at_close = after
+    rect.result = result.strip()
+    rect.closed_on = day
+    rect.closed_by = actor if getattr(actor, "is_authenticated", False) else None
+    rect.save()
+    _record(actor, rect, "update", before, "整顿销号")
+    _set_health(actor, rect.org, OrgHealth.NORMAL, "整顿销号，恢复正常")
+    return rect
+
+
+@transaction.atomic
+def rectification_revoke(*, actor: Any, rectification: Rectification, reason: str) -> Rectification:
+    """Withdraw a designation made in error; the organisation's health returns to normal."""
+    rect, state = _lock(actor, rectification, RectificationStep.REVOKE)
+    if not reason.strip():
+        raise ValidationError({"reason": "请填写撤销认定的原因"})
+    before = _rect_snapshot(rect)
+    rect.state = state
+    rect.save()
+    _record(actor, rect, "update", before, f"撤销认定：{reason.strip()}"[:500])
+    _set_health(actor, rect.org, OrgHealth.NORMAL, "撤销软弱涣散认定")
+    return rect
+
+
+@transaction.atomic
+def rectification_reopen(*, actor: Any, rectification: Rectification, reason: str) -> Rectification:
+    """Reopen a closed rectification when a later check finds the organisation weak again; the
+    closing record stays in the audit log."""
+    rect, state = _lock(actor, rectification, RectificationStep.REOPEN)
+    if not reason.strip():
+        raise ValidationError({"reason": "请填写重新整顿的原因"})
+    if Rectification.objects.filter(org=rect.org).open().exists():
+        raise ValidationError("该组织已有一项进行中的整顿")
+    before = _rect_snapshot(rect)
+    rect.state = state
+    rect.closed_on = None
+    rect.closed_by = None
+    rect.criteria_at_close = {}
+    rect.result = ""
+    rect.save()
+    _record(actor, rect, "update", before, f"重新整顿：{reason.strip()}"[:500])
+    _set_health(actor, rect.org, OrgHealth.WEAK, "重新整顿")
+    return rect
 
 
 def organization_types_below(org: Organization) -> tuple[str, ...]:
@@ -341,4 +646,10 @@ __all__ = [
     "organization_move",
     "organization_rename",
     "organization_update",
+    "rectification_add_note",
+    "rectification_close",
+    "rectification_designate",
+    "rectification_plan",
+    "rectification_reopen",
+    "rectification_revoke",
 ]

@@ -15,8 +15,9 @@ import datetime as dt
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from jiceng.accounts.models import RoleAssignment, User
@@ -29,7 +30,8 @@ from jiceng.geo.services import gazetteer_load
 from jiceng.members.models import EmploymentStatus, Member, MemberCategory
 from jiceng.members.phones import mask_phone
 from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE
-from jiceng.orgs.models import BranchKind, Organization, OrgHealth, OrgType, Sector
+from jiceng.orgs import services as org_services
+from jiceng.orgs.models import BranchKind, Organization, OrgHealth, OrgType, Sector, WeakCriterion
 
 from .names import NameMaker
 
@@ -501,6 +503,119 @@ class Builder:
             units, ["secretary", "secretary_vacant_since"], batch_size=2000
         )
 
+    # ----- organisation health (S12) -------------------------------------------------------
+    def rectifications(self, seed: int) -> int:
+        """Weak and lax designations in every state, through the audited services: each unit
+        built weak gets a rectification (designated, under way, overdue), and a few healthy
+        branches per district carry a closed one (S12: 623 rectified). Its own random stream,
+        so the rest of the scenario is the same as without it."""
+        rng = random.Random(seed * 7919 + 12)
+        leaders = NameMaker(rng)
+        today = self.today
+        entered_notes = {
+            WeakCriterion.IRREGULAR_LIFE: "近半年未按期召开支部委员会和党员大会",
+            WeakCriterion.PETITION_CLUSTER: "本年度居民集体信访3批次，涉及动迁补偿",
+            WeakCriterion.LOW_SATISFACTION: "群众满意度测评满意率52％",
+            WeakCriterion.WEAK_LEADERSHIP: "支委会成员不团结，工作推不动",
+        }
+        measures = [
+            "由街道党工委班子成员挂钩联系，蹲点指导",
+            "配齐配强支部班子，选派优秀党员担任书记",
+            "恢复“三会一课”制度，每月固定主题党日",
+            "逐户走访党员和群众，梳理问题清单",
+            "建立信访问题台账，逐项落实责任人和时限",
+        ]
+        progress = [
+            "召开支部党员大会，通报整顿方案，征求意见12条",
+            "完成支委会补选，班子配齐",
+            "主题党日恢复正常，党员参加率85％",
+            "信访问题已化解2件，余1件进入司法程序",
+        ]
+
+        def designate(org: Organization, days_ago: int) -> Any:
+            picked = rng.sample(sorted(entered_notes), rng.randint(1, 2))
+            return org_services.rectification_designate(
+                actor=None,
+                org=org,
+                entered={c: entered_notes[c] for c in picked},
+                note="经街道党工委排查、区委组织部审核认定",
+                on=today - dt.timedelta(days=days_ago),
+            )
+
+        def plan(rect: Any, deadline: dt.date) -> None:
+            org_services.rectification_plan(
+                actor=None,
+                rectification=rect,
+                measures="\n".join(rng.sample(measures, 3)),
+                owner=f"街道党工委委员 {leaders.full(rng.choice('MF'), rng.randint(1955, 1970))}",
+                deadline=deadline,
+            )
+
+        def notes(rect: Any, n: int) -> None:
+            span = (today - rect.designated_on).days
+            for day in sorted(rng.sample(range(1, max(span, n + 1)), n)):
+                org_services.rectification_add_note(
+                    actor=None,
+                    rectification=rect,
+                    text=rng.choice(progress),
+                    on=min(rect.designated_on + dt.timedelta(days=day), today),
+                )
+
+        def under_way(org: Organization, *, overdue: bool) -> Any:
+            rect = designate(org, rng.randint(60, 200))
+            deadline = (
+                today - dt.timedelta(days=rng.randint(5, 30))
+                if overdue
+                else today + dt.timedelta(days=rng.randint(30, 120))
+            )
+            plan(rect, max(deadline, rect.designated_on))
+            notes(rect, rng.randint(1, 3))
+            return rect
+
+        made = 0
+        # Units built weak: designated (plan to be made), under way, overdue in turn.
+        weak = Organization.objects.filter(health=OrgHealth.WEAK).order_by("path")
+        for i, org in enumerate(weak):
+            if i % 3 == 0:
+                designate(org, rng.randint(10, 40))
+            else:
+                under_way(org, overdue=i % 3 == 2)
+            made += 1
+        full = dict(
+            Member.objects.filter(category=MemberCategory.FULL)
+            .values_list("home_org_id")
+            .annotate(n=models.Count("id"))
+            .order_by()
+        )
+        closed, open_ = (1, 2) if self.scale_name == "tiny" else (6, 4)
+        for district in Organization.objects.filter(org_type=OrgType.DISTRICT_COMMITTEE):
+            healthy = [
+                o
+                for o in Organization.objects.filter(
+                    path__startswith=district.path,
+                    org_type=OrgType.BRANCH,
+                    health=OrgHealth.NORMAL,
+                    secretary__isnull=False,
+                ).order_by("path")
+                if full.get(o.pk, 0) >= 3
+            ]
+            picked = rng.sample(healthy, min(closed + open_, len(healthy)))
+            for j, org in enumerate(picked[closed:]):
+                under_way(org, overdue=j % 2 == 0)
+                made += 1
+            for org in picked[:closed]:
+                rect = designate(org, rng.randint(200, 330))
+                plan(rect, rect.designated_on + dt.timedelta(days=120))
+                notes(rect, 2)
+                org_services.rectification_close(
+                    actor=None,
+                    rectification=rect,
+                    result="组织生活恢复正常，群众满意率提高到86％，经街道党工委验收销号",
+                    on=today - dt.timedelta(days=rng.randint(5, 60)),
+                )
+                made += 1
+        return made
+
     # ----- accounts -----------------------------------------------------------------------
     def accounts(self) -> list[tuple[str, str, str]]:
         by_code = {
@@ -677,6 +792,7 @@ def build(
     b.appoint_secretaries(nodes)
     logins = b.accounts()
     transfers = b.transfers()
+    b.rectifications(seed)
     audit.record(
         actor=None,
         verb="create",
