@@ -559,11 +559,7 @@ def transfer_bulk(
         if not complete:
             t.letter_no = numbers[letter_district_code(member.home_org)].pop(0)
         transfers.append(t)
-    Transfer.objects.bulk_create(transfers, batch_size=BULK_CHUNK)
-    if any(t.pk is None for t in transfers):  # a backend without RETURNING (never here)
-        by_member = dict(Transfer.objects.filter(batch=batch).values_list("member_id", "pk"))
-        for t in transfers:
-            t.pk = by_member[t.member_id]
+    Transfer.objects.bulk_create(transfers, batch_size=BULK_CHUNK)  # sets pks (RETURNING)
     steps = [
         (TransferAction.REQUEST, "", TransferState.REQUESTED),
         (TransferAction.APPROVE, TransferState.REQUESTED, TransferState.APPROVED),
