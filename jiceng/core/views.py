@@ -62,3 +62,20 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok", "time": dt.datetime.now(dt.UTC).isoformat()})
+
+
+@login_required
+def notices(request: HttpRequest) -> HttpResponse:
+    """The bell's dropdown (loaded by htmx after the page, so no page waits for the counts)."""
+    from .notices import notices_for
+
+    rows = notices_for(request.user)
+    return render(
+        request,
+        "core/notices.html",
+        {
+            "notices": rows,
+            "total": sum(n.count for n in rows),
+            "overdue": sum(n.count for n in rows if n.overdue),
+        },
+    )

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class MembersConfig(AppConfig):
     name = "jiceng.members"
     label = "members"
+
+    def ready(self) -> None:
+        from jiceng.core.notices import register_provider
+
+        from .transfer_selectors import transfer_notices
+
+        register_provider(transfer_notices)

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from jiceng.core.notices import Notice
 from jiceng.core.scoping import Action, get_visible_or_404, scope_of
 from jiceng.orgs.models import Organization
 
@@ -60,6 +64,48 @@ def pending_counts(user: Any) -> dict[str, int]:
         to_confirm=Count("id", filter=Q(state__in=LETTER_OUT))
     )
     return {**out, **incoming}
+
+
+def transfer_notices(user: Any) -> list[Notice]:
+    """The bell: transfers waiting for the user's side, and letters past their validity that
+    the sending side must chase or let expire (S10, S16)."""
+    if not scope_of(user, Action.CHANGE).paths:
+        return []
+    counts = pending_counts(user)
+    overdue = (
+        Transfer.objects.visible_to(user, Action.CHANGE)
+        .filter(_side_q(user, "from_path", Action.CHANGE))
+        .filter(state__in=LETTER_OUT, valid_until__lt=timezone.localdate())
+        .count()
+    )
+    url = reverse("members:transfer-list")
+    return [
+        Notice(
+            "transfer.approve",
+            _("转出申请待批准"),
+            counts["to_approve"],
+            f"{url}?direction=out&state={TransferState.REQUESTED}",
+        ),
+        Notice(
+            "transfer.issue",
+            _("已批准待开介绍信"),
+            counts["to_issue"],
+            f"{url}?direction=out&state={TransferState.APPROVED}",
+        ),
+        Notice(
+            "transfer.confirm",
+            _("转入待确认接收"),
+            counts["to_confirm"],
+            f"{url}?direction=in&state=open",
+        ),
+        Notice(
+            "transfer.letter_overdue",
+            _("介绍信已过有效期未回执"),
+            overdue,
+            f"{url}?direction=out&state=open",
+            overdue=True,
+        ),
+    ]
 
 
 def transfer_get(user: Any, pk: Any, action: str = Action.VIEW) -> Transfer:

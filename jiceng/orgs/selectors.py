@@ -10,8 +10,11 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from jiceng.core.notices import Notice
 from jiceng.core.scoping import Action, ScopedQuerySet, get_visible_or_404, scope_of
 from jiceng.core.text import search_terms
 
@@ -299,3 +302,34 @@ def rectification_notes(user: Any, rectification: Rectification) -> Any:
 
 def open_rectification(user: Any, org: Organization) -> Rectification | None:
     return rectification_list(user).filter(org=org, state__in=OPEN_STATES).first()
+
+
+def health_notices(user: Any, today: dt.date | None = None) -> list[Notice]:
+    """The bell: rectifications past their deadline and secretary posts vacant longer than
+    ``rules.SECRETARY_VACANCY_ALERT_DAYS`` in the user's scope (S11, S12)."""
+    if not scope_of(user, Action.CHANGE).paths:
+        return []
+    today = today or timezone.localdate()
+    overdue = (
+        rectification_list(user, Action.CHANGE)
+        .filter(state__in=OPEN_STATES, deadline__lt=today)
+        .count()
+    )
+    cutoff = today - dt.timedelta(days=rules.SECRETARY_VACANCY_ALERT_DAYS)
+    vacant = (
+        organization_list(user, Action.CHANGE)
+        .active()
+        .filter(secretary__isnull=True, secretary_vacant_since__lt=cutoff)
+        .count()
+    )
+    url = reverse("orgs:health-home")
+    return [
+        Notice(
+            "health.rectification_overdue",
+            _("软弱涣散整顿逾期"),
+            overdue,
+            f"{url}?tab=open",
+            overdue=True,
+        ),
+        Notice("health.secretary_vacant", _("书记空缺超过三个月"), vacant, f"{url}?tab=vacancies"),
+    ]
