@@ -21,6 +21,7 @@ from jiceng.orgs.models import Organization
 
 from .models import Member, MemberCategory
 from .phones import mask_phone, normalize_phone
+from .transfer_rules import OPEN_STATES
 
 AUDITED_FIELDS = (
     "name",
@@ -196,6 +197,14 @@ def member_update(*, actor: Any, member: Member, **changes: Any) -> tuple[Member
     participating_org = changes.pop("participating_org", member.participating_org)
     if home_org.pk != member.home_org_id:
         _require(actor, home_org.path, "无权把党员登记到目标组织")
+        if member.transfers.filter(state__in=OPEN_STATES).exists():
+            # The sending side stays responsible until the receipt (S16): the relationship
+            # moves only through the open transfer, never behind its back.
+            raise ValidationError(
+                {
+                    "home_org": "该党员有进行中的组织关系转接，不能直接修改所在党组织；请在转接完成或撤回后再修改"
+                }
+            )
     if participating_org is not None and participating_org.pk != member.participating_org_id:
         _require_unit(actor, participating_org)
     changes.pop("birth_date", None)

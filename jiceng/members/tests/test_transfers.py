@@ -367,3 +367,27 @@ def test_bulk_transfer_takes_the_same_number_of_queries_for_any_size(world):
 
     run(pool[:2])  # the actor's scope is loaded once per request
     assert run(pool[2:7]) == run(pool[7:45])
+
+
+def test_home_unit_cannot_be_edited_behind_an_open_transfer(world):
+    """While a transfer is open the sending side stays responsible (S16): the member form may
+    not move the relationship; after the transfer is withdrawn it may again."""
+    from jiceng.members import services
+
+    hp = world.user(SENDER)
+    (member,) = free_members(world.huangpu)
+    t = ts.transfer_request(
+        actor=hp, member=member, dest_org_name="中共杭州市西湖区委", dest_region="浙江省"
+    )
+    other = (
+        Organization.objects.filter(path__startswith=world.huangpu.path, org_type="branch")
+        .exclude(pk=member.home_org_id)
+        .first()
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.member_update(actor=hp, member=member, home_org=other)
+    assert "进行中的组织关系转接" in str(exc.value)
+    assert Member.objects.get(pk=member.pk).home_org_id == member.home_org_id
+    ts.transfer_withdraw(actor=hp, transfer=t, reason="撤回")
+    moved, _ = services.member_update(actor=hp, member=member, home_org=other)
+    assert moved.home_org_id == other.pk
