@@ -202,7 +202,8 @@ def member_update(*, actor: Any, member: Member, **changes: Any) -> tuple[Member
             # moves only through the open transfer, never behind its back.
             raise ValidationError(
                 {
-                    "home_org": "该党员有进行中的组织关系转接，不能直接修改所在党组织；请在转接完成或撤回后再修改"
+                    "home_org": "该党员有进行中的组织关系转接，不能直接修改所在党组织；"
+                    "请在转接完成或撤回后再修改"
                 }
             )
     if participating_org is not None and participating_org.pk != member.participating_org_id:
