@@ -71,9 +71,11 @@ def decrypt(token: str) -> str:
 
 def blind_index(value: str, *, purpose: str) -> str:
     """Keyed hash of a normalised value; ``purpose`` separates ID numbers from phones."""
-    return hmac.new(
-        _index_key(settings.BLIND_INDEX_KEY, purpose), value.encode(), hashlib.sha256
-    ).hexdigest()[:40]
+    # hmac.digest is the one-shot C path: the same HMAC-SHA256, a fraction of the cost per
+    # call (it matters for imports: two blind indexes per row).
+    return hmac.digest(
+        _index_key(settings.BLIND_INDEX_KEY, purpose), value.encode(), "sha256"
+    ).hex()[:40]
 
 
 @functools.cache

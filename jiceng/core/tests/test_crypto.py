@@ -47,3 +47,15 @@ def test_blind_index_is_stable_and_separates_purposes():
     assert a == blind_index("310101195806051234", purpose="id_number")
     assert a != blind_index("310101195806051234", purpose="phone")
     assert "310101" not in a
+
+
+def test_blind_index_is_hmac_sha256_of_the_purpose_key(settings):
+    """Stored indexes stay valid across releases: the index is HMAC-SHA256 under
+    sha256("<BLIND_INDEX_KEY>:<purpose>"), hex, first 40 characters."""
+    import hashlib
+    import hmac
+
+    settings.BLIND_INDEX_KEY = "test-key"
+    key = hashlib.sha256(b"test-key:id_number").digest()
+    expected = hmac.new(key, b"310101195806051234", hashlib.sha256).hexdigest()[:40]
+    assert blind_index("310101195806051234", purpose="id_number") == expected
