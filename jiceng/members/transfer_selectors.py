@@ -100,7 +100,7 @@ def transfer_notices(user: Any) -> list[Notice]:
         ),
         Notice(
             "transfer.letter_overdue",
-            _("介绍信已过有效期未回执"),
+            _("介绍信未回执"),
             overdue,
             f"{url}?direction=out&state=open",
             overdue=True,

@@ -326,7 +326,7 @@ def health_notices(user: Any, today: dt.date | None = None) -> list[Notice]:
     return [
         Notice(
             "health.rectification_overdue",
-            _("软弱涣散整顿逾期"),
+            _("软弱涣散组织整顿"),
             overdue,
             f"{url}?tab=open",
             overdue=True,
