@@ -77,7 +77,17 @@ def to_simplified(text: str) -> str:
     >>> to_simplified("黨支部")
     '党支部'
     """
-    return _converter("t2s").convert(text) if text else text
+    if not text:
+        return text
+    if len(text) <= 32:
+        return _short_t2s(text)
+    return _converter("t2s").convert(text)
+
+
+@functools.lru_cache(maxsize=131_072)
+def _short_t2s(text: str) -> str:
+    """``t2s`` of a short text (a name, a choice label), cached: a roll repeats them."""
+    return _converter("t2s").convert(text)
 
 
 def clean(text: str) -> str:
@@ -86,7 +96,11 @@ def clean(text: str) -> str:
     >>> clean(" ３１０１\u200b ")
     '3101'
     """
-    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text or "")).strip()
+    if not text:
+        return ""
+    if text.isascii() and text.isprintable():
+        return text.strip()  # NFKC leaves printable ASCII as it is; nothing invisible in it
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).strip()
 
 
 @functools.lru_cache(maxsize=262_144)

@@ -10,7 +10,9 @@ silently dropped or guessed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -138,12 +140,17 @@ def date(value: Any, *, label: str = "日期") -> dt.date | None:
     raise CellError(f"{label}无法识别：{raw}（可写作 2005-06-30、2005年6月30日 或 20050630）")
 
 
+@functools.lru_cache(maxsize=2)
+def _this_year(_hour: int) -> int:
+    return dt.date.today().year  # noqa: DTZ011 - a calendar year, looked up once an hour
+
+
 def _make(year: int, month: int, day: int, raw: str, label: str) -> dt.date:
     try:
         result = dt.date(year, month, day)
     except ValueError as exc:
         raise CellError(f"{label}不存在：{raw}") from exc
-    if not 1900 <= year <= dt.date.today().year + 1:  # noqa: DTZ011 - a calendar year
+    if not 1900 <= year <= _this_year(int(time.time()) // 3600) + 1:
         raise CellError(f"{label}年份不合理：{raw}")
     return result
 

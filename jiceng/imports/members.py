@@ -355,7 +355,19 @@ REFUSED_FOREIGN = (
 
 
 def existing_paths(indexes: list[str]) -> dict[str, str]:
-    """Blind index → home path of the members that already exist among ``indexes``."""
+    """Blind index → home path of the members that already exist among ``indexes``.
+
+    On PostgreSQL the keys go as one array parameter (``= ANY(%s)``): building and sending
+    an ``IN`` list of 5,000 placeholders cost more than the index probes themselves.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id_number_index, home_path FROM members_member "
+                "WHERE id_number_index = ANY(%s)",
+                [indexes],
+            )
+            return dict(cursor.fetchall())
     found = Member.objects.filter(id_number_index__in=indexes).values_list(
         "id_number_index", "home_path"
     )

@@ -77,18 +77,22 @@ class Member(models.Model):
     """
 
     name = models.CharField(_("姓名"), max_length=50)
-    name_simplified = models.CharField(max_length=50, editable=False, db_index=True)
+    # Searched with LIKE '%…%' (no B-tree helps), so not indexed: every index on this
+    # 2-million-row table is paid for by each imported row (issue 3).
+    name_simplified = models.CharField(max_length=50, editable=False)
     name_initials = models.CharField(max_length=20, editable=False)
     name_pinyin = models.CharField(max_length=120, editable=False)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
     ethnicity = models.CharField(_("民族"), max_length=20, default="汉族")
     birth_date = models.DateField(_("出生日期"))
     id_number = EncryptedTextField(_("公民身份号码"))
-    id_number_index = models.CharField(max_length=40, unique=True, editable=False)
+    # Unique through Meta.constraints, not ``unique=True``: on PostgreSQL the latter adds a
+    # second (varchar_pattern_ops) index on the same random keys that no query needs.
+    id_number_index = models.CharField(max_length=40, editable=False)
     id_number_masked = models.CharField(_("公民身份号码"), max_length=18, editable=False)
     education = models.CharField(_("学历"), max_length=20, choices=Education.choices, blank=True)
     phone = EncryptedTextField(_("联系电话"), blank=True)
-    phone_index = models.CharField(max_length=40, blank=True, editable=False, db_index=True)
+    phone_index = models.CharField(max_length=40, blank=True, editable=False)  # Meta.indexes
     phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True, editable=False)
     category = models.CharField(
         _("党员类别"), max_length=20, choices=MemberCategory.choices, default=MemberCategory.FULL
@@ -110,6 +114,7 @@ class Member(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # Meta.indexes (one index, without the pattern-ops twin)
     )
     lng = models.FloatField(_("住址经度"), null=True, blank=True)
     lat = models.FloatField(_("住址纬度"), null=True, blank=True)
@@ -154,7 +159,16 @@ class Member(models.Model):
     class Meta:
         verbose_name = _("党员")
         verbose_name_plural = _("党员")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number_index"],
+                name="member_id_number_unique",
+                violation_error_message=_("该公民身份号码已登记"),
+            ),
+        ]
         indexes = [
+            models.Index(fields=["phone_index"], name="member_phone_index"),
+            models.Index(fields=["street"], name="member_street"),
             models.Index(fields=["participating_path"], name="member_part_path"),
             models.Index(fields=["name_initials"], name="member_initials"),
             models.Index(fields=["home_org", "category"], name="member_org_category"),
