@@ -118,6 +118,9 @@ ROUTES: dict[str, Route] = {
     ),
     "members:transfer-list": Route("list", query=lambda f: {"state": ""}),
     "members:transfer-bulk": Route("list", query=_search_foreign),
+    "members:unplaced": Route("list"),
+    "members:unplaced-accept": Route("object", _org, ("post",)),
+    "members:place": Route("object", _member, ("post",)),
     "members:transfer-detail": Route("object", _transfer),
     "members:transfer-letter": Route("object", _transfer),
     "members:transfer-act": Route(
@@ -160,6 +163,11 @@ ROUTES: dict[str, Route] = {
         "object", lambda f: {"pk": f.transfer.pk, "action": "withdraw"}, ("post",)
     ),
     "api-transfer-bulk": Route("object", lambda f: {}, ("post",), data=_bulk_foreign),
+    "api-unplaced-list": Route("list"),
+    "api-member-place": Route("object", _member, ("post",), data=lambda f: {"org_id": f.org.pk}),
+    "api-placement-accept": Route(
+        "object", lambda f: {}, ("post",), data=lambda f: {"org_id": f.org.pk, "scope": "subtree"}
+    ),
 }
 
 # Third-party routes that carry no domain data (static files are served by the web server).

@@ -8,6 +8,8 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from jiceng.core.notices import register_provider
 
+        from .placement_selectors import placement_notices
         from .transfer_selectors import transfer_notices
 
         register_provider(transfer_notices)
+        register_provider(placement_notices)

@@ -19,8 +19,9 @@ from jiceng.core.idnumber import IdNumberError, mask_id_number, parse_id_number
 from jiceng.core.scoping import Action, can
 from jiceng.orgs.models import Organization
 
-from .models import Member, MemberCategory
+from .models import Member, MemberCategory, Placement
 from .phones import mask_phone, normalize_phone
+from .placement_rules import CURRENT_PERIOD, PLACEMENT_TYPES, PlacementReason
 from .transfer_rules import OPEN_STATES
 
 AUDITED_FIELDS = (
@@ -232,21 +233,44 @@ def member_update(*, actor: Any, member: Member, **changes: Any) -> tuple[Member
 
 
 @transaction.atomic
-def member_place(*, actor: Any, member: Member, participating_org: Organization | None) -> Member:
-    """Set (or clear) the unit where the member takes part (S10)."""
+def member_place(
+    *,
+    actor: Any,
+    member: Member,
+    participating_org: Organization | None,
+    reason: str = PlacementReason.MANUAL,
+    distance_km: float | None = None,
+    note: str = "",
+) -> Member:
+    """Set (or clear) the unit where the member takes part (S10), with a line in the
+    placement history. The unit must be one members take part in and that the actor can see."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     _require(actor, member.home_path)
     _require_unit(actor, participating_org)
+    if participating_org is not None and participating_org.org_type not in PLACEMENT_TYPES:
+        raise ValidationError({"participating_org": "党员只能在党支部、联合支部或党总支参加活动"})
     before = {"participating_org": member.participating_org_id}
     _set_orgs(member, member.home_org, participating_org)
     member.save(update_fields=["participating_org", "participating_path", "updated_at"])
+    Placement.objects.create(
+        member=member,
+        member_path=member.home_path,
+        org=participating_org,
+        org_path=member.participating_path,
+        period=CURRENT_PERIOD,
+        reason=reason,
+        distance_km=distance_km,
+        placed_by=actor if getattr(actor, "pk", None) else None,
+        note=note[:200],
+    )
     audit.record(
         actor=actor,
         verb="update",
         obj=member,
         org_path=member.home_path,
         before=before,
-        after={"participating_org": member.participating_org_id},
+        after={"participating_org": member.participating_org_id, "reason": reason},
+        note=note,
     )
     return member
 

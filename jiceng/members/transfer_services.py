@@ -594,7 +594,7 @@ def transfer_bulk(
         object_type="members.transferbatch",
         object_id=str(batch),
         object_repr=f"批量组织关系转接 {len(moves)} 人",
-        org_path=_common_path([m.home_path for m, _t in moves]),
+        org_path=common_path([m.home_path for m, _t in moves]),
         after={
             "count": len(moves),
             "state": state,
@@ -636,10 +636,10 @@ def _move_members(moves: Sequence[tuple[Member, Organization]]) -> None:
             )
 
 
-def _common_path(paths: Iterable[str], step: int = 4) -> str:
+def common_path(paths: Iterable[str], step: int = 4) -> str:
     """The deepest tree path that all ``paths`` lie under.
 
-    >>> _common_path(["000100020003", "000100020007", "00010002"])
+    >>> common_path(["000100020003", "000100020007", "00010002"])
     '00010002'
     """
     items = list(paths)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import transfer_views, views
+from . import placement_views, transfer_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -9,6 +9,9 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/reveal/<str:field>/", views.reveal, name="reveal"),
+    path("unplaced/", placement_views.unplaced, name="unplaced"),
+    path("unplaced/<int:pk>/accept/", placement_views.accept, name="unplaced-accept"),
+    path("<int:pk>/place/", placement_views.place, name="place"),
     path("secretary/<int:org_pk>/", views.appoint_secretary, name="appoint-secretary"),
     path("<int:member_pk>/transfer/", transfer_views.transfer_request, name="transfer-request"),
     path("transfers/", transfer_views.transfer_list, name="transfer-list"),

@@ -15,7 +15,7 @@ from jiceng.core.views import form_errors_from
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs import services as org_services
 
-from . import selectors, services, transfer_selectors
+from . import placement_selectors, selectors, services, transfer_selectors
 from .forms import MemberFilterForm, MemberForm
 
 PAGE_SIZE = 50
@@ -78,6 +78,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change": can_change,
         "can_reveal": can(request.user, Action.REVEAL, member.home_path),
         "transfers": transfers,
+        "placements": list(placement_selectors.placement_history(member)[:20]),
         "can_request_transfer": can_change
         and member.transferred_out_on is None
         and not any(t.is_open for t in transfers),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import transfers, views
+from . import placement, transfers, views
 
 urlpatterns = [
     path("members/", views.MemberListCreate.as_view(), name="api-member-list"),
@@ -10,6 +10,9 @@ urlpatterns = [
         views.MemberReveal.as_view(),
         name="api-member-reveal",
     ),
+    path("members/<int:pk>/place/", placement.MemberPlace.as_view(), name="api-member-place"),
+    path("placement/unplaced/", placement.UnplacedList.as_view(), name="api-unplaced-list"),
+    path("placement/accept/", placement.PlacementAccept.as_view(), name="api-placement-accept"),
     path("transfers/", transfers.TransferListCreate.as_view(), name="api-transfer-list"),
     path("transfers/bulk/", transfers.TransferBulk.as_view(), name="api-transfer-bulk"),
     path("transfers/<int:pk>/", transfers.TransferDetail.as_view(), name="api-transfer-detail"),

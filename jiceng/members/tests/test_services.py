@@ -319,7 +319,7 @@ def test_place_sets_the_participating_unit_and_is_audited(officer, world):
     assert placed.participating_org == unit
     assert placed.participating_path == unit.path
     [event] = audit_rows(member, "update")
-    assert event.changes == {"participating_org": [None, unit.pk]}
+    assert event.changes == {"participating_org": [None, unit.pk], "reason": [None, "manual"]}
     assert event.actor == officer
     assert event.org_path == member.home_path
 

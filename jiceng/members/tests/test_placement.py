@@ -1,0 +1,304 @@
+"""Placement (S10, S16): every member has a participating unit; the unplaced worklist with
+one-click suggestions (nearest branch with room) is driven to zero."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.db.models import Count
+from django.urls import reverse
+
+from jiceng.core.models import AuditEvent
+from jiceng.core.notices import notices_for
+from jiceng.members import placement_selectors as selectors
+from jiceng.members import placement_services, services
+from jiceng.members.models import EmploymentStatus, Member, Placement
+from jiceng.members.placement_rules import (
+    CAPACITY,
+    NO_LOCATION,
+    NO_ROOM,
+    Candidate,
+    PlacementReason,
+    Pool,
+    Unit,
+    default_reason,
+    distance_km,
+    suggest,
+)
+from jiceng.orgs.models import Organization, OrgType
+
+OFFICER = "huangpu.officer"
+OUTSIDER = "xuhui.officer"
+
+# ----- rules (pure) --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "entrusted", "reason"),
+    [
+        (EmploymentStatus.AT_POST, False, PlacementReason.HOME),
+        (EmploymentStatus.AT_POST, True, PlacementReason.ENTRUSTED),
+        (EmploymentStatus.MOBILE, False, PlacementReason.MOBILE),
+        (EmploymentStatus.ON_ROLL_NOT_AT_POST, False, PlacementReason.NEARBY),
+        (EmploymentStatus.RETIRED, False, PlacementReason.NEARBY),
+        (EmploymentStatus.ON_ROLL_NOT_AT_POST, True, PlacementReason.ENTRUSTED),
+    ],
+)
+def test_who_takes_part_at_home_and_who_nearby(status, entrusted, reason):
+    """S10: at post → own branch; off post, mobile or entrusted → a nearby unit."""
+    assert default_reason(employment_status=status, entrusted=entrusted) == reason
+
+
+def _unit(pk: int, lat: float, lng: float, room: int, path: str = "00010001") -> Unit:
+    return Unit(pk, f"支部{pk}", f"{path}{pk:04d}", lat, lng, room)
+
+
+def _member(pk: int, lat: float | None, lng: float | None, **kw) -> Candidate:
+    return Candidate(
+        id=pk,
+        home_org_id=kw.get("home", 999),
+        employment_status=kw.get("status", EmploymentStatus.ON_ROLL_NOT_AT_POST),
+        entrusted=kw.get("entrusted", False),
+        lat=lat,
+        lng=lng,
+        district_path=kw.get("district", "00010001"),
+    )
+
+
+def test_the_nearest_unit_with_room_is_suggested_and_seats_are_consumed_on_the_page():
+    near = _unit(1, 31.230, 121.470, room=1)
+    middle = _unit(2, 31.240, 121.470, room=5)
+    far = _unit(3, 31.300, 121.470, room=5)
+    pool = Pool([far, near, middle])
+    out = suggest([_member(10, 31.231, 121.470), _member(11, 31.231, 121.470)], pool)
+    assert [s.unit.id for s in out] == [1, 2]  # the second member finds the nearest one full
+    assert out[0].distance_km == pytest.approx(0.11, abs=0.01)
+    assert (near.room, middle.room) == (0, 4)
+
+
+def test_at_post_members_go_home_even_to_a_full_branch():
+    home = _unit(7, 31.0, 121.0, room=0)
+    out = suggest([_member(1, 31.5, 121.5, home=7, status=EmploymentStatus.AT_POST)], Pool([home]))
+    assert out[0].unit is home
+    assert out[0].reason == PlacementReason.HOME
+
+
+def test_suggestions_stay_in_the_members_district():
+    other_district = _unit(1, 31.230, 121.470, room=9, path="00010002")
+    own = _unit(2, 31.400, 121.470, room=9)
+    out = suggest([_member(1, 31.230, 121.470)], Pool([other_district, own]))
+    assert out[0].unit is own
+
+
+def test_no_room_and_no_location_say_what_to_do():
+    full = _unit(1, 31.2, 121.4, room=0)
+    out = suggest([_member(1, 31.2, 121.4), _member(2, None, None)], Pool([full]))
+    assert out[0].unit is None
+    assert out[0].problem == str(NO_ROOM)
+    assert "新建区域性党支部" in out[0].problem
+    assert out[1].problem == str(NO_LOCATION)
+
+
+def test_great_circle_distance():
+    # 1 degree of latitude is about 111.2 km anywhere
+    assert distance_km(31.0, 121.0, 32.0, 121.0) == pytest.approx(111.2, abs=0.1)
+
+
+# ----- services on the tiny city -------------------------------------------------------------
+
+
+def _unplaced(world, district) -> list[int]:
+    return list(
+        Member.objects.filter(
+            home_path__startswith=district.path,
+            participating_org__isnull=True,
+            transferred_out_on__isnull=True,
+        ).values_list("id", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_accepting_a_page_places_members_with_history_and_one_audit_row(world):
+    officer = world.user(OFFICER)
+    ids = _unplaced(world, world.huangpu)
+    assert ids, "the tiny scenario has unplaced 黄浦 members"
+    audits = AuditEvent.objects.count()
+    result = placement_services.members_place_suggested(actor=officer, member_ids=ids)
+    assert result.placed == len(ids) - len(result.unplaceable)
+    placed = Member.objects.filter(pk__in=ids, participating_org__isnull=False)
+    assert placed.count() == result.placed
+    for m in placed.select_related("participating_org"):
+        assert m.participating_path == m.participating_org.path
+        assert m.participating_org.org_type in (
+            OrgType.BRANCH,
+            OrgType.JOINT_BRANCH,
+            OrgType.GENERAL_BRANCH,
+        )
+        assert m.participating_path.startswith(world.huangpu.path)  # within the district
+    history = Placement.objects.filter(member_id__in=ids)
+    assert history.count() == result.placed
+    assert set(history.values_list("placed_by", flat=True)) == {officer.pk}
+    assert AuditEvent.objects.count() == audits + 1
+    event = AuditEvent.objects.order_by("-id").first()
+    assert event.object_type == "members.placementbatch"
+    assert event.changes["placed"] == [None, result.placed]
+    # re-running changes nothing
+    again = placement_services.members_place_suggested(actor=officer, member_ids=ids)
+    assert again.placed == 0
+    assert Placement.objects.filter(member_id__in=ids).count() == result.placed
+
+
+@pytest.mark.django_db
+def test_a_foreign_member_in_the_batch_refuses_the_whole_batch(world):
+    officer = world.user(OUTSIDER)
+    ids = _unplaced(world, world.xuhui) + _unplaced(world, world.huangpu)[:1]
+    before = Placement.objects.count()
+    with pytest.raises(PermissionDenied):
+        placement_services.members_place_suggested(actor=officer, member_ids=ids)
+    assert Placement.objects.count() == before
+    assert Member.objects.filter(pk__in=ids, participating_org__isnull=False).count() == 0
+
+
+@pytest.mark.django_db
+def test_placing_one_member_checks_the_unit(world):
+    officer = world.user(OFFICER)
+    member = Member.objects.get(pk=_unplaced(world, world.huangpu)[0])
+    with pytest.raises(ValidationError):  # a committee is not a unit members take part in
+        services.member_place(actor=officer, member=member, participating_org=world.huangpu)
+    with pytest.raises(PermissionDenied):  # a unit the officer cannot see
+        services.member_place(
+            actor=officer, member=member, participating_org=world.branch_in(world.xuhui)
+        )
+    unit = world.branch_in(world.huangpu)
+    services.member_place(actor=officer, member=member, participating_org=unit)
+    p = Placement.objects.get(member=member)
+    assert (p.org, p.reason, p.period) == (unit, PlacementReason.MANUAL, "2005-第二批")
+
+
+@pytest.mark.django_db
+def test_the_whole_city_reaches_zero_and_no_unit_is_overfilled_by_suggestions(world):
+    """S10 on the scenario data: accepting suggestions drives the worklist to zero, and a unit
+    that received nearby members never goes over its size limit."""
+    admin = world.user("city.admin")
+    assert selectors.unplaced(admin, world.city).count() > 0
+    result = placement_services.subtree_place_suggested(actor=admin, root=world.city)
+    assert result.unplaceable == []
+    assert selectors.unplaced(admin, world.city).count() == 0
+    received = Placement.objects.exclude(reason=PlacementReason.HOME).values("org_id")
+    units = Organization.objects.filter(pk__in=received).annotate(n=Count("participating_members"))
+    for unit in units:
+        assert unit.n <= CAPACITY[unit.org_type], unit
+
+
+@pytest.mark.django_db
+def test_the_bell_counts_unplaced_members_in_scope(world):
+    officer = world.user(OFFICER)
+    n = len(_unplaced(world, world.huangpu))
+    notice = {x.key: x for x in notices_for(officer)}["placement.unplaced"]
+    assert (
+        notice.count
+        == Member.objects.visible_to(officer, "change")
+        .filter(participating_org__isnull=True, transferred_out_on__isnull=True)
+        .count()
+    )
+    assert notice.count >= n
+    placement_services.subtree_place_suggested(actor=officer, root=world.huangpu)
+    after = {x.key: x.count for x in notices_for(officer)}
+    assert after.get("placement.unplaced", 0) == notice.count - n
+
+
+# ----- pages, API, command --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_worklist_page_shows_count_suggestions_and_places_with_one_click(client, login, world):
+    login(OFFICER)
+    ids = _unplaced(world, world.huangpu)
+    response = client.get(reverse("members:unplaced"), {"org": world.huangpu.pk})
+    body = response.content.decode()
+    assert f"共 {len(ids)} 人" in body
+    first = Member.objects.filter(pk__in=ids).order_by("home_path", "id").first()
+    assert f'data-testid="suggested-{first.pk}"' in body
+    suggestion = selectors.suggestions_for(
+        selectors.page_members(Member.objects.filter(pk=first.pk)), user=world.user(OFFICER)
+    )[first.pk]
+    response = client.post(
+        reverse("members:place", args=[first.pk]),
+        {"org": suggestion.unit.id, "reason": suggestion.reason, "distance_km": "1.5"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "已落实到" in response.content.decode()
+    first.refresh_from_db()
+    assert first.participating_org_id == suggestion.unit.id
+    assert Placement.objects.get(member=first).reason == suggestion.reason
+
+
+@pytest.mark.django_db
+def test_worklist_accept_subtree_reaches_zero(client, login, world):
+    login(OFFICER)
+    response = client.post(
+        reverse("members:unplaced-accept", args=[world.huangpu.pk]), {"scope": "subtree"}
+    )
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "共 0 人" in page
+    assert 'data-testid="unplaced-empty"' in page
+
+
+@pytest.mark.django_db
+def test_placing_by_code_of_a_foreign_unit_is_refused_with_a_message(client, login, world):
+    login(OFFICER)
+    member_id = _unplaced(world, world.huangpu)[0]
+    response = client.post(
+        reverse("members:place", args=[member_id]),
+        {"code": world.branch_in(world.xuhui).code},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "未找到可参加活动的党支部" in response.content.decode()
+    assert Member.objects.get(pk=member_id).participating_org_id is None
+
+
+@pytest.mark.django_db
+def test_outsider_gets_404_for_a_foreign_subtree(client, login, world):
+    login(OUTSIDER)
+    assert client.get(reverse("members:unplaced"), {"org": world.huangpu.pk}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_api_lists_with_suggestions_places_and_accepts(client, login, world):
+    login(OFFICER)
+    ids = _unplaced(world, world.huangpu)
+    data = client.get(reverse("api-unplaced-list"), {"org": world.huangpu.pk}).json()
+    assert data["count"] == len(ids)
+    row = data["results"][0]
+    assert row["suggestion"]["org_id"]
+    response = client.post(
+        reverse("api-member-place", args=[row["id"]]),
+        {"org_id": row["suggestion"]["org_id"], "reason": row["suggestion"]["reason"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert response.json()["participating_org_id"] == row["suggestion"]["org_id"]
+    response = client.post(
+        reverse("api-placement-accept"),
+        {"org_id": world.huangpu.pk, "scope": "subtree"},
+        content_type="application/json",
+    )
+    assert response.json()["placed"] == len(ids) - 1
+    assert client.get(reverse("api-unplaced-list"), {"org": world.huangpu.pk}).json()["count"] == 0
+
+
+@pytest.mark.django_db
+def test_command_places_a_subtree_and_reports_json(world):
+    out = StringIO()
+    call_command("place_members", org="310101", user=OFFICER, json=True, stdout=out)
+    result = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert result["placed"] > 0
+    assert result["still_unplaced"] == 0
+    dry = StringIO()
+    call_command("place_members", org="310104", user=OUTSIDER, dry_run=True, stdout=dry)
+    assert "公里" in dry.getvalue() or "本支部" in dry.getvalue()
