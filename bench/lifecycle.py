@@ -1,4 +1,5 @@
-"""Membership lifecycle benchmarks (issue 4): a bulk transfer of 10,000 members on PostgreSQL.
+"""Membership lifecycle benchmarks (issue 4) on PostgreSQL: a bulk transfer of 10,000 members,
+and the unplaced-members worklist page (S10) of a district and of the whole city.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/jiceng_bench \\
         BENCH_TRANSFER_MEMBERS=10000 python bench/lifecycle.py
@@ -8,7 +9,10 @@ quick check). ``city.admin`` transfers N members spread over the city to 500 bra
 relationships moved to the nearest branch) as one all-or-nothing operation, through the same
 service as the page and the API: (a) completed at once (both sides in scope), (b) approved
 with letters issued, waiting for the receiving side. Each run is rolled back, so the database
-is unchanged and the run can be repeated. Target: 10,000 members ≤ 10 s. Results go to
+is unchanged and the run can be repeated. Target: 10,000 members ≤ 10 s. The worklist page is
+timed through Django's test client (routing, scoping, the count, one page of 50 with its
+suggestions, per-child counts, rendering) against the bare SQL of its count and page in the
+same run. Target: ≤ 300 ms. Results go to
 ``bench/results/lifecycle.json`` and ``bench/BENCHMARKS.md`` when run at city scale.
 """
 
@@ -121,6 +125,7 @@ def main() -> int:
         case["max_total_s"] = round(max(r["total_s"] for r in runs), 2)
         results["cases"][name] = case
         print(f"bulk transfer of {len(ids):,} members, {name}: {case}")
+    results["worklist"] = worklist_cases(connection)
     if total >= CITY_MEMBERS:
         (ROOT / "bench" / "results" / "lifecycle.json").write_text(
             json.dumps(results, ensure_ascii=False, indent=2) + "\n"
@@ -129,6 +134,57 @@ def main() -> int:
     else:
         print(f"({total:,} members: not a city-scale database, results not recorded)")
     return 0
+
+
+def worklist_cases(connection: Any) -> dict[str, Any]:
+    """The unplaced worklist page (S10) for a district officer and for the city, against the
+    bare SQL of its count and first page."""
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import reverse
+    from run import timed
+
+    from jiceng.accounts.models import User
+
+    settings.ALLOWED_HOSTS = ["*"]
+    cases: dict[str, Any] = {}
+    for label, username in (("district (黄浦)", "huangpu.officer"), ("city", "city.admin")):
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        url = reverse("members:unplaced")
+
+        def page(client: Client = client, url: str = url) -> None:
+            assert client.get(url).status_code == 200
+
+        cases[f"worklist page, {label}"] = timed(page, repeats=20)
+    root = org_path(connection, "310101")
+
+    def bare() -> None:
+        with connection.cursor() as c:
+            c.execute(
+                "SELECT count(*) FROM members_member WHERE home_path LIKE %s "
+                "AND participating_org_id IS NULL AND transferred_out_on IS NULL",
+                [root + "%"],
+            )
+            c.fetchone()
+            c.execute(
+                "SELECT id, name, home_org_id FROM members_member WHERE home_path LIKE %s "
+                "AND participating_org_id IS NULL AND transferred_out_on IS NULL "
+                "ORDER BY home_path, id LIMIT 50",
+                [root + "%"],
+            )
+            c.fetchall()
+
+    cases["baseline: bare SQL count + page, district"] = timed(bare, repeats=20)
+    for name, r in cases.items():
+        print(name, r)
+    return cases
+
+
+def org_path(connection: Any, code: str) -> str:
+    with connection.cursor() as c:
+        c.execute("SELECT path FROM orgs_organization WHERE code = %s", [code])
+        return str(c.fetchone()[0])
 
 
 def write_table(results: dict[str, Any]) -> None:
@@ -150,6 +206,18 @@ def write_table(results: dict[str, Any]) -> None:
         lines.append(
             f"| {name} | {r['load_s']} | {r['transfer_s']} | {r['total_s']} | {r['max_total_s']} |"
         )
+    worklist = results.get("worklist", {})
+    if worklist:
+        lines += [
+            "",
+            "The unplaced-members worklist page (S10), first page with suggestions, as the",
+            "district officer and as `city.admin`; target ≤ 300 ms.",
+            "",
+            "| case | median ms | p95 ms | max ms |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, r in worklist.items():
+            lines.append(f"| {name} | {r['median_ms']} | {r['p95_ms']} | {r['max_ms']} |")
     write_section("Lifecycle (issue 4): bulk transfer", lines)
 
 

@@ -169,6 +169,14 @@ class Member(models.Model):
         ]
         indexes = [
             models.Index(fields=["phone_index"], name="member_phone_index"),
+            # The unplaced worklist (S10): a partial index holds only members without a
+            # participating unit, so its count, per-child counts and pages of a subtree are one
+            # short range however large the roll.
+            models.Index(
+                fields=["home_path", "id"],
+                name="member_unplaced",
+                condition=Q(participating_org__isnull=True, transferred_out_on__isnull=True),
+            ),
             models.Index(fields=["street"], name="member_street"),
             models.Index(fields=["participating_path"], name="member_part_path"),
             models.Index(fields=["name_initials"], name="member_initials"),

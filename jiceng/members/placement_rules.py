@@ -38,7 +38,7 @@ PLACEMENT_TYPES = (OrgType.BRANCH, OrgType.JOINT_BRANCH, OrgType.GENERAL_BRANCH)
 
 # How many members a unit can take part with: the size rules of the organisation statute
 # (orgs/rules.py: a branch up to 50 members, a general branch up to 100).
-CAPACITY = {
+CAPACITY: dict[str, int] = {
     OrgType.BRANCH: org_rules.BRANCH_MAX_MEMBERS,
     OrgType.JOINT_BRANCH: org_rules.BRANCH_MAX_MEMBERS,
     OrgType.GENERAL_BRANCH: org_rules.GENERAL_BRANCH_MAX_MEMBERS,
