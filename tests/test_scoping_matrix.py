@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from jiceng.accounts.models import RoleAssignment
 from jiceng.imports.models import ImportJob
-from jiceng.members.models import Member, Transfer
+from jiceng.members.models import LostContactCase, Member, Transfer
 from jiceng.orgs.models import Organization, Rectification, RectificationState
 
 OUTSIDER = "xuhui.officer"
@@ -37,6 +37,7 @@ class Foreign:
     import_job: ImportJob
     transfer: Transfer  # 黄浦 → outside the city, letter issued
     rectification: Rectification
+    lost_case: LostContactCase  # a 黄浦 member out of contact, found
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ def _transfer(f: Foreign) -> dict[str, Any]:
 
 def _bulk_foreign(f: Foreign) -> dict[str, Any]:
     return {"moves": [{"member_id": f.member.pk, "to_org_code": f.org.code}]}
+
+
+def _lost(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.lost_case.pk}
 
 
 def _rect(f: Foreign) -> dict[str, Any]:
@@ -119,6 +124,15 @@ ROUTES: dict[str, Route] = {
     "members:transfer-list": Route("list", query=lambda f: {"state": ""}),
     "members:transfer-bulk": Route("list", query=_search_foreign),
     "members:unplaced": Route("list"),
+    "members:lost": Route("list", query=lambda f: {"tab": "closed"}),
+    "members:lost-report": Route("list"),
+    "members:lost-open": Route("object", _org, ("post",)),
+    "members:lost-case": Route("object", _lost),
+    "members:lost-attempt": Route("object", _lost, ("post",)),
+    "members:lost-act": Route(
+        "object", lambda f: {"pk": f.lost_case.pk, "action": "restore"}, ("post",)
+    ),
+    "members:contact": Route("object", _member, ("post",)),
     "members:unplaced-accept": Route("object", _org, ("post",)),
     "members:place": Route("object", _member, ("post",)),
     "members:transfer-detail": Route("object", _transfer),
@@ -164,6 +178,24 @@ ROUTES: dict[str, Route] = {
     ),
     "api-transfer-bulk": Route("object", lambda f: {}, ("post",), data=_bulk_foreign),
     "api-unplaced-list": Route("list"),
+    "api-lost-candidates": Route("list"),
+    "api-lost-cases": Route(
+        "list", query=lambda f: {"group": "closed"}, foreign_ids=lambda f: {f.lost_case.pk}
+    ),
+    "api-lost-case": Route("object", _lost),
+    "api-lost-attempt": Route(
+        "object",
+        _lost,
+        ("post",),
+        data=lambda f: {"on": "2005-09-01", "channel": "phone", "result": "lead"},
+    ),
+    "api-lost-act": Route(
+        "object",
+        lambda f: {"pk": f.lost_case.pk, "action": "cancel"},
+        ("post",),
+        data=lambda f: {"note": "x"},
+    ),
+    "api-lost-report": Route("list"),
     "api-member-place": Route("object", _member, ("post",), data=lambda f: {"org_id": f.org.pk}),
     "api-placement-accept": Route(
         "object", lambda f: {}, ("post",), data=lambda f: {"org_id": f.org.pk, "scope": "subtree"}
@@ -237,7 +269,15 @@ def foreign(world) -> Foreign:
         closed_on=dt.date(2005, 11, 30),
         criteria={"irregular_life": {"met": True, "entered": True, "note": "x"}},
     )
+    lost_case = LostContactCase.objects.create(
+        member=member,
+        member_path=member.home_path,
+        state="found_relinked",
+        opened_on=dt.date(2005, 7, 1),
+        found_on=dt.date(2005, 9, 1),
+    )
     return Foreign(
+        lost_case=lost_case,
         org=branch,
         member=member,
         account_pk=account.pk,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import placement_views, transfer_views, views
+from . import lost_contact_views, placement_views, transfer_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -12,6 +12,13 @@ urlpatterns = [
     path("unplaced/", placement_views.unplaced, name="unplaced"),
     path("unplaced/<int:pk>/accept/", placement_views.accept, name="unplaced-accept"),
     path("<int:pk>/place/", placement_views.place, name="place"),
+    path("lost/", lost_contact_views.worklist, name="lost"),
+    path("lost/report/", lost_contact_views.report, name="lost-report"),
+    path("lost/open/<int:pk>/", lost_contact_views.open_cases, name="lost-open"),
+    path("lost/<int:pk>/", lost_contact_views.case_detail, name="lost-case"),
+    path("lost/<int:pk>/attempt/", lost_contact_views.case_attempt, name="lost-attempt"),
+    path("lost/<int:pk>/<str:action>/", lost_contact_views.case_act, name="lost-act"),
+    path("<int:pk>/contact/", lost_contact_views.contact, name="contact"),
     path("secretary/<int:org_pk>/", views.appoint_secretary, name="appoint-secretary"),
     path("<int:member_pk>/transfer/", transfer_views.transfer_request, name="transfer-request"),
     path("transfers/", transfer_views.transfer_list, name="transfer-list"),

@@ -15,8 +15,9 @@ from jiceng.core.views import form_errors_from
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs import services as org_services
 
-from . import placement_selectors, selectors, services, transfer_selectors
+from . import lost_contact_selectors, placement_selectors, selectors, services, transfer_selectors
 from .forms import MemberFilterForm, MemberForm
+from .lost_contact_forms import ContactForm
 
 PAGE_SIZE = 50
 
@@ -79,6 +80,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_reveal": can(request.user, Action.REVEAL, member.home_path),
         "transfers": transfers,
         "placements": list(placement_selectors.placement_history(member)[:20]),
+        "lost_cases": list(lost_contact_selectors.member_cases(member)),
+        "contacts": list(member.contacts.order_by("-on", "-id")[:10]),
+        "contact_form": ContactForm(),
         "can_request_transfer": can_change
         and member.transferred_out_on is None
         and not any(t.is_open for t in transfers),

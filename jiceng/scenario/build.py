@@ -32,6 +32,7 @@ from jiceng.members.phones import mask_phone
 from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE
 from jiceng.orgs import services as org_services
 from jiceng.orgs.models import BranchKind, Organization, OrgHealth, OrgType, Sector, WeakCriterion
+from jiceng.scenario import lostcontact
 
 from .names import NameMaker
 
@@ -793,6 +794,8 @@ def build(
     logins = b.accounts()
     transfers = b.transfers()
     b.rectifications(seed)
+    lostcontact.build_contacts(seed, b.progress)
+    lostcontact.build_cases(seed)
     audit.record(
         actor=None,
         verb="create",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import placement, transfers, views
+from . import lost_contact, placement, transfers, views
 
 urlpatterns = [
     path("members/", views.MemberListCreate.as_view(), name="api-member-list"),
@@ -13,6 +13,16 @@ urlpatterns = [
     path("members/<int:pk>/place/", placement.MemberPlace.as_view(), name="api-member-place"),
     path("placement/unplaced/", placement.UnplacedList.as_view(), name="api-unplaced-list"),
     path("placement/accept/", placement.PlacementAccept.as_view(), name="api-placement-accept"),
+    path("lost/candidates/", lost_contact.CandidateList.as_view(), name="api-lost-candidates"),
+    path("lost/cases/", lost_contact.CaseListCreate.as_view(), name="api-lost-cases"),
+    path("lost/cases/<int:pk>/", lost_contact.CaseDetail.as_view(), name="api-lost-case"),
+    path(
+        "lost/cases/<int:pk>/attempts/",
+        lost_contact.CaseAttempt.as_view(),
+        name="api-lost-attempt",
+    ),
+    path("lost/cases/<int:pk>/<str:action>/", lost_contact.CaseAct.as_view(), name="api-lost-act"),
+    path("lost/report/", lost_contact.FoundReport.as_view(), name="api-lost-report"),
     path("transfers/", transfers.TransferListCreate.as_view(), name="api-transfer-list"),
     path("transfers/bulk/", transfers.TransferBulk.as_view(), name="api-transfer-bulk"),
     path("transfers/<int:pk>/", transfers.TransferDetail.as_view(), name="api-transfer-detail"),

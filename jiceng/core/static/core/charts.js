@@ -17,11 +17,25 @@
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }
+  // One series of bars: rows are [{name, value}], the series is named by data-label-value.
+  function simpleBars(el, rows) {
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    var names = rows.map(function (r) { return r.name.replace(/^中共(上海市)?/, "").replace(/(工作)?委员会$/, "委"); });
+    chart.setOption({
+      tooltip: { trigger: "axis" },
+      grid: { left: 50, right: 20, bottom: 90, top: 30 },
+      xAxis: { type: "category", data: names, axisLabel: { rotate: 30, interval: 0, fontSize: 11 } },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [{ name: el.dataset.labelValue, type: "bar", data: rows.map(function (r) { return r.value; }), itemStyle: { color: "#b71c1c" } }]
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var source = document.getElementById(el.dataset.chart);
       if (source && window.echarts) {
-        barChart(el, JSON.parse(source.textContent));
+        var rows = JSON.parse(source.textContent);
+        if (el.dataset.chartKind === "bars") { simpleBars(el, rows); } else { barChart(el, rows); }
       }
     });
   });

@@ -1,0 +1,217 @@
+"""Lost-contact API (S13): thin views over the same selectors and services as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from jiceng.core.api import raise_drf, validated
+from jiceng.core.scoping import Action
+from jiceng.members import lost_contact_selectors as selectors
+from jiceng.members import lost_contact_services as services
+from jiceng.members import transfer_selectors
+from jiceng.members.lost_contact_rules import CaseAction, SearchChannel, SearchResult
+from jiceng.members.models import LostContactAttempt, LostContactCase, Member
+from jiceng.orgs import selectors as org_selectors
+from jiceng.orgs.models import Organization
+
+
+def _root(request: Request) -> Organization:
+    org = request.query_params.get("org")
+    root = (
+        org_selectors.organization_get(request.user, org)
+        if org
+        else org_selectors.tree_roots(request.user).first()
+    )
+    if root is None:
+        raise Http404
+    return root
+
+
+def _call(fn: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(**kwargs)
+    except DjangoValidationError as exc:
+        raise_drf(exc)
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+
+
+class CandidateOutput(serializers.ModelSerializer):
+    home_org_name = serializers.CharField(source="home_org.name")
+    last_contact_on = serializers.DateField(source="last_contact.on", default=None)
+
+    class Meta:
+        model = Member
+        fields = ["id", "name", "home_org_id", "home_org_name", "last_contact_on"]
+
+
+class AttemptOutput(serializers.ModelSerializer):
+    class Meta:
+        model = LostContactAttempt
+        fields = ["on", "channel", "result", "leads", "actor_repr"]
+
+
+class CaseOutput(serializers.ModelSerializer):
+    member_name = serializers.CharField(source="member.name")
+
+    class Meta:
+        model = LostContactCase
+        fields = [
+            "id",
+            "member_id",
+            "member_name",
+            "state",
+            "last_contact_on",
+            "opened_on",
+            "found_on",
+            "transfer_id",
+            "stopped_on",
+            "decision_no",
+            "restored_on",
+            "outcome_note",
+        ]
+
+
+class CaseDetailOutput(CaseOutput):
+    attempts = AttemptOutput(many=True)
+
+    class Meta(CaseOutput.Meta):
+        fields = [*CaseOutput.Meta.fields, "attempts"]
+
+
+class OpenInput(serializers.Serializer):
+    member_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    note = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+
+
+class AttemptInput(serializers.Serializer):
+    on = serializers.DateField()
+    channel = serializers.ChoiceField(SearchChannel.choices)
+    result = serializers.ChoiceField(SearchResult.choices)
+    leads = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+
+
+class ActInput(serializers.Serializer):
+    on = serializers.DateField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+    decision_no = serializers.CharField(max_length=60, required=False, default="", allow_blank=True)
+    to_org_code = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+    dest_org_name = serializers.CharField(
+        max_length=120, required=False, default="", allow_blank=True
+    )
+    dest_region = serializers.CharField(max_length=60, required=False, default="", allow_blank=True)
+
+
+class ReportRow(serializers.Serializer):
+    district = serializers.CharField()
+    cells = serializers.ListField(child=serializers.IntegerField())
+    total = serializers.IntegerField()
+
+
+class ReportOutput(serializers.Serializer):
+    months = serializers.ListField(child=serializers.DateField())
+    rows = ReportRow(many=True)
+    month_totals = serializers.ListField(child=serializers.IntegerField())
+    total = serializers.IntegerField()
+
+
+class CandidateList(generics.GenericAPIView):
+    serializer_class = CandidateOutput
+
+    @extend_schema(parameters=[OpenApiParameter("org", int)], responses=CandidateOutput(many=True))
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.candidates(request.user, _root(request)))
+        return self.get_paginated_response(CandidateOutput(page, many=True).data)
+
+
+class CaseListCreate(generics.GenericAPIView):
+    serializer_class = CaseOutput
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("org", int),
+            OpenApiParameter("group", str, enum=["open", "closed"]),
+        ],
+        responses=CaseOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        group = "closed" if request.query_params.get("group") == "closed" else "open"
+        page = self.paginate_queryset(selectors.cases(request.user, _root(request), group))
+        return self.get_paginated_response(CaseOutput(page, many=True).data)
+
+    @extend_schema(request=OpenInput, responses={201: CaseOutput(many=True)})
+    def post(self, request: Request) -> Response:
+        data = validated(OpenInput, request.data)
+        ids = set(data["member_ids"])
+        members = list(Member.objects.visible_to(request.user, Action.CHANGE).filter(pk__in=ids))
+        if len(members) != len(ids):
+            raise Http404
+        opened = _call(services.cases_open, actor=request.user, members=members, note=data["note"])
+        return Response(CaseOutput(opened, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class CaseDetail(generics.GenericAPIView):
+    serializer_class = CaseDetailOutput
+
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(CaseDetailOutput(selectors.case_get(request.user, pk)).data)
+
+
+class CaseAttempt(generics.GenericAPIView):
+    serializer_class = AttemptOutput
+
+    @extend_schema(request=AttemptInput, responses={201: AttemptOutput})
+    def post(self, request: Request, pk: int) -> Response:
+        case = selectors.case_get(request.user, pk, Action.CHANGE)
+        data = validated(AttemptInput, request.data)
+        attempt = _call(services.case_attempt, actor=request.user, case=case, **data)
+        return Response(AttemptOutput(attempt).data, status=status.HTTP_201_CREATED)
+
+
+class CaseAct(generics.GenericAPIView):
+    serializer_class = CaseOutput
+
+    @extend_schema(request=ActInput, responses=CaseOutput)
+    def post(self, request: Request, pk: int, action: str) -> Response:
+        case = selectors.case_get(request.user, pk, Action.CHANGE)
+        if action not in CaseAction.values:
+            raise Http404
+        data = validated(ActInput, request.data)
+        code = data.pop("to_org_code")
+        to_org = transfer_selectors.transfer_target_by_code(code) if code else None
+        if code and to_org is None:
+            raise_drf(DjangoValidationError({"to_org_code": "未找到可接收组织关系的党组织"}))
+        case = _call(
+            services.case_act, actor=request.user, case=case, action=action, to_org=to_org, **data
+        )
+        return Response(CaseOutput(case).data)
+
+
+class FoundReport(generics.GenericAPIView):
+    serializer_class = ReportOutput
+
+    @extend_schema(
+        parameters=[OpenApiParameter("since", str), OpenApiParameter("until", str)],
+        responses=ReportOutput,
+    )
+    def get(self, request: Request) -> Response:
+        p = request.query_params
+        try:
+            since = (
+                serializers.DateField().to_internal_value(p["since"]) if p.get("since") else None
+            )
+            until = (
+                serializers.DateField().to_internal_value(p["until"]) if p.get("until") else None
+            )
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"date": exc.detail}) from exc
+        return Response(ReportOutput(selectors.found_report(request.user, since, until)).data)
