@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .lost_contact_rules import ContactChannel, SearchChannel, SearchResult
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class AttemptForm(forms.Form):

@@ -112,13 +112,16 @@ def open_cases(request: HttpRequest, pk: int) -> HttpResponse:
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(request.user, pk)
     may_change = can(request.user, Action.CHANGE, case.member_path)
-    actions = [a for a in CaseAction if transition_for(a, case.state)] if may_change else []
+    actions = [
+        (a, ActForm(auto_id=f"id_{a.value}_%s"))
+        for a in CaseAction
+        if may_change and transition_for(a, case.state)
+    ]
     context = {
         "case": case,
         "attempts": case.attempts.order_by("on", "id"),
         "actions": actions,
         "attempt_form": AttemptForm(),
-        "act_form": ActForm(),
         "may_change": may_change,
         "stop_from": stop_allowed_from(case.opened_on),
         "restore_until": restore_allowed_until(case.stopped_on) if case.stopped_on else None,

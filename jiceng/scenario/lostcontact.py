@@ -71,7 +71,8 @@ def build_cases(seed: int, per_district: int = 12) -> int:
             .order_by("id")[: n * 2]
         )
         rng.shuffle(candidates)
-        for i, member in enumerate(candidates[:n]):
+        # at most half of them: the rest stay on the candidates worklist
+        for i, member in enumerate(candidates[: min(n, len(candidates) // 2)]):
             # opened once the member had been out of contact for six months
             earliest = stop_allowed_from(member.last_contact.on) + dt.timedelta(days=1)
             if earliest > today:
