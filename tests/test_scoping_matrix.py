@@ -20,7 +20,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from jiceng.accounts.models import RoleAssignment
 from jiceng.imports.models import ImportJob
-from jiceng.members.models import LostContactCase, Member, Transfer
+from jiceng.members.models import (
+    DuplicateDismissal,
+    LostContactCase,
+    Member,
+    MemberMerge,
+    Transfer,
+)
 from jiceng.orgs.models import Organization, Rectification, RectificationState
 
 OUTSIDER = "xuhui.officer"
@@ -38,6 +44,8 @@ class Foreign:
     transfer: Transfer  # 黄浦 → outside the city, letter issued
     rectification: Rectification
     lost_case: LostContactCase  # a 黄浦 member out of contact, found
+    merge: MemberMerge  # a merge of two 黄浦 records
+    dismissal: DuplicateDismissal  # two 黄浦 members judged to be two people
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,14 @@ def _bulk_foreign(f: Foreign) -> dict[str, Any]:
 
 def _lost(f: Foreign) -> dict[str, Any]:
     return {"pk": f.lost_case.pk}
+
+
+def _merge(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.merge.pk}
+
+
+def _twice(f: Foreign) -> dict[str, Any]:
+    return {"keep": f.member.pk, "drop": f.member.pk}
 
 
 def _rect(f: Foreign) -> dict[str, Any]:
@@ -133,6 +149,13 @@ ROUTES: dict[str, Route] = {
         "object", lambda f: {"pk": f.lost_case.pk, "action": "restore"}, ("post",)
     ),
     "members:contact": Route("object", _member, ("post",)),
+    "members:duplicates": Route("list"),
+    "members:duplicate-compare": Route("object", _twice, ("get", "post")),
+    "members:duplicate-dismiss": Route("object", _twice, ("post",)),
+    "members:dismissal-undo": Route("object", lambda f: {"pk": f.dismissal.pk}, ("post",)),
+    "members:merges": Route("list"),
+    "members:merge": Route("object", _merge),
+    "members:merge-undo": Route("object", _merge, ("post",)),
     "members:unplaced-accept": Route("object", _org, ("post",)),
     "members:place": Route("object", _member, ("post",)),
     "members:transfer-detail": Route("object", _transfer),
@@ -196,6 +219,17 @@ ROUTES: dict[str, Route] = {
         data=lambda f: {"note": "x"},
     ),
     "api-lost-report": Route("list"),
+    "api-duplicate-groups": Route("list"),
+    "api-member-merge": Route(
+        "object",
+        lambda f: {},
+        ("post",),
+        data=lambda f: {"keep_id": f.member.pk, "drop_id": f.member.pk},
+    ),
+    "api-duplicate-dismiss": Route(
+        "object", lambda f: {}, ("post",), data=lambda f: {"a_id": f.member.pk, "b_id": f.member.pk}
+    ),
+    "api-merge-undo": Route("object", _merge, ("post",)),
     "api-member-place": Route("object", _member, ("post",), data=lambda f: {"org_id": f.org.pk}),
     "api-placement-accept": Route(
         "object", lambda f: {}, ("post",), data=lambda f: {"org_id": f.org.pk, "scope": "subtree"}
@@ -276,7 +310,27 @@ def foreign(world) -> Foreign:
         opened_on=dt.date(2005, 7, 1),
         found_on=dt.date(2005, 9, 1),
     )
+    other = (
+        Member.objects.filter(home_path__startswith=huangpu.path)
+        .exclude(pk=member.pk)
+        .order_by("id")
+        .first()
+    )
+    first, second = sorted([member, other], key=lambda m: m.pk)
+    dismissal = DuplicateDismissal.objects.create(
+        member_a=first, member_b=second, member_path=first.home_path
+    )
+    merge = MemberMerge.objects.create(
+        kept=member,
+        dropped_id=10**9,
+        dropped_name="某某",
+        member_path=member.home_path,
+        dropped_row={},
+        kept_before={},
+    )
     return Foreign(
+        merge=merge,
+        dismissal=dismissal,
         lost_case=lost_case,
         org=branch,
         member=member,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import lost_contact_views, placement_views, transfer_views, views
+from . import duplicate_views, lost_contact_views, placement_views, transfer_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -19,6 +19,21 @@ urlpatterns = [
     path("lost/<int:pk>/attempt/", lost_contact_views.case_attempt, name="lost-attempt"),
     path("lost/<int:pk>/<str:action>/", lost_contact_views.case_act, name="lost-act"),
     path("<int:pk>/contact/", lost_contact_views.contact, name="contact"),
+    path("duplicates/", duplicate_views.worklist, name="duplicates"),
+    path("duplicates/<int:keep>/<int:drop>/", duplicate_views.compare, name="duplicate-compare"),
+    path(
+        "duplicates/<int:keep>/<int:drop>/dismiss/",
+        duplicate_views.dismiss,
+        name="duplicate-dismiss",
+    ),
+    path(
+        "duplicates/dismissals/<int:pk>/undo/",
+        duplicate_views.dismissal_undo,
+        name="dismissal-undo",
+    ),
+    path("merges/", duplicate_views.merge_list, name="merges"),
+    path("merges/<int:pk>/", duplicate_views.merge_detail, name="merge"),
+    path("merges/<int:pk>/undo/", duplicate_views.merge_undo, name="merge-undo"),
     path("secretary/<int:org_pk>/", views.appoint_secretary, name="appoint-secretary"),
     path("<int:member_pk>/transfer/", transfer_views.transfer_request, name="transfer-request"),
     path("transfers/", transfer_views.transfer_list, name="transfer-list"),

@@ -81,6 +81,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "transfers": transfers,
         "placements": list(placement_selectors.placement_history(member)[:20]),
         "lost_cases": list(lost_contact_selectors.member_cases(member)),
+        "merges": list(member.merges.order_by("-merged_at")),
         "contacts": list(member.contacts.order_by("-on", "-id")[:10]),
         "contact_form": ContactForm(),
         "can_request_transfer": can_change

@@ -32,7 +32,7 @@ from jiceng.members.phones import mask_phone
 from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE
 from jiceng.orgs import services as org_services
 from jiceng.orgs.models import BranchKind, Organization, OrgHealth, OrgType, Sector, WeakCriterion
-from jiceng.scenario import lostcontact
+from jiceng.scenario import duplicates, lostcontact
 
 from .names import NameMaker
 
@@ -796,6 +796,7 @@ def build(
     b.rectifications(seed)
     lostcontact.build_contacts(seed, b.progress)
     lostcontact.build_cases(seed)
+    duplicates.build_duplicates(seed)
     audit.record(
         actor=None,
         verb="create",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import lost_contact, placement, transfers, views
+from . import duplicates, lost_contact, placement, transfers, views
 
 urlpatterns = [
     path("members/", views.MemberListCreate.as_view(), name="api-member-list"),
@@ -23,6 +23,10 @@ urlpatterns = [
     ),
     path("lost/cases/<int:pk>/<str:action>/", lost_contact.CaseAct.as_view(), name="api-lost-act"),
     path("lost/report/", lost_contact.FoundReport.as_view(), name="api-lost-report"),
+    path("duplicates/", duplicates.GroupList.as_view(), name="api-duplicate-groups"),
+    path("duplicates/merge/", duplicates.Merge.as_view(), name="api-member-merge"),
+    path("duplicates/dismiss/", duplicates.Dismiss.as_view(), name="api-duplicate-dismiss"),
+    path("merges/<int:pk>/undo/", duplicates.MergeUndo.as_view(), name="api-merge-undo"),
     path("transfers/", transfers.TransferListCreate.as_view(), name="api-transfer-list"),
     path("transfers/bulk/", transfers.TransferBulk.as_view(), name="api-transfer-bulk"),
     path("transfers/<int:pk>/", transfers.TransferDetail.as_view(), name="api-transfer-detail"),

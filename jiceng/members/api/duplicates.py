@@ -1,0 +1,123 @@
+"""Likely-duplicate API: groups, merge, undo, "not the same person"; thin views over the
+same selectors and services as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from jiceng.core.api import raise_drf, validated
+from jiceng.members import duplicate_selectors as selectors
+from jiceng.members import duplicate_services as services
+from jiceng.members.models import MemberMerge
+from jiceng.orgs import selectors as org_selectors
+
+
+def _call(fn: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(**kwargs)
+    except DjangoValidationError as exc:
+        raise_drf(exc)
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+
+
+class GroupMember(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField()
+    home_org_id = serializers.IntegerField()
+    id_number_masked = serializers.CharField()
+
+
+class GroupOutput(serializers.Serializer):
+    name = serializers.CharField()
+    birth_date = serializers.DateField()
+    members = GroupMember(many=True)
+    differing = serializers.ListField(child=serializers.CharField())
+
+
+class MergeInput(serializers.Serializer):
+    keep_id = serializers.IntegerField()
+    drop_id = serializers.IntegerField()
+    choices = serializers.DictField(
+        child=serializers.ChoiceField(["keep", "drop"]), required=False, default=dict
+    )
+
+
+class PairInput(serializers.Serializer):
+    a_id = serializers.IntegerField()
+    b_id = serializers.IntegerField()
+
+
+class MergeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = MemberMerge
+        fields = ["id", "kept_id", "dropped_id", "dropped_name", "merged_at", "undone_at"]
+
+
+class GroupList(generics.GenericAPIView):
+    serializer_class = GroupOutput
+
+    @extend_schema(
+        parameters=[OpenApiParameter("org", int), OpenApiParameter("page", int)],
+        responses=GroupOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        org = request.query_params.get("org")
+        root = (
+            org_selectors.organization_get(request.user, org)
+            if org
+            else org_selectors.tree_roots(request.user).first()
+        )
+        if root is None:
+            raise Http404
+        keys = selectors.group_keys(request.user, root)
+        page = Paginator(keys, selectors.GROUPS_PER_PAGE).get_page(request.query_params.get("page"))
+        groups = selectors.groups(request.user, root, list(page.object_list))
+        return Response(
+            {"count": page.paginator.count, "results": GroupOutput(groups, many=True).data}
+        )
+
+
+class Merge(generics.GenericAPIView):
+    serializer_class = MergeOutput
+
+    @extend_schema(request=MergeInput, responses={201: MergeOutput})
+    def post(self, request: Request) -> Response:
+        data = validated(MergeInput, request.data)
+        keep, drop = selectors.pair(request.user, data["keep_id"], data["drop_id"])
+        merge = _call(
+            services.member_merge, actor=request.user, keep=keep, drop=drop, choices=data["choices"]
+        )
+        return Response(MergeOutput(merge).data, status=status.HTTP_201_CREATED)
+
+
+class MergeUndo(generics.GenericAPIView):
+    serializer_class = MergeOutput
+
+    @extend_schema(request=None, responses=MergeOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        merge = selectors.merge_get(request.user, pk, "change")
+        _call(services.member_merge_undo, actor=request.user, merge=merge)
+        merge.refresh_from_db()
+        return Response(MergeOutput(merge).data)
+
+
+class Dismiss(generics.GenericAPIView):
+    serializer_class = PairInput
+
+    @extend_schema(request=PairInput, responses={201: None})
+    def post(self, request: Request) -> Response:
+        data = validated(PairInput, request.data)
+        a, b = selectors.pair(request.user, data["a_id"], data["b_id"])
+        _call(services.duplicate_dismiss, actor=request.user, a=a, b=b)
+        return Response(status=status.HTTP_201_CREATED)

@@ -1,0 +1,293 @@
+"""Likely duplicate members (issue 4, item 5): found by name (Simplified) + birth date +
+district, merged with every related row re-pointed, audited with masked values, and undone
+to the byte."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from jiceng.core.idnumber import make_id_number
+from jiceng.core.models import AuditEvent
+from jiceng.members import duplicate_selectors as selectors
+from jiceng.members import duplicate_services as services
+from jiceng.members import lost_contact_services
+from jiceng.members import services as member_services
+from jiceng.members import transfer_services as ts
+from jiceng.members.models import (
+    ContactRecord,
+    LastContact,
+    LostContactCase,
+    Member,
+    MemberMerge,
+    Placement,
+)
+from jiceng.orgs.models import Organization
+
+pytestmark = pytest.mark.django_db
+
+OFFICER = "huangpu.officer"
+OUTSIDER = "xuhui.officer"
+
+
+def twin(
+    world, original: Member, *, district=None, name: str | None = None, seq: int = 7
+) -> Member:
+    """The same person registered again, under another branch, with another ID number."""
+    district = district or world.huangpu
+    branch = (
+        Organization.objects.filter(path__startswith=district.path, org_type="branch")
+        .exclude(pk=original.home_org_id)
+        .order_by("path")
+        .first()
+    )
+    id_number = make_id_number("310101", original.birth_date, 400 + seq, original.sex)
+    member, _warnings = member_services.member_create(
+        actor=None,
+        home_org=branch,
+        id_number=id_number,
+        phone="+8613912345678",
+        name=name or original.name,
+        category=original.category,
+        joined_on=original.joined_on,
+        full_member_on=original.full_member_on,
+        employment_status=original.employment_status,
+    )
+    return member
+
+
+def original_in(world, district=None) -> Member:
+    district = district or world.huangpu
+    return (
+        Member.objects.filter(home_path__startswith=district.path, transferred_out_on=None)
+        .exclude(transfers__state__in=["requested", "approved", "letter_issued", "in_transit"])
+        .filter(user__isnull=True)
+        .order_by("id")
+        .first()
+    )
+
+
+def raw(pk: int) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM members_member WHERE id = %s", [pk])
+        cols = [c[0] for c in cursor.description]
+        return dict(zip(cols, cursor.fetchone(), strict=True))
+
+
+def keys_of(world, user) -> set[tuple]:
+    return {
+        (k["name_simplified"], k["birth_date"], k["district"])
+        for k in selectors.group_keys(world.user(user), world.huangpu)
+    }
+
+
+def test_same_name_in_traditional_and_birth_date_in_one_district_is_a_likely_duplicate(world):
+    original = original_in(world)
+    traditional = original.name.replace("张", "張").replace("国", "國").replace("华", "華")
+    copy = twin(world, original, name=traditional)
+    assert copy.name_simplified == original.name_simplified
+    groups = selectors.groups(
+        world.user(OFFICER),
+        world.huangpu,
+        list(selectors.group_keys(world.user(OFFICER), world.huangpu)),
+    )
+    ids = [{m.pk for m in g.members} for g in groups]
+    assert any({original.pk, copy.pk} <= s for s in ids)
+    group = next(g for g in groups if original.pk in {m.pk for m in g.members})
+    assert "id_number" in group.differing
+
+
+def test_another_district_is_not_a_duplicate(world):
+    original = original_in(world)
+    elsewhere = twin(world, original, district=world.xuhui)
+    keys = keys_of(world, "city.admin")
+    district = original.home_path[:8]
+    assert not any(
+        k[0] == original.name_simplified and k[1] == original.birth_date and k[2] != district
+        for k in keys
+        if k[2] == elsewhere.home_path[:8]
+    )
+
+
+def _relate_everything(world, drop: Member) -> dict[str, int]:
+    """A row in every model that points at a member (as the code base stands)."""
+    officer = world.user(OFFICER)
+    made = {}
+    t = ts.transfer_request(
+        actor=officer, member=drop, dest_org_name="中共苏州市委", dest_region="江苏省"
+    )
+    ts.transfer_withdraw(actor=officer, transfer=t, reason="测试")
+    made["members.Transfer"] = t.pk
+    member_services.member_place(actor=officer, member=drop, participating_org=drop.home_org)
+    made["members.Placement"] = Placement.objects.get(member=drop).pk
+    lost_contact_services.contact_record(
+        actor=officer, member=drop, on=timezone.localdate(), channel="dues"
+    )
+    made["members.ContactRecord"] = ContactRecord.objects.get(member=drop).pk
+    case = LostContactCase.objects.create(
+        member=drop, member_path=drop.home_path, state="cancelled", opened_on=timezone.localdate()
+    )
+    made["members.LostContactCase"] = case.pk
+    branch = drop.home_org
+    Organization.objects.filter(pk=branch.pk).update(secretary=drop)
+    made["orgs.Organization"] = branch.pk
+    return made
+
+
+def test_merge_repoints_every_related_row_and_undo_restores_every_byte(world):
+    officer = world.user(OFFICER)
+    keep = original_in(world)
+    drop = twin(world, keep)
+    made = _relate_everything(world, drop)
+    related = {rel.related_model._meta.label for rel in services.relations()}
+    # every model pointing at members either got a row here or is removed with the record
+    assert related - set(made) <= {
+        "members.LastContact",
+        "members.DuplicateDismissal",
+        "members.MemberMerge",
+    }
+    keep_before, drop_before = raw(keep.pk), raw(drop.pk)
+    merge = services.member_merge(actor=officer, keep=keep, drop=drop, choices={"phone": "drop"})
+    assert not Member.objects.filter(pk=drop.pk).exists()
+    for rel in services.relations():
+        model, field = rel.related_model, rel.field.name
+        assert not model._base_manager.filter(**{f"{field}_id": drop.pk}).exists(), model
+    assert Placement.objects.get(pk=made["members.Placement"]).member_id == keep.pk
+    assert Organization.objects.get(pk=made["orgs.Organization"]).secretary_id == keep.pk
+    kept = Member.objects.get(pk=keep.pk)
+    assert kept.phone == "+8613912345678"  # the value chosen from the dropped record
+    assert kept.id_number_index == keep_before["id_number_index"]
+    # the dropped row is kept as stored: ciphertext, never clear text
+    assert merge.dropped_row["id_number"] == drop_before["id_number"]
+    assert drop.id_number not in json.dumps(merge.dropped_row)
+
+    restored = services.member_merge_undo(actor=officer, merge=merge)
+    assert restored.pk == drop.pk
+    assert raw(drop.pk) == drop_before
+    assert raw(keep.pk) == keep_before
+    assert Placement.objects.get(pk=made["members.Placement"]).member_id == drop.pk
+    assert Organization.objects.get(pk=made["orgs.Organization"]).secretary_id == drop.pk
+    assert LostContactCase.objects.get(pk=made["members.LostContactCase"]).member_id == drop.pk
+    assert LastContact.objects.filter(member=drop).exists()
+    with pytest.raises(ValidationError, match="已撤销"):
+        services.member_merge_undo(actor=officer, merge=merge)
+
+
+def test_merge_audit_is_masked_and_links_the_merge(world, client, login):
+    officer = login(OFFICER)
+    keep = original_in(world)
+    drop = twin(world, keep)
+    merge = services.member_merge(actor=officer, keep=keep, drop=drop)
+    event = AuditEvent.objects.get(object_type="members.membermerge", object_id=str(merge.pk))
+    text = json.dumps(event.changes, ensure_ascii=False)
+    assert drop.id_number not in text
+    assert keep.id_number not in text
+    assert drop.id_number_masked in text
+    page = client.get(reverse("core:audit"), {"object": str(merge.pk)}).content.decode()
+    assert reverse("members:merge", args=[merge.pk]) in page
+
+
+def test_merge_refusals(world):
+    officer = world.user(OFFICER)
+    keep = original_in(world)
+    drop = twin(world, keep)
+    with pytest.raises(PermissionDenied):
+        services.member_merge(actor=world.user(OUTSIDER), keep=keep, drop=drop)
+    t = ts.transfer_request(
+        actor=officer, member=drop, dest_org_name="中共苏州市委", dest_region="江苏省"
+    )
+    with pytest.raises(ValidationError, match="未办结的组织关系转接"):
+        services.member_merge(actor=officer, keep=keep, drop=drop)
+    ts.transfer_withdraw(actor=officer, transfer=t, reason="测试")
+    with pytest.raises(ValidationError, match="自身"):
+        services.member_merge(actor=officer, keep=keep, drop=keep)
+    assert Member.objects.filter(pk=drop.pk).exists()
+
+
+def test_undo_is_refused_when_a_repointed_row_changed(world):
+    officer = world.user(OFFICER)
+    keep = original_in(world)
+    drop = twin(world, keep)
+    member_services.member_place(actor=officer, member=drop, participating_org=drop.home_org)
+    merge = services.member_merge(actor=officer, keep=keep, drop=drop)
+    Placement.objects.filter(member=keep).delete()
+    with pytest.raises(ValidationError, match="不能撤销"):
+        services.member_merge_undo(actor=officer, merge=merge)
+    assert MemberMerge.objects.get(pk=merge.pk).undone_at is None
+
+
+def test_not_the_same_person_leaves_the_list_and_can_be_withdrawn(world):
+    officer = world.user(OFFICER)
+    original = original_in(world)
+    copy = twin(world, original)
+
+    def listed() -> bool:
+        keys = list(selectors.group_keys(officer, world.huangpu))
+        return any(
+            {original.pk, copy.pk} <= {m.pk for m in g.members}
+            for g in selectors.groups(officer, world.huangpu, keys)
+        )
+
+    assert listed()
+    dismissal = services.duplicate_dismiss(actor=officer, a=copy, b=original)
+    assert (dismissal.member_a_id, dismissal.member_b_id) == (original.pk, copy.pk)
+    assert not listed()
+    services.duplicate_dismissal_undo(actor=officer, dismissal=dismissal)
+    assert listed()
+
+
+def test_pages_merge_and_undo(client, login, world):
+    login(OFFICER)
+    keep = original_in(world)
+    drop = twin(world, keep)
+    total = Member.objects.count()
+    page = client.get(reverse("members:duplicates"), {"org": world.huangpu.pk}).content.decode()
+    assert reverse("members:duplicate-compare", args=[keep.pk, drop.pk]) in page
+    compare = client.get(reverse("members:duplicate-compare", args=[keep.pk, drop.pk]))
+    assert 'data-testid="take-id_number"' in compare.content.decode()
+    response = client.post(reverse("members:duplicate-compare", args=[keep.pk, drop.pk]), {})
+    merge = MemberMerge.objects.get(kept=keep)
+    assert response["Location"] == reverse("members:merge", args=[merge.pk])
+    assert Member.objects.count() == total - 1
+    detail = client.get(reverse("members:detail", args=[keep.pk])).content.decode()
+    assert 'data-testid="merged-from"' in detail
+    response = client.post(reverse("members:merge-undo", args=[merge.pk]))
+    assert response["Location"] == reverse("members:detail", args=[drop.pk])
+    assert Member.objects.count() == total
+
+
+def test_api_lists_merges_and_undoes(client, login, world):
+    login(OFFICER)
+    keep = original_in(world)
+    drop = twin(world, keep)
+    data = client.get(reverse("api-duplicate-groups"), {"org": world.huangpu.pk}).json()
+    assert data["count"] >= 1
+    response = client.post(
+        reverse("api-member-merge"),
+        {"keep_id": keep.pk, "drop_id": drop.pk, "choices": {"phone": "drop"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    pk = response.json()["id"]
+    response = client.post(reverse("api-merge-undo", args=[pk]))
+    assert response.json()["undone_at"]
+    assert Member.objects.filter(pk=drop.pk).exists()
+    bad = client.post(
+        reverse("api-member-merge"),
+        {"keep_id": keep.pk, "drop_id": drop.pk, "choices": {"phone": "both"}},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+
+
+def test_scenario_seeds_likely_duplicates(world):
+    """The demo has work for the worklist (S10's roll must be one record per person)."""
+    keys = list(selectors.group_keys(world.user("city.admin"), world.city))
+    groups = selectors.groups(world.user("city.admin"), world.city, keys)
+    assert len(groups) >= 2
+    assert all(len({m.id_number_index for m in g.members}) == len(g.members) for g in groups)
