@@ -18,7 +18,16 @@ from jiceng.orgs.models import Organization
 from .duplicate_services import differing_fields
 from .models import DuplicateDismissal, Member, MemberMerge, MemberQuerySet
 
-DISTRICT_PATH_LEN = Organization.steplen * 2
+DISTRICT_DEPTH = 2
+DISTRICT_PATH_LEN = Organization.steplen * DISTRICT_DEPTH
+
+
+def above_district(root: Organization) -> bool:
+    """Duplicates are looked for within a district: above it (the city) the grouped scan of
+    the whole roll (two million rows, seconds) is not run; the officer picks a district."""
+    return root.depth < DISTRICT_DEPTH
+
+
 GROUPS_PER_PAGE = 20
 
 

@@ -54,6 +54,12 @@ def _shown(member: Member, f: str) -> Any:
 @login_required
 def worklist(request: HttpRequest) -> HttpResponse:
     root = _root(request)
+    if selectors.above_district(root):
+        return render(
+            request,
+            "members/duplicates/worklist.html",
+            {"root": root, "districts": org_selectors.tree_children(request.user, root)},
+        )
     page = Paginator(selectors.group_keys(request.user, root), selectors.GROUPS_PER_PAGE).get_page(
         request.GET.get("page")
     )

@@ -29,6 +29,12 @@ from .models import LostContactCase, Member, MemberQuerySet
 DISTRICT_PATH_LEN = Organization.steplen * 2
 
 
+def above_district(root: Organization) -> bool:
+    """Candidates are listed per district or below: for the whole city the scan of two million
+    members' last contacts is not run on a page (the officer picks a district)."""
+    return root.depth < 2
+
+
 def _members(user: Any, root: Organization, action: str = Action.VIEW) -> MemberQuerySet:
     if can(user, action, root.path):
         return Member.objects.all().in_subtree(root.path)
@@ -75,7 +81,9 @@ def overdue_q(today: dt.date) -> Q:
     )
 
 
-def case_counts(user: Any, root: Organization, today: dt.date | None = None) -> dict[str, int]:
+def case_counts(
+    user: Any, root: Organization, today: dt.date | None = None
+) -> dict[str, int | None]:
     today = today or timezone.localdate()
     qs = LostContactCase.objects.visible_to(user).filter(member_path__startswith=root.path)
     counts = qs.aggregate(
@@ -87,7 +95,7 @@ def case_counts(user: Any, root: Organization, today: dt.date | None = None) -> 
     counts["overdue"] = (
         qs.annotate(last_attempt=Max("attempts__on")).filter(overdue_q(today)).count()
     )
-    counts["candidates"] = candidates(user, root, today).count()
+    counts["candidates"] = None if above_district(root) else candidates(user, root, today).count()
     return counts
 
 

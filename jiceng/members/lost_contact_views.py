@@ -58,8 +58,12 @@ def worklist(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "candidates")
     tab = tab if tab in TABS else "candidates"
     today = timezone.localdate()
-    if tab == "candidates":
-        qs: Any = selectors.candidates(request.user, root, today)
+    districts = None
+    if tab == "candidates" and selectors.above_district(root):
+        districts = org_selectors.tree_children(request.user, root)
+        qs: Any = Member.objects.none()
+    elif tab == "candidates":
+        qs = selectors.candidates(request.user, root, today)
     else:
         qs = selectors.cases(request.user, root, tab)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -80,6 +84,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
             "counts": selectors.case_counts(request.user, root, today),
             "may_change": can(request.user, Action.CHANGE, root.path),
             "overdue_ids": overdue_ids,
+            "districts": districts,
             "today": today,
         },
     )

@@ -80,6 +80,10 @@ class GroupList(generics.GenericAPIView):
         )
         if root is None:
             raise Http404
+        if selectors.above_district(root):
+            raise serializers.ValidationError(
+                {"org": "疑似重复按区县查找：请指定区县或更下级的单位"}
+            )
         keys = selectors.group_keys(request.user, root)
         page = Paginator(keys, selectors.GROUPS_PER_PAGE).get_page(request.query_params.get("page"))
         groups = selectors.groups(request.user, root, list(page.object_list))

@@ -129,7 +129,12 @@ class CandidateList(generics.GenericAPIView):
 
     @extend_schema(parameters=[OpenApiParameter("org", int)], responses=CandidateOutput(many=True))
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.candidates(request.user, _root(request)))
+        root = _root(request)
+        if selectors.above_district(root):
+            raise serializers.ValidationError(
+                {"org": "失联候选按区县列出：请指定区县或更下级的单位"}
+            )
+        page = self.paginate_queryset(selectors.candidates(request.user, root))
         return self.get_paginated_response(CandidateOutput(page, many=True).data)
 
 

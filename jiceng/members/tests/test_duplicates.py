@@ -291,3 +291,15 @@ def test_scenario_seeds_likely_duplicates(world):
     groups = selectors.groups(world.user("city.admin"), world.city, keys)
     assert len(groups) >= 2
     assert all(len({m.id_number_index for m in g.members}) == len(g.members) for g in groups)
+
+
+def test_city_level_asks_for_a_district_instead_of_scanning_the_whole_roll(client, login, world):
+    login("city.admin")
+    page = client.get(reverse("members:duplicates")).content.decode()
+    assert 'data-testid="pick-district"' in page
+    assert f"?org={world.huangpu.pk}" in page
+    assert client.get(reverse("api-duplicate-groups")).status_code == 400
+    lost = client.get(reverse("members:lost")).content.decode()
+    assert 'data-testid="pick-district"' in lost
+    assert client.get(reverse("api-lost-candidates")).status_code == 400
+    assert client.get(reverse("api-lost-candidates"), {"org": world.huangpu.pk}).status_code == 200
