@@ -60,7 +60,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
             "members/duplicates/worklist.html",
             {"root": root, "districts": org_selectors.tree_children(request.user, root)},
         )
-    page = Paginator(selectors.group_keys(request.user, root), selectors.GROUPS_PER_PAGE).get_page(
+    page = Paginator(selectors.key_list(request.user, root), selectors.GROUPS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     groups = selectors.groups(request.user, root, list(page.object_list))

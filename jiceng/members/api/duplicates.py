@@ -84,7 +84,7 @@ class GroupList(generics.GenericAPIView):
             raise serializers.ValidationError(
                 {"org": "疑似重复按区县查找：请指定区县或更下级的单位"}
             )
-        keys = selectors.group_keys(request.user, root)
+        keys = selectors.key_list(request.user, root)
         page = Paginator(keys, selectors.GROUPS_PER_PAGE).get_page(request.query_params.get("page"))
         groups = selectors.groups(request.user, root, list(page.object_list))
         return Response(
