@@ -110,7 +110,9 @@ def main() -> int:
 
     results: dict[str, Any] = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "database": f"{connection.vendor} {getattr(connection, 'pg_version', '')}",
+        "database": f"PostgreSQL {connection.pg_version // 10000}"
+        if connection.vendor == "postgresql"
+        else connection.vendor,
         "members_in_db": total,
         "members_moved": len(ids),
         "targets": len(targets),
@@ -125,6 +127,10 @@ def main() -> int:
         case["max_total_s"] = round(max(r["total_s"] for r in runs), 2)
         results["cases"][name] = case
         print(f"bulk transfer of {len(ids):,} members, {name}: {case}")
+    # The rolled-back transfers above leave dead row versions that autovacuum would clear in
+    # service; the worklist is measured on the table as it stands after that.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE members_member")
     results["worklist"] = worklist_cases(connection)
     if total >= CITY_MEMBERS:
         (ROOT / "bench" / "results" / "lifecycle.json").write_text(
@@ -156,7 +162,7 @@ def worklist_cases(connection: Any) -> dict[str, Any]:
         def page(client: Client = client, url: str = url) -> None:
             assert client.get(url).status_code == 200
 
-        cases[f"worklist page, {label}"] = timed(page, repeats=20)
+        cases[f"worklist page, {label}"] = timed(page, repeats=40)
     root = org_path(connection, "310101")
 
     def bare() -> None:
@@ -175,7 +181,7 @@ def worklist_cases(connection: Any) -> dict[str, Any]:
             )
             c.fetchall()
 
-    cases["baseline: bare SQL count + page, district"] = timed(bare, repeats=20)
+    cases["baseline: bare SQL count + page, district"] = timed(bare, repeats=40)
     for name, r in cases.items():
         print(name, r)
     return cases
