@@ -107,8 +107,16 @@ def page(browser: Any, server: str) -> Iterator[Any]:
         locale="zh-CN", viewport={"width": 1360, "height": 900}, base_url=server
     )
     pg = context.new_page()
+    # Console errors (a script failing, a Content-Security-Policy violation) fail the test:
+    # users would meet a page that silently does less than it should.
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(f"{pg.url}: {m.text}") if m.type == "error" else None)
+    pg.on("pageerror", lambda exc: errors.append(f"{pg.url}: {exc}"))
     yield pg
     context.close()
+    # 404 pages asked for on purpose by the scoping tests log a failed resource load
+    errors = [e for e in errors if "the server responded with a status of 404" not in e]
+    assert not errors, "console errors:\n" + "\n".join(errors[:10])
 
 
 @pytest.fixture

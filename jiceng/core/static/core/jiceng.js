@@ -23,8 +23,11 @@ document.addEventListener("click", function (event) {
   }
 });
 document.addEventListener("htmx:afterSwap", function (event) {
-  var toggle = event.detail.target.parentElement.querySelector(":scope > .toggle");
-  if (toggle && event.detail.target.matches(".tree ul")) {
+  // Only the tree's child lists; an outerHTML swap leaves the old target detached.
+  var target = event.detail.target;
+  if (!target.parentElement || !target.matches(".tree ul")) { return; }
+  var toggle = target.parentElement.querySelector(":scope > .toggle");
+  if (toggle) {
     toggle.dataset.loaded = "1";
     toggle.textContent = "▾";
   }
