@@ -25,6 +25,11 @@ def form_errors_from(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(None, message)
 
 
+def error_message(exc: Exception) -> str:
+    """A refused operation's message(s) for the page (ValidationError or PermissionDenied)."""
+    return "；".join(getattr(exc, "messages", None) or [str(exc)])
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", selectors.home_summary(request.user))

@@ -213,6 +213,10 @@ def clean_member_row(
     take("home_org", orgs.find)
     if raw.get("participating_org") not in (None, ""):
         take("participating_org", orgs.find)
+    elif values.get("employment_status") == EmploymentStatus.AT_POST:
+        # S10: a member at post takes part where the relationship lies; everyone else is left
+        # for the placement worklist (a nearby unit).
+        values["participating_org"] = values.get("home_org")
     else:
         values["participating_org"] = None
     if not problems:

@@ -9,13 +9,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core.scoping import Action, can
+from jiceng.core.views import error_message
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 
@@ -27,17 +28,7 @@ LABELS = {f: getattr(Member._meta.get_field(f), "verbose_name", f) for f in serv
 
 
 def _root(request: HttpRequest) -> Organization:
-    value = request.GET.get("org")
-    if value:
-        return org_selectors.organization_get(request.user, value)
-    root = org_selectors.tree_roots(request.user).first()
-    if root is None:
-        raise Http404
-    return root
-
-
-def _message(exc: Exception) -> str:
-    return "；".join(getattr(exc, "messages", None) or [str(exc)])
+    return org_selectors.subtree_root(request.user, request.GET.get("org"))
 
 
 def _shown(member: Member, f: str) -> Any:
@@ -92,7 +83,7 @@ def compare(request: HttpRequest, keep: int, drop: int) -> HttpResponse:
                 actor=request.user, keep=kept, drop=dropped, choices=choices
             )
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _message(exc))
+            messages.error(request, error_message(exc))
         else:
             messages.success(
                 request,
@@ -150,7 +141,7 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         restored = services.member_merge_undo(actor=request.user, merge=merge)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _message(exc))
+        messages.error(request, error_message(exc))
         return redirect("members:merge", merge.pk)
     messages.success(request, _("已撤销合并，恢复了 %(name)s 的记录") % {"name": restored.name})
     return redirect("members:detail", restored.pk)

@@ -23,6 +23,7 @@ buttons on the page, the API and the tests read it.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -36,21 +37,20 @@ RESTORE_WITHIN_YEARS = 2
 ATTEMPT_INTERVAL_DAYS = 30
 
 
-def months_before(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` earlier (the last day of the month when it has fewer days).
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (earlier when negative), or the month's last day when it
+    has fewer days.
 
-    >>> months_before(dt.date(2005, 8, 31), 6)
-    datetime.date(2005, 2, 28)
+    >>> add_months(dt.date(2005, 8, 31), -6), add_months(dt.date(2005, 8, 31), 6)
+    (datetime.date(2005, 2, 28), datetime.date(2006, 2, 28))
     """
-    total = day.year * 12 + day.month - 1 - months
-    year, month = divmod(total, 12)
-    month += 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, d))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(day.day, last))
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    return add_months(day, -months)
 
 
 def candidate_cutoff(today: dt.date) -> dt.date:
@@ -143,14 +143,7 @@ class CaseTransitionError(CaseError):
 
 def stop_allowed_from(opened_on: dt.date) -> dt.date:
     """The first day membership may be stopped: six months of searching after opening."""
-    total = opened_on.year * 12 + opened_on.month - 1 + STOP_AFTER_SEARCH_MONTHS
-    year, month = divmod(total, 12)
-    for d in (opened_on.day, 30, 29, 28):
-        try:
-            return dt.date(year, month + 1, min(opened_on.day, d))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return add_months(opened_on, STOP_AFTER_SEARCH_MONTHS)
 
 
 def restore_allowed_until(stopped_on: dt.date) -> dt.date:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core.scoping import Action, can
+from jiceng.core.views import error_message
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 
@@ -38,18 +39,8 @@ PAGE_SIZE = 50
 TABS = ("candidates", "open", "closed")
 
 
-def _root(request: HttpRequest, value: Any = None) -> Organization:
-    value = value if value is not None else request.GET.get("org")
-    if value:
-        return org_selectors.organization_get(request.user, value)
-    root = org_selectors.tree_roots(request.user).first()
-    if root is None:
-        raise Http404
-    return root
-
-
-def _message(exc: Exception) -> str:
-    return "；".join(getattr(exc, "messages", None) or [str(exc)])
+def _root(request: HttpRequest) -> Organization:
+    return org_selectors.subtree_root(request.user, request.GET.get("org"))
 
 
 @login_required
@@ -105,7 +96,7 @@ def open_cases(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         opened = services.cases_open(actor=request.user, members=members)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _message(exc))
+        messages.error(request, error_message(exc))
     else:
         messages.success(request, _("已为 %(n)s 名党员立案查找") % {"n": len(opened)})
         if len(opened) == 1:
@@ -145,7 +136,7 @@ def case_attempt(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.case_attempt(actor=request.user, case=case, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _message(exc))
+            messages.error(request, error_message(exc))
         else:
             messages.success(request, _("已登记查找记录"))
     return redirect("members:lost-case", case.pk)
@@ -179,7 +170,7 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             dest_region=data.get("dest_region", ""),
         )
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _message(exc))
+        messages.error(request, error_message(exc))
     else:
         messages.success(request, _("已办理：%(action)s") % {"action": CaseAction(action).label})
     return redirect("members:lost-case", case.pk)
@@ -194,7 +185,7 @@ def contact(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.contact_record(actor=request.user, member=member, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _message(exc))
+            messages.error(request, error_message(exc))
         else:
             messages.success(request, _("已登记联系"))
     else:

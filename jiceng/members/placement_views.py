@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,14 +30,8 @@ PAGE_SIZE = 50
 SUBTREE_ACCEPT_LIMIT = 5000
 
 
-def _root(request: HttpRequest, value: Any = None) -> Organization:
-    value = value if value is not None else request.GET.get("org")
-    if value:
-        return org_selectors.organization_get(request.user, value)
-    root = org_selectors.tree_roots(request.user).first()
-    if root is None:
-        raise Http404
-    return root
+def _root(request: HttpRequest) -> Organization:
+    return org_selectors.subtree_root(request.user, request.GET.get("org"))
 
 
 def _worklist_url(root: Organization, page: Any = None) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,6 +51,17 @@ def tree_roots(user: Any) -> OrganizationQuerySet:
     """The top of what the user sees: the units of their assignments (narrowest prefixes)."""
     paths = scope_of(user, Action.VIEW).paths
     return Organization.objects.filter(path__in=paths).order_by("path")
+
+
+def subtree_root(user: Any, pk: Any = None, action: str = Action.VIEW) -> Organization:
+    """The root of a worklist: the unit asked for (a 404 outside the user's scope), else the
+    user's own top unit."""
+    if pk:
+        return organization_get(user, pk, action)
+    root = tree_roots(user).first()
+    if root is None:
+        raise Http404
+    return root
 
 
 def tree_children(user: Any, parent: Organization) -> ScopedQuerySet:

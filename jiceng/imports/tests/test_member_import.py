@@ -327,3 +327,21 @@ def test_a_run_whose_checked_rows_are_gone_fails_with_a_message(db, officer, bra
     assert job.status == ImportJob.Status.FAILED
     assert "重新上传文件并检查" in job.message
     assert not Member.objects.filter(name="郑一").exists()
+
+
+def test_members_at_post_take_part_at_home_and_the_rest_wait_for_placement(
+    world, officer, branch, xlsx
+):
+    """S10: with no participating unit in the file, a member at post takes part in their own
+    branch; a retired member is left for the placement worklist (a nearby unit)."""
+    rows = [
+        [*HEADER, "工作状态"],
+        [*row("在岗甲", new_id(31), branch), "在岗"],
+        [*row("退休乙", new_id(32), branch), "离退休"],
+    ]
+    run(officer, world.huangpu, xlsx(rows))
+    at_post = Member.objects.get(name="在岗甲")
+    retired = Member.objects.get(name="退休乙")
+    assert at_post.participating_org_id == branch.pk
+    assert at_post.participating_path == branch.path
+    assert retired.participating_org_id is None

@@ -3,32 +3,17 @@ same selectors and services as the pages."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import raise_drf, validated
+from jiceng.core.api import call_service, validated
 from jiceng.members import duplicate_selectors as selectors
 from jiceng.members import duplicate_services as services
 from jiceng.members.models import MemberMerge
 from jiceng.orgs import selectors as org_selectors
-
-
-def _call(fn: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(**kwargs)
-    except DjangoValidationError as exc:
-        raise_drf(exc)
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
 
 
 class GroupMember(serializers.Serializer):
@@ -72,14 +57,7 @@ class GroupList(generics.GenericAPIView):
         responses=GroupOutput(many=True),
     )
     def get(self, request: Request) -> Response:
-        org = request.query_params.get("org")
-        root = (
-            org_selectors.organization_get(request.user, org)
-            if org
-            else org_selectors.tree_roots(request.user).first()
-        )
-        if root is None:
-            raise Http404
+        root = org_selectors.subtree_root(request.user, request.query_params.get("org"))
         if selectors.above_district(root):
             raise serializers.ValidationError(
                 {"org": "疑似重复按区县查找：请指定区县或更下级的单位"}
@@ -99,7 +77,7 @@ class Merge(generics.GenericAPIView):
     def post(self, request: Request) -> Response:
         data = validated(MergeInput, request.data)
         keep, drop = selectors.pair(request.user, data["keep_id"], data["drop_id"])
-        merge = _call(
+        merge = call_service(
             services.member_merge, actor=request.user, keep=keep, drop=drop, choices=data["choices"]
         )
         return Response(MergeOutput(merge).data, status=status.HTTP_201_CREATED)
@@ -111,7 +89,7 @@ class MergeUndo(generics.GenericAPIView):
     @extend_schema(request=None, responses=MergeOutput)
     def post(self, request: Request, pk: int) -> Response:
         merge = selectors.merge_get(request.user, pk, "change")
-        _call(services.member_merge_undo, actor=request.user, merge=merge)
+        call_service(services.member_merge_undo, actor=request.user, merge=merge)
         merge.refresh_from_db()
         return Response(MergeOutput(merge).data)
 
@@ -123,5 +101,5 @@ class Dismiss(generics.GenericAPIView):
     def post(self, request: Request) -> Response:
         data = validated(PairInput, request.data)
         a, b = selectors.pair(request.user, data["a_id"], data["b_id"])
-        _call(services.duplicate_dismiss, actor=request.user, a=a, b=b)
+        call_service(services.duplicate_dismiss, actor=request.user, a=a, b=b)
         return Response(status=status.HTTP_201_CREATED)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import raise_drf, validated
+from jiceng.core.api import call_service, raise_drf, validated
 from jiceng.core.scoping import Action
 from jiceng.members import lost_contact_selectors as selectors
 from jiceng.members import lost_contact_services as services
@@ -25,24 +21,7 @@ from jiceng.orgs.models import Organization
 
 
 def _root(request: Request) -> Organization:
-    org = request.query_params.get("org")
-    root = (
-        org_selectors.organization_get(request.user, org)
-        if org
-        else org_selectors.tree_roots(request.user).first()
-    )
-    if root is None:
-        raise Http404
-    return root
-
-
-def _call(fn: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(**kwargs)
-    except DjangoValidationError as exc:
-        raise_drf(exc)
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
+    return org_selectors.subtree_root(request.user, request.query_params.get("org"))
 
 
 class CandidateOutput(serializers.ModelSerializer):
@@ -160,7 +139,9 @@ class CaseListCreate(generics.GenericAPIView):
         members = list(Member.objects.visible_to(request.user, Action.CHANGE).filter(pk__in=ids))
         if len(members) != len(ids):
             raise Http404
-        opened = _call(services.cases_open, actor=request.user, members=members, note=data["note"])
+        opened = call_service(
+            services.cases_open, actor=request.user, members=members, note=data["note"]
+        )
         return Response(CaseOutput(opened, many=True).data, status=status.HTTP_201_CREATED)
 
 
@@ -178,7 +159,7 @@ class CaseAttempt(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         case = selectors.case_get(request.user, pk, Action.CHANGE)
         data = validated(AttemptInput, request.data)
-        attempt = _call(services.case_attempt, actor=request.user, case=case, **data)
+        attempt = call_service(services.case_attempt, actor=request.user, case=case, **data)
         return Response(AttemptOutput(attempt).data, status=status.HTTP_201_CREATED)
 
 
@@ -195,7 +176,7 @@ class CaseAct(generics.GenericAPIView):
         to_org = transfer_selectors.transfer_target_by_code(code) if code else None
         if code and to_org is None:
             raise_drf(DjangoValidationError({"to_org_code": "未找到可接收组织关系的党组织"}))
-        case = _call(
+        case = call_service(
             services.case_act, actor=request.user, case=case, action=action, to_org=to_org, **data
         )
         return Response(CaseOutput(case).data)

@@ -77,14 +77,7 @@ class UnplacedList(generics.GenericAPIView):
         responses=UnplacedOutput(many=True),
     )
     def get(self, request: Request) -> Response:
-        org = request.query_params.get("org")
-        root = (
-            org_selectors.organization_get(request.user, org)
-            if org
-            else org_selectors.tree_roots(request.user).first()
-        )
-        if root is None:
-            raise Http404
+        root = org_selectors.subtree_root(request.user, request.query_params.get("org"))
         qs = placement_selectors.page_members(placement_selectors.unplaced(request.user, root))
         page = list(self.paginate_queryset(qs) or [])
         hints = {}
