@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("jiceng.orgs.api.urls")),
     path("", include("jiceng.members.api.urls")),
     path("", include("jiceng.accounts.api.urls")),
+    path("", include("jiceng.planning.api.urls")),
 ]

@@ -22,5 +22,6 @@ urlpatterns = [
     path("orgs/", include("jiceng.orgs.urls")),
     path("members/", include("jiceng.members.urls")),
     path("imports/", include("jiceng.imports.urls")),
+    path("planning/", include("jiceng.planning.urls")),
     path("", include("jiceng.core.urls")),
 ]

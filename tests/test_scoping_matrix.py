@@ -28,6 +28,7 @@ from jiceng.members.models import (
     Transfer,
 )
 from jiceng.orgs.models import Organization, Rectification, RectificationState
+from jiceng.planning.models import Plan
 
 OUTSIDER = "xuhui.officer"
 
@@ -46,6 +47,7 @@ class Foreign:
     lost_case: LostContactCase  # a 黄浦 member out of contact, found
     merge: MemberMerge  # a merge of two 黄浦 records
     dismissal: DuplicateDismissal  # two 黄浦 members judged to be two people
+    plan: Plan  # a 黄浦 plan
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,10 @@ def _twice(f: Foreign) -> dict[str, Any]:
 
 def _rect(f: Foreign) -> dict[str, Any]:
     return {"pk": f.rectification.pk}
+
+
+def _plan(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.plan.pk}
 
 
 def _search_foreign(f: Foreign) -> dict[str, Any]:
@@ -166,6 +172,19 @@ ROUTES: dict[str, Route] = {
     "members:transfer-request": Route(
         "object", lambda f: {"member_pk": f.member.pk}, ("get", "post")
     ),
+    "planning:list": Route("list"),
+    "planning:create": Route("list", reason="form only; the unit is typed by code and checked"),
+    "planning:compare": Route(
+        "object", lambda f: {}, reason="a foreign plan id is a 404: planning/tests"
+    ),
+    "planning:detail": Route("object", _plan),
+    "planning:map": Route("object", _plan),
+    "planning:export": Route("object", _plan),
+    "planning:run": Route("object", _plan, ("post",)),
+    "planning:move": Route("object", _plan, ("post",)),
+    "planning:apply": Route("object", _plan, ("post",)),
+    "planning:confirm": Route("object", _plan, ("post",)),
+    "planning:revert": Route("object", _plan, ("post",)),
     "imports:list": Route("list"),
     "imports:detail": Route("object", lambda f: {"pk": f.import_job.pk}),
     "imports:start": Route("object", lambda f: {"pk": f.import_job.pk}, ("get", "post")),
@@ -231,6 +250,16 @@ ROUTES: dict[str, Route] = {
     ),
     "api-merge-undo": Route("object", _merge, ("post",)),
     "api-member-place": Route("object", _member, ("post",), data=lambda f: {"org_id": f.org.pk}),
+    "api-plan-list": Route("list", foreign_ids=lambda f: {f.plan.pk}),
+    "api-plan-detail": Route("object", _plan),
+    "api-plan-run": Route("object", _plan, ("post",)),
+    "api-plan-assignments": Route("object", _plan),
+    "api-plan-move": Route(
+        "object", _plan, ("post",), data=lambda f: {"member_id": f.member.pk, "branch_index": 0}
+    ),
+    "api-plan-apply": Route("object", _plan, ("post",)),
+    "api-plan-confirm": Route("object", _plan, ("post",)),
+    "api-plan-revert": Route("object", _plan, ("post",), data=lambda f: {"reason": "x"}),
     "api-placement-accept": Route(
         "object", lambda f: {}, ("post",), data=lambda f: {"org_id": f.org.pk, "scope": "subtree"}
     ),
@@ -328,7 +357,17 @@ def foreign(world) -> Foreign:
         dropped_row={},
         kept_before={},
     )
+    plan = Plan.objects.create(
+        name="黄浦区域党支部方案",
+        kind="assign",
+        state="ready",
+        root=huangpu,
+        root_path=huangpu.path,
+        created_by=account,
+        summary={"members": 0},
+    )
     return Foreign(
+        plan=plan,
         merge=merge,
         dismissal=dismissal,
         lost_case=lost_case,

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "jiceng.accounts",
     "jiceng.members",
     "jiceng.imports",
+    "jiceng.planning",
     "jiceng.scenario",
 ]
 

@@ -20,6 +20,7 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
+from django.db.models import UniqueConstraint
 from django.utils import timezone
 
 from jiceng.core import audit
@@ -104,6 +105,17 @@ def relations() -> list[Any]:
     ]
 
 
+def _unique_partners(model: Any, field: str) -> list[tuple[str, ...]]:
+    """The other columns of each unconditional unique constraint that includes ``field``."""
+    sets = [
+        tuple(c.fields)
+        for c in model._meta.constraints
+        if isinstance(c, UniqueConstraint) and c.condition is None and field in c.fields
+    ]
+    sets += [tuple(u) for u in model._meta.unique_together if field in u]
+    return [tuple(f for f in s if f != field) for s in sets if len(s) > 1]
+
+
 def default_choices(keep: Member, drop: Member) -> dict[str, str]:
     """Per field, which record's value survives: the kept one's, unless it is empty and the
     dropped one's is not."""
@@ -165,6 +177,14 @@ def member_merge(
                 removed.append([model._meta.db_table, _raw_row(model, pk)])
             rows.delete()
             continue
+        for others in _unique_partners(model, field):
+            # Unique with other columns (e.g. one assignment per member and plan): where the
+            # kept record already has the row, the dropped record's goes, kept for an undo.
+            taken = set(model._base_manager.filter(**{field: keep}).values_list(*others))
+            for pk, *values in rows.values_list("pk", *others):
+                if tuple(values) in taken:
+                    removed.append([model._meta.db_table, _raw_row(model, pk)])
+                    model._base_manager.filter(pk=pk).delete()
         has_path = any(f.name == "member_path" for f in model._meta.concrete_fields)
         for pk, path in rows.values_list("pk", "member_path" if has_path else "pk"):
             repointed.append([model._meta.label, pk, field, path if has_path else None])

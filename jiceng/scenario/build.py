@@ -32,7 +32,7 @@ from jiceng.members.phones import mask_phone
 from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE
 from jiceng.orgs import services as org_services
 from jiceng.orgs.models import BranchKind, Organization, OrgHealth, OrgType, Sector, WeakCriterion
-from jiceng.scenario import duplicates, lostcontact
+from jiceng.scenario import duplicates, lostcontact, planning
 
 from .names import NameMaker
 
@@ -53,7 +53,7 @@ class Scale:
 
 SCALES: dict[str, Scale] = {
     "tiny": Scale(("310101", "310104", "310230"), 2, 2, 1, (4, 9), 1, 30),
-    "demo": Scale(None, None, 4, 2, (8, 30), 3, 300),
+    "demo": Scale(None, None, 4, 2, (8, 30), 3, 1090),
     "city": Scale(None, None, 110, 230, (16, 40), 40, 1090),
 }
 
@@ -797,6 +797,7 @@ def build(
     lostcontact.build_contacts(seed, b.progress)
     lostcontact.build_cases(seed)
     duplicates.build_duplicates(seed)
+    plans = planning.build_plans(scale) if scale != "tiny" else 0
     audit.record(
         actor=None,
         verb="create",
@@ -810,5 +811,6 @@ def build(
         "organizations": len(nodes),
         "members": members,
         "transfers": transfers,
+        "plans": plans,
         "logins": logins,
     }

@@ -136,7 +136,44 @@ def _relate_everything(world, drop: Member) -> dict[str, int]:
     branch = drop.home_org
     Organization.objects.filter(pk=branch.pk).update(secretary=drop)
     made["orgs.Organization"] = branch.pk
+    made["planning.PlanAssignment"] = _plan_with(world, [drop]).assignments.get().pk
     return made
+
+
+def _plan_with(world, members):
+    """A computed plan (one branch) holding ``members``."""
+    from jiceng.planning.models import Plan, PlanAssignment, PlanBranch
+
+    root = world.huangpu
+    plan = Plan.objects.create(
+        name="方案",
+        kind="form",
+        state="ready",
+        root=root,
+        root_path=root.path,
+        created_by=world.user(OFFICER),
+    )
+    branch = PlanBranch.objects.create(plan=plan, index=0, name="区域党支部", lat=31.2, lng=121.4)
+    for m in members:
+        PlanAssignment.objects.create(
+            plan=plan, member=m, branch=branch, distance_m=100, previous_org=m.home_org
+        )
+    return plan
+
+
+def test_merging_two_records_in_one_plan_keeps_one_assignment_and_undo_restores_both(world):
+    """A row unique per member and plan (a plan assignment) cannot be re-pointed when the kept
+    record has one: the dropped record's is removed, and the undo brings it back."""
+    officer = world.user(OFFICER)
+    keep = original_in(world)
+    drop = twin(world, keep)
+    plan = _plan_with(world, [keep, drop])
+    merge = services.member_merge(actor=officer, keep=keep, drop=drop)
+    assert list(plan.assignments.values_list("member_id", flat=True)) == [keep.pk]
+    services.member_merge_undo(actor=officer, merge=merge)
+    assert sorted(plan.assignments.values_list("member_id", flat=True)) == sorted(
+        [keep.pk, drop.pk]
+    )
 
 
 def test_merge_repoints_every_related_row_and_undo_restores_every_byte(world):

@@ -1,0 +1,73 @@
+"""The plan form; the services validate again (the API and commands call them directly)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jiceng.core.scoping import Action
+from jiceng.orgs.models import Organization
+
+from .models import Plan
+
+
+class OrgCodeField(forms.CharField):
+    """A unit of the user's own subtree (change rights), by organisation code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.user: Any = None
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value: Any) -> Organization | None:
+        code = super().to_python(value)
+        if not code:
+            return None
+        org = (
+            Organization.objects.visible_to(self.user, Action.CHANGE)
+            .active()
+            .filter(code=code.strip())
+            .first()
+        )
+        if org is None:
+            raise forms.ValidationError(
+                _("您管辖范围内没有代码为 %(code)s 的党组织"), params={"code": code}
+            )
+        return org
+
+
+class PlanForm(forms.ModelForm):
+    root_code = OrgCodeField(
+        label=_("规划范围（党组织代码）"),
+        help_text=_("该党组织及下级的党员参与规划；区域党支部设在该党组织之下"),
+    )
+    target_code = OrgCodeField(
+        label=_("转入支部的范围（党组织代码）"),
+        required=False,
+        help_text=_("仅用于“就近转入现有支部”；留空则为规划范围"),
+    )
+
+    class Meta:
+        model = Plan
+        fields = [
+            "name",
+            "kind",
+            "selection",
+            "size_min",
+            "size_max",
+            "target_size",
+            "n_branches",
+            "use_sites",
+            "same_district",
+            "max_distance_km",
+            "move_cost_km",
+            "seed",
+        ]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["root_code"].user = user
+        self.fields["target_code"].user = user
+        self.fields["name"].required = False
+        self.order_fields(["root_code", "kind", "name", "selection", "target_code"])

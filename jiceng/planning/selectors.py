@@ -1,0 +1,82 @@
+"""Every read of planning, scoped by the plan's root (``Plan.root_path``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F, QuerySet
+
+from jiceng.core.scoping import Action, get_visible_or_404
+
+from .models import Plan, PlanAssignment, PlanBranch
+from .rules import MAP_MEMBERS, PlanState
+
+
+def plan_list(user: Any, action: str = Action.VIEW) -> QuerySet[Plan]:
+    return Plan.objects.visible_to(user, action).select_related("root", "created_by")
+
+
+def plan_get(user: Any, pk: Any, action: str = Action.VIEW) -> Plan:
+    return get_visible_or_404(
+        Plan.objects.select_related("root", "target", "created_by", "applied_by"),
+        user,
+        action,
+        pk=pk,
+    )
+
+
+def plan_branches(plan: Plan) -> QuerySet[PlanBranch]:
+    return plan.branches.select_related("org", "site", "district").order_by("index")
+
+
+def plan_assignments(plan: Plan) -> QuerySet[PlanAssignment]:
+    return plan.assignments.select_related("member", "branch", "previous_org", "transfer").order_by(
+        "branch__index", "member__name"
+    )
+
+
+def farther_members(plan: Plan) -> QuerySet[PlanAssignment]:
+    """Members whose home-to-branch distance grows under the plan, most first."""
+    return (
+        plan_assignments(plan)
+        .filter(distance_m__gt=F("previous_distance_m"))
+        .annotate(growth=F("distance_m") - F("previous_distance_m"))
+        .order_by("-growth")
+    )
+
+
+def map_data(plan: Plan) -> dict[str, Any]:
+    """What the plan's map draws: branches, and up to ``MAP_MEMBERS`` homes with their
+    branch (the member's home, else the street's centre)."""
+    branches = [
+        {"i": b.index, "name": b.name, "lat": b.lat, "lng": b.lng, "size": b.size}
+        for b in plan.branches.order_by("index")
+    ]
+    rows = plan.assignments.values_list(
+        "branch__index",
+        "member__lat",
+        "member__lng",
+        "member__street__lat",
+        "member__street__lng",
+        "distance_m",
+    ).order_by("id")[:MAP_MEMBERS]
+    homes = []
+    for b, lat, lng, slat, slng, d in rows:
+        la, ln = (lat, lng) if lat is not None and lng is not None else (slat, slng)
+        if la is None or ln is None:
+            continue
+        homes.append([round(ln, 5), round(la, 5), b, round(d)])
+    return {
+        "branches": branches,
+        "homes": homes,
+        "total": plan.summary.get("members", len(homes)),
+    }
+
+
+def comparable(user: Any, plan: Plan) -> QuerySet[Plan]:
+    """Other plans of the same kind and root that have a result, for the comparison."""
+    return (
+        plan_list(user)
+        .filter(root=plan.root, kind=plan.kind, state__in=[PlanState.READY, PlanState.APPLIED])
+        .exclude(pk=plan.pk)
+    )

@@ -1,0 +1,300 @@
+"""Planning pages: the list of plans, a new plan, a plan with its progress, map and tables,
+moving a member, applying, confirming, reverting, and two plans side by side."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jiceng.core.scoping import Action, can
+from jiceng.core.views import error_message, form_errors_from
+from jiceng.geo.models import District
+from jiceng.orgs import selectors as org_selectors
+
+from . import selectors, services, tasks
+from .forms import PlanForm
+from .models import Plan
+from .rules import PlanKind, PlanState
+
+PAGE_SIZE = 100
+
+
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    plans = Paginator(selectors.plan_list(request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "planning/list.html", {"page_obj": plans})
+
+
+@login_required
+def plan_create(request: HttpRequest) -> HttpResponse:
+    initial: dict[str, Any] = {"kind": request.GET.get("kind") or PlanKind.FORM}
+    if request.GET.get("org"):
+        org = org_selectors.organization_get(request.user, request.GET["org"], Action.CHANGE)
+        initial["root_code"] = org.code
+    form = PlanForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        root = data.pop("root_code")
+        target = data.pop("target_code")
+        try:
+            with transaction.atomic():
+                plan = services.plan_create(actor=request.user, root=root, target=target, **data)
+                plan = services.plan_queue(actor=request.user, plan=plan)
+                transaction.on_commit(lambda: tasks.run_plan.enqueue(plan.pk))
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        except PermissionDenied as exc:
+            form.add_error("root_code", str(exc))
+        else:
+            return redirect(reverse("planning:detail", args=[plan.pk]))
+    return render(request, "planning/form.html", {"form": form})
+
+
+def _detail_context(request: HttpRequest, plan: Plan) -> dict[str, Any]:
+    may_change = can(request.user, Action.CHANGE, plan.root_path)
+    branches = list(selectors.plan_branches(plan))
+    rows = Paginator(selectors.plan_assignments(plan), PAGE_SIZE).get_page(request.GET.get("page"))
+    transfers = services.plan_transfers(plan)
+    open_count = transfers.filter(state__in=["letter_issued", "in_transit"]).count()
+    confirmable = 0
+    if plan.state == PlanState.APPLIED and open_count:
+        confirmable = sum(
+            1
+            for path in transfers.filter(state="letter_issued").values_list("to_path", flat=True)
+            if can(request.user, Action.CHANGE, path)
+        )
+    return {
+        "plan": plan,
+        "branches": branches,
+        "branch_rows": _branch_rows(branches),
+        "page_obj": rows,
+        "farther": selectors.farther_members(plan)[:50],
+        "may_change": may_change,
+        "problems": services.size_problems(plan) if plan.state == PlanState.READY else [],
+        "others": selectors.comparable(request.user, plan)[:20],
+        "transfers_total": transfers.count(),
+        "transfers_open": open_count,
+        "transfers_done": transfers.filter(state="done").count(),
+        "confirmable": confirmable,
+        "parents": [plan.root],
+    }
+
+
+def _branch_rows(branches: list[Any]) -> list[tuple[Any, list[tuple[str, int]]]]:
+    names = dict(District.objects.values_list("code", "name"))
+    return [(b, [(names.get(c, c or "—"), n) for c, n in b.districts.items()]) for b in branches]
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_get(request.user, pk)
+    if request.htmx and request.GET.get("part") == "branches":
+        rows = _branch_rows(list(selectors.plan_branches(plan)))
+        return render(request, "planning/_branches.html", {"plan": plan, "branch_rows": rows})
+    if request.htmx and request.GET.get("part") == "progress":
+        if not plan.is_busy:
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        return render(request, "planning/_progress.html", {"plan": plan})
+    return render(request, "planning/detail.html", _detail_context(request, plan))
+
+
+@login_required
+def plan_map(request: HttpRequest, pk: int) -> JsonResponse:
+    plan = selectors.plan_get(request.user, pk)
+    return JsonResponse(selectors.map_data(plan))
+
+
+@login_required
+def plan_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan's members and branches as CSV (UTF-8 with BOM, opens in Excel)."""
+    plan = selectors.plan_get(request.user, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("党员"),
+            _("现组织关系所在"),
+            _("方案支部"),
+            _("距离（公里）"),
+            _("原距离（公里）"),
+            _("人工调整"),
+        ]
+    )
+    for a in selectors.plan_assignments(plan).iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                a.member.name,
+                a.previous_org.name,
+                a.branch.name,
+                f"{a.distance_km:.2f}",
+                "" if a.previous_km is None else f"{a.previous_km:.2f}",
+                _("是") if a.edited else "",
+            ]
+        )
+    return response
+
+
+def _back(plan: Plan) -> HttpResponse:
+    return redirect(reverse("planning:detail", args=[plan.pk]))
+
+
+@login_required
+@require_POST
+def plan_run(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_get(request.user, pk, Action.CHANGE)
+    try:
+        with transaction.atomic():
+            plan = services.plan_queue(actor=request.user, plan=plan)
+            transaction.on_commit(lambda: tasks.run_plan.enqueue(plan.pk))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, error_message(exc))
+    return _back(plan)
+
+
+@login_required
+@require_POST
+def plan_move(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_get(request.user, pk, Action.CHANGE)
+    error = ""
+    assignment = None
+    try:
+        branch = plan.branches.filter(index=int(request.POST.get("branch", "-1"))).first()
+        if branch is None:
+            raise ValidationError(_("请选择本方案中的支部"))
+        assignment = services.plan_move_member(
+            actor=request.user,
+            plan=plan,
+            member_id=int(request.POST.get("member", "0")),
+            branch=branch,
+        )
+    except (ValidationError, PermissionDenied, ValueError) as exc:
+        error = error_message(exc)
+    if request.htmx and assignment is not None:
+        response = render(
+            request,
+            "planning/_assignment_row.html",
+            {
+                "a": assignment,
+                "plan": plan,
+                "branches": list(selectors.plan_branches(plan)),
+                "may_change": True,
+                "moved": True,
+            },
+        )
+        response["HX-Trigger"] = "plan-changed"
+        return response
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("已调整"))
+    return _back(plan)
+
+
+@login_required
+@require_POST
+def plan_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_get(request.user, pk, Action.CHANGE)
+    try:
+        plan = services.plan_apply(actor=request.user, plan=plan)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, error_message(exc))
+    else:
+        messages.success(
+            request,
+            _("方案已实施：介绍信已开具，待接收方确认后党员的组织关系转入新支部"),
+        )
+    return _back(plan)
+
+
+@login_required
+@require_POST
+def plan_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_get(request.user, pk)
+    try:
+        done = services.plan_confirm(actor=request.user, plan=plan)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, error_message(exc))
+    else:
+        messages.success(request, _("已确认接收 %(n)s 名党员") % {"n": done})
+    return _back(plan)
+
+
+@login_required
+@require_POST
+def plan_revert(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_get(request.user, pk, Action.CHANGE)
+    try:
+        plan = services.plan_revert(
+            actor=request.user, plan=plan, reason=request.POST.get("reason", "")
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, error_message(exc))
+    else:
+        messages.success(request, _("方案已撤回：转接已撤回，新建支部已撤销"))
+    return _back(plan)
+
+
+@login_required
+def plan_compare(request: HttpRequest) -> HttpResponse:
+    """Two plans side by side: their figures, and how many members they place differently."""
+    ids = [request.GET.get("a"), request.GET.get("b")]
+    if not all(ids):
+        raise Http404
+    a, b = (selectors.plan_get(request.user, pk) for pk in ids)
+    pairs = _pairs(a, b)
+    differ = sum(1 for _m, x, y in pairs if x != y)
+    return render(
+        request,
+        "planning/compare.html",
+        {
+            "a": a,
+            "b": b,
+            "common": len(pairs),
+            "plans": [a, b],
+            "differ": differ,
+            "rows": _compare_rows(a, b),
+        },
+    )
+
+
+def _pairs(a: Plan, b: Plan) -> list[tuple[int, tuple[float, float], tuple[float, float]]]:
+    """Members in both plans with the (rounded) location of their branch in each."""
+    pa = {
+        m: (round(lat, 4), round(lng, 4))
+        for m, lat, lng in a.assignments.values_list("member_id", "branch__lat", "branch__lng")
+    }
+    out = []
+    for m, lat, lng in b.assignments.values_list("member_id", "branch__lat", "branch__lng"):
+        if m in pa:
+            out.append((m, pa[m], (round(lat, 4), round(lng, 4))))
+    return out
+
+
+def _compare_rows(a: Plan, b: Plan) -> list[tuple[str, Any, Any]]:
+    keys = [
+        (_("党员数"), "members"),
+        (_("支部数"), "branches"),
+        (_("平均距离（公里）"), "mean_km"),
+        (_("最远距离（公里）"), "max_km"),
+        (_("最小支部人数"), "size_min"),
+        (_("最大支部人数"), "size_max"),
+        (_("覆盖区县数"), "districts"),
+        (_("距离变远的党员"), "grows"),
+        (_("计算用时（秒）"), "seconds"),
+    ]
+    return [(label, a.summary.get(k, "—"), b.summary.get(k, "—")) for label, k in keys]
