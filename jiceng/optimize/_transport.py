@@ -41,7 +41,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from ._geo import chord_to_metres, to_points
+from ._geo import EARTH_RADIUS_M, chord_to_metres, to_points
 from .exceptions import InfeasibleError, InputError, Shortage
 
 IntArray = npt.NDArray[np.int64]
@@ -147,6 +147,8 @@ class Candidates:
         self.arc_branch = np.zeros(0, np.int64)
         self.arc_cost = np.zeros(0, np.int64)
         self.arc_extra = np.zeros(0, bool)  # added as the member's current branch, not by k-NN
+        self._starts: IntArray | None = None
+        self._starts_for: IntArray | None = None
         self._query(np.arange(n, dtype=np.int64))
 
     def _eligible(self, group: int | None) -> list[int]:
@@ -320,6 +322,75 @@ class Candidates:
                     out[sel[fin]] = np.minimum(out[sel[fin]], val)
         return out
 
+    def add(self, members: IntArray, branches: IntArray, costs: IntArray) -> None:
+        """Add arcs found outside the k-NN lists (marked extra), keeping the arcs sorted."""
+        if not len(members):
+            return
+        am = np.concatenate((self.arc_member, members))
+        ab = np.concatenate((self.arc_branch, branches))
+        ac = np.concatenate((self.arc_cost, costs))
+        extra = np.concatenate((self.arc_extra, np.ones(len(members), dtype=bool)))
+        order = np.lexsort((ab, am))
+        am, ab, ac, extra = am[order], ab[order], ac[order], extra[order]
+        keep = np.r_[True, (am[1:] != am[:-1]) | (ab[1:] != ab[:-1])]
+        self.arc_member, self.arc_branch = am[keep], ab[keep]
+        self.arc_cost, self.arc_extra = ac[keep], extra[keep]
+
+    def violations(
+        self, branch_of: IntArray, cost_of: IntArray, prices: IntArray
+    ) -> tuple[IntArray, IntArray, IntArray]:
+        """Arcs to branches that are not candidates yet cost less, at ``prices``, than the
+        member's own seat: exactly the columns that could still lower the cost. Only members
+        whose plain bound (the first branch beyond their k nearest) undercuts their seat can
+        have any; for them, every branch within the seat's value is looked at (a ball query)."""
+        p = self.p
+        n, m = p.n, p.m
+        mine = cost_of + np.where(branch_of >= 0, prices[np.maximum(branch_of, 0)], 0)
+        ask = np.flatnonzero(self.bound < mine)
+        empty = np.zeros(0, dtype=np.int64)
+        if not len(ask):
+            return empty, empty, empty
+        groups = p.member_group if p.member_group is not None else np.zeros(n, np.int64)
+        known = self.arc_member * m + self.arc_branch
+        out_m, out_b, out_c = [], [], []
+        for pool in self.pools:
+            who = ask[groups[ask] == pool.group] if p.member_group is not None else ask
+            if not len(who):
+                continue
+            adjust = self._adjust(who, pool.klass)
+            radius = mine[who] - adjust  # metres: a cheaper branch is nearer than this
+            ok = radius > 0
+            who, radius, adjust = who[ok], radius[ok], adjust[ok]
+            if not len(who):
+                continue
+            angle = np.minimum(radius.astype(np.float64) / EARTH_RADIUS_M, np.pi)
+            chord = 2.0 * np.sin(angle / 2.0)
+            if p.max_chord is not None:
+                chord = np.minimum(chord, p.max_chord)
+            found = pool.tree.query_ball_point(p.member_xyz[who], chord, workers=-1)
+            counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
+            if not counts.sum():
+                continue
+            rows = np.repeat(np.arange(len(who)), counts)
+            local = np.fromiter(
+                (j for f in found for j in f), dtype=np.int64, count=int(counts.sum())
+            )
+            mem = who[rows]
+            br = pool.branches[local]
+            fresh = ~np.isin(mem * m + br, known)
+            mem, br, rows = mem[fresh], br[fresh], rows[fresh]
+            metres = np.rint(
+                chord_to_metres(np.linalg.norm(p.member_xyz[mem] - p.branch_xyz[br], axis=1))
+            ).astype(np.int64)
+            cost = metres + adjust[rows]
+            cheaper = cost + prices[br] < mine[mem]
+            out_m.append(mem[cheaper])
+            out_b.append(br[cheaper])
+            out_c.append(cost[cheaper])
+        if not out_m:
+            return empty, empty, empty
+        return np.concatenate(out_m), np.concatenate(out_b), np.concatenate(out_c)
+
     def widen(self, members: IntArray) -> IntArray:
         """Double the candidates of ``members`` that can still grow; returns those widened."""
         members = members[~self.exhausted[members]]
@@ -329,8 +400,14 @@ class Candidates:
         return members
 
     def starts(self) -> IntArray:
-        """Offsets of each member's arcs in the (member-sorted) arc arrays."""
-        return np.searchsorted(self.arc_member, np.arange(self.p.n + 1)).astype(np.int64)
+        """Offsets of each member's arcs in the (member-sorted) arc arrays (cached until the
+        arcs change)."""
+        if self._starts is None or self._starts_for is not self.arc_member:
+            self._starts = np.searchsorted(self.arc_member, np.arange(self.p.n + 1)).astype(
+                np.int64
+            )
+            self._starts_for = self.arc_member
+        return self._starts
 
 
 # ----- min-cost flow ----------------------------------------------------------------------------
@@ -541,7 +618,13 @@ def _improvements(
 
 
 def _lower_bound(
-    branch_of: IntArray, cost_of: IntArray, c: Candidates, problem: Problem, prices: IntArray
+    branch_of: IntArray,
+    cost_of: IntArray,
+    c: Candidates,
+    problem: Problem,
+    prices: IntArray,
+    *,
+    priced: bool = True,
 ) -> tuple[int, BoolArray]:
     """Weak duality: for prices ``p >= 0`` (zero on "unassigned"), ``sum_i min_j (c_ij + p_j)
     - sum_j cap_j p_j`` bounds every assignment's cost from below. Candidates give exact
@@ -558,12 +641,41 @@ def _lower_bound(
         u[has] = np.minimum.reduceat(value, starts_of[:-1][has])
     if problem.unassigned_cost is not None:
         u = np.minimum(u, problem.unassigned_cost)
-    bound = c.priced_bound(p) if p.any() else c.bound
+    bound = c.priced_bound(p) if priced and p.any() else c.bound
     u = np.minimum(u, bound)
     p_of = np.where(branch_of >= 0, p[np.maximum(branch_of, 0)], 0)
     short = bound < cost_of + p_of
     lb = int(u.sum()) - int((problem.capacity * p).sum()) if (u < INF).all() else -INF
     return lb, short
+
+
+def _exact_bound(
+    branch_of: IntArray,
+    cost_of: IntArray,
+    c: Candidates,
+    problem: Problem,
+    prices: IntArray,
+    vm: IntArray,
+    vb: IntArray,
+    vc: IntArray,
+) -> int:
+    """The dual bound with exact member values: the least of each member's candidates and
+    cheaper columns found (every other branch costs at least the member's own seat)."""
+    m = problem.m
+    p = prices[:m]
+    value = c.arc_cost + p[c.arc_branch]
+    starts = c.starts()
+    has = starts[1:] > starts[:-1]
+    u = np.full(problem.n, INF, dtype=np.int64)
+    if len(value):
+        u[has] = np.minimum.reduceat(value, starts[:-1][has])
+    if len(vm):
+        np.minimum.at(u, vm, vc + p[vb])
+    if problem.unassigned_cost is not None:
+        u = np.minimum(u, problem.unassigned_cost)
+    if (u >= INF).any():
+        return -INF
+    return int(u.sum()) - int((problem.capacity * p).sum())
 
 
 def _hot_windows(
@@ -658,10 +770,9 @@ def solve(
     report("solve", 0.05)
     whole = n <= GLOBAL_MEMBERS
     everyone = np.arange(n, dtype=np.int64)
-    if whole:
-        branch_of, cost_of = _flow_for(problem, c, everyone, problem.capacity)
-    else:
-        branch_of, cost_of = _initial(problem, c, report)
+    if not whole:
+        return _solve_large(problem, c, gap, max_rounds, report, what, started, stats)
+    branch_of, cost_of = _flow_for(problem, c, everyone, problem.capacity)
     stats["initial_s"] = time.perf_counter() - started - stats["candidates_s"]
     rounds = 0
     lb = -INF
@@ -670,6 +781,8 @@ def solve(
     must = problem.unassigned_cost is None
     passes = 0
     restricted = False  # the last re-solve freed only some members
+    level = 0  # how far the freeing threshold has been raised (see below)
+    seen_columns = np.zeros(0, dtype=np.int64)
     while True:
         rounds += 1
         overflow = branch_of < 0 if must else np.zeros(n, dtype=bool)
@@ -679,22 +792,31 @@ def solve(
         report("certificate", min(0.95, 0.4 + 0.1 * rounds))
         if check.exact and not overflow.any():
             prices = check.prices
-            lb, short = _lower_bound(branch_of, cost_of, c, problem, check.prices)
-            if not short.any():
+            vm, vb, vc = c.violations(branch_of, cost_of, prices[:m])
+            lb = _exact_bound(branch_of, cost_of, c, problem, prices, vm, vb, vc)
+            if not len(vm):
                 optimal = True
                 break
             if gap > 0 and lb > -INF and total - lb <= gap * max(abs(lb), 1):
                 break
             if rounds >= max_rounds:
                 break
-            # Widen where the certificate fails, then re-solve only what the new arcs can
-            # change: members whose best alternative is within the largest saving they offer.
-            widened = c.widen(np.flatnonzero(short))
-            slack = _slack(branch_of, cost_of, c, check.prices)
-            offer = np.maximum(-slack[widened], 0)
-            tau = int(offer.max()) if len(offer) else 0
-            free = slack <= tau
-            free[widened] = True
+            # Add the cheaper columns, then re-solve the members an improving cycle through
+            # them can use. A cycle through a new arc saving s uses only moves that cost less
+            # than s over their member's seat, so freeing every member with slack below the
+            # largest saving is enough; that is often most members, so we free those below a
+            # typical saving first and go up only for columns that remain unused.
+            c.add(vm, vb, vc)
+            slack = _slack(branch_of, cost_of, c, prices)
+            mine = cost_of + np.where(branch_of >= 0, prices[np.maximum(branch_of, 0)], 0)
+            saving = mine[vm] - vc - prices[vb]
+            again = np.isin(vm * m + vb, seen_columns)
+            level = min(level + 1, 6) if again.any() else level
+            tau = int(np.quantile(saving, 0.5)) * 4**level
+            tau = min(tau, int(saving.max()))
+            seen_columns = np.unique(vm * m + vb)
+            free = slack < tau
+            free[vm] = True
             branch_of, cost_of = _resolve(problem, c, branch_of, cost_of, np.flatnonzero(free))
             restricted = True
             continue
@@ -711,18 +833,18 @@ def solve(
                 _raise_infeasible(problem, c, branch_of, what)
             break
         if overflow.any():
+            # Members left over, and the members at the branches they could use: where
+            # capacity is tight, everyone nearby needs more room to move.
             left = np.flatnonzero(overflow)
+            near = np.zeros(m, dtype=bool)
+            near[c.arc_branch[np.isin(c.arc_member, left)]] = True
+            crowd = np.flatnonzero((branch_of >= 0) & near[np.maximum(branch_of, 0)])
             widened = c.widen(left)
+            c.widen(crowd)
             if not len(widened) and whole and not restricted:
                 _raise_infeasible(problem, c, branch_of, what)  # a real cut: no seats left
-        if whole:
-            branch_of, cost_of = _flow_for(problem, c, everyone, problem.capacity)
-            restricted = False
-        else:
-            hot = check.hot.copy()
-            hot[c.arc_branch[np.isin(c.arc_member, np.flatnonzero(overflow))]] = True
-            part = _hot_windows(problem, check.graph, hot[:m], rounds)
-            branch_of, cost_of = _window_pass(problem, c, branch_of, cost_of, part)
+        branch_of, cost_of = _flow_for(problem, c, everyone, problem.capacity)
+        restricted = False
     stats["passes"] = passes
     stats["rounds"] = rounds
     report("done", 1.0)
@@ -738,6 +860,83 @@ def solve(
         seconds=time.perf_counter() - started,
         stats=stats,
     )
+
+
+def _solve_large(
+    problem: Problem,
+    c: Candidates,
+    gap: float,
+    max_rounds: int,
+    report: Progress,
+    what: str,
+    started: float,
+    stats: dict[str, float],
+) -> Solution:
+    """Millions of members: window by window (partitions whose seats cross), each window an
+    exact min-cost flow, until the dual bound proves the cost within ``gap``. The bound's
+    prices are the least potentials of the exchange arcs inside the last pass's windows (each
+    window is optimal on them, so Bellman-Ford converges): valid prices, so the bound is valid
+    for the full problem whatever the windows missed."""
+    m = problem.m
+    branch_of, cost_of = _initial(problem, c, report)
+    stats["initial_s"] = time.perf_counter() - started - stats["candidates_s"]
+    # The bound at zero prices: every member at its nearest allowed branch, capacity ignored.
+    zero = np.zeros(m + 1, np.int64)
+    lb, _short = _lower_bound(branch_of, cost_of, c, problem, zero, priced=False)
+    prices = zero
+    rounds = 0
+    must = problem.unassigned_cost is None
+    while True:
+        rounds += 1
+        overflow = branch_of < 0 if must else np.zeros(problem.n, dtype=bool)
+        report("certificate", min(0.95, 0.5 + 0.1 * rounds))
+        total = int(cost_of.sum())
+        if not overflow.any():
+            inner = _inner_prices(branch_of, cost_of, c, problem, c.last_part)
+            bound, _short = _lower_bound(branch_of, cost_of, c, problem, inner, priced=False)
+            if bound > lb:
+                lb, prices = bound, inner
+            if gap > 0 and lb > -INF and total - lb <= gap * max(abs(lb), 1):
+                break
+        if rounds >= max(2, min(max_rounds, 6)):
+            if overflow.any():
+                _raise_infeasible(problem, c, branch_of, what)
+            break
+        if overflow.any():
+            left = np.flatnonzero(overflow)
+            near = np.zeros(m, dtype=bool)
+            near[c.arc_branch[np.isin(c.arc_member, left)]] = True
+            c.widen(left)
+            c.widen(np.flatnonzero((branch_of >= 0) & near[np.maximum(branch_of, 0)]))
+        # Another pass, cut in a frame turned a little further, so new seams fall elsewhere.
+        part = _turned_partition(problem, c, rounds)
+        branch_of, cost_of = _window_pass(
+            problem, c, branch_of, cost_of, part, report=report, span=(0.5, 0.9)
+        )
+        c.last_part = part
+    report("done", 1.0)
+    stats["rounds"] = rounds
+    return Solution(
+        branch=branch_of,
+        cost=cost_of,
+        total=int(cost_of.sum()),
+        lower_bound=lb,
+        optimal=lb == int(cost_of.sum()),
+        rounds=rounds,
+        arcs=len(c.arc_member),
+        prices=prices[:m],
+        seconds=time.perf_counter() - started,
+        stats=stats,
+    )
+
+
+def _turned_partition(problem: Problem, c: Candidates, turn: int) -> IntArray:
+    plane = _plane(problem.branch_xyz)
+    demand = np.bincount(c.arc_branch, minlength=problem.m).astype(np.int64)
+    weight = np.maximum(np.minimum(demand, problem.capacity), 1)
+    angle = math.pi / 8 * (1 + 2 * turn)
+    rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    return _tiles(plane @ rot, weight, TILE_MEMBERS)
 
 
 def _check(problem: Problem) -> None:
