@@ -62,8 +62,12 @@ TILE_MEMBERS = 5_000
 GLOBAL_MEMBERS = 400_000
 # Bellman-Ford passes over the branch exchange graph before we call it non-convergent.
 MAX_PASSES = 400  # plus 4 sqrt(m): converged runs took 50-80 passes at m = 3,000
-# Price groups per pool in the priced bound (``Candidates.priced_bound``).
+# Price groups per pool in the priced bound (``Candidates.priced_bound``); fewer for millions
+# of members, where each group costs a k-d tree query per member.
 PRICE_BUCKETS = 12
+LARGE_PRICE_BUCKETS = 4
+# Member-branch pairs fetched per ball query in the certificate (memory stays bounded).
+_BALL_CHUNK = 4_000_000
 
 
 @dataclass
@@ -367,26 +371,38 @@ class Candidates:
             chord = 2.0 * np.sin(angle / 2.0)
             if p.max_chord is not None:
                 chord = np.minimum(chord, p.max_chord)
-            found = pool.tree.query_ball_point(p.member_xyz[who], chord, workers=-1)
-            counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
-            if not counts.sum():
-                continue
-            rows = np.repeat(np.arange(len(who)), counts)
-            local = np.fromiter(
-                (j for f in found for j in f), dtype=np.int64, count=int(counts.sum())
+            # Count first, then fetch in chunks of a few million pairs: a member left over
+            # (unpaired) may see every branch of its pool within its seat's value.
+            hits = np.asarray(
+                pool.tree.query_ball_point(
+                    p.member_xyz[who], chord, workers=-1, return_length=True
+                ),
+                dtype=np.int64,
             )
-            mem = who[rows]
-            br = pool.branches[local]
-            fresh = ~np.isin(mem * m + br, known)
-            mem, br, rows = mem[fresh], br[fresh], rows[fresh]
-            metres = np.rint(
-                chord_to_metres(np.linalg.norm(p.member_xyz[mem] - p.branch_xyz[br], axis=1))
-            ).astype(np.int64)
-            cost = metres + adjust[rows]
-            cheaper = cost + prices[br] < mine[mem]
-            out_m.append(mem[cheaper])
-            out_b.append(br[cheaper])
-            out_c.append(cost[cheaper])
+            cuts = np.searchsorted(
+                np.cumsum(hits), np.arange(1, hits.sum() // _BALL_CHUNK + 2) * _BALL_CHUNK
+            )
+            for part in np.split(np.arange(len(who)), np.unique(cuts[cuts < len(who)])):
+                if not len(part) or not hits[part].sum():
+                    continue
+                found = pool.tree.query_ball_point(p.member_xyz[who[part]], chord[part], workers=-1)
+                counts = hits[part]
+                rows = part[np.repeat(np.arange(len(part)), counts)]
+                local = np.fromiter(
+                    (j for f in found for j in f), dtype=np.int64, count=int(counts.sum())
+                )
+                mem = who[rows]
+                br = pool.branches[local]
+                fresh = ~np.isin(mem * m + br, known)
+                mem, br, rows = mem[fresh], br[fresh], rows[fresh]
+                metres = np.rint(
+                    chord_to_metres(np.linalg.norm(p.member_xyz[mem] - p.branch_xyz[br], axis=1))
+                ).astype(np.int64)
+                cost = metres + adjust[rows]
+                cheaper = cost + prices[br] < mine[mem]
+                out_m.append(mem[cheaper])
+                out_b.append(br[cheaper])
+                out_c.append(cost[cheaper])
         if not out_m:
             return empty, empty, empty
         return np.concatenate(out_m), np.concatenate(out_b), np.concatenate(out_c)
@@ -625,6 +641,7 @@ def _lower_bound(
     prices: IntArray,
     *,
     priced: bool = True,
+    buckets: int = 0,
 ) -> tuple[int, BoolArray]:
     """Weak duality: for prices ``p >= 0`` (zero on "unassigned"), ``sum_i min_j (c_ij + p_j)
     - sum_j cap_j p_j`` bounds every assignment's cost from below. Candidates give exact
@@ -641,7 +658,9 @@ def _lower_bound(
         u[has] = np.minimum.reduceat(value, starts_of[:-1][has])
     if problem.unassigned_cost is not None:
         u = np.minimum(u, problem.unassigned_cost)
-    bound = c.priced_bound(p) if priced and p.any() else c.bound
+    bound = c.bound
+    if priced and p.any():
+        bound = c.priced_bound(p, buckets) if buckets else c.priced_bound(p)
     u = np.minimum(u, bound)
     p_of = np.where(branch_of >= 0, p[np.maximum(branch_of, 0)], 0)
     short = bound < cost_of + p_of
@@ -893,7 +912,11 @@ def _solve_large(
         total = int(cost_of.sum())
         if not overflow.any():
             inner = _inner_prices(branch_of, cost_of, c, problem, c.last_part)
-            bound, _short = _lower_bound(branch_of, cost_of, c, problem, inner, priced=False)
+            load = np.bincount(branch_of[branch_of >= 0], minlength=m)
+            inner = np.where(np.r_[load < problem.capacity, True], 0, inner)  # room: price 0
+            bound, _short = _lower_bound(
+                branch_of, cost_of, c, problem, inner, buckets=LARGE_PRICE_BUCKETS
+            )
             if bound > lb:
                 lb, prices = bound, inner
             if gap > 0 and lb > -INF and total - lb <= gap * max(abs(lb), 1):

@@ -45,9 +45,14 @@ def farther_members(plan: Plan) -> QuerySet[PlanAssignment]:
     )
 
 
+# Homes are drawn to 3 decimals (about 100 m): enough to see where members cluster, not to
+# find a door (members' addresses are personal data, PIPL).
+MAP_DECIMALS = 3
+
+
 def map_data(plan: Plan) -> dict[str, Any]:
     """What the plan's map draws: branches, and up to ``MAP_MEMBERS`` homes with their
-    branch (the member's home, else the street's centre)."""
+    branch (the member's home, else the street's centre), rounded to ``MAP_DECIMALS``."""
     branches = [
         {"i": b.index, "name": b.name, "lat": b.lat, "lng": b.lng, "size": b.size}
         for b in plan.branches.order_by("index")
@@ -65,7 +70,7 @@ def map_data(plan: Plan) -> dict[str, Any]:
         la, ln = (lat, lng) if lat is not None and lng is not None else (slat, slng)
         if la is None or ln is None:
             continue
-        homes.append([round(ln, 5), round(la, 5), b, round(d)])
+        homes.append([round(ln, MAP_DECIMALS), round(la, MAP_DECIMALS), b, round(d)])
     return {
         "branches": branches,
         "homes": homes,

@@ -304,6 +304,11 @@ def plan_run(*, plan_id: int, progress: Progress | None = None) -> Plan:
         return _fail(plan, _infeasible_message(exc, plan))
     except (optimize.InputError, ValidationError) as exc:
         return _fail(plan, "；".join(getattr(exc, "messages", [str(exc)])))
+    except Exception:
+        # A fault, not a property of the plan: the plan says so instead of "computing" forever,
+        # and the worker's log has the traceback.
+        _fail(plan, "计算出错，请稍后重新计算；如仍出错请联系系统管理员")
+        raise
     branches, assignments, extra = rows
     seconds = time.perf_counter() - started
     with transaction.atomic():

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiceng.core import audit
 from jiceng.core.scoping import Action, can
 from jiceng.core.views import error_message, form_errors_from
 from jiceng.geo.models import District
@@ -121,6 +122,13 @@ def plan_map(request: HttpRequest, pk: int) -> JsonResponse:
 def plan_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan's members and branches as CSV (UTF-8 with BOM, opens in Excel)."""
     plan = selectors.plan_get(request.user, pk)
+    audit.record(
+        actor=request.user,
+        verb="export",
+        obj=plan,
+        org_path=plan.root_path,
+        note=f"导出规划方案 {plan.summary.get('members', 0)} 名党员（CSV）",
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}.csv"'
     response.write("\ufeff")

@@ -169,3 +169,18 @@ def test_forming_under_a_branch_is_refused(world):
     branch = world.branch_in(world.huangpu)
     with pytest.raises(ValidationError, match="党委"):
         services.plan_create(actor=world.user("huangpu.officer"), root=branch, kind=PlanKind.FORM)
+
+
+def test_a_fault_while_computing_marks_the_plan_failed(world, electric, monkeypatch):
+    plan = services.plan_create(actor=world.user(OFFICER), root=electric, kind=PlanKind.FORM)
+    services.plan_queue(actor=plan.created_by, plan=plan)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(services.optimize, "form_branches", broken)
+    with pytest.raises(RuntimeError):
+        services.plan_run(plan_id=plan.pk)
+    plan.refresh_from_db()
+    assert plan.state == PlanState.FAILED
+    assert "计算出错" in plan.message

@@ -244,3 +244,11 @@ def test_an_outsider_comparing_with_a_foreign_plan_gets_404(client, login, ready
         client.get(reverse("planning:compare"), {"a": ready.pk, "b": ready.pk}).status_code == 404
     )
     assert client.get(reverse("planning:detail", args=[ready.pk])).status_code == 404
+
+
+def test_exporting_a_plan_is_audited(client, login, ready):
+    from jiceng.core.models import AuditEvent
+
+    login(OFFICER)
+    client.get(reverse("planning:export", args=[ready.pk]))
+    assert AuditEvent.objects.filter(verb="export", object_id=str(ready.pk)).exists()
