@@ -203,20 +203,21 @@ def main() -> int:
     results: dict[str, Any] = {}
     if RESULTS.exists() and args.only:
         results = json.loads(RESULTS.read_text()).get("cases", {})
-    for key in args.only or list(CASES):
-        print(f"== {key}", flush=True)
-        results[key] = CASES[key]()
-        print(json.dumps(results[key], ensure_ascii=False), flush=True)
     meta = {
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpu": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
     }
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"meta": meta, "cases": results}, indent=2) + "\n")
-    write_section(
-        "Optimisation (issue 5): assignment, branch formation, pairing", _md(results, meta)
-    )
+    for key in args.only or list(CASES):
+        print(f"== {key}", flush=True)
+        results[key] = CASES[key]()
+        print(json.dumps(results[key], ensure_ascii=False), flush=True)
+        # Written after every case, so a long run keeps what it has measured.
+        RESULTS.write_text(json.dumps({"meta": meta, "cases": results}, indent=2) + "\n")
+        write_section(
+            "Optimisation (issue 5): assignment, branch formation, pairing", _md(results, meta)
+        )
     return 0
 
 

@@ -68,6 +68,8 @@ PRICE_BUCKETS = 12
 LARGE_PRICE_BUCKETS = 4
 # Member-branch pairs fetched per ball query in the certificate (memory stays bounded).
 _BALL_CHUNK = 4_000_000
+# Cheaper columns added per member and round (the cheapest; the next round finds the rest).
+_COLUMNS_PER_MEMBER = 8
 
 
 @dataclass
@@ -344,13 +346,85 @@ class Candidates:
         self, branch_of: IntArray, cost_of: IntArray, prices: IntArray
     ) -> tuple[IntArray, IntArray, IntArray]:
         """Arcs to branches that are not candidates yet cost less, at ``prices``, than the
-        member's own seat: exactly the columns that could still lower the cost. Only members
-        whose plain bound (the first branch beyond their k nearest) undercuts their seat can
-        have any; for them, every branch within the seat's value is looked at (a ball query)."""
+        member's own seat: the columns that could still lower the cost (at most
+        ``_COLUMNS_PER_MEMBER`` per member, the cheapest; the next round finds the rest). An
+        empty answer proves that no such branch exists. Only members whose plain bound (the
+        first branch beyond their k nearest) undercuts their seat can have any; a seated member
+        looks at every branch within its seat's value (a ball query); a member left over
+        (unpaired, whose "seat" may be worth more than any distance) first looks at its nearest
+        branches beyond the candidates and needs the ball only when the priced bound says a
+        cheaper branch may lie further out."""
         p = self.p
-        n, m = p.n, p.m
         mine = cost_of + np.where(branch_of >= 0, prices[np.maximum(branch_of, 0)], 0)
         ask = np.flatnonzero(self.bound < mine)
+        empty = np.zeros(0, dtype=np.int64)
+        if not len(ask):
+            return empty, empty, empty
+        seated = ask[branch_of[ask] >= 0]
+        found = [self._ball(seated, mine, prices)]
+        left = ask[branch_of[ask] < 0]
+        if len(left):
+            near = self._near(left, mine, prices, 4 * int(self.k[left].max()))
+            found.append(near)
+            missed = np.setdiff1d(left, near[0])
+            if len(missed):
+                bound = self.priced_bound(prices)
+                found.append(self._ball(missed[bound[missed] < mine[missed]], mine, prices))
+        vm = np.concatenate([f[0] for f in found])
+        vb = np.concatenate([f[1] for f in found])
+        vc = np.concatenate([f[2] for f in found])
+        if not len(vm):
+            return empty, empty, empty
+        # The cheapest few per member.
+        order = np.lexsort((vc + prices[vb], vm))
+        vm, vb, vc = vm[order], vb[order], vc[order]
+        first = np.searchsorted(vm, vm, side="left")
+        keep = (np.arange(len(vm)) - first) < _COLUMNS_PER_MEMBER
+        _u, unique = np.unique(vm[keep] * p.m + vb[keep], return_index=True)
+        return vm[keep][unique], vb[keep][unique], vc[keep][unique]
+
+    def _near(
+        self, who: IntArray, mine: IntArray, prices: IntArray, k: int
+    ) -> tuple[IntArray, IntArray, IntArray]:
+        """Cheaper non-candidate branches among the ``k`` nearest of each pool."""
+        p = self.p
+        groups = p.member_group if p.member_group is not None else np.zeros(p.n, np.int64)
+        known = self.arc_member * p.m + self.arc_branch
+        out: list[tuple[IntArray, IntArray, IntArray]] = []
+        upper = p.max_chord if p.max_chord is not None else np.inf
+        for pool in self.pools:
+            sel = who[groups[who] == pool.group] if p.member_group is not None else who
+            if not len(sel):
+                continue
+            q = min(k, len(pool.branches))
+            d, j = pool.tree.query(p.member_xyz[sel], k=q, distance_upper_bound=upper, workers=-1)
+            d = np.asarray(d, dtype=np.float64).reshape(len(sel), q)
+            j = np.asarray(j, dtype=np.int64).reshape(len(sel), q)
+            ok = np.isfinite(d)
+            rows = np.broadcast_to(np.arange(len(sel))[:, None], d.shape)[ok]
+            mem = sel[rows]
+            br = pool.branches[j[ok]]
+            cost = np.rint(chord_to_metres(d[ok])).astype(np.int64)
+            cost += self._adjust(sel, pool.klass)[rows]
+            fresh = ~np.isin(mem * p.m + br, known)
+            cheaper = fresh & (cost + prices[br] < mine[mem])
+            out.append((mem[cheaper], br[cheaper], cost[cheaper]))
+        if not out:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        return (
+            np.concatenate([o[0] for o in out]),
+            np.concatenate([o[1] for o in out]),
+            np.concatenate([o[2] for o in out]),
+        )
+
+    def _ball(
+        self, ask: IntArray, mine: IntArray, prices: IntArray
+    ) -> tuple[IntArray, IntArray, IntArray]:
+        """Every non-candidate branch cheaper than the seat, by ball queries of radius the
+        seat's value (fetched in bounded chunks)."""
+        p = self.p
+        n, m = p.n, p.m
         empty = np.zeros(0, dtype=np.int64)
         if not len(ask):
             return empty, empty, empty

@@ -262,13 +262,16 @@ def greedy_assign(
                 room_list[j] -= 1
                 out[i] = j
                 break
-        else:  # all k nearest full: look further
-            _d2, far = tree.query(xyz[i], k=m)
-            for j in np.atleast_1d(far).tolist():
-                if room_list[j] > 0:
-                    room_list[j] -= 1
-                    out[i] = j
-                    break
+        else:  # all k nearest full: look further, doubling the search
+            width = 2 * k
+            while out[i] < 0:
+                _d2, far = tree.query(xyz[i], k=min(width, m))
+                for j in np.atleast_1d(far).tolist():
+                    if room_list[j] > 0:
+                        room_list[j] -= 1
+                        out[i] = j
+                        break
+                width *= 2
     distance = great_circle(pts, brs[out])
     cost = int(np.rint(distance).sum())
     return Assignment(
