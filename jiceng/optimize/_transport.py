@@ -66,6 +66,9 @@ MAX_PASSES = 400  # plus 4 sqrt(m): converged runs took 50-80 passes at m = 3,00
 # of members, where each group costs a k-d tree query per member.
 PRICE_BUCKETS = 12
 LARGE_PRICE_BUCKETS = 4
+# Subgradient steps for the bound of large instances (100 steps: 99.3% of the optimum on
+# 100,000 members / 3,000 branches at 1.5x capacity, about 1 s there).
+LAGRANGIAN_STEPS = 100
 # Member-branch pairs fetched per ball query in the certificate (memory stays bounded).
 _BALL_CHUNK = 4_000_000
 # Cheaper columns added per member and round (the cheapest; the next round finds the rest).
@@ -965,20 +968,20 @@ def _solve_large(
     started: float,
     stats: dict[str, float],
 ) -> Solution:
-    """Millions of members: window by window (partitions whose seats cross), each window an
-    exact min-cost flow, until the dual bound proves the cost within ``gap``. The bound's
-    prices are the least potentials of the exchange arcs inside the last pass's windows (each
-    window is optimal on them, so Bellman-Ford converges): valid prices, so the bound is valid
-    for the full problem whatever the windows missed."""
+    """Millions of members: window by window (partitions whose seams cross), each window an
+    exact min-cost flow, until the dual bound proves the cost within ``gap`` or a pass no
+    longer lowers it. The bound is the best of: zero prices (everyone at the nearest allowed
+    branch), the least potentials inside the last pass's windows, and subgradient steps on
+    the prices (the Lagrangian of the capacities); every one is valid for the full problem."""
     m = problem.m
     branch_of, cost_of = _initial(problem, c, report)
     stats["initial_s"] = time.perf_counter() - started - stats["candidates_s"]
-    # The bound at zero prices: every member at its nearest allowed branch, capacity ignored.
     zero = np.zeros(m + 1, np.int64)
     lb, _short = _lower_bound(branch_of, cost_of, c, problem, zero, priced=False)
     prices = zero
     rounds = 0
     must = problem.unassigned_cost is None
+    previous = INF
     while True:
         rounds += 1
         overflow = branch_of < 0 if must else np.zeros(problem.n, dtype=bool)
@@ -988,13 +991,20 @@ def _solve_large(
             inner = _inner_prices(branch_of, cost_of, c, problem, c.last_part)
             load = np.bincount(branch_of[branch_of >= 0], minlength=m)
             inner = np.where(np.r_[load < problem.capacity, True], 0, inner)  # room: price 0
-            bound, _short = _lower_bound(
-                branch_of, cost_of, c, problem, inner, buckets=LARGE_PRICE_BUCKETS
-            )
+            bound, _short = _lower_bound(branch_of, cost_of, c, problem, inner, priced=False)
             if bound > lb:
                 lb, prices = bound, inner
+            if gap > 0 and total - lb > gap * max(abs(lb), 1):
+                bound, lag = _lagrangian_bound(
+                    c, problem, total, prices, iterations=LAGRANGIAN_STEPS
+                )
+                if bound > lb:
+                    lb, prices = bound, np.r_[lag, 0]
             if gap > 0 and lb > -INF and total - lb <= gap * max(abs(lb), 1):
                 break
+            if total >= previous:  # the last pass found nothing better: stop with the bound
+                break
+        previous = total
         if rounds >= max(2, min(max_rounds, 6)):
             if overflow.any():
                 _raise_infeasible(problem, c, branch_of, what)
@@ -1025,6 +1035,50 @@ def _solve_large(
         seconds=time.perf_counter() - started,
         stats=stats,
     )
+
+
+def _lagrangian_bound(
+    c: Candidates, problem: Problem, upper: int, prices: IntArray, iterations: int = 40
+) -> tuple[int, IntArray]:
+    """Raise the dual bound by subgradient steps on the branch prices (the Lagrangian of the
+    capacity constraints), Polyak's step towards the known cost ``upper``. Every iterate is a
+    valid bound (weak duality, prices >= 0); the best is returned with its prices."""
+    m = problem.m
+    p = prices[:m].astype(np.float64).copy()
+    starts = c.starts()
+    has = starts[1:] > starts[:-1]
+    first = starts[:-1][has]
+    am, ab, ac = c.arc_member, c.arc_branch, c.arc_cost
+    members = np.flatnonzero(has)
+    cap = problem.capacity.astype(np.float64)
+    outside = c.bound.astype(np.float64)  # beyond the candidates: at least this (prices >= 0)
+    if problem.unassigned_cost is not None:
+        outside = np.minimum(outside, problem.unassigned_cost)
+    best, best_p = -INF, prices[:m].copy()
+    for _ in range(iterations):
+        value = ac + p[ab]
+        low = np.minimum.reduceat(value, first)
+        u = np.minimum(low, outside[members])
+        bound = float(u.sum()) - float((cap * p).sum())
+        if bound > best:
+            best, best_p = int(np.floor(bound)), np.floor(p).astype(np.int64)
+        # Subgradient: members choosing each branch (at these prices) minus its seats.
+        pos = np.flatnonzero(
+            value == low[np.repeat(np.arange(len(first)), np.diff(np.r_[first, len(am)]))]
+        )
+        _u, firstpos = np.unique(am[pos], return_index=True)
+        chosen = ab[pos[firstpos]]
+        inside = low <= outside[members]
+        demand = np.bincount(
+            chosen[inside[np.searchsorted(members, am[pos[firstpos]])]], minlength=m
+        ).astype(np.float64)
+        g = demand - cap
+        g[(p <= 0) & (g < 0)] = 0.0
+        norm = float((g * g).sum())
+        if norm == 0 or upper - bound <= 0:
+            break
+        p = np.maximum(p + (upper - bound) / norm * g, 0.0)
+    return best, best_p
 
 
 def _turned_partition(problem: Problem, c: Candidates, turn: int) -> IntArray:
