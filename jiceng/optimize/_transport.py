@@ -996,7 +996,7 @@ def _solve_large(
                 lb, prices = bound, inner
             if gap > 0 and total - lb > gap * max(abs(lb), 1):
                 bound, lag = _lagrangian_bound(
-                    c, problem, total, prices, iterations=LAGRANGIAN_STEPS
+                    c, problem, total, prices, iterations=LAGRANGIAN_STEPS if rounds == 1 else 40
                 )
                 if bound > lb:
                     lb, prices = bound, np.r_[lag, 0]
@@ -1085,7 +1085,7 @@ def _turned_partition(problem: Problem, c: Candidates, turn: int) -> IntArray:
     plane = _plane(problem.branch_xyz)
     demand = np.bincount(c.arc_branch, minlength=problem.m).astype(np.int64)
     weight = np.maximum(np.minimum(demand, problem.capacity), 1)
-    angle = math.pi / 8 * (1 + 2 * turn)
+    angle = math.pi / 8 * (1 + 2 * turn) if turn >= 0 else 0.0
     rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     return _tiles(plane @ rot, weight, TILE_MEMBERS)
 
@@ -1221,16 +1221,6 @@ def _tiles(points: FloatArray, weight: IntArray, per_tile: int) -> IntArray:
     return tile
 
 
-def _partitions(problem: Problem, c: Candidates, per_tile: int) -> list[IntArray]:
-    """Two partitions of the branches into tiles whose seams cross: the second is cut in a
-    frame turned by 45 degrees, so every seam of the first lies inside a tile of the second."""
-    plane = _plane(problem.branch_xyz)
-    demand = np.bincount(c.arc_branch, minlength=problem.m).astype(np.int64)
-    weight = np.maximum(np.minimum(demand, problem.capacity), 1)
-    turn = np.array([[math.sqrt(0.5), -math.sqrt(0.5)], [math.sqrt(0.5), math.sqrt(0.5)]])
-    return [_tiles(plane, weight, per_tile), _tiles(plane @ turn, weight, per_tile)]
-
-
 def _nearest_arc(c: Candidates, n: int) -> IntArray:
     """Per member, the index of its cheapest arc (-1 when it has none)."""
     starts = c.starts()
@@ -1286,8 +1276,8 @@ def _window_pass(
 
 
 def _initial(problem: Problem, c: Candidates, report: Progress) -> tuple[IntArray, IntArray]:
-    """A first solution: exact when small; else tile by tile, then again over tiles whose
-    seams cross the first ones."""
+    """A first solution: exact when small; else tile by tile (later passes, cut in turned
+    frames, move the seams)."""
     n = problem.n
     if n <= TILE_MEMBERS * 1.5:
         return _flow_for(problem, c, np.arange(n, dtype=np.int64), problem.capacity)
@@ -1297,15 +1287,9 @@ def _initial(problem: Problem, c: Candidates, report: Progress) -> tuple[IntArra
         problem.unassigned_cost if problem.unassigned_cost is not None else OVERFLOW_COST,
         np.int64,
     )
-    first, second = _partitions(problem, c, TILE_MEMBERS)
-    c.last_part = second
-    branch_of, cost_of = _window_pass(
-        problem, c, branch_of, cost_of, first, report=report, span=(0.05, 0.3)
-    )
-    branch_of, cost_of = _window_pass(
-        problem, c, branch_of, cost_of, second, report=report, span=(0.3, 0.5)
-    )
-    return branch_of, cost_of
+    first = _turned_partition(problem, c, -1)
+    c.last_part = first
+    return _window_pass(problem, c, branch_of, cost_of, first, report=report, span=(0.05, 0.4))
 
 
 def _resolve(
