@@ -227,9 +227,11 @@ class Candidates:
         ab = np.concatenate((new_b[0], fresh[1]))
         ac = np.concatenate((new_c[0], fresh[2]))
         extra = np.concatenate((kept_extra, fresh[3]))
-        order = np.lexsort((ab, am))
-        self.arc_member, self.arc_branch, self.arc_cost = am[order], ab[order], ac[order]
-        self.arc_extra = extra[order]
+        if len(am) > 1 and not (np.diff(am) >= 0).all():  # k-NN rows come member by member
+            order = np.argsort(am, kind="stable")
+            am, ab, ac, extra = am[order], ab[order], ac[order], extra[order]
+        self.arc_member, self.arc_branch, self.arc_cost = am, ab, ac
+        self.arc_extra = extra
 
     def _adjust(self, members: IntArray, klass: int) -> IntArray:
         """Bonus and moving cost added to the distance of arcs into a pool."""
@@ -1048,30 +1050,25 @@ def _lagrangian_bound(
     starts = c.starts()
     has = starts[1:] > starts[:-1]
     first = starts[:-1][has]
-    am, ab, ac = c.arc_member, c.arc_branch, c.arc_cost
+    ab, ac = c.arc_branch, c.arc_cost
     members = np.flatnonzero(has)
     cap = problem.capacity.astype(np.float64)
     outside = c.bound.astype(np.float64)  # beyond the candidates: at least this (prices >= 0)
     if problem.unassigned_cost is not None:
         outside = np.minimum(outside, problem.unassigned_cost)
     best, best_p = -INF, prices[:m].copy()
+    width = m + 1
     for _ in range(iterations):
-        value = ac + p[ab]
-        low = np.minimum.reduceat(value, first)
+        # One reduction gives each member's least value and its branch: value * (m+1) + branch.
+        key = (ac + np.rint(p).astype(np.int64)[ab]) * width + ab
+        low_key = np.minimum.reduceat(key, first)
+        low, chosen = low_key // width, low_key % width
         u = np.minimum(low, outside[members])
-        bound = float(u.sum()) - float((cap * p).sum())
+        bound = float(u.sum()) - float((cap * np.rint(p)).sum())
         if bound > best:
-            best, best_p = int(np.floor(bound)), np.floor(p).astype(np.int64)
+            best, best_p = int(np.floor(bound)), np.rint(p).astype(np.int64)
         # Subgradient: members choosing each branch (at these prices) minus its seats.
-        pos = np.flatnonzero(
-            value == low[np.repeat(np.arange(len(first)), np.diff(np.r_[first, len(am)]))]
-        )
-        _u, firstpos = np.unique(am[pos], return_index=True)
-        chosen = ab[pos[firstpos]]
-        inside = low <= outside[members]
-        demand = np.bincount(
-            chosen[inside[np.searchsorted(members, am[pos[firstpos]])]], minlength=m
-        ).astype(np.float64)
+        demand = np.bincount(chosen[low <= outside[members]], minlength=m).astype(np.float64)
         g = demand - cap
         g[(p <= 0) & (g < 0)] = 0.0
         norm = float((g * g).sum())
