@@ -13,27 +13,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jiceng.accounts.models import User
-from jiceng.core.scoping import Action, can
-from jiceng.orgs.models import Organization
+from jiceng.accounts.commands import officer, unit
 
 from . import selectors, services
 from .models import Plan
 from .rules import PlanState, Selection
-
-
-def officer(username: str) -> User:
-    try:
-        return User.objects.get(username=username, is_active=True)
-    except User.DoesNotExist as exc:
-        raise CommandError("找不到该用户") from exc
-
-
-def unit(user: User, code: str, action: str = Action.CHANGE) -> Organization:
-    org = Organization.objects.filter(code=code).first()
-    if org is None or not can(user, action, org.path):
-        raise CommandError(f"找不到组织 {code}，或不在该用户的管辖范围内")
-    return org
 
 
 class PlanCommand(BaseCommand):

@@ -30,12 +30,46 @@
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }
+  function shortName(n) { return n.replace(/^中共(上海市)?/, "").replace(/(工作)?委员会$/, "委"); }
+  // Stacked bars: {categories, series: [{name, data}], overdue: [...]} — units per group by
+  // phase (campaign dashboards); the overdue counts are a line on the same axis.
+  var phaseColours = ["#9e9e9e", "#1565c0", "#ef6c00", "#6a1b9a", "#2e7d32"];
+  function stacked(el, data) {
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    var series = data.series.map(function (s, i) {
+      return { name: s.name, type: "bar", stack: "units", data: s.data, itemStyle: { color: phaseColours[i % phaseColours.length] } };
+    });
+    if (data.overdue && el.dataset.labelOverdue) {
+      series.push({ name: el.dataset.labelOverdue, type: "line", data: data.overdue, itemStyle: { color: "#b71c1c" }, symbolSize: 6 });
+    }
+    chart.setOption({
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { top: 0 },
+      grid: { left: 50, right: 20, bottom: 100, top: 40 },
+      xAxis: { type: "category", data: data.categories.map(shortName), axisLabel: { rotate: 35, interval: 0, fontSize: 11 } },
+      yAxis: { type: "value", minInterval: 1 },
+      series: series
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+  // A ring of parts: rows are [{name, value}].
+  function ring(el, rows) {
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption({
+      tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
+      legend: { bottom: 0 },
+      color: phaseColours,
+      series: [{ type: "pie", radius: ["40%", "70%"], data: rows, label: { formatter: "{b}\n{c}" } }]
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+  var kinds = { bars: simpleBars, stacked: stacked, ring: ring };
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var source = document.getElementById(el.dataset.chart);
       if (source && window.echarts) {
         var rows = JSON.parse(source.textContent);
-        if (el.dataset.chartKind === "bars") { simpleBars(el, rows); } else { barChart(el, rows); }
+        (kinds[el.dataset.chartKind] || barChart)(el, rows);
       }
     });
   });
