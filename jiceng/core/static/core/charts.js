@@ -43,6 +43,7 @@
       series.push({ name: el.dataset.labelOverdue, type: "line", data: data.overdue, itemStyle: { color: "#b71c1c" }, symbolSize: 6 });
     }
     chart.setOption({
+      animation: false,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0 },
       grid: { left: 50, right: 20, bottom: 100, top: 40 },
@@ -56,6 +57,7 @@
   function ring(el, rows) {
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.setOption({
+      animation: false,
       tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
       legend: { bottom: 0 },
       color: phaseColours,
