@@ -3,28 +3,37 @@
 Problem: every member ``i`` goes to one branch ``j`` (or, where allowed, stays unassigned at
 a cost), no branch takes more than its capacity, and the total cost is least. The cost of an
 arc is the great-circle distance in metres, minus an affinity bonus, plus a moving cost when
-the branch is not the member's current one. It is a transportation problem, solved as a
-min-cost flow (OR-Tools) on a sparse candidate graph: each member's k nearest branches.
+the branch is not the member's current one. It is a transportation problem, solved on a sparse
+candidate graph: each member's k nearest branches, plus the columns the certificate adds.
+
+The sparse problem is solved by successive shortest paths on the branches (``_ssp``, compiled
+with numba): every member sits at its branch of least ``c_ij + p_j``; excess at a branch is
+pushed along the cheapest chain of moves to a branch with room, raising prices behind it; a
+branch with room and a positive price pulls a member in or lowers its price to zero. What is
+left are the optimum of the sparse problem and its exact dual prices, lowered to the least
+such prices. It starts from any prices and seats, so every later round is a warm start.
 
 Why the sparse answer is the optimum of the full problem: linear-programming duality. The
 dual of the transportation problem has a price ``p_j >= 0`` per branch (zero where the branch
 has room) and a value ``u_i`` per member with ``u_i <= c_ij + p_j`` for *every* branch. Given
 any ``p >= 0``, ``u_i = min_j (c_ij + p_j)`` is feasible, so ``sum(u) - sum(cap * p)`` is a
-lower bound on every assignment's cost (weak duality). For the branches outside a member's
-candidate list we do not know ``c_ij``, but we know it is at least ``L_i``, the distance to the
-first branch the k-d tree did not return; with ``p >= 0`` the member's value is then
-``min(min over candidates (c_ij + p_j), L_i)``, still a valid bound. The prices come from the
-sparse solution itself: the least potentials of its exchange graph (branch ``a`` → branch
-``b`` when a member at ``a`` could move to ``b``, weight the change in its cost), found by
-Bellman-Ford. When the bound equals the cost, the assignment is optimal for the full
-problem. Where it does not, it is because a member's candidate list was too short (``L_i``
-bound), so those members get more candidates and the problem is solved again: "widening the
-candidate set where capacity is tight until the result is provably optimal".
+lower bound on every assignment's cost (weak duality). The certificate computes that minimum
+over all branches: a k-d tree whose nodes know their least price (``_priced_search``) finds,
+per member, the branches outside its candidates that beat its seat at these prices. None
+anywhere: the bound equals the cost and the assignment is optimal for the full problem. Else
+they are added as columns and the sparse problem is solved again, warm. Members whose
+candidates are all full (a sparse problem without room) get more candidates ("widening the
+candidate set where capacity is tight until the result is provably optimal").
 
-Large instances are first solved tile by tile (branches split into compact tiles, members with
-the tile of their nearest branch); the tiles' union is then repaired globally: members whose
-exchange arcs still improve the cost under the current prices are freed and re-solved with
-the remaining capacity, until no improving arc is left. Every answer carries its lower bound.
+Tight capacity sends members far past their nearest branches, so from 20,000 members on the
+first round is guided: a sample (every eighth member, an eighth of the seats) is solved the
+same way, and its prices give every member the branches cheapest at them as candidates, and
+the first round its starting prices.
+
+Large instances (``_solve_large``) are first solved tile by tile with OR-Tools' min-cost flow
+(branches split into compact tiles, members with the tile of their nearest branch), then
+re-solved in windows whose seams cross, until the Lagrangian bound proves the gap asked for.
+Every answer carries its lower bound.
 """
 
 from __future__ import annotations
@@ -32,8 +41,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import numba
 import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
@@ -57,20 +67,29 @@ OVERFLOW_COST = 10_000_000
 # linearly on these geometric instances (measured: 25k members 0.7 s, 100k 4.5 s), so many
 # small exact problems and a global repair beat one large one.
 TILE_MEMBERS = 5_000
-# Up to this many members one exact min-cost flow covers them all; above it the first answer
-# comes window by window (a 2,000,000-member flow would take minutes) and repair is local.
+# Up to this many members one exact solve (``_ssp`` and the certificate) covers them all; above
+# it the first answer comes window by window (OR-Tools) and repair is local.
 GLOBAL_MEMBERS = 400_000
+# Solve again from scratch (zero prices) when more than this share of the members gained
+# columns in a round: the prices of the round before were then far off, and a warm start from
+# them repairs one seat at a time (measured: 20,000 members, 13,000 gaining columns: 3.5 s
+# warm, 0.6 s from scratch).
+COLD_SHARE = 0.02
+# Above this many members, ``solve`` first solves a sample of every ``GUIDE_STEP``-th member
+# (with as many times fewer seats) for approximate prices, and gives every member the
+# ``GUIDE_COLUMNS`` branches cheapest at those prices as extra candidates. Without it, the
+# k-nearest graph's own prices are far too high where capacity is tight (members can only
+# leave a crowded area through chains of short moves), and the columns they bring need rounds
+# of repair (measured, 100,000 members / 3,000 branches at 1.05x: 12 rounds and 5.1 s without,
+# 2 rounds and 1.1 s with).
+GUIDE_MEMBERS = 20_000
+GUIDE_STEP = 8
+GUIDE_COLUMNS = 4
 # Bellman-Ford passes over the branch exchange graph before we call it non-convergent.
 MAX_PASSES = 400  # plus 4 sqrt(m): converged runs took 50-80 passes at m = 3,000
-# Price groups per pool in the priced bound (``Candidates.priced_bound``); fewer for millions
-# of members, where each group costs a k-d tree query per member.
-PRICE_BUCKETS = 12
-LARGE_PRICE_BUCKETS = 4
 # Subgradient steps for the bound of large instances (100 steps: 99.3% of the optimum on
 # 100,000 members / 3,000 branches at 1.5x capacity, about 1 s there).
 LAGRANGIAN_STEPS = 100
-# Member-branch pairs fetched per ball query in the certificate (memory stays bounded).
-_BALL_CHUNK = 4_000_000
 # Cheaper columns added per member and round (the cheapest; the next round finds the rest).
 _COLUMNS_PER_MEMBER = 8
 
@@ -128,6 +147,10 @@ class _Pool:
     klass: int
     branches: IntArray
     tree: cKDTree
+    xyz: FloatArray  # the branches' unit vectors, and their compiled k-d tree (``_kd_build``)
+    order: IntArray
+    node: IntArray
+    box: FloatArray
 
 
 class Candidates:
@@ -144,7 +167,9 @@ class Candidates:
         keys = np.unique(np.column_stack((bg, bc)), axis=0) if m else np.zeros((0, 2), np.int64)
         for g, c in keys:
             idx = np.flatnonzero((bg == g) & (bc == c)).astype(np.int64)
-            self.pools.append(_Pool(int(g), int(c), idx, cKDTree(problem.branch_xyz[idx])))
+            xyz = np.ascontiguousarray(problem.branch_xyz[idx], dtype=np.float64)
+            order, node, box = _kd_build(xyz)
+            self.pools.append(_Pool(int(g), int(c), idx, cKDTree(xyz), xyz, order, node, box))
             self.pools_of_group.setdefault(int(g), []).append(len(self.pools) - 1)
         self.all_pools = list(range(len(self.pools)))
         self.growth = 4
@@ -280,72 +305,17 @@ class Candidates:
             np.r_[np.zeros(len(am), dtype=bool), np.ones(len(add), dtype=bool)],
         )
 
-    def priced_bound(self, prices: IntArray, buckets: int = PRICE_BUCKETS) -> IntArray:
-        """Per member, a lower bound on ``c_ij + p_j`` over the branches that are *not* its
-        candidates: within each pool the branches are grouped by price, and for each group
-        the nearest non-candidate branch's cost plus the group's least price bounds them all.
-        Tighter than the plain distance bound wherever nearby branches are expensive."""
-        p = self.p
-        n = p.n
-        out = np.full(n, INF, dtype=np.int64)
-        upper = p.max_chord if p.max_chord is not None else np.inf
-        groups = p.member_group if p.member_group is not None else np.zeros(n, np.int64)
-        for pool in self.pools:
-            pr = prices[pool.branches]
-            positive = np.unique(pr[pr > 0])
-            edges = (
-                np.unique(np.quantile(positive, np.linspace(0, 1, buckets)).astype(np.int64))
-                if len(positive)
-                else np.zeros(0, np.int64)
-            )
-            level = np.where(pr > 0, np.searchsorted(edges, pr, side="right"), 0)
-            who = (
-                np.flatnonzero(groups == pool.group)
-                if p.member_group is not None
-                else np.arange(n, dtype=np.int64)
-            )
-            if not len(who):
-                continue
-            in_pool = np.zeros(p.m, dtype=np.int64) - 1
-            in_pool[pool.branches] = level
-            arc_level = in_pool[self.arc_branch]
-            for lv in np.unique(level):
-                members_lv = pool.branches[level == lv]
-                least = int(pr[level == lv].min())
-                tree = cKDTree(p.branch_xyz[members_lv])
-                # Candidates by k-NN are the nearest of each price group; the current branch,
-                # added by hand, is not counted (it may lie beyond closer non-candidates).
-                counts = np.bincount(
-                    self.arc_member[(arc_level == lv) & ~self.arc_extra], minlength=n
-                )[who]
-                for cnt in np.unique(counts):
-                    q = int(cnt) + 1
-                    if q > len(members_lv):
-                        continue
-                    sel = who[counts == cnt]
-                    d, _j = tree.query(
-                        p.member_xyz[sel], k=q, distance_upper_bound=upper, workers=-1
-                    )
-                    d = np.asarray(d, dtype=np.float64).reshape(len(sel), q)[:, -1]
-                    fin = np.isfinite(d)
-                    val = np.rint(chord_to_metres(d[fin])).astype(np.int64)
-                    val += self._adjust(sel[fin], pool.klass) + least
-                    out[sel[fin]] = np.minimum(out[sel[fin]], val)
-        return out
-
     def add(self, members: IntArray, branches: IntArray, costs: IntArray) -> None:
-        """Add arcs found outside the k-NN lists (marked extra), keeping the arcs sorted."""
+        """Add arcs found outside the k-NN lists (marked extra; none may be a candidate
+        already), keeping the arcs sorted by member."""
         if not len(members):
             return
         am = np.concatenate((self.arc_member, members))
-        ab = np.concatenate((self.arc_branch, branches))
-        ac = np.concatenate((self.arc_cost, costs))
-        extra = np.concatenate((self.arc_extra, np.ones(len(members), dtype=bool)))
-        order = np.lexsort((ab, am))
-        am, ab, ac, extra = am[order], ab[order], ac[order], extra[order]
-        keep = np.r_[True, (am[1:] != am[:-1]) | (ab[1:] != ab[:-1])]
-        self.arc_member, self.arc_branch = am[keep], ab[keep]
-        self.arc_cost, self.arc_extra = ac[keep], extra[keep]
+        order = np.argsort(am, kind="stable")  # two sorted runs: merged in linear time
+        self.arc_member = am[order]
+        self.arc_branch = np.concatenate((self.arc_branch, branches))[order]
+        self.arc_cost = np.concatenate((self.arc_cost, costs))[order]
+        self.arc_extra = np.concatenate((self.arc_extra, np.ones(len(members), dtype=bool)))[order]
 
     def violations(
         self, branch_of: IntArray, cost_of: IntArray, prices: IntArray
@@ -354,30 +324,18 @@ class Candidates:
         member's own seat: the columns that could still lower the cost (at most
         ``_COLUMNS_PER_MEMBER`` per member, the cheapest; the next round finds the rest). An
         empty answer proves that no such branch exists. Only members whose plain bound (the
-        first branch beyond their k nearest) undercuts their seat can have any; a seated member
-        looks at every branch within its seat's value (a ball query); a member left over
-        (unpaired, whose "seat" may be worth more than any distance) first looks at its nearest
-        branches beyond the candidates and needs the ball only when the priced bound says a
-        cheaper branch may lie further out."""
+        first branch beyond their k nearest) undercuts their seat can have any; for those, a
+        k-d tree that knows each node's least price (``_priced_search``) finds the cheapest
+        branches at these prices, and their costs are then computed exactly."""
         p = self.p
         mine = cost_of + np.where(branch_of >= 0, prices[np.maximum(branch_of, 0)], 0)
         ask = np.flatnonzero(self.bound < mine)
         empty = np.zeros(0, dtype=np.int64)
         if not len(ask):
             return empty, empty, empty
-        seated = ask[branch_of[ask] >= 0]
-        found = [self._ball(seated, mine, prices)]
-        left = ask[branch_of[ask] < 0]
-        if len(left):
-            near = self._near(left, mine, prices, 4 * int(self.k[left].max()))
-            found.append(near)
-            missed = np.setdiff1d(left, near[0])
-            if len(missed):
-                bound = self.priced_bound(prices)
-                found.append(self._ball(missed[bound[missed] < mine[missed]], mine, prices))
-        vm = np.concatenate([f[0] for f in found])
-        vb = np.concatenate([f[1] for f in found])
-        vc = np.concatenate([f[2] for f in found])
+        vm, vb, vc = self._search(ask, mine, prices)
+        cheaper = vc + prices[vb] < mine[vm]
+        vm, vb, vc = vm[cheaper], vb[cheaper], vc[cheaper]
         if not len(vm):
             return empty, empty, empty
         # The cheapest few per member.
@@ -388,103 +346,57 @@ class Candidates:
         _u, unique = np.unique(vm[keep] * p.m + vb[keep], return_index=True)
         return vm[keep][unique], vb[keep][unique], vc[keep][unique]
 
-    def _near(
-        self, who: IntArray, mine: IntArray, prices: IntArray, k: int
-    ) -> tuple[IntArray, IntArray, IntArray]:
-        """Cheaper non-candidate branches among the ``k`` nearest of each pool."""
-        p = self.p
-        groups = p.member_group if p.member_group is not None else np.zeros(p.n, np.int64)
-        known = self.arc_member * p.m + self.arc_branch
-        out: list[tuple[IntArray, IntArray, IntArray]] = []
-        upper = p.max_chord if p.max_chord is not None else np.inf
-        for pool in self.pools:
-            sel = who[groups[who] == pool.group] if p.member_group is not None else who
-            if not len(sel):
-                continue
-            q = min(k, len(pool.branches))
-            d, j = pool.tree.query(p.member_xyz[sel], k=q, distance_upper_bound=upper, workers=-1)
-            d = np.asarray(d, dtype=np.float64).reshape(len(sel), q)
-            j = np.asarray(j, dtype=np.int64).reshape(len(sel), q)
-            ok = np.isfinite(d)
-            rows = np.broadcast_to(np.arange(len(sel))[:, None], d.shape)[ok]
-            mem = sel[rows]
-            br = pool.branches[j[ok]]
-            cost = np.rint(chord_to_metres(d[ok])).astype(np.int64)
-            cost += self._adjust(sel, pool.klass)[rows]
-            fresh = ~np.isin(mem * p.m + br, known)
-            cheaper = fresh & (cost + prices[br] < mine[mem])
-            out.append((mem[cheaper], br[cheaper], cost[cheaper]))
-        if not out:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty
-        return (
-            np.concatenate([o[0] for o in out]),
-            np.concatenate([o[1] for o in out]),
-            np.concatenate([o[2] for o in out]),
-        )
+    def cheapest(self, prices: IntArray, want: int) -> tuple[IntArray, IntArray, IntArray]:
+        """Per member, the ``want`` branches of least ``c_ij + p_j`` that are not yet its
+        candidates (member, branch, exact cost)."""
+        everyone = np.arange(self.p.n, dtype=np.int64)
+        return self._search(everyone, np.full(self.p.n, INF, np.int64), prices, want)
 
-    def _ball(
-        self, ask: IntArray, mine: IntArray, prices: IntArray
+    def _search(
+        self, ask: IntArray, mine: IntArray, prices: IntArray, want: int = _COLUMNS_PER_MEMBER
     ) -> tuple[IntArray, IntArray, IntArray]:
-        """Every non-candidate branch cheaper than the seat, by ball queries of radius the
-        seat's value (fetched in bounded chunks)."""
+        """For the members ``ask``, the ``want`` non-candidate branches of least cost plus
+        price below ``mine`` in each pool (``_priced_search``), with their exact costs."""
         p = self.p
-        n, m = p.n, p.m
         empty = np.zeros(0, dtype=np.int64)
-        if not len(ask):
-            return empty, empty, empty
-        groups = p.member_group if p.member_group is not None else np.zeros(n, np.int64)
-        known = self.arc_member * m + self.arc_branch
-        out_m, out_b, out_c = [], [], []
+        groups = p.member_group if p.member_group is not None else np.zeros(p.n, np.int64)
+        starts = self.starts()
+        max_chord = float(p.max_chord) if p.max_chord is not None else math.inf
+        found_m, found_b, found_c = [empty], [empty], [empty]
         for pool in self.pools:
             who = ask[groups[ask] == pool.group] if p.member_group is not None else ask
             if not len(who):
                 continue
             adjust = self._adjust(who, pool.klass)
-            radius = mine[who] - adjust  # metres: a cheaper branch is nearer than this
-            ok = radius > 0
-            who, radius, adjust = who[ok], radius[ok], adjust[ok]
+            limit = mine[who] - adjust  # metres + price must stay below this
+            ok = limit > 0
+            who, adjust, limit = who[ok], adjust[ok], limit[ok]
             if not len(who):
                 continue
-            angle = np.minimum(radius.astype(np.float64) / EARTH_RADIUS_M, np.pi)
-            chord = 2.0 * np.sin(angle / 2.0)
-            if p.max_chord is not None:
-                chord = np.minimum(chord, p.max_chord)
-            # Count first, then fetch in chunks of a few million pairs: a member left over
-            # (unpaired) may see every branch of its pool within its seat's value.
-            hits = np.asarray(
-                pool.tree.query_ball_point(
-                    p.member_xyz[who], chord, workers=-1, return_length=True
-                ),
-                dtype=np.int64,
+            best, _value = _priced_search(
+                pool.xyz,
+                pool.order,
+                pool.node,
+                pool.box,
+                prices[pool.branches],
+                pool.branches,
+                np.ascontiguousarray(p.member_xyz[who]),
+                who,
+                limit.astype(np.float64),
+                starts,
+                self.arc_branch,
+                max_chord,
+                want,
             )
-            cuts = np.searchsorted(
-                np.cumsum(hits), np.arange(1, hits.sum() // _BALL_CHUNK + 2) * _BALL_CHUNK
-            )
-            for part in np.split(np.arange(len(who)), np.unique(cuts[cuts < len(who)])):
-                if not len(part) or not hits[part].sum():
-                    continue
-                found = pool.tree.query_ball_point(p.member_xyz[who[part]], chord[part], workers=-1)
-                counts = hits[part]
-                rows = part[np.repeat(np.arange(len(part)), counts)]
-                local = np.fromiter(
-                    (j for f in found for j in f), dtype=np.int64, count=int(counts.sum())
-                )
-                mem = who[rows]
-                br = pool.branches[local]
-                fresh = ~np.isin(mem * m + br, known)
-                mem, br, rows = mem[fresh], br[fresh], rows[fresh]
-                metres = np.rint(
-                    chord_to_metres(np.linalg.norm(p.member_xyz[mem] - p.branch_xyz[br], axis=1))
-                ).astype(np.int64)
-                cost = metres + adjust[rows]
-                cheaper = cost + prices[br] < mine[mem]
-                out_m.append(mem[cheaper])
-                out_b.append(br[cheaper])
-                out_c.append(cost[cheaper])
-        if not out_m:
-            return empty, empty, empty
-        return np.concatenate(out_m), np.concatenate(out_b), np.concatenate(out_c)
+            rows, col = np.nonzero(best >= 0)
+            mem, br = who[rows], best[rows, col]
+            chord = np.linalg.norm(p.member_xyz[mem] - p.branch_xyz[br], axis=1)
+            cost = np.rint(chord_to_metres(chord)).astype(np.int64) + adjust[rows]
+            within = chord <= max_chord
+            found_m.append(mem[within])
+            found_b.append(br[within])
+            found_c.append(cost[within])
+        return np.concatenate(found_m), np.concatenate(found_b), np.concatenate(found_c)
 
     def widen(self, members: IntArray) -> IntArray:
         """Double the candidates of ``members`` that can still grow; returns those widened."""
@@ -573,6 +485,580 @@ def solve_flow(
     return out
 
 
+# ----- successive shortest paths (compiled) ----------------------------------------------------
+# The exact solver of ``solve``: a primal-dual method on the branches, compiled with numba.
+# Invariant: every member sits on a branch (or the "free" node: unassigned/overflow) of least
+# ``c_ij + p_j`` among its arcs, so every move has a non-negative reduced cost and Dijkstra
+# applies. Excess at a branch is pushed along a shortest path of moves to a branch with room
+# (prices rise behind it); a branch with room and a positive price pulls a member in along a
+# shortest reverse path, or lowers its price to zero (prices fall ahead of it). When neither is
+# left, the prices are exact duals of the sparse problem (complementary slackness), and the
+# existing certificate checks them against the full problem.
+
+
+@numba.njit(cache=True)
+def _heap_push(keys: IntArray, vals: IntArray, size: int, key: int, val: int) -> int:
+    """Push onto a binary min-heap held in ``keys``/``vals``; returns the new size."""
+    pos = size
+    while pos > 0:
+        parent = (pos - 1) >> 1
+        if keys[parent] <= key:
+            break
+        keys[pos] = keys[parent]
+        vals[pos] = vals[parent]
+        pos = parent
+    keys[pos] = key
+    vals[pos] = val
+    return size + 1
+
+
+@numba.njit(cache=True)
+def _heap_pop(keys: IntArray, vals: IntArray, size: int) -> tuple[int, int, int]:
+    """Pop the least entry; returns (key, value, new size)."""
+    key, val = keys[0], vals[0]
+    size -= 1
+    last_k, last_v = keys[size], vals[size]
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
+        if keys[child] >= last_k:
+            break
+        keys[pos] = keys[child]
+        vals[pos] = vals[child]
+        pos = child
+    if size > 0:
+        keys[pos] = last_k
+        vals[pos] = last_v
+    return key, val, size
+
+
+@numba.njit(cache=True)
+def _move(
+    i: int,
+    to: int,
+    cost: int,
+    branch_of: IntArray,
+    cost_of: IntArray,
+    load: IntArray,
+    head: IntArray,
+    nxt: IntArray,
+    prv: IntArray,
+) -> None:
+    """Move member ``i`` to node ``to`` at arc cost ``cost`` (per-node member lists kept)."""
+    at = branch_of[i]
+    if prv[i] >= 0:
+        nxt[prv[i]] = nxt[i]
+    else:
+        head[at] = nxt[i]
+    if nxt[i] >= 0:
+        prv[nxt[i]] = prv[i]
+    load[at] -= 1
+    prv[i] = -1
+    nxt[i] = head[to]
+    if head[to] >= 0:
+        prv[head[to]] = i
+    head[to] = i
+    load[to] += 1
+    branch_of[i] = to
+    cost_of[i] = cost
+
+
+@numba.njit(cache=True)
+def _rebuild(
+    x: int,
+    head: IntArray,
+    nxt: IntArray,
+    out_c: IntArray,
+    starts: IntArray,
+    arc_branch: IntArray,
+    arc_cost: IntArray,
+    free_cost: int,
+    free: int,
+    slot: IntArray,
+    adj: IntArray,
+    adj_start: IntArray,
+    adj_len: IntArray,
+    adj_cap: IntArray,
+    top: int,
+) -> tuple[IntArray, int]:
+    """Recompute branch ``x``'s exchange list: per other node ``b``, the least cost change
+    ``c_ib - c_ix`` of a member ``i`` at ``x`` (rows of ``adj``: b, change, member, cost).
+    Returns ``adj`` (grown when full) and the arena's new top."""
+    cnt = 0
+    begin = adj_start[x]
+    # Write into a scratch region at the top first: the list may outgrow its place.
+    need = top + 8
+    i = head[x]
+    while i >= 0:
+        need += starts[i + 1] - starts[i] + 1
+        i = nxt[i]
+    need += need // 4
+    if need > len(adj):
+        grown = np.empty((2 * need, 4), np.int64)
+        grown[:top] = adj[:top]
+        adj = grown
+    i = head[x]
+    while i >= 0:
+        here = out_c[i]
+        for a in range(starts[i], starts[i + 1]):
+            b = arc_branch[a]
+            if b == x:
+                continue
+            change = arc_cost[a] - here
+            s = slot[b]
+            if s < 0:
+                slot[b] = cnt
+                adj[top + cnt, 0] = b
+                adj[top + cnt, 1] = change
+                adj[top + cnt, 2] = i
+                adj[top + cnt, 3] = arc_cost[a]
+                cnt += 1
+            elif change < adj[top + s, 1]:
+                adj[top + s, 1] = change
+                adj[top + s, 2] = i
+                adj[top + s, 3] = arc_cost[a]
+        change = free_cost - here
+        s = slot[free]
+        if s < 0:
+            slot[free] = cnt
+            adj[top + cnt, 0] = free
+            adj[top + cnt, 1] = change
+            adj[top + cnt, 2] = i
+            adj[top + cnt, 3] = free_cost
+            cnt += 1
+        elif change < adj[top + s, 1]:
+            adj[top + s, 1] = change
+            adj[top + s, 2] = i
+            adj[top + s, 3] = free_cost
+        i = nxt[i]
+    for s in range(cnt):
+        slot[adj[top + s, 0]] = -1
+    if cnt <= adj_cap[x]:
+        adj[begin : begin + cnt] = adj[top : top + cnt]
+    else:  # the scratch region becomes the list's new place, with room to grow
+        adj_start[x] = top
+        adj_cap[x] = cnt + 4 + cnt // 4
+        top += adj_cap[x]
+    adj_len[x] = cnt
+    return adj, top
+
+
+@numba.njit(cache=True)
+def _ssp(
+    starts: IntArray,
+    arc_branch: IntArray,
+    arc_cost: IntArray,
+    free_cost: int,
+    capacity: IntArray,
+    price: IntArray,
+    branch_of: IntArray,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """The sparse problem's optimum and exact prices, warm-started from ``price`` (length
+    m + 1, the free node last, kept at zero) and ``branch_of`` (ties keep the branch; -1 or m:
+    free). Returns the branch per member (m: free), its arc cost, and counts of the work done
+    (searches, nodes settled forward and backward)."""
+    n = len(starts) - 1
+    m = len(capacity)
+    free = m
+    big = np.iinfo(np.int64).max // 4
+    n_arcs = len(arc_branch)
+    arc_member = np.empty(n_arcs, np.int64)
+    for i in range(n):
+        for a in range(starts[i], starts[i + 1]):
+            arc_member[a] = i
+    # Arcs by branch, for the reverse searches.
+    rstart = np.zeros(m + 2, np.int64)
+    for a in range(n_arcs):
+        rstart[arc_branch[a] + 1] += 1
+    for b in range(m + 1):
+        rstart[b + 1] += rstart[b]
+    fill = rstart[:-1].copy()
+    rarc = np.empty(n_arcs, np.int64)
+    for a in range(n_arcs):
+        b = arc_branch[a]
+        rarc[fill[b]] = a
+        fill[b] += 1
+    cap = np.empty(m + 1, np.int64)
+    cap[:m] = capacity
+    cap[free] = n + 1
+    price[free] = 0
+    # Start: each member at its least c + p (the branch it had, on ties).
+    out_b = np.empty(n, np.int64)
+    out_c = np.empty(n, np.int64)
+    load = np.zeros(m + 1, np.int64)
+    head = np.full(m + 1, -1, np.int64)
+    nxt = np.full(n, -1, np.int64)
+    prv = np.full(n, -1, np.int64)
+    for i in range(n):
+        cur = branch_of[i]
+        if cur < 0:
+            cur = free
+        best, bb, bc = free_cost, free, free_cost
+        for a in range(starts[i], starts[i + 1]):
+            b = arc_branch[a]
+            v = arc_cost[a] + price[b]
+            if v < best or (v == best and b == cur):
+                best, bb, bc = v, b, arc_cost[a]
+        out_b[i] = bb
+        out_c[i] = bc
+        load[bb] += 1
+        nxt[i] = head[bb]
+        if head[bb] >= 0:
+            prv[head[bb]] = i
+        head[bb] = i
+    # Exchange lists per branch (``_rebuild``), kept up to date as members move.
+    slot = np.full(m + 1, -1, np.int64)
+    adj = np.empty((2 * (n_arcs + n) + 8 * (m + 1), 4), np.int64)
+    adj_start = np.zeros(m + 1, np.int64)
+    adj_len = np.zeros(m + 1, np.int64)
+    adj_cap = np.zeros(m + 1, np.int64)
+    top = 0
+    for x in range(m):
+        adj, top = _rebuild(
+            x, head, nxt, out_c, starts, arc_branch, arc_cost, free_cost, free, slot,
+            adj, adj_start, adj_len, adj_cap, top,
+        )  # fmt: skip
+    dist = np.full(m + 1, big, np.int64)
+    done = np.zeros(m + 1, np.bool_)
+    pred_member = np.full(m + 1, -1, np.int64)
+    pred_node = np.full(m + 1, -1, np.int64)
+    pred_cost = np.zeros(m + 1, np.int64)
+    touched = np.empty(m + 1, np.int64)
+    popped = np.empty(m + 1, np.int64)
+    path = np.empty(m + 2, np.int64)
+    hk = np.empty(n_arcs + n + 4 * (m + 1) + 8, np.int64)
+    hv = np.empty(n_arcs + n + 4 * (m + 1) + 8, np.int64)
+    work = np.zeros(3, np.int64)
+    # Excess: push members out along shortest paths to room.
+    for src in range(m):
+        while load[src] > cap[src]:
+            work[0] += 1
+            nt = 1
+            touched[0] = src
+            dist[src] = 0
+            hs = _heap_push(hk, hv, 0, 0, src)
+            npop = 0
+            t = -1
+            far = 0
+            while hs > 0:
+                d, x, hs = _heap_pop(hk, hv, hs)
+                if done[x] or d > dist[x]:
+                    continue
+                done[x] = True
+                popped[npop] = x
+                npop += 1
+                if x != src and load[x] < cap[x]:
+                    t, far = x, d
+                    break
+                base = d - price[x]
+                for s in range(adj_start[x], adj_start[x] + adj_len[x]):
+                    b = adj[s, 0]
+                    if done[b]:
+                        continue
+                    nd = base + adj[s, 1] + price[b]
+                    if nd < dist[b]:
+                        if dist[b] == big:
+                            touched[nt] = b
+                            nt += 1
+                        dist[b] = nd
+                        pred_member[b] = adj[s, 2]
+                        pred_cost[b] = adj[s, 3]
+                        hs = _heap_push(hk, hv, hs, nd, b)
+            work[1] += npop
+            for q in range(npop):
+                x = popped[q]
+                if x != t:
+                    price[x] += far - dist[x]
+            y = t
+            np_ = 0
+            while y != src:
+                path[np_] = y
+                np_ += 1
+                i = pred_member[y]
+                x = out_b[i]
+                _move(i, y, pred_cost[y], out_b, out_c, load, head, nxt, prv)
+                y = x
+            path[np_] = src
+            np_ += 1
+            for q in range(np_):
+                if path[q] != free:
+                    adj, top = _rebuild(
+                        path[q], head, nxt, out_c, starts, arc_branch, arc_cost, free_cost,
+                        free, slot, adj, adj_start, adj_len, adj_cap, top,
+                    )  # fmt: skip
+            for q in range(nt):
+                dist[touched[q]] = big
+                done[touched[q]] = False
+    # Room at a positive price: pull a member in, or lower the price to zero.
+    for snk in range(m):
+        while price[snk] > 0 and load[snk] < cap[snk]:
+            work[0] += 1
+            nt = 1
+            touched[0] = snk
+            dist[snk] = 0
+            hs = _heap_push(hk, hv, 0, 0, snk)
+            npop = 0
+            t = snk
+            low = price[snk]
+            while hs > 0:
+                e, y, hs = _heap_pop(hk, hv, hs)
+                if done[y] or e > dist[y]:
+                    continue
+                if e >= low:
+                    break
+                done[y] = True
+                popped[npop] = y
+                npop += 1
+                if e + price[y] < low:
+                    low = e + price[y]
+                    t = y
+                if y == free:
+                    continue
+                for r in range(rstart[y], rstart[y + 1]):
+                    a = rarc[r]
+                    i = arc_member[a]
+                    x = out_b[i]
+                    if x == y or done[x]:
+                        continue
+                    ne = e + arc_cost[a] + price[y] - out_c[i] - price[x]
+                    if ne < dist[x]:
+                        if dist[x] == big:
+                            touched[nt] = x
+                            nt += 1
+                        dist[x] = ne
+                        pred_member[x] = i
+                        pred_node[x] = y
+                        pred_cost[x] = arc_cost[a]
+                        hs = _heap_push(hk, hv, hs, ne, x)
+            work[2] += npop
+            for q in range(npop):
+                x = popped[q]
+                price[x] -= low - dist[x]
+            y = t
+            np_ = 0
+            while y != snk:
+                path[np_] = y
+                np_ += 1
+                i = pred_member[y]
+                z = pred_node[y]
+                _move(i, z, pred_cost[y], out_b, out_c, load, head, nxt, prv)
+                y = z
+            path[np_] = snk
+            np_ += 1
+            if np_ > 1:
+                for q in range(np_):
+                    if path[q] != free:
+                        adj, top = _rebuild(
+                            path[q], head, nxt, out_c, starts, arc_branch, arc_cost,
+                            free_cost, free, slot, adj, adj_start, adj_len, adj_cap, top,
+                        )  # fmt: skip
+            for q in range(nt):
+                dist[touched[q]] = big
+                done[touched[q]] = False
+    # The least prices that keep every member at its least c + p: lower each price by the
+    # shortest distance to it from a virtual source joined to every node at its price (the
+    # reduced costs are the arc lengths, so Dijkstra again). The least prices make the
+    # certificate's searches smallest.
+    hs = 0
+    for b in range(m + 1):
+        dist[b] = price[b]
+        hs = _heap_push(hk, hv, hs, price[b], b)
+    while hs > 0:
+        d, x, hs = _heap_pop(hk, hv, hs)
+        if done[x] or d > dist[x]:
+            continue
+        done[x] = True
+        if x == free:  # members left over: their arcs, one by one
+            i = head[x]
+            while i >= 0:
+                base = d - out_c[i]
+                for a in range(starts[i], starts[i + 1]):
+                    b = arc_branch[a]
+                    nd = base + arc_cost[a] + price[b]
+                    if not done[b] and nd < dist[b]:
+                        dist[b] = nd
+                        hs = _heap_push(hk, hv, hs, nd, b)
+                i = nxt[i]
+            continue
+        base = d - price[x]
+        for s in range(adj_start[x], adj_start[x] + adj_len[x]):
+            b = adj[s, 0]
+            nd = base + adj[s, 1] + price[b]
+            if not done[b] and nd < dist[b]:
+                dist[b] = nd
+                hs = _heap_push(hk, hv, hs, nd, b)
+    for b in range(m + 1):
+        price[b] -= dist[b]
+    price[free] = 0
+    return out_b, out_c, work
+
+
+# ----- priced nearest branches (compiled) ---------------------------------------------------------
+# The certificate asks, per member, for the branches of least ``c_ij + p_j`` outside its
+# candidates. A k-d tree over a pool's branches whose nodes also know their least price answers
+# it: a node is skipped when its nearest possible distance plus its least price cannot beat the
+# member's seat (or the cheapest columns found so far).
+_LEAF = 8  # branches per k-d tree leaf
+# Metres of slack in the compiled search: its distances are recomputed exactly afterwards, so
+# the search only must never skip a branch that is cheaper by the exact formula.
+_SEARCH_SLACK = 2.0
+
+
+@numba.njit(cache=True)
+def _kd_build(xyz: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
+    """A k-d tree over ``xyz``: the points' order (each node a contiguous range), per node
+    its range and children (``node``: lo, hi, left, right; -1 for leaves) and bounding box."""
+    n = len(xyz)
+    order = np.arange(n)
+    cap = 2 * (n // _LEAF + 1) * 2 + 4
+    node = np.full((cap, 4), -1, np.int64)
+    box = np.zeros((cap, 6), np.float64)
+    stack = np.empty(cap, np.int64)
+    node[0, 0], node[0, 1] = 0, n
+    count, top = 1, 1
+    stack[0] = 0
+    while top > 0:
+        top -= 1
+        k = stack[top]
+        lo, hi = node[k, 0], node[k, 1]
+        for d in range(3):
+            box[k, d] = np.inf
+            box[k, 3 + d] = -np.inf
+        for q in range(lo, hi):
+            for d in range(3):
+                v = xyz[order[q], d]
+                box[k, d] = min(box[k, d], v)
+                box[k, 3 + d] = max(box[k, 3 + d], v)
+        if hi - lo <= _LEAF:
+            continue
+        axis = 0
+        for d in range(1, 3):
+            if box[k, 3 + d] - box[k, d] > box[k, 3 + axis] - box[k, axis]:
+                axis = d
+        part = order[lo:hi]
+        sort = np.argsort(xyz[part, axis])
+        order[lo:hi] = part[sort]
+        mid = (lo + hi) // 2
+        for lo2, hi2 in ((lo, mid), (mid, hi)):
+            node[count, 0], node[count, 1] = lo2, hi2
+            stack[top] = count
+            top += 1
+            count += 1
+        node[k, 2], node[k, 3] = count - 2, count - 1
+    return order, node[:count].copy(), box[:count].copy()
+
+
+@numba.njit(cache=True)
+def _box_chord(q: FloatArray, box: FloatArray, k: int) -> float:
+    """Least Euclidean distance from ``q`` to node ``k``'s box."""
+    s = 0.0
+    for d in range(3):
+        if q[d] < box[k, d]:
+            g = box[k, d] - q[d]
+            s += g * g
+        elif q[d] > box[k, 3 + d]:
+            g = q[d] - box[k, 3 + d]
+            s += g * g
+    return math.sqrt(s)
+
+
+@numba.njit(cache=True, parallel=True)
+def _priced_search(
+    xyz: FloatArray,
+    order: IntArray,
+    node: IntArray,
+    box: FloatArray,
+    price: IntArray,
+    branches: IntArray,
+    queries: FloatArray,
+    members: IntArray,
+    limit: FloatArray,
+    starts: IntArray,
+    arc_branch: IntArray,
+    max_chord: float,
+    want: int,
+) -> tuple[IntArray, FloatArray]:
+    """Per query (member ``members[r]`` at ``queries[r]``), the ``want`` pool branches of least
+    metres + price below ``limit[r]`` that are not yet its arcs: global branch ids (-1 when
+    fewer) and their approximate values, cheapest first."""
+    nq = len(queries)
+    nn = len(node)
+    radius2 = 2.0 * EARTH_RADIUS_M
+    out_b = np.full((nq, want), -1, np.int64)
+    out_v = np.full((nq, want), np.inf, np.float64)
+    minp = np.empty(nn, np.float64)
+    for k in range(nn - 1, -1, -1):
+        if node[k, 2] < 0:
+            low = np.inf
+            for q in range(node[k, 0], node[k, 1]):
+                low = min(low, float(price[order[q]]))
+            minp[k] = low
+        else:
+            minp[k] = min(minp[node[k, 2]], minp[node[k, 3]])
+    for r in numba.prange(nq):
+        q = queries[r]
+        member = members[r]
+        found = 0
+        stack = np.empty(64, np.int64)
+        top = 1
+        stack[0] = 0
+        while top > 0:
+            top -= 1
+            k = stack[top]
+            bound = limit[r] + _SEARCH_SLACK
+            if found == want:
+                bound = min(bound, out_v[r, want - 1])
+            chord = _box_chord(q, box, k)
+            if chord > max_chord:
+                continue
+            lb = radius2 * math.asin(min(chord / 2.0, 1.0)) - 1.0 + minp[k]
+            if lb >= bound:
+                continue
+            if node[k, 2] >= 0:
+                left, right = node[k, 2], node[k, 3]
+                if _box_chord(q, box, left) < _box_chord(q, box, right):
+                    left, right = right, left
+                stack[top] = left  # the farther child waits below the nearer one
+                stack[top + 1] = right
+                top += 2
+                continue
+            for s in range(node[k, 0], node[k, 1]):
+                j = order[s]
+                dx = q[0] - xyz[j, 0]
+                dy = q[1] - xyz[j, 1]
+                dz = q[2] - xyz[j, 2]
+                c = math.sqrt(dx * dx + dy * dy + dz * dz)
+                if c > max_chord:
+                    continue
+                v = radius2 * math.asin(min(c / 2.0, 1.0)) + price[j]
+                if v >= bound:
+                    continue
+                g = branches[j]
+                known = False
+                for a in range(starts[member], starts[member + 1]):
+                    if arc_branch[a] == g:
+                        known = True
+                        break
+                if known:
+                    continue
+                pos = found if found < want else want - 1
+                while pos > 0 and out_v[r, pos - 1] > v:
+                    out_v[r, pos] = out_v[r, pos - 1]
+                    out_b[r, pos] = out_b[r, pos - 1]
+                    pos -= 1
+                out_v[r, pos] = v
+                out_b[r, pos] = g
+                if found < want:
+                    found += 1
+                if found == want:
+                    bound = min(bound, out_v[r, want - 1])
+    return out_b, out_v
+
+
 # ----- prices (dual potentials) -------------------------------------------------------------------
 @dataclass
 class _Exchange:
@@ -651,100 +1137,24 @@ def least_prices(graph: _Exchange, nodes: int) -> tuple[IntArray, bool, IntArray
     return -q, converged, pred, passes
 
 
-def _chain_nodes(graph: _Exchange, pred: IntArray, starts: IntArray, nodes: int) -> BoolArray:
-    """Nodes on the price chains that end at ``starts`` (walking ``pred`` back)."""
-    seen = np.zeros(nodes, dtype=bool)
-    frontier = np.unique(starts)
-    while len(frontier):
-        frontier = frontier[~seen[frontier]]
-        seen[frontier] = True
-        arcs = pred[frontier]
-        frontier = np.unique(graph.tail[arcs[arcs >= 0]])
-    return seen
-
-
-def _cycle_nodes(graph: _Exchange, pred: IntArray, nodes: int) -> BoolArray:
-    """Nodes on cycles of the predecessor graph: the improving (negative) exchange cycles
-    that keep Bellman-Ford from converging."""
-    has = np.flatnonzero(pred >= 0)
-    src = graph.tail[pred[has]]
-    g = coo_matrix((np.ones(len(has)), (has, src)), shape=(nodes, nodes)).tocsr()
-    _k, label = connected_components(g, directed=True, connection="strong")
-    size = np.bincount(label, minlength=nodes)
-    on = size[label] > 1
-    on[has[src == has]] = True
-    return on
-
-
 # ----- the driver --------------------------------------------------------------------------------
-@dataclass
-class _Check:
-    prices: IntArray  # per branch (and the "unassigned" node last)
-    exact: bool  # the prices are exact duals of the sparse solution
-    improving: BoolArray  # members on improving chains or cycles: re-solve them
-    passes: int
-    graph: _Exchange
-    hot: BoolArray  # branches (and the "unassigned" node) on those chains and cycles
-
-
-def _improvements(
-    branch_of: IntArray, cost_of: IntArray, c: Candidates, problem: Problem
-) -> _Check:
-    """Exchange prices of the current solution, and the members that can still lower the
-    cost on the sparse graph (none when the prices are exact)."""
-    m = problem.m
-    free_node = m
-    graph = _exchange_graph(branch_of, cost_of, c, free_node, problem.unassigned_cost)
-    prices, converged, pred, passes = least_prices(graph, m + 1)
-    load = np.bincount(branch_of[branch_of >= 0], minlength=m)
-    not_full = np.r_[load < problem.capacity, problem.unassigned_cost is not None]
-    # A branch with room (or "unassigned") with a positive price: an improving chain ends there.
-    stale = not_full & (prices > 0)
-    exact = converged and not stale.any()
-    improving = np.zeros(problem.n, dtype=bool)
-    hot = np.zeros(m + 1, dtype=bool)
-    if not exact:
-        hot = _chain_nodes(graph, pred, np.flatnonzero(stale).astype(np.int64), m + 1)
-        if not converged:
-            hot |= _cycle_nodes(graph, pred, m + 1)
-        at = np.where(branch_of < 0, free_node, branch_of)
-        improving = hot[at]
-    return _Check(prices, exact, improving, passes, graph, hot)
-
-
-def _lower_bound(
-    branch_of: IntArray,
-    cost_of: IntArray,
-    c: Candidates,
-    problem: Problem,
-    prices: IntArray,
-    *,
-    priced: bool = True,
-    buckets: int = 0,
-) -> tuple[int, BoolArray]:
+def _lower_bound(c: Candidates, problem: Problem, prices: IntArray) -> int:
     """Weak duality: for prices ``p >= 0`` (zero on "unassigned"), ``sum_i min_j (c_ij + p_j)
     - sum_j cap_j p_j`` bounds every assignment's cost from below. Candidates give exact
-    values; the others are bounded by ``Candidates.priced_bound``. Returns the bound and the
-    members whose bound undercuts their own cost (their candidate lists are too short)."""
+    values; every other branch costs at least the member's plain bound (the first branch
+    beyond its k nearest), and its price is not negative."""
     m = problem.m
     p = prices[:m].copy()
-    am, ab, ac = c.arc_member, c.arc_branch, c.arc_cost
-    value = ac + p[ab]
+    value = c.arc_cost + p[c.arc_branch]
     starts_of = c.starts()
     has = starts_of[1:] > starts_of[:-1]
     u = np.full(problem.n, INF, dtype=np.int64)
-    if len(am):
+    if len(value):
         u[has] = np.minimum.reduceat(value, starts_of[:-1][has])
     if problem.unassigned_cost is not None:
         u = np.minimum(u, problem.unassigned_cost)
-    bound = c.bound
-    if priced and p.any():
-        bound = c.priced_bound(p, buckets) if buckets else c.priced_bound(p)
-    u = np.minimum(u, bound)
-    p_of = np.where(branch_of >= 0, p[np.maximum(branch_of, 0)], 0)
-    short = bound < cost_of + p_of
-    lb = int(u.sum()) - int((problem.capacity * p).sum()) if (u < INF).all() else -INF
-    return lb, short
+    u = np.minimum(u, c.bound)
+    return int(u.sum()) - int((problem.capacity * p).sum()) if (u < INF).all() else -INF
 
 
 def _exact_bound(
@@ -776,32 +1186,6 @@ def _exact_bound(
     return int(u.sum()) - int((problem.capacity * p).sum())
 
 
-def _hot_windows(
-    problem: Problem, graph: _Exchange, hot: BoolArray, turn: int, hops: int = 2
-) -> IntArray:
-    """Windows around the branches where the cost can still fall: the hot branches and their
-    neighbours ``hops`` exchange arcs away, cut into tiles of the usual size (in the frame of
-    round ``turn``, so seams move from round to round); -1 outside."""
-    m = problem.m
-    keep = (graph.tail < m) & (graph.head < m)
-    tail, head = graph.tail[keep], graph.head[keep]
-    zone = hot.copy()
-    for _ in range(hops):
-        grow = zone.copy()
-        grow[head[zone[tail]]] = True
-        grow[tail[zone[head]]] = True
-        zone = grow
-    part = np.full(m, -1, np.int64)
-    idx = np.flatnonzero(zone)
-    if not len(idx):
-        return part
-    plane = _plane(problem.branch_xyz)[idx]
-    angle = (turn % 4) * math.pi / 8
-    rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
-    part[idx] = _tiles(plane @ rot, np.maximum(problem.capacity[idx], 1), TILE_MEMBERS)
-    return part
-
-
 def _inner_prices(
     branch_of: IntArray, cost_of: IntArray, c: Candidates, problem: Problem, tile: IntArray
 ) -> IntArray:
@@ -814,21 +1198,6 @@ def _inner_prices(
     inner = _Exchange(graph.tail[keep], graph.head[keep], graph.weight[keep])
     prices, _converged, _pred, _passes = least_prices(inner, m + 1)
     return prices
-
-
-def _slack(branch_of: IntArray, cost_of: IntArray, c: Candidates, prices: IntArray) -> IntArray:
-    """Per member: how much dearer its best alternative is than its own branch under
-    ``prices`` (negative: it would rather move; members left over are always negative)."""
-    n = len(branch_of)
-    value = c.arc_cost + prices[c.arc_branch]
-    alt = np.where(c.arc_branch == branch_of[c.arc_member], INF, value)
-    starts = c.starts()
-    has = starts[1:] > starts[:-1]
-    best = np.full(n, INF, dtype=np.int64)
-    if len(alt):
-        best[has] = np.minimum.reduceat(alt, starts[:-1][has])
-    mine = cost_of + np.where(branch_of >= 0, prices[np.maximum(branch_of, 0)], 0)
-    return np.where(branch_of >= 0, best - mine, -INF)
 
 
 def solve(
@@ -858,79 +1227,170 @@ def solve(
             0.0,
         )
     _precheck(problem, what)
-    report("candidates", 0.02)
-    c = Candidates(problem, k)
+    if n > GLOBAL_MEMBERS:
+        report("candidates", 0.02)
+        c = Candidates(problem, k)
+        _reachable(problem, c, what)
+        stats: dict[str, float] = {"candidates_s": time.perf_counter() - started}
+        report("solve", 0.05)
+        return _solve_large(problem, c, gap, max_rounds, report, what, started, stats)
+    # Members and branches renumbered so that neighbours are near in memory (the compiled
+    # searches run twice as fast); the answer and any error speak of the caller's indices.
+    local, member_at, branch_at = _reordered(problem)
+    try:
+        sol = _solve_whole(local, k, gap, max_rounds, report, what, started)
+    except InfeasibleError as error:
+        raise InfeasibleError(
+            missing=error.missing,
+            shortages=tuple(
+                replace(s, branches=tuple(sorted(int(branch_at[b]) for b in s.branches)))
+                for s in error.shortages
+            ),
+            unreachable=np.sort(member_at[error.unreachable]),
+            what=error.what,
+        ) from None
+    branch = np.full(n, -1, np.int64)
+    cost = np.zeros(n, np.int64)
+    prices = np.zeros(m, np.int64)
+    branch[member_at] = np.where(sol.branch >= 0, branch_at[np.maximum(sol.branch, 0)], -1)
+    cost[member_at] = sol.cost
+    prices[branch_at] = sol.prices
+    return replace(sol, branch=branch, cost=cost, prices=prices)
+
+
+def _reachable(problem: Problem, c: Candidates, what: str) -> None:
+    """Every member must have an allowed branch unless it may stay unassigned."""
     if problem.unassigned_cost is None:
         none = np.flatnonzero(np.diff(c.starts()) == 0)
         if len(none):
             raise InfeasibleError(missing=len(none), unreachable=none, what=what)
+
+
+def _reordered(problem: Problem) -> tuple[Problem, IntArray, IntArray]:
+    """The problem with branches in k-d tree order and members by their nearest branch;
+    returns it with, per new index, the original member and branch."""
+    xyz = np.ascontiguousarray(problem.branch_xyz, dtype=np.float64)
+    branch_at = _kd_build(xyz)[0].astype(np.int64)
+    new_of = np.empty(problem.m, np.int64)
+    new_of[branch_at] = np.arange(problem.m)
+    near = np.zeros(problem.n, np.int64)
+    if problem.m:
+        _d, j = cKDTree(xyz[branch_at]).query(problem.member_xyz, k=1, workers=-1)
+        near = np.asarray(j, dtype=np.int64)
+    member_at = np.argsort(near, kind="stable").astype(np.int64)
+
+    def by_member(a: IntArray | None) -> IntArray | None:
+        return None if a is None else a[member_at]
+
+    def by_branch(a: IntArray | None) -> IntArray | None:
+        return None if a is None else a[branch_at]
+
+    current = None
+    if problem.current is not None:
+        cur = problem.current[member_at]
+        current = np.where(cur >= 0, new_of[np.maximum(cur, 0)], -1)
+    local = replace(
+        problem,
+        member_xyz=problem.member_xyz[member_at],
+        branch_xyz=xyz[branch_at],
+        capacity=problem.capacity[branch_at],
+        member_group=by_member(problem.member_group),
+        branch_group=by_branch(problem.branch_group),
+        member_class=by_member(problem.member_class),
+        branch_class=by_branch(problem.branch_class),
+        current=current,
+    )
+    return local, member_at, branch_at
+
+
+def _guide_prices(problem: Problem, k: int, max_rounds: int, what: str) -> IntArray | None:
+    """Prices from a sample: every ``GUIDE_STEP``-th member (members are in order of their
+    nearest branch, so the sample is spread like them) and as many times fewer seats, solved
+    exactly. Their prices approximate the full problem's, which tells each member which
+    branches beyond its nearest are worth an arc. None when the sample has no clean answer."""
+    step = GUIDE_STEP
+    pick = np.arange(0, problem.n, step, dtype=np.int64)
+    cum = np.ceil(np.cumsum(problem.capacity) / step).astype(np.int64)  # seats spread evenly
+    capacity = np.diff(np.r_[0, cum]).astype(np.int64)
+
+    def sample(a: IntArray | None) -> IntArray | None:
+        return None if a is None else a[pick]
+
+    sub = replace(
+        problem,
+        member_xyz=problem.member_xyz[pick],
+        capacity=capacity,
+        member_group=sample(problem.member_group),
+        member_class=sample(problem.member_class),
+        current=sample(problem.current),
+        unassigned_cost=(
+            problem.unassigned_cost if problem.unassigned_cost is not None else OVERFLOW_COST
+        ),
+    )
+    sol = _solve_whole(sub, k, 0.0, max_rounds, lambda _s, _f: None, what, time.perf_counter())
+    if problem.unassigned_cost is None and (sol.branch < 0).any():
+        return None  # seats short in the sample: its prices say nothing useful
+    return np.r_[sol.prices, 0].astype(np.int64)
+
+
+def _solve_whole(
+    problem: Problem,
+    k: int,
+    gap: float,
+    max_rounds: int,
+    report: Progress,
+    what: str,
+    started: float,
+) -> Solution:
+    """``solve`` up to ``GLOBAL_MEMBERS``: the exact optimum on the candidate arcs, then
+    cheaper columns from the certificate, until none is left (or the gap is proven)."""
+    n, m = problem.n, problem.m
+    report("candidates", 0.02)
+    c = Candidates(problem, k)
+    _reachable(problem, c, what)
     stats: dict[str, float] = {"candidates_s": time.perf_counter() - started}
     report("solve", 0.05)
-    whole = n <= GLOBAL_MEMBERS
-    everyone = np.arange(n, dtype=np.int64)
-    if not whole:
-        return _solve_large(problem, c, gap, max_rounds, report, what, started, stats)
-    branch_of, cost_of = _flow_for(problem, c, everyone, problem.capacity)
+    branch_of = np.full(n, -1, np.int64)
+    prices = np.zeros(m + 1, np.int64)
+    guide = _guide_prices(problem, k, max_rounds, what) if n > GUIDE_MEMBERS else None
+    if guide is not None:
+        # Where capacity is tight the optimum sends members past their nearest branches:
+        # the columns cheapest at the sample's prices are those it uses.
+        c.add(*c.cheapest(guide[:m], GUIDE_COLUMNS))
+        prices = guide
+        stats["guide_s"] = time.perf_counter() - started - stats["candidates_s"]
+    branch_of, cost_of, prices, runs = _solve_sparse(problem, c, prices, branch_of)
     stats["initial_s"] = time.perf_counter() - started - stats["candidates_s"]
     rounds = 0
     lb = -INF
-    prices = np.zeros(m + 1, np.int64)
     optimal = False
     must = problem.unassigned_cost is None
-    passes = 0
-    restricted = False  # the last re-solve freed only some members
-    level = 0  # how far the freeing threshold has been raised (see below)
-    seen_columns = np.zeros(0, dtype=np.int64)
     while True:
         rounds += 1
         overflow = branch_of < 0 if must else np.zeros(n, dtype=bool)
-        check = _improvements(branch_of, cost_of, c, problem)
-        passes += check.passes
-        total = int(cost_of.sum())
         report("certificate", min(0.95, 0.4 + 0.1 * rounds))
-        if check.exact and not overflow.any():
-            prices = check.prices
+        if not overflow.any():
+            # The prices are exact duals of the sparse problem; the full problem may still
+            # have cheaper columns (branches beyond a member's candidates).
             vm, vb, vc = c.violations(branch_of, cost_of, prices[:m])
             lb = _exact_bound(branch_of, cost_of, c, problem, prices, vm, vb, vc)
             if not len(vm):
                 optimal = True
                 break
+            total = int(cost_of.sum())
             if gap > 0 and lb > -INF and total - lb <= gap * max(abs(lb), 1):
                 break
             if rounds >= max_rounds:
                 break
-            # Add the cheaper columns, then re-solve the members an improving cycle through
-            # them can use. A cycle through a new arc saving s uses only moves that cost less
-            # than s over their member's seat, so freeing every member with slack below the
-            # largest saving is enough; that is often most members, so we free those below a
-            # typical saving first and go up only for columns that remain unused.
+            # Add the cheaper columns and solve again from the current seats and prices: only
+            # the members they attract move, and only the chains of moves they set off.
             c.add(vm, vb, vc)
-            slack = _slack(branch_of, cost_of, c, prices)
-            mine = cost_of + np.where(branch_of >= 0, prices[np.maximum(branch_of, 0)], 0)
-            saving = mine[vm] - vc - prices[vb]
-            again = np.isin(vm * m + vb, seen_columns)
-            level = min(level + 1, 6) if again.any() else level
-            tau = int(np.quantile(saving, 0.5)) * 4**level
-            tau = min(tau, int(saving.max()))
-            seen_columns = np.unique(vm * m + vb)
-            free = slack < tau
-            free[vm] = True
-            branch_of, cost_of = _resolve(problem, c, branch_of, cost_of, np.flatnonzero(free))
-            restricted = True
-            continue
-        if gap > 0 and not overflow.any():
-            # Not optimal yet, but any prices >= 0 bound the optimum from below.
-            load = np.bincount(branch_of[branch_of >= 0], minlength=m)
-            rough = np.where(np.r_[load < problem.capacity, True], 0, check.prices)
-            lb, _short = _lower_bound(branch_of, cost_of, c, problem, rough)
-            if lb > -INF and total - lb <= gap * max(abs(lb), 1):
-                prices = rough
-                break
-        if rounds >= max_rounds:
-            if overflow.any():
+            if len(np.unique(vm)) > n * COLD_SHARE:
+                prices = np.zeros(m + 1, np.int64)
+                branch_of = np.full(n, -1, np.int64)
+        else:
+            if rounds >= max_rounds:
                 _raise_infeasible(problem, c, branch_of, what)
-            break
-        if overflow.any():
             # Members left over, and the members at the branches they could use: where
             # capacity is tight, everyone nearby needs more room to move.
             left = np.flatnonzero(overflow)
@@ -938,12 +1398,11 @@ def solve(
             near[c.arc_branch[np.isin(c.arc_member, left)]] = True
             crowd = np.flatnonzero((branch_of >= 0) & near[np.maximum(branch_of, 0)])
             widened = c.widen(left)
-            c.widen(crowd)
-            if not len(widened) and whole and not restricted:
+            if not len(widened) and not len(c.widen(crowd)):
                 _raise_infeasible(problem, c, branch_of, what)  # a real cut: no seats left
-        branch_of, cost_of = _flow_for(problem, c, everyone, problem.capacity)
-        restricted = False
-    stats["passes"] = passes
+        branch_of, cost_of, prices, more = _solve_sparse(problem, c, prices, branch_of)
+        runs += more
+    stats["searches"] = runs
     stats["rounds"] = rounds
     report("done", 1.0)
     return Solution(
@@ -979,7 +1438,7 @@ def _solve_large(
     branch_of, cost_of = _initial(problem, c, report)
     stats["initial_s"] = time.perf_counter() - started - stats["candidates_s"]
     zero = np.zeros(m + 1, np.int64)
-    lb, _short = _lower_bound(branch_of, cost_of, c, problem, zero, priced=False)
+    lb = _lower_bound(c, problem, zero)
     prices = zero
     rounds = 0
     must = problem.unassigned_cost is None
@@ -993,7 +1452,7 @@ def _solve_large(
             inner = _inner_prices(branch_of, cost_of, c, problem, c.last_part)
             load = np.bincount(branch_of[branch_of >= 0], minlength=m)
             inner = np.where(np.r_[load < problem.capacity, True], 0, inner)  # room: price 0
-            bound, _short = _lower_bound(branch_of, cost_of, c, problem, inner, priced=False)
+            bound = _lower_bound(c, problem, inner)
             if bound > lb:
                 lb, prices = bound, inner
             if gap > 0 and total - lb > gap * max(abs(lb), 1):
@@ -1182,6 +1641,29 @@ def _flow_for(
     return _pick(c, members, chosen, problem)
 
 
+def _solve_sparse(
+    problem: Problem, c: Candidates, prices: IntArray, branch_of: IntArray
+) -> tuple[IntArray, IntArray, IntArray, int]:
+    """The exact optimum over the candidate arcs and its prices (``_ssp``), warm-started from
+    ``prices`` (per branch, the free node last) and ``branch_of`` (-1: unassigned). Returns
+    branch and cost per member (-1 and the unassigned or overflow cost when left over), the
+    prices and the number of shortest-path searches."""
+    m = problem.m
+    free_cost = problem.unassigned_cost if problem.unassigned_cost is not None else OVERFLOW_COST
+    price = prices.astype(np.int64, copy=True)
+    b, cost, runs = _ssp(
+        c.starts(),
+        c.arc_branch,
+        c.arc_cost,
+        int(free_cost),
+        problem.capacity.astype(np.int64),
+        price,
+        branch_of.astype(np.int64),
+    )
+    b[b == m] = -1
+    return b, cost, price, int(runs[0])
+
+
 def _plane(xyz: FloatArray) -> FloatArray:
     """Points as (east, north) coordinates in the tangent plane at their centre."""
     centre = xyz.mean(axis=0)
@@ -1287,21 +1769,6 @@ def _initial(problem: Problem, c: Candidates, report: Progress) -> tuple[IntArra
     first = _turned_partition(problem, c, -1)
     c.last_part = first
     return _window_pass(problem, c, branch_of, cost_of, first, report=report, span=(0.05, 0.4))
-
-
-def _resolve(
-    problem: Problem, c: Candidates, branch_of: IntArray, cost_of: IntArray, free: IntArray
-) -> tuple[IntArray, IntArray]:
-    """Re-solve the ``free`` members with the capacity the others leave."""
-    fixed = np.ones(problem.n, dtype=bool)
-    fixed[free] = False
-    used = np.bincount(branch_of[fixed & (branch_of >= 0)], minlength=problem.m)
-    residual = np.maximum(problem.capacity - used, 0)
-    b, co = _flow_for(problem, c, free, residual)
-    branch_of = branch_of.copy()
-    cost_of = cost_of.copy()
-    branch_of[free], cost_of[free] = b, co
-    return branch_of, cost_of
 
 
 def _raise_infeasible(problem: Problem, c: Candidates, branch_of: IntArray, what: str) -> None:
