@@ -1593,22 +1593,6 @@ def _precheck(problem: Problem, what: str) -> None:
         )
 
 
-def _pick(
-    c: Candidates, members: IntArray, arc_index: IntArray, problem: Problem
-) -> tuple[IntArray, IntArray]:
-    """Branch and cost per member from the chosen arc indices (-1: unassigned/overflow)."""
-    chosen = arc_index >= 0
-    branch = np.full(len(members), -1, np.int64)
-    cost = np.full(
-        len(members),
-        problem.unassigned_cost if problem.unassigned_cost is not None else OVERFLOW_COST,
-        np.int64,
-    )
-    branch[chosen] = c.arc_branch[arc_index[chosen]]
-    cost[chosen] = c.arc_cost[arc_index[chosen]]
-    return branch, cost
-
-
 def _flow_for(
     problem: Problem,
     c: Candidates,
@@ -1616,7 +1600,8 @@ def _flow_for(
     capacity: IntArray,
     allowed: BoolArray | None = None,
 ) -> tuple[IntArray, IntArray]:
-    """Solve the members given (global indices) over their arcs with ``capacity``."""
+    """Solve the members given (global indices) exactly over their arcs with ``capacity``
+    (``_ssp`` from zero prices); returns branch (-1: left over) and cost per member."""
     starts = c.starts()
     counts = starts[members + 1] - starts[members]
     arc_idx = np.repeat(starts[members], counts) + (
@@ -1625,20 +1610,27 @@ def _flow_for(
     if allowed is not None:
         arc_idx = arc_idx[allowed[c.arc_branch[arc_idx]]]
     local = np.searchsorted(members, c.arc_member[arc_idx])
-    overflow_cost = (
-        problem.unassigned_cost if problem.unassigned_cost is not None else OVERFLOW_COST
-    )
-    pick = solve_flow(
-        local.astype(np.int64),
-        c.arc_branch[arc_idx],
+    free_cost = problem.unassigned_cost if problem.unassigned_cost is not None else OVERFLOW_COST
+    branch = np.full(len(members), -1, np.int64)
+    cost = np.full(len(members), free_cost, np.int64)
+    if not len(arc_idx):
+        return branch, cost
+    # Only the branches these members can use, renumbered (the window's own small problem).
+    used, local_branch = np.unique(c.arc_branch[arc_idx], return_inverse=True)
+    local_starts = np.r_[0, np.cumsum(np.bincount(local, minlength=len(members)))]
+    b, co, _work = _ssp(
+        local_starts.astype(np.int64),
+        local_branch.astype(np.int64),
         c.arc_cost[arc_idx],
-        len(members),
-        capacity,
-        overflow_cost=overflow_cost,
+        int(free_cost),
+        capacity[used].astype(np.int64),
+        np.zeros(len(used) + 1, np.int64),
+        np.full(len(members), -1, np.int64),
     )
-    chosen = np.full(len(members), -1, dtype=np.int64)
-    chosen[pick >= 0] = arc_idx[pick[pick >= 0]]
-    return _pick(c, members, chosen, problem)
+    seated = b < len(used)
+    branch[seated] = used[b[seated]]
+    cost[seated] = co[seated]
+    return branch, cost
 
 
 def _solve_sparse(
