@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("jiceng.members.api.urls")),
     path("", include("jiceng.accounts.api.urls")),
     path("", include("jiceng.planning.api.urls")),
+    path("", include("jiceng.study.api.urls")),
 ]

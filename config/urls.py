@@ -23,5 +23,6 @@ urlpatterns = [
     path("members/", include("jiceng.members.urls")),
     path("imports/", include("jiceng.imports.urls")),
     path("planning/", include("jiceng.planning.urls")),
+    path("study/", include("jiceng.study.urls")),
     path("", include("jiceng.core.urls")),
 ]

@@ -29,6 +29,7 @@ from jiceng.members.models import (
 )
 from jiceng.orgs.models import Organization, Rectification, RectificationState
 from jiceng.planning.models import Plan
+from jiceng.study.models import SelfStudy, StudySession
 
 OUTSIDER = "xuhui.officer"
 
@@ -38,6 +39,8 @@ class Foreign:
     """Objects of 黄浦 (outside the outsider's scope)."""
 
     org: Organization
+    study_session: StudySession  # a session of a 黄浦 branch, with attendance
+    self_study: SelfStudy  # a 黄浦 member's self-study
     member: Member
     account_pk: int
     assignment_pk: int
@@ -72,6 +75,14 @@ def _member(f: Foreign) -> dict[str, Any]:
 
 def _transfer(f: Foreign) -> dict[str, Any]:
     return {"pk": f.transfer.pk}
+
+
+def _study_session(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.study_session.pk}
+
+
+def _self_study(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.self_study.pk}
 
 
 def _bulk_foreign(f: Foreign) -> dict[str, Any]:
@@ -172,6 +183,15 @@ ROUTES: dict[str, Route] = {
     "members:transfer-request": Route(
         "object", lambda f: {"member_pk": f.member.pk}, ("get", "post")
     ),
+    "study:home": Route("list"),
+    "study:mine": Route("list", reason="an officer without a member record sees a notice"),
+    "study:unit": Route("object", _org),
+    "study:below": Route("object", _org),
+    "study:session-create": Route("object", _org, ("get", "post")),
+    "study:session": Route("object", _study_session),
+    "study:member": Route("object", _member),
+    "study:selfstudy-create": Route("object", _member, ("get", "post")),
+    "study:selfstudy-confirm": Route("object", _self_study, ("post",)),
     "planning:list": Route("list"),
     "planning:create": Route("list", reason="form only; the unit is typed by code and checked"),
     "planning:compare": Route(
@@ -250,6 +270,13 @@ ROUTES: dict[str, Route] = {
     ),
     "api-merge-undo": Route("object", _merge, ("post",)),
     "api-member-place": Route("object", _member, ("post",), data=lambda f: {"org_id": f.org.pk}),
+    "api-study-session-list": Route("list", foreign_ids=lambda f: {f.study_session.pk}),
+    "api-study-session-detail": Route("object", _study_session),
+    "api-study-completion": Route("object", _org),
+    "api-study-below": Route("object", _org),
+    "api-study-units": Route("object", _org),
+    "api-study-selfstudy-list": Route("list", foreign_ids=lambda f: {f.self_study.pk}),
+    "api-study-selfstudy-confirm": Route("object", _self_study, ("post",)),
     "api-plan-list": Route("list", foreign_ids=lambda f: {f.plan.pk}),
     "api-plan-detail": Route("object", _plan),
     "api-plan-run": Route("object", _plan, ("post",)),
@@ -357,6 +384,28 @@ def foreign(world) -> Foreign:
         dropped_row={},
         kept_before={},
     )
+    from jiceng.study import services as study_services
+    from jiceng.study.models import StudyPeriod
+
+    period = StudyPeriod.objects.order_by("starts_on").first()
+    study_unit = study_services.member_study_unit(member)
+    study_session = study_services.session_record(
+        actor=account,
+        period=period,
+        org=study_unit,
+        held_on=dt.date(2005, 9, 1),
+        topic="黄浦支部学习党章",
+        amount=2,
+        attendance=[(member.pk, True)],
+    )
+    self_study = study_services.selfstudy_record(
+        actor=account,
+        member=member,
+        period=period,
+        studied_on=dt.date(2005, 9, 2),
+        topic="自学读本",
+        amount=1,
+    )
     plan = Plan.objects.create(
         name="黄浦区域党支部方案",
         kind="assign",
@@ -377,6 +426,8 @@ def foreign(world) -> Foreign:
         assignment_pk=assignment.pk,
         import_job=job,
         transfer=transfer,
+        study_session=study_session,
+        self_study=self_study,
         rectification=rectification,
     )
 

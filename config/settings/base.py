@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "jiceng.members",
     "jiceng.imports",
     "jiceng.planning",
+    "jiceng.study",
     "jiceng.scenario",
 ]
 

@@ -11,7 +11,8 @@ from jiceng.core.scoping import Action
 from jiceng.orgs.forms import OrgCodeField
 from jiceng.orgs.models import Organization
 
-from .models import Campaign
+from .models import Campaign, GuidanceTemplate, Step, ThemePractice
+from .rules import ENTERED_COVERAGE, Coverage, FourOnes, PlanItemKind
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -58,3 +59,74 @@ class LaunchForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["under"].queryset = Organization.objects.visible_to(user, Action.CHANGE)
+
+
+class LessonForm(forms.Form):
+    title = forms.CharField(label=_("经验"), max_length=120)
+    text = forms.CharField(label=_("做法与体会"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PlanItemForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("类别"), choices=PlanItemKind.choices, initial=PlanItemKind.CARRIER
+    )
+    text = forms.CharField(label=_("内容"), max_length=300)
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("任务"), max_length=200)
+    due_on = forms.DateField(label=_("完成期限"), widget=DATE)
+
+
+class StepTasksForm(forms.Form):
+    step = forms.ModelChoiceField(label=_("环节"), queryset=Step.objects.none())
+
+    def __init__(self, *args: Any, campaign: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["step"].queryset = campaign.steps.order_by("order")
+
+
+class CoverageForm(forms.Form):
+    indicator = forms.ChoiceField(
+        label=_("指标"), choices=[(c, Coverage(c).label) for c in ENTERED_COVERAGE]
+    )
+    numerator = forms.IntegerField(label=_("达到数"), min_value=0)
+    denominator = forms.IntegerField(label=_("总数"), min_value=1)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+
+class FourOnesForm(forms.Form):
+    kind = forms.ChoiceField(label=_("项目"), choices=FourOnes.choices)
+    description = forms.CharField(label=_("内容"), max_length=300)
+    evidence = forms.CharField(label=_("佐证"), max_length=300, required=False)
+    done_on = forms.DateField(label=_("完成日期"), widget=DATE)
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = GuidanceTemplate
+        fields = ["name", "sector", "org_type", "focus", "steps", "indicators", "source"]
+        widgets = {
+            "focus": forms.Textarea(attrs={"rows": 3}),
+            "steps": forms.Textarea(attrs={"rows": 3}),
+            "indicators": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class PracticeForm(forms.ModelForm):
+    class Meta:
+        model = ThemePractice
+        fields = ["name", "targets", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class ActivityForm(forms.Form):
+    org = OrgCodeField(label=_("开展单位（党组织代码）"))
+    title = forms.CharField(label=_("活动"), max_length=200)
+    on = forms.DateField(label=_("日期"), widget=DATE)
+    place = forms.CharField(label=_("地点或对象"), max_length=120, required=False)
+    participants = forms.IntegerField(label=_("参加党员（人次）"), min_value=0, initial=0)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = Organization.objects.visible_to(user, Action.CHANGE)

@@ -20,10 +20,25 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.core.scoping import Action, ScopedManager, ScopedQuerySet, scope_of
-from jiceng.orgs.models import Sector
+from jiceng.core.scoping import Action, ScopedManager, ScopedQuerySet, along_q, scope_of, scope_q
+from jiceng.orgs.models import OrgType, Sector
 
-from .rules import Aim, Batch, Phase, StepAction, StepState, UnitState, allowed_actions
+from .rules import (
+    CHAIN_LEVELS,
+    ESCALATION_DAYS,
+    Aim,
+    Batch,
+    Coverage,
+    FourOnes,
+    FourOnesState,
+    Phase,
+    PlanItemKind,
+    StepAction,
+    StepState,
+    TaskState,
+    UnitState,
+    allowed_actions,
+)
 
 
 class CampaignQuerySet(ScopedQuerySet["Campaign"]):
@@ -35,14 +50,9 @@ class CampaignQuerySet(ScopedQuerySet["Campaign"]):
         scope = scope_of(user, action)
         if not scope.paths:
             return self.none()
-        q = Q(pk__in=[])
-        for prefix in scope.paths:
-            q |= Q(root_path__startswith=prefix)
-            if action == Action.VIEW:
-                # every ancestor path of the prefix (steplen 4)
-                ancestors = [prefix[:i] for i in range(4, len(prefix), 4)]
-                q |= Q(root_path__in=ancestors)
-        return self.filter(q)
+        if action == Action.VIEW:
+            return self.filter(along_q("root_path", scope))
+        return self.filter(scope_q(self.model, scope))
 
 
 class Campaign(models.Model):
@@ -211,6 +221,7 @@ class CampaignUnit(models.Model):
     due_on = models.DateField(_("当前环节期限"), null=True, blank=True)
     signed_steps = models.PositiveSmallIntegerField(_("已通过环节"), default=0)
     completed_on = models.DateField(_("完成日期"), null=True, blank=True)
+    is_pilot = models.BooleanField(_("试点单位"), default=False)  # S5
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = models.Manager.from_queryset(CampaignUnitQuerySet)()
@@ -270,3 +281,315 @@ class StepRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.get_action_display()} {self.on}"
+
+
+# ----- pilots (S5) ---------------------------------------------------------------------------
+
+
+class PilotLesson(models.Model):
+    """A lesson recorded by a pilot unit (S5). Lessons are published guidance: the units of
+    the same sector in the next batch read them (``selectors.lessons_for``)."""
+
+    unit = models.ForeignKey(CampaignUnit, on_delete=models.CASCADE, related_name="lessons")
+    sector = models.CharField(_("所属领域"), max_length=30, choices=Sector.choices)
+    title = models.CharField(_("经验"), max_length=120)
+    text = models.TextField(_("做法与体会"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_on = models.DateField(_("日期"))
+
+    objects = ScopedManager()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("unit__org_path",)
+
+    class Meta:
+        ordering = ["-recorded_on", "-id"]
+        verbose_name = _("试点经验")
+        verbose_name_plural = _("试点经验")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# ----- classified guidance (S14, S15) ---------------------------------------------------------
+
+
+class GuidanceTemplateQuerySet(ScopedQuerySet["GuidanceTemplate"]):
+    def visible_to(self, user: Any, action: str = Action.VIEW) -> GuidanceTemplateQuerySet:
+        """Guidance issued above reaches the units below (``along_q``); changing it needs
+        scope over the issuing unit."""
+        scope = scope_of(user, action)
+        if not scope.paths:
+            return self.none()
+        if action == Action.VIEW:
+            return self.filter(along_q("owner_path", scope))
+        return self.filter(scope_q(self.model, scope))
+
+    def matching(self, sector: str, org_type: str) -> GuidanceTemplateQuerySet:
+        """Templates for the sector, the organisation-type-specific ones first (S15)."""
+        return self.filter(sector=sector).filter(Q(org_type=org_type) | Q(org_type=""))
+
+
+class GuidanceTemplate(models.Model):
+    """Classified guidance (分类指导, S14, S15): what a sector's (and organisation type's)
+    units focus on in the campaign, the steps they must take and the indicators they report."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="templates")
+    owner = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("制定单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    owner_path = models.CharField(max_length=255, editable=False)
+    name = models.CharField(_("指导方案"), max_length=120)
+    sector = models.CharField(_("适用领域"), max_length=30, choices=Sector.choices)
+    org_type = models.CharField(
+        _("适用组织类别"),
+        max_length=30,
+        choices=OrgType.choices,
+        blank=True,
+        help_text=_("留空则适用该领域全部单位"),
+    )
+    focus = models.TextField(_("工作重点"), help_text=_("每行一项"))
+    steps = models.TextField(_("规定动作"), blank=True, help_text=_("每行一项"))
+    indicators = models.TextField(_("指标"), blank=True, help_text=_("每行一项"))
+    source = models.CharField(_("依据"), max_length=200, blank=True)
+
+    objects = models.Manager.from_queryset(GuidanceTemplateQuerySet)()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("owner_path",)
+
+    class Meta:
+        ordering = ["sector", "org_type", "id"]
+        verbose_name = _("分类指导方案")
+        verbose_name_plural = _("分类指导方案")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def items(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for kind, text in (
+            (PlanItemKind.FOCUS, self.focus),
+            (PlanItemKind.STEP, self.steps),
+            (PlanItemKind.INDICATOR, self.indicators),
+        ):
+            out += [(kind, line.strip()) for line in text.splitlines() if line.strip()]
+        return out
+
+
+class UnitPlanItem(models.Model):
+    """One line of a unit's plan: instantiated from its guidance template, or the unit's own
+    (its education carriers, S7)."""
+
+    unit = models.ForeignKey(CampaignUnit, on_delete=models.CASCADE, related_name="plan_items")
+    kind = models.CharField(_("类别"), max_length=20, choices=PlanItemKind.choices)
+    text = models.CharField(_("内容"), max_length=300)
+    template = models.ForeignKey(
+        GuidanceTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    done = models.BooleanField(_("已落实"), default=False)
+    note = models.CharField(_("落实情况"), max_length=300, blank=True)
+
+    objects = ScopedManager()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("unit__org_path",)
+
+    class Meta:
+        ordering = ["unit", "kind", "id"]
+        verbose_name = _("单位方案条目")
+        verbose_name_plural = _("单位方案条目")
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_own(self) -> bool:
+        return self.template_id is None
+
+
+# ----- four-level responsibility chains (S6) -----------------------------------------------
+
+
+class ResponsibilityTask(models.Model):
+    """A task carried out at a unit (from a step or the unit's plan), owned at each of up to
+    four levels of the tree (``ChainLink``), from the unit up (S6)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks")
+    unit = models.ForeignKey(CampaignUnit, on_delete=models.CASCADE, related_name="tasks")
+    org_path = models.CharField(max_length=255, editable=False)
+    step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(_("任务"), max_length=200)
+    due_on = models.DateField(_("完成期限"))
+    state = models.CharField(
+        _("状态"), max_length=10, choices=TaskState.choices, default=TaskState.OPEN
+    )
+    done_on = models.DateField(_("完成日期"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("org_path",)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("责任任务")
+        verbose_name_plural = _("责任任务")
+        indexes = [models.Index(fields=["campaign", "state", "due_on"], name="ctask_due")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def overdue_days(self, on: dt.date) -> int:
+        return (on - self.due_on).days if self.state == TaskState.OPEN and self.due_on < on else 0
+
+    def escalation_rank(self, on: dt.date, links: int = CHAIN_LEVELS) -> int:
+        """Which link holds the task now: 0 is the owner; every ``ESCALATION_DAYS`` overdue
+        moves it one level up, never past the top of its chain."""
+        days = self.overdue_days(on)
+        return min(max(links - 1, 0), days // ESCALATION_DAYS) if days else 0
+
+
+class ChainLink(models.Model):
+    """The owner of a task at one level: the unit (rank 0) and up to three levels above."""
+
+    task = models.ForeignKey(ResponsibilityTask, on_delete=models.CASCADE, related_name="links")
+    rank = models.PositiveSmallIntegerField(_("层级"))  # 0 = the unit itself, then upwards
+    org = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT, related_name="+")
+    person = models.CharField(_("责任人"), max_length=60, blank=True)
+
+    objects = ScopedManager()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("task__org_path",)
+
+    class Meta:
+        ordering = ["task", "rank"]
+        constraints = [models.UniqueConstraint(fields=["task", "rank"], name="chain_link_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.rank}: {self.org_id} {self.person}"
+
+
+# ----- "four lets" coverage, entered figures (S8) -------------------------------------------
+
+
+class CoverageEntry(models.Model):
+    """An entered figure for a coverage indicator that the data cannot give yet (owners
+    supporting, residents aware: S8), e.g. 46 of 50 businesses; shown marked as entered."""
+
+    unit = models.ForeignKey(CampaignUnit, on_delete=models.CASCADE, related_name="coverage")
+    indicator = models.CharField(_("指标"), max_length=20, choices=Coverage.choices)
+    numerator = models.PositiveIntegerField(_("达到数"))
+    denominator = models.PositiveIntegerField(_("总数"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_on = models.DateField(_("填报日期"))
+
+    objects = ScopedManager()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("unit__org_path",)
+
+    class Meta:
+        verbose_name = _("覆盖指标填报")
+        verbose_name_plural = _("覆盖指标填报")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "indicator"], name="coverage_entry_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} {self.numerator}/{self.denominator}"
+
+    @property
+    def rate(self) -> float:
+        return round(100 * self.numerator / self.denominator, 1) if self.denominator else 0.0
+
+
+# ----- theme practices (S24, S25) and "four ones" (S18) -------------------------------------
+
+
+class ThemePractice(models.Model):
+    """A named theme practice (S25: 高兴、放心、凝聚、覆盖) with its target industries or
+    units (S24: taxis and supermarkets) and its activities."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="practices")
+    owner = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("组织单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    owner_path = models.CharField(max_length=255, editable=False)
+    name = models.CharField(_("主题实践活动"), max_length=120)
+    targets = models.CharField(_("面向行业或单位"), max_length=200, blank=True)
+    description = models.TextField(_("内容"), blank=True)
+
+    objects = ScopedManager()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("owner_path",)
+
+    class Meta:
+        ordering = ["campaign", "id"]
+        verbose_name = _("主题实践活动")
+        verbose_name_plural = _("主题实践活动")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PracticeActivity(models.Model):
+    practice = models.ForeignKey(ThemePractice, on_delete=models.CASCADE, related_name="activities")
+    org = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("开展单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    org_path = models.CharField(max_length=255, editable=False)
+    title = models.CharField(_("活动"), max_length=200)
+    on = models.DateField(_("日期"))
+    place = models.CharField(_("地点或对象"), max_length=120, blank=True)
+    participants = models.PositiveIntegerField(_("参加党员（人次）"), default=0)
+
+    objects = ScopedManager()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("org_path",)
+
+    class Meta:
+        ordering = ["-on", "-id"]
+        verbose_name = _("主题实践活动记录")
+        verbose_name_plural = _("主题实践活动记录")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FourOnesItem(models.Model):
+    """One item of a member's "four ones" (S18), recorded by the member (self-service) or the
+    branch, with evidence; the branch confirms it (or returns it with a reason)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="four_ones")
+    member = models.ForeignKey(
+        "members.Member", verbose_name=_("党员"), on_delete=models.PROTECT, related_name="+"
+    )
+    member_path = models.CharField(max_length=255, editable=False)
+    kind = models.CharField(_("项目"), max_length=20, choices=FourOnes.choices)
+    description = models.CharField(_("内容"), max_length=300)
+    evidence = models.CharField(_("佐证"), max_length=300, blank=True)
+    done_on = models.DateField(_("完成日期"))
+    state = models.CharField(
+        _("状态"), max_length=20, choices=FourOnesState.choices, default=FourOnesState.RECORDED
+    )
+    reason = models.CharField(_("退回原因"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_on = models.DateField(_("确认日期"), null=True, blank=True)
+
+    objects = ScopedManager()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("member_path",)
+    scope_self_field: ClassVar[str | None] = "member__user"
+
+    class Meta:
+        verbose_name = _("四个一")
+        verbose_name_plural = _("四个一")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "member", "kind"], name="four_ones_unique")
+        ]
+        indexes = [models.Index(fields=["campaign", "member_path"], name="fourones_path")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.get_kind_display()}"

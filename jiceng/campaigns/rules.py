@@ -166,3 +166,63 @@ DEFAULT_INDICATORS: tuple[tuple[str, str, str], ...] = (
 # Where a campaign's "as of" date is not set, the dashboard counts overdue steps as of today.
 # A campaign from the past (the demo replays 2005) sets ``as_of`` to the day it is read at.
 SECOND_BATCH_LAUNCH = dt.date(2005, 6, 30)  # S4
+
+
+# ----- classified guidance (S14, S15) and the unit's own plan (S7) -------------------------
+
+
+class PlanItemKind(models.TextChoices):
+    FOCUS = "focus", _("工作重点")
+    STEP = "step", _("规定动作")
+    INDICATOR = "indicator", _("指标")
+    CARRIER = "carrier", _("自选载体")  # S7: the unit's own education formats
+
+
+# ----- four-level responsibility chains (S6) ------------------------------------------------
+
+# Qibao town's system had four levels (S6): town committee → general branch → branch → group.
+CHAIN_LEVELS = 4
+# A task overdue this many days more moves one level up its chain: overdue 0-6 days it is the
+# owner's, 7-13 the level above, and so on up to the top of the chain. Qibao's "process flow"
+# (S6) names the levels and the flow upwards; the week is our choice, named here so a
+# district can change it.
+ESCALATION_DAYS = 7
+
+
+class TaskState(models.TextChoices):
+    OPEN = "open", _("进行中")
+    DONE = "done", _("已完成")
+
+
+# ----- "four lets" coverage indicators (S8) -------------------------------------------------
+
+
+class Coverage(models.TextChoices):
+    """Songnan town's "four lets" (S8). The first two are computed from the data; the other
+    two are entered by the unit (marked so) until satisfaction surveys provide them."""
+
+    SECRETARY = "secretary", _("支部书记到位")
+    MEMBERS = "members", _("党员参与")
+    OWNERS = "owners", _("业主支持")
+    RESIDENTS = "residents", _("居民知晓")
+
+
+ENTERED_COVERAGE = (Coverage.OWNERS, Coverage.RESIDENTS)
+
+
+# ----- "four ones" (S18) --------------------------------------------------------------------
+
+
+class FourOnes(models.TextChoices):
+    """The per-member checklist of the campaign (S18)."""
+
+    PRACTICAL = "practical", _("办一件实事")
+    PROPOSAL = "proposal", _("提一条建议")
+    WELFARE = "welfare", _("参加一次公益活动")
+    PAIRING = "pairing", _("结对帮扶一名困难职工")
+
+
+class FourOnesState(models.TextChoices):
+    RECORDED = "recorded", _("已填报，待支部确认")
+    CONFIRMED = "confirmed", _("支部已确认")
+    RETURNED = "returned", _("支部退回")

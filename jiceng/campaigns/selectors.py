@@ -7,14 +7,37 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
+from django.http import Http404
 
-from jiceng.core.scoping import Action, get_visible_or_404
+from jiceng.core.scoping import Action, along_q, get_visible_or_404, scope_of
+from jiceng.members.models import Member, MemberQuerySet
 from jiceng.orgs.models import Organization, Sector
 
-from .models import Campaign, CampaignUnit, CampaignUnitQuerySet, StepRecord
-from .rules import Phase, StepState, UnitState
+from .models import (
+    Campaign,
+    CampaignUnit,
+    CampaignUnitQuerySet,
+    CoverageEntry,
+    FourOnesItem,
+    GuidanceTemplate,
+    PilotLesson,
+    ResponsibilityTask,
+    StepRecord,
+    ThemePractice,
+)
+from .rules import (
+    CHAIN_LEVELS,
+    ESCALATION_DAYS,
+    Coverage,
+    FourOnes,
+    FourOnesState,
+    Phase,
+    StepState,
+    TaskState,
+    UnitState,
+)
 
 
 def campaign_list(user: Any, action: str = Action.VIEW) -> QuerySet[Campaign]:
@@ -88,6 +111,14 @@ class Progress:
     def completed_rate(self) -> float:
         return self.rate(self.completed)
 
+    @classmethod
+    def summed(cls, rows: list[Progress], under: Organization) -> Progress:
+        """The total of a subtree from its children's rows (no second query)."""
+        total = cls(key=under.path, label=under.name, org=under)
+        for name in COUNTS:
+            setattr(total, name, sum(getattr(r, name) for r in rows))
+        return total
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
@@ -123,8 +154,11 @@ def _counts(on: dt.date) -> dict[str, Count]:
     }
 
 
+COUNTS = tuple(_counts(dt.date.min))
+
+
 def _progress(key: str, row: Any) -> Progress:
-    return Progress(key=key, **{k: row[k] for k in _counts(dt.date.min)})
+    return Progress(key=key, **{k: row[k] for k in COUNTS})
 
 
 def progress_total(user: Any, campaign: Campaign, under: Organization) -> Progress:
@@ -214,3 +248,237 @@ def phase_chart(rows: list[Progress]) -> dict[str, Any]:
         "series": [{"key": k, "name": n, "data": [getattr(p, k) for p in rows]} for k, n in series],
         "overdue": [p.overdue + p.late_launch for p in rows],
     }
+
+
+# ----- pilots, guidance, chains, coverage, four ones ----------------------------------------
+
+
+def _members(user: Any) -> MemberQuerySet:
+    """The members on the roll that the user may see."""
+    return cast(MemberQuerySet, Member.objects.visible_to(user)).on_roll()
+
+
+def lessons_for(campaign: Campaign, sector: str = "") -> QuerySet[PilotLesson]:
+    """Lessons of the previous batch's pilot units (S5), for the same sector when given.
+    Lessons are published guidance for the next batch: readable by whoever reads the
+    campaign (the campaign itself is scoped)."""
+    if campaign.previous_id is None:
+        return PilotLesson.objects.none()
+    lessons = PilotLesson.objects.filter(unit__campaign_id=campaign.previous_id)
+    if sector:
+        lessons = lessons.filter(sector=sector)
+    return lessons.select_related("unit__org").order_by("sector", "-recorded_on")
+
+
+def templates_for(user: Any, campaign: Campaign) -> QuerySet[GuidanceTemplate]:
+    return (
+        GuidanceTemplate.objects.visible_to(user).filter(campaign=campaign).select_related("owner")
+    )
+
+
+def unit_tasks(unit: CampaignUnit) -> QuerySet[ResponsibilityTask]:
+    return unit.tasks.prefetch_related("links__org").order_by("state", "due_on")
+
+
+def overdue_tasks(
+    user: Any, campaign: Campaign, under: Organization
+) -> QuerySet[ResponsibilityTask]:
+    """Open tasks past their due date under a subtree, longest overdue first, with chains."""
+    return (
+        ResponsibilityTask.objects.visible_to(user)
+        .filter(
+            campaign=campaign,
+            org_path__startswith=under.path,
+            state=TaskState.OPEN,
+            due_on__lt=campaign.reference_date(),
+        )
+        .select_related("unit__org")
+        .prefetch_related("links__org")
+        .order_by("due_on", "org_path")
+    )
+
+
+def escalated_to(user: Any, campaign: Campaign, org: Organization) -> QuerySet[ResponsibilityTask]:
+    """Tasks that have climbed their chain up to ``org`` (S6): open, and overdue by at least
+    ``ESCALATION_DAYS`` for each level between the unit and ``org``."""
+    on = campaign.reference_date()
+    q = Q(pk__in=[])
+    for rank in range(1, CHAIN_LEVELS):
+        threshold = on - dt.timedelta(days=ESCALATION_DAYS * rank)
+        q |= Q(links__rank=rank, links__org=org, due_on__lt=threshold)
+    return (
+        ResponsibilityTask.objects.visible_to(user)
+        .filter(q, campaign=campaign, state=TaskState.OPEN)
+        .select_related("unit__org")
+        .prefetch_related("links__org")
+        .distinct()
+        .order_by("due_on")
+    )
+
+
+@dataclass
+class CoverageRow:
+    """The "four lets" (S8) of a subtree: rates and the units still missing each."""
+
+    units: int
+    secretaries: int
+    members: int
+    placed: int
+    owners: tuple[int, int]  # entered: reached, total
+    residents: tuple[int, int]
+    owners_units: int  # units that entered the figure
+    residents_units: int
+
+    @staticmethod
+    def _rate(n: int, d: int) -> float:
+        return round(100 * n / d, 1) if d else 0.0
+
+    @property
+    def secretary_rate(self) -> float:
+        return self._rate(self.secretaries, self.units)
+
+    @property
+    def member_rate(self) -> float:
+        return self._rate(self.placed, self.members)
+
+    @property
+    def owner_rate(self) -> float:
+        return self._rate(*self.owners)
+
+    @property
+    def resident_rate(self) -> float:
+        return self._rate(*self.residents)
+
+
+def coverage(user: Any, campaign: Campaign, under: Organization) -> CoverageRow:
+    """Secretary in post and members taking part are computed (the organisation's secretary;
+    members registered in the subtree who have a participating unit, S10); owners supporting
+    and residents aware are summed from the units' entered figures, marked so (S8)."""
+    units = campaign_units(user, campaign).filter(org_path__startswith=under.path)
+    u = units.aggregate(
+        units=Count("id"), secretaries=Count("id", filter=Q(org__secretary__isnull=False))
+    )
+    m = (
+        _members(user)
+        .filter(home_path__startswith=under.path)
+        .aggregate(
+            members=Count("id"), placed=Count("id", filter=Q(participating_org__isnull=False))
+        )
+    )
+    entries = (
+        CoverageEntry.objects.filter(unit__in=units)
+        .values("indicator")
+        .annotate(n=Sum("numerator"), d=Sum("denominator"), k=Count("id"))
+    )
+    got: dict[str, Any] = {e["indicator"]: e for e in entries}
+
+    def pair(key: str) -> tuple[int, int]:
+        e = got.get(key)
+        return (e["n"], e["d"]) if e else (0, 0)
+
+    return CoverageRow(
+        units=u["units"],
+        secretaries=u["secretaries"],
+        members=m["members"],
+        placed=m["placed"],
+        owners=pair(Coverage.OWNERS),
+        residents=pair(Coverage.RESIDENTS),
+        owners_units=got.get(Coverage.OWNERS, {}).get("k", 0),
+        residents_units=got.get(Coverage.RESIDENTS, {}).get("k", 0),
+    )
+
+
+def coverage_missing(
+    user: Any, campaign: Campaign, under: Organization, indicator: str
+) -> QuerySet[CampaignUnit]:
+    """The units still missing an indicator: no secretary in post, or no entered figure."""
+    units = campaign_units(user, campaign).filter(org_path__startswith=under.path)
+    if indicator == Coverage.SECRETARY:
+        units = units.filter(org__secretary__isnull=True)
+    elif indicator in (Coverage.OWNERS, Coverage.RESIDENTS):
+        units = units.exclude(coverage__indicator=indicator)
+    return units.select_related("org", "parent").order_by("org_path")
+
+
+def four_ones_summary(user: Any, campaign: Campaign, under: Organization) -> dict[str, Any]:
+    """Members of the subtree and how many have each item confirmed / waiting (S18)."""
+    members = _members(user).filter(home_path__startswith=under.path)
+    rows = (
+        FourOnesItem.objects.visible_to(user)
+        .filter(campaign=campaign, member_path__startswith=under.path)
+        .values("kind")
+        .annotate(
+            confirmed=Count("id", filter=Q(state=FourOnesState.CONFIRMED)),
+            waiting=Count("id", filter=Q(state=FourOnesState.RECORDED)),
+        )
+    )
+    by_kind: dict[str, Any] = {r["kind"]: r for r in rows}
+    complete = (
+        FourOnesItem.objects.visible_to(user)
+        .filter(
+            campaign=campaign, member_path__startswith=under.path, state=FourOnesState.CONFIRMED
+        )
+        .values("member_id")
+        .annotate(n=Count("id"))
+        .filter(n=len(FourOnes.values))
+        .count()
+    )
+    return {
+        "members": members.count(),
+        "complete": complete,
+        "kinds": [
+            {
+                "kind": k,
+                "label": str(FourOnes(k).label),
+                "confirmed": by_kind.get(k, {}).get("confirmed", 0),
+                "waiting": by_kind.get(k, {}).get("waiting", 0),
+            }
+            for k in FourOnes.values
+        ],
+        "waiting": sum(r["waiting"] for r in by_kind.values()),
+    }
+
+
+def four_ones_sheet(user: Any, campaign: Campaign, unit: CampaignUnit) -> list[dict[str, Any]]:
+    """A branch's view (S18): each member registered in the unit with their four items."""
+    members = list(_members(user).filter(home_org=unit.org).order_by("name"))
+    items: dict[tuple[int, str], FourOnesItem] = {
+        (i.member_id, i.kind): i
+        for i in FourOnesItem.objects.filter(campaign=campaign, member__in=members)
+    }
+    return [
+        {"member": m, "items": [(k, items.get((m.pk, k))) for k in FourOnes.values]}
+        for m in members
+    ]
+
+
+def practices_for(user: Any, campaign: Campaign) -> QuerySet[ThemePractice]:
+    """Theme practices the user may read: organised in their subtree or above it (S24, S25)."""
+    scope = scope_of(user, Action.VIEW)
+    if not scope.paths:
+        return ThemePractice.objects.none()
+    return (
+        ThemePractice.objects.filter(along_q("owner_path", scope), campaign=campaign)
+        .select_related("owner")
+        .annotate(n_activities=Count("activities"))
+    )
+
+
+def practice_get(user: Any, pk: Any) -> ThemePractice:
+    """A practice the user may record activities for: organised in or above their scope."""
+    scope = scope_of(user, Action.VIEW)
+    if not scope.paths:
+        raise Http404
+    try:
+        return ThemePractice.objects.filter(along_q("owner_path", scope)).get(pk=pk)
+    except (ThemePractice.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def member_campaign(member: Member) -> Campaign | None:
+    """The latest campaign in which the member's home unit takes part."""
+    return (
+        Campaign.objects.filter(units__org_id=member.home_org_id)
+        .order_by("-starts_on", "-id")
+        .first()
+    )

@@ -6,24 +6,43 @@ Pages, the API and the commands call these.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 
 from jiceng.core import audit
 from jiceng.core.scoping import Action, can
+from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
 
-from .models import Campaign, CampaignUnit, Indicator, Participation, Step, StepRecord
+from .models import (
+    Campaign,
+    CampaignUnit,
+    ChainLink,
+    CoverageEntry,
+    FourOnesItem,
+    GuidanceTemplate,
+    Indicator,
+    Participation,
+    PilotLesson,
+    PracticeActivity,
+    ResponsibilityTask,
+    Step,
+    StepRecord,
+    ThemePractice,
+    UnitPlanItem,
+)
 from .rules import (
+    CHAIN_LEVELS,
     DEFAULT_INDICATORS,
     DEFAULT_STEPS,
+    ENTERED_COVERAGE,
     UNIT_TYPES,
+    FourOnesState,
     StepAction,
     StepState,
+    TaskState,
     UnitState,
     next_states,
 )
@@ -58,6 +77,7 @@ def campaign_create(
     previous: Campaign | None = None,
     description: str = "",
     as_of: dt.date | None = None,
+    subtrees: list[Organization] | None = None,
 ) -> Campaign:
     """Create a batch with its steps, indicators and participating subtrees.
 
@@ -65,6 +85,7 @@ def campaign_create(
     difference of the launch dates, and the same subtrees take part (abolished ones left
     out); otherwise the second batch's schedule (``rules.DEFAULT_STEPS``) and the city's
     indicators under the four aims (S2) are used and the root's subtree takes part.
+    ``subtrees`` names the participating subtrees explicitly (a first batch of pilots, S5).
     """
     _require(actor, root.path, "无权在该组织范围内部署活动")
     campaign = Campaign(
@@ -120,6 +141,8 @@ def campaign_create(
             for k, (aim, n, t) in enumerate(DEFAULT_INDICATORS)
         ]
         roots = [root]
+    if subtrees is not None:
+        roots = subtrees
     if not steps:
         raise ValidationError("上一批活动没有任何环节，无法沿用")
     late = [s.name for s in steps if s.due_on > ends_on]
@@ -383,5 +406,493 @@ def unit_act(
     raise ValidationError("未知的操作")
 
 
-def units_in(campaign: Campaign, orgs: Iterable[Organization]) -> QuerySet[CampaignUnit]:
-    return CampaignUnit.objects.filter(campaign=campaign, org__in=list(orgs))
+# ----- pilots (S5) ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def unit_set_pilot(*, actor: Any, unit: CampaignUnit, is_pilot: bool) -> CampaignUnit:
+    """Flag (or unflag) a unit as a pilot of its sector; the parent unit decides (S5)."""
+    _require_parent(actor, unit)
+    before = audit.snapshot(unit, ("is_pilot",))
+    unit.is_pilot = is_pilot
+    unit.save(update_fields=["is_pilot", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="update",
+        obj=unit,
+        org_path=unit.org_path,
+        before=before,
+        after=audit.snapshot(unit, ("is_pilot",)),
+        note="设为试点单位" if is_pilot else "取消试点",
+    )
+    return unit
+
+
+@transaction.atomic
+def lesson_record(
+    *, actor: Any, unit: CampaignUnit, title: str, text: str, on: dt.date | None = None
+) -> PilotLesson:
+    """A pilot unit records a lesson for the same sector's units in the next batch (S5)."""
+    _require(actor, unit.org_path, "无权为该单位记录经验")
+    if not unit.is_pilot:
+        raise ValidationError("只有试点单位可以记录试点经验")
+    lesson = PilotLesson(
+        unit=unit,
+        sector=unit.sector,
+        title=title.strip(),
+        text=text.strip(),
+        recorded_by=_user(actor),
+        recorded_on=on or unit.campaign.reference_date(),
+    )
+    lesson.full_clean()
+    lesson.save()
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=lesson,
+        org_path=unit.org_path,
+        after=audit.snapshot(lesson, ("title", "sector", "recorded_on")),
+    )
+    return lesson
+
+
+# ----- classified guidance and the unit's plan (S7, S14, S15) --------------------------------
+
+
+@transaction.atomic
+def template_create(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    owner: Organization,
+    name: str,
+    sector: str,
+    focus: str,
+    org_type: str = "",
+    steps: str = "",
+    indicators: str = "",
+    source: str = "",
+) -> GuidanceTemplate:
+    """Issue classified guidance for a sector (and organisation type) of the campaign."""
+    _require(actor, owner.path, "无权以该单位名义制定指导方案")
+    template = GuidanceTemplate(
+        campaign=campaign,
+        owner=owner,
+        owner_path=owner.path,
+        name=name.strip(),
+        sector=sector,
+        org_type=org_type,
+        focus=focus.strip(),
+        steps=steps.strip(),
+        indicators=indicators.strip(),
+        source=source.strip(),
+    )
+    template.full_clean()
+    template.save()
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=template,
+        org_path=owner.path,
+        after=audit.snapshot(template, ("name", "sector", "org_type")),
+    )
+    return template
+
+
+def template_for(unit: CampaignUnit) -> GuidanceTemplate | None:
+    """The guidance that applies to a unit: issued at or above it, for its sector, the one for
+    its organisation type first (S15), the nearest issuer first."""
+    candidates = (
+        GuidanceTemplate.objects.filter(campaign=unit.campaign)
+        .matching(unit.sector, unit.org.org_type)
+        .filter(owner_path__in=[unit.org_path[:i] for i in range(4, len(unit.org_path) + 1, 4)])
+    )
+    best = sorted(candidates, key=lambda t: (t.org_type == "", -len(t.owner_path)))
+    return best[0] if best else None
+
+
+@transaction.atomic
+def unit_plan_instantiate(*, actor: Any, unit: CampaignUnit) -> int:
+    """Instantiate the unit's plan from its guidance template; re-running adds nothing that
+    is already there. Returns how many items were added."""
+    _require(actor, unit.org_path, "无权制定该单位的方案")
+    template = template_for(unit)
+    if template is None:
+        raise ValidationError("本单位所在领域还没有分类指导方案，可直接添加本单位的工作安排")
+    have = set(unit.plan_items.filter(template=template).values_list("kind", "text"))
+    items = [
+        UnitPlanItem(unit=unit, kind=kind, text=text[:300], template=template)
+        for kind, text in template.items()
+        if (kind, text[:300]) not in have
+    ]
+    UnitPlanItem.objects.bulk_create(items)
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=unit,
+        org_path=unit.org_path,
+        object_type="campaigns.unitplanitem",
+        note=f"按“{template.name}”生成单位方案 {len(items)} 项",
+    )
+    return len(items)
+
+
+@transaction.atomic
+def unit_plan_add(*, actor: Any, unit: CampaignUnit, kind: str, text: str) -> UnitPlanItem:
+    """The unit adds its own item, e.g. an education carrier of its own (S7)."""
+    _require(actor, unit.org_path, "无权修改该单位的方案")
+    item = UnitPlanItem(unit=unit, kind=kind, text=text.strip())
+    item.full_clean()
+    item.save()
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=item,
+        org_path=unit.org_path,
+        after=audit.snapshot(item, ("kind", "text")),
+    )
+    return item
+
+
+@transaction.atomic
+def unit_plan_mark(*, actor: Any, item: UnitPlanItem, done: bool, note: str = "") -> UnitPlanItem:
+    _require(actor, item.unit.org_path, "无权修改该单位的方案")
+    before = audit.snapshot(item, ("done", "note"))
+    item.done, item.note = done, note.strip()[:300]
+    item.save(update_fields=["done", "note"])
+    audit.record(
+        actor=actor,
+        verb="update",
+        obj=item,
+        org_path=item.unit.org_path,
+        before=before,
+        after=audit.snapshot(item, ("done", "note")),
+    )
+    return item
+
+
+# ----- responsibility chains (S6) -------------------------------------------------------------
+
+
+def _chain(org_path: str) -> list[tuple[int, Organization]]:
+    """The unit and up to three levels above it, nearest first (S6: four levels)."""
+    paths = [org_path[:i] for i in range(len(org_path), 3, -4)][:CHAIN_LEVELS]
+    orgs = {
+        o.path: o for o in Organization.objects.filter(path__in=paths).select_related("secretary")
+    }
+    return [(rank, orgs[p]) for rank, p in enumerate(paths) if p in orgs]
+
+
+def _links(task: ResponsibilityTask) -> list[ChainLink]:
+    return [
+        ChainLink(
+            task=task,
+            rank=rank,
+            org=org,
+            person=org.secretary.name if org.secretary_id and org.secretary else "",
+        )
+        for rank, org in _chain(task.org_path)
+    ]
+
+
+@transaction.atomic
+def task_create(
+    *,
+    actor: Any,
+    unit: CampaignUnit,
+    title: str,
+    due_on: dt.date,
+    step: Step | None = None,
+) -> ResponsibilityTask:
+    """A task at a unit, owned at the unit and up to three levels above (S6)."""
+    _require(actor, unit.org_path, "无权为该单位分解任务")
+    task = ResponsibilityTask(
+        campaign=unit.campaign,
+        unit=unit,
+        org_path=unit.org_path,
+        step=step,
+        title=title.strip(),
+        due_on=due_on,
+        created_by=_user(actor),
+    )
+    task.full_clean()
+    task.save()
+    ChainLink.objects.bulk_create(_links(task))
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=task,
+        org_path=unit.org_path,
+        after=audit.snapshot(task, ("title", "due_on", "step")),
+    )
+    return task
+
+
+@transaction.atomic
+def tasks_from_step(*, actor: Any, campaign: Campaign, step: Step, under: Organization) -> int:
+    """One task per unit of a subtree for a step, due with the step (all or none); units
+    that already have the step's task are skipped, so it can be re-run."""
+    _require(actor, under.path, "无权为该范围分解任务")
+    have = set(
+        ResponsibilityTask.objects.filter(campaign=campaign, step=step).values_list(
+            "unit_id", flat=True
+        )
+    )
+    units = CampaignUnit.objects.filter(campaign=campaign, org_path__startswith=under.path).exclude(
+        state=UnitState.COMPLETED
+    )
+    tasks = [
+        ResponsibilityTask(
+            campaign=campaign,
+            unit=u,
+            org_path=u.org_path,
+            step=step,
+            title=step.name,
+            due_on=step.due_on,
+            created_by=_user(actor),
+        )
+        for u in units
+        if u.pk not in have
+    ]
+    ResponsibilityTask.objects.bulk_create(tasks, batch_size=BULK_BATCH)
+    created = ResponsibilityTask.objects.filter(
+        campaign=campaign, step=step, unit_id__in=[t.unit_id for t in tasks]
+    )
+    links: list[ChainLink] = []
+    paths = {p for t in tasks for p in (t.org_path[:i] for i in range(4, len(t.org_path) + 1, 4))}
+    orgs = {
+        o.path: o for o in Organization.objects.filter(path__in=paths).select_related("secretary")
+    }
+    for task in created.iterator(chunk_size=BULK_BATCH):
+        chain = [task.org_path[:i] for i in range(len(task.org_path), 3, -4)][:CHAIN_LEVELS]
+        for rank, path in enumerate(chain):
+            org = orgs.get(path)
+            if org is not None:
+                person = org.secretary.name if org.secretary_id and org.secretary else ""
+                links.append(ChainLink(task=task, rank=rank, org=org, person=person))
+    ChainLink.objects.bulk_create(links, batch_size=BULK_BATCH)
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=campaign,
+        org_path=under.path,
+        object_type="campaigns.responsibilitytask",
+        note=f"“{step.name}”分解到 {len(tasks)} 个单位（{under.name}）",
+    )
+    return len(tasks)
+
+
+@transaction.atomic
+def task_done(
+    *, actor: Any, task: ResponsibilityTask, on: dt.date | None = None
+) -> ResponsibilityTask:
+    """Any owner on the chain may report the task done."""
+    _require(actor, task.org_path, "无权办结该任务")
+    if task.state == TaskState.DONE:
+        raise ValidationError("该任务已完成")
+    before = audit.snapshot(task, ("state", "done_on"))
+    task.state = TaskState.DONE
+    task.done_on = on or task.campaign.reference_date()
+    task.save(update_fields=["state", "done_on"])
+    audit.record(
+        actor=actor,
+        verb="update",
+        obj=task,
+        org_path=task.org_path,
+        before=before,
+        after=audit.snapshot(task, ("state", "done_on")),
+    )
+    return task
+
+
+# ----- coverage (S8) --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def coverage_enter(
+    *,
+    actor: Any,
+    unit: CampaignUnit,
+    indicator: str,
+    numerator: int,
+    denominator: int,
+    note: str = "",
+) -> CoverageEntry:
+    """Enter (or correct) a coverage figure the data cannot give yet (S8)."""
+    _require(actor, unit.org_path, "无权填报该单位的指标")
+    if indicator not in ENTERED_COVERAGE:
+        raise ValidationError({"indicator": "书记到位和党员参与由系统根据数据计算，无需填报"})
+    if denominator <= 0 or numerator < 0 or numerator > denominator:
+        raise ValidationError({"numerator": "达到数应在 0 到总数之间，总数应大于 0"})
+    entry = CoverageEntry.objects.filter(unit=unit, indicator=indicator).first()
+    before = audit.snapshot(entry, ("numerator", "denominator", "note")) if entry else None
+    if entry is None:
+        entry = CoverageEntry(unit=unit, indicator=indicator)
+    entry.numerator, entry.denominator, entry.note = numerator, denominator, note.strip()
+    entry.entered_by = _user(actor)
+    entry.entered_on = unit.campaign.reference_date()
+    entry.save()
+    audit.record(
+        actor=actor,
+        verb="update" if before else "create",
+        obj=entry,
+        org_path=unit.org_path,
+        before=before,
+        after=audit.snapshot(entry, ("numerator", "denominator", "note")),
+    )
+    return entry
+
+
+# ----- theme practices (S24, S25) and "four ones" (S18) --------------------------------------
+
+
+@transaction.atomic
+def practice_create(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    owner: Organization,
+    name: str,
+    targets: str = "",
+    description: str = "",
+) -> ThemePractice:
+    _require(actor, owner.path, "无权以该单位名义组织主题实践活动")
+    practice = ThemePractice(
+        campaign=campaign,
+        owner=owner,
+        owner_path=owner.path,
+        name=name.strip(),
+        targets=targets.strip(),
+        description=description.strip(),
+    )
+    practice.full_clean()
+    practice.save()
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=practice,
+        org_path=owner.path,
+        after=audit.snapshot(practice, ("name", "targets")),
+    )
+    return practice
+
+
+@transaction.atomic
+def activity_record(
+    *,
+    actor: Any,
+    practice: ThemePractice,
+    org: Organization,
+    title: str,
+    on: dt.date,
+    place: str = "",
+    participants: int = 0,
+) -> PracticeActivity:
+    _require(actor, org.path, "无权为该单位记录活动")
+    if not org.path.startswith(practice.owner_path):
+        raise ValidationError("开展单位应在主题实践活动的组织单位之下")
+    activity = PracticeActivity(
+        practice=practice,
+        org=org,
+        org_path=org.path,
+        title=title.strip(),
+        on=on,
+        place=place.strip(),
+        participants=participants,
+    )
+    activity.full_clean()
+    activity.save()
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=activity,
+        org_path=org.path,
+        after=audit.snapshot(activity, ("title", "on", "participants")),
+    )
+    return activity
+
+
+def _member_may_record(actor: Any, member: Member) -> bool:
+    return bool(getattr(actor, "is_authenticated", False) and member.user_id == actor.pk) or can(
+        actor, Action.CHANGE, member.home_path
+    )
+
+
+FOUR_ONES_FIELDS = ("kind", "description", "evidence", "done_on", "state", "reason")
+
+
+@transaction.atomic
+def four_ones_record(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    member: Member,
+    kind: str,
+    description: str,
+    done_on: dt.date,
+    evidence: str = "",
+) -> FourOnesItem:
+    """The member (self-service) or their branch records one of the four ones with its
+    evidence (S18); recording it again replaces the entry and asks for confirmation anew."""
+    if actor is not None and not _member_may_record(actor, member):
+        raise PermissionDenied("只能填报本人或本支部党员的“四个一”")
+    if not description.strip():
+        raise ValidationError({"description": "请填写做了什么"})
+    if done_on > campaign.ends_on or done_on < campaign.starts_on:
+        raise ValidationError({"done_on": "完成日期应在活动期间内"})
+    item = (
+        FourOnesItem.objects.select_for_update()
+        .filter(campaign=campaign, member=member, kind=kind)
+        .first()
+    )
+    before = audit.snapshot(item, FOUR_ONES_FIELDS) if item else None
+    if item is None:
+        item = FourOnesItem(campaign=campaign, member=member, kind=kind)
+    item.member_path = member.home_path
+    item.description = description.strip()
+    item.evidence = evidence.strip()
+    item.done_on = done_on
+    item.state = FourOnesState.RECORDED
+    item.reason = ""
+    item.recorded_by = _user(actor)
+    item.confirmed_by, item.confirmed_on = None, None
+    item.full_clean()
+    item.save()
+    audit.record(
+        actor=actor,
+        verb="update" if before else "create",
+        obj=item,
+        org_path=member.home_path,
+        before=before,
+        after=audit.snapshot(item, FOUR_ONES_FIELDS),
+    )
+    return item
+
+
+@transaction.atomic
+def four_ones_confirm(
+    *, actor: Any, item: FourOnesItem, confirm: bool = True, reason: str = ""
+) -> FourOnesItem:
+    """The branch confirms a recorded item, or returns it with a reason."""
+    _require(actor, item.member_path, "只有党员所在支部可以确认")
+    if getattr(actor, "is_authenticated", False) and item.member.user_id == actor.pk:
+        raise PermissionDenied("本人填报的内容须由支部确认")
+    if item.state != FourOnesState.RECORDED:
+        raise ValidationError("只能确认待确认的内容")
+    if not confirm and not reason.strip():
+        raise ValidationError({"reason": "请填写退回原因"})
+    before = audit.snapshot(item, FOUR_ONES_FIELDS)
+    item.state = FourOnesState.CONFIRMED if confirm else FourOnesState.RETURNED
+    item.reason = "" if confirm else reason.strip()
+    item.confirmed_by = _user(actor)
+    item.confirmed_on = item.campaign.reference_date()
+    item.save()
+    audit.record(
+        actor=actor,
+        verb="update",
+        obj=item,
+        org_path=item.member_path,
+        before=before,
+        after=audit.snapshot(item, FOUR_ONES_FIELDS),
+    )
+    return item

@@ -94,6 +94,21 @@ def scope_q(model: type[models.Model], scope: Scope) -> Q:
     return q
 
 
+def along_q(field: str, scope: Scope) -> Q:
+    """Rows placed at ``field`` inside the scope *or above it*: a campaign or guidance issued
+    by the city concerns every district below, so a district officer reads it (while what
+    they read of its units stays scoped the ordinary way). Only for reading published items.
+
+    >>> along_q("root_path", Scope(paths=("00010002",)))
+    <Q: (OR: ('pk__in', []), ('root_path__startswith', '00010002'), ('root_path__in', ['0001']))>
+    """
+    q = Q(pk__in=[])
+    for prefix in scope.paths:
+        q |= Q(**{f"{field}__startswith": prefix})
+        q |= Q(**{f"{field}__in": [prefix[:i] for i in range(4, len(prefix), 4)]})
+    return q
+
+
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
 
 

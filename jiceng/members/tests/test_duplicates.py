@@ -4,6 +4,7 @@ to the byte."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -137,7 +138,35 @@ def _relate_everything(world, drop: Member) -> dict[str, int]:
     Organization.objects.filter(pk=branch.pk).update(secretary=drop)
     made["orgs.Organization"] = branch.pk
     made["planning.PlanAssignment"] = _plan_with(world, [drop]).assignments.get().pk
+    made.update(_study_rows(world, drop))
     return made
+
+
+def _study_rows(world, drop: Member) -> dict[str, int]:
+    """A session attended and a self-study entry (the study ledger, S9)."""
+    from jiceng.study import services as study_services
+    from jiceng.study.models import StudyPeriod
+
+    officer = world.user(OFFICER)
+    period = StudyPeriod.objects.order_by("starts_on").first()
+    session = study_services.session_record(
+        actor=officer,
+        period=period,
+        org=study_services.member_study_unit(drop),
+        held_on=dt.date(2005, 9, 1),
+        topic="学习党章",
+        amount=2,
+        attendance=[(drop.pk, True)],
+    )
+    entry = study_services.selfstudy_record(
+        actor=officer,
+        member=drop,
+        period=period,
+        studied_on=dt.date(2005, 9, 2),
+        topic="自学读本",
+        amount=1,
+    )
+    return {"study.Attendance": session.attendance.get().pk, "study.SelfStudy": entry.pk}
 
 
 def _plan_with(world, members):

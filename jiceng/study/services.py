@@ -1,0 +1,348 @@
+"""Every write of the study ledger (S9): periods and requirements, a session with its
+attendance (all or nothing), one more attendance, self-study entered by the member or an
+officer, and its confirmation by the branch. Pages, the API, the commands and the demo data
+call these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from jiceng.core import audit
+from jiceng.core.scoping import Action, can
+from jiceng.members.models import Member
+from jiceng.orgs.models import Organization
+
+from .models import Attendance, SelfStudy, StudyPeriod, StudyRequirement, StudySession
+from .rules import (
+    AMOUNT_PLACES,
+    MAX_AMOUNT,
+    MIN_AMOUNT,
+    StudyMode,
+    in_unit_q,
+    mode_expression,
+    mode_for_sector,
+)
+
+SESSION_FIELDS = ("period", "org", "held_on", "topic", "mode", "amount", "evidence_file")
+SELF_FIELDS = ("period", "member", "org", "studied_on", "topic", "mode", "amount")
+
+
+# ----- helpers ----------------------------------------------------------------------------------
+def member_study_unit(member: Member) -> Organization:
+    """Where the member studies: the participating unit, else the home unit (S9, S10)."""
+    return member.participating_org or member.home_org
+
+
+def member_mode(member: Member) -> StudyMode:
+    """The member's study mode, from the sector of their study unit (S9)."""
+    return mode_for_sector(member_study_unit(member).sector)
+
+
+def _require(actor: Any, path: str, message: str) -> None:
+    """``actor`` None is the system (demo data, migrations), which may act anywhere."""
+    if actor is not None and not can(actor, Action.CHANGE, path):
+        raise PermissionDenied(message)
+
+
+def _require_city(actor: Any) -> None:
+    root = Organization.objects.filter(depth=1).order_by("path").first()
+    if actor is not None and (root is None or not can(actor, Action.CHANGE, root.path)):
+        raise PermissionDenied("学习周期和学习要求由市委组织部设定")
+
+
+def _amount(value: Any, field: str = "amount", *, bounded: bool = True) -> Decimal:
+    """A positive amount with at most one decimal; a session or entry within the bounds."""
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({field: "请填写数字，例如 2 或 1.5"}) from exc
+    if not amount.is_finite():
+        raise ValidationError({field: "请填写数字，例如 2 或 1.5"})
+    if amount != amount.quantize(Decimal(1).scaleb(-AMOUNT_PLACES)):
+        raise ValidationError({field: "最多保留一位小数，例如 1.5"})
+    if amount < MIN_AMOUNT or (bounded and amount > MAX_AMOUNT):
+        top = f"至 {MAX_AMOUNT}" if bounded else "以上"
+        raise ValidationError({field: f"数量应在 {MIN_AMOUNT} {top}"})
+    return amount
+
+
+def _in_period(period: StudyPeriod, day: dt.date, field: str) -> None:
+    if not period.covers(day):
+        raise ValidationError(
+            {
+                field: f"日期应在学习周期“{period.name}”之内"
+                f"（{period.starts_on:%Y-%m-%d} 至 {period.ends_on:%Y-%m-%d}）"
+            }
+        )
+
+
+# ----- periods and requirements -----------------------------------------------------------------
+@transaction.atomic
+def period_create(*, actor: Any, name: str, starts_on: dt.date, ends_on: dt.date) -> StudyPeriod:
+    """A new study period (city-wide reference data)."""
+    _require_city(actor)
+    period = StudyPeriod(name=(name or "").strip(), starts_on=starts_on, ends_on=ends_on)
+    period.full_clean()
+    period.save()
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=period,
+        after=audit.snapshot(period, ("name", "starts_on", "ends_on")),
+    )
+    return period
+
+
+@transaction.atomic
+def requirement_set(
+    *,
+    actor: Any,
+    period: StudyPeriod,
+    mode: str,
+    required_amount: Decimal | str | int,
+    source_note: str,
+    sector: str = "",
+    org_type: str = "",
+) -> StudyRequirement:
+    """Set (create or change) the requirement of ``period`` for one mode and scope."""
+    _require_city(actor)
+    if mode not in StudyMode.values:
+        raise ValidationError({"mode": "请选择学课制或学分制"})
+    row = StudyRequirement.objects.filter(
+        period=period, mode=mode, sector=sector, org_type=org_type
+    ).first()
+    before = audit.snapshot(row, ("required_amount", "source_note")) if row else None
+    if row is None:
+        row = StudyRequirement(period=period, mode=mode, sector=sector, org_type=org_type)
+    row.required_amount = _amount(required_amount, "required_amount", bounded=False)
+    row.source_note = (source_note or "").strip()
+    row.full_clean()
+    row.save()
+    audit.record(
+        actor=actor,
+        verb="update" if before else "create",
+        obj=row,
+        before=before,
+        after=audit.snapshot(row, ("required_amount", "source_note")),
+    )
+    return row
+
+
+# ----- sessions and attendance ------------------------------------------------------------------
+def _attendance_pairs(attendance: Iterable[Any]) -> list[tuple[int, bool]]:
+    """Normalise ``[(member_id, present), …]`` (or dicts with those keys); reject repeats."""
+    pairs: list[tuple[int, bool]] = []
+    seen: set[int] = set()
+    raw_id: Any
+    for item in attendance:
+        if isinstance(item, dict):
+            raw_id, present = item.get("member_id"), item.get("present", True)
+        else:
+            raw_id, present = item
+        try:
+            member_id = int(raw_id)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError({"attendance": f"党员编号“{raw_id}”无效"}) from exc
+        if member_id in seen:
+            raise ValidationError({"attendance": f"党员（编号 {member_id}）重复登记"})
+        seen.add(member_id)
+        pairs.append((member_id, bool(present)))
+    if not pairs:
+        raise ValidationError({"attendance": "请登记本次学习的出勤（至少一名党员）"})
+    if not any(p for _m, p in pairs):
+        raise ValidationError({"attendance": "没有党员出席：请至少勾选一名出席的党员"})
+    return pairs
+
+
+def _attendees(org: Organization, mode: str, ids: list[int]) -> dict[int, Member]:
+    """The unit's members among ``ids``; refuses anyone else, naming them."""
+    rows = (
+        Member.objects.on_roll()
+        .filter(in_unit_q(org.path), pk__in=ids)
+        .annotate(study_mode=mode_expression())
+        .only("id", "name", "home_path")
+    )
+    found = {m.pk: m for m in rows}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        shown = "、".join(str(i) for i in missing[:10])
+        raise ValidationError(
+            {"attendance": f"以下党员不在{org.name}参加学习，不能登记出勤：编号 {shown}"}
+        )
+    other = [m.name for m in found.values() if m.study_mode != mode]  # type: ignore[attr-defined]
+    if other:
+        label = StudyMode(mode).label
+        raise ValidationError(
+            {
+                "attendance": f"以下党员不按{label}计量（S9），请在其所在单位登记："
+                + "、".join(other[:10])
+            }
+        )
+    return found
+
+
+@transaction.atomic
+def session_record(
+    *,
+    actor: Any,
+    period: StudyPeriod,
+    org: Organization,
+    held_on: dt.date,
+    topic: str,
+    amount: Decimal | str | int,
+    attendance: Iterable[Any],
+    evidence: str = "",
+    evidence_file: str = "",
+) -> StudySession:
+    """Record a session of ``org`` with the attendance of its members, all or nothing.
+
+    ``attendance`` is ``[(member_id, present), …]`` (or ``{"member_id", "present"}`` dicts);
+    every member must study in the unit's subtree under the unit's mode (S9); a member listed
+    twice, an outsider, or no one present refuses the whole session.
+    """
+    _require(actor, org.path, "无权为该组织登记学习")
+    session = StudySession(
+        period=period,
+        org=org,
+        org_path=org.path,
+        held_on=held_on,
+        topic=(topic or "").strip(),
+        mode=mode_for_sector(org.sector),
+        amount=_amount(amount),
+        evidence=(evidence or "").strip(),
+        evidence_file=(evidence_file or "").strip(),
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    session.full_clean(exclude=["org_path", "recorded_by"])
+    _in_period(period, held_on, "held_on")
+    pairs = _attendance_pairs(attendance)
+    members = _attendees(org, session.mode, [m for m, _p in pairs])
+    session.save()
+    Attendance.objects.bulk_create(
+        Attendance(session=session, member_id=m, member_path=members[m].home_path, present=p)
+        for m, p in pairs
+    )
+    present = [m for m, p in pairs if p]
+    after = audit.snapshot(session, SESSION_FIELDS)
+    after.update(present=present, absent=[m for m, p in pairs if not p])
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=session,
+        org_path=session.org_path,
+        after=after,
+        note=f"出席 {len(present)} 人，缺席 {len(pairs) - len(present)} 人",
+    )
+    return session
+
+
+@transaction.atomic
+def attendance_add(
+    *, actor: Any, session: StudySession, member: Member, present: bool = True
+) -> Attendance:
+    """Add one member's attendance to a recorded session; a second row for the same member
+    is refused."""
+    _require(actor, session.org_path, "无权为该组织登记学习")
+    _attendees(session.org, session.mode, [member.pk])
+    row = Attendance(session=session, member=member, member_path=member.home_path, present=present)
+    row.full_clean(exclude=["member_path"])
+    row.save()
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=row,
+        org_path=session.org_path,
+        after={"session": session.pk, "member": member.pk, "present": present},
+    )
+    return row
+
+
+# ----- self-study -------------------------------------------------------------------------------
+def _is_self(actor: Any, member: Member) -> bool:
+    return actor is not None and member.user_id is not None and member.user_id == actor.pk
+
+
+@transaction.atomic
+def selfstudy_record(
+    *,
+    actor: Any,
+    member: Member,
+    period: StudyPeriod,
+    studied_on: dt.date,
+    topic: str,
+    amount: Decimal | str | int,
+    evidence: str = "",
+) -> SelfStudy:
+    """A self-study entry, by the member themselves or by an officer of their unit. An
+    officer who may confirm it (the branch) confirms it in the same step; the member's own
+    entry waits for the branch."""
+    unit = member_study_unit(member)
+    if not _is_self(actor, member):
+        _require(actor, unit.path, "无权为该党员登记自学")
+    if member.transferred_out_on is not None:
+        raise ValidationError("该党员的组织关系已转出本市")
+    entry = SelfStudy(
+        period=period,
+        member=member,
+        member_path=member.home_path,
+        org=unit,
+        org_path=unit.path,
+        studied_on=studied_on,
+        topic=(topic or "").strip(),
+        mode=mode_for_sector(unit.sector),
+        amount=_amount(amount),
+        evidence=(evidence or "").strip(),
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    entry.full_clean(exclude=["member_path", "org_path", "recorded_by", "confirmed_by"])
+    _in_period(period, studied_on, "studied_on")
+    if studied_on > timezone.localdate():
+        raise ValidationError({"studied_on": "不能登记今后日期的自学"})
+    confirm = not _is_self(actor, member) and (
+        actor is None or can(actor, Action.CHANGE, unit.path)
+    )
+    if confirm:
+        entry.confirmed_by = entry.recorded_by
+        entry.confirmed_at = timezone.now()
+    entry.save()
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=entry,
+        org_path=entry.org_path,
+        after=audit.snapshot(entry, SELF_FIELDS),
+        note="本人登记，待支部确认" if not confirm else "支部登记并确认",
+    )
+    return entry
+
+
+@transaction.atomic
+def selfstudy_confirm(*, actor: Any, entry: SelfStudy) -> SelfStudy:
+    """The branch confirms a member's self-study; only then does it count."""
+    entry = SelfStudy.objects.select_for_update().select_related("member").get(pk=entry.pk)
+    _require(actor, entry.org_path, "只有党员所在支部可以确认自学记录")
+    if _is_self(actor, entry.member):
+        raise PermissionDenied("不能确认本人的自学记录")
+    if entry.confirmed_at is not None:
+        raise ValidationError("该自学记录已确认")
+    entry.confirmed_by = actor if getattr(actor, "is_authenticated", False) else None
+    entry.confirmed_at = timezone.now()
+    entry.save(update_fields=["confirmed_by", "confirmed_at"])
+    audit.record(
+        actor=actor,
+        verb="update",
+        obj=entry,
+        org_path=entry.org_path,
+        before={"confirmed": False},
+        after={"confirmed": True},
+        note="确认自学记录",
+    )
+    return entry

@@ -1,0 +1,262 @@
+"""Study pages (S9): a subtree's units with completion, a unit's ledger, recording a session
+with the attendance checklist (all or nothing, clear messages), a member's record, the
+member's own self-study and its confirmation by the branch; outsiders get 404."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from jiceng.members.models import Member
+from jiceng.study.models import Attendance, SelfStudy, StudySession
+
+from .conftest import parent, unit_members
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _session_post(period, members, present, **extra):
+    data = {
+        "period": period.pk,
+        "held_on": "2005-10-12",
+        "topic": "学习《保持共产党员先进性教育读本》",
+        "amount": "2",
+        "evidence": "签到表已存档",
+        "evidence_file": "签到表.pdf",
+        "listed": [m.pk for m in members],
+        "present": [m.pk for m in present],
+    }
+    data.update(extra)
+    return data
+
+
+def test_study_home_shows_the_units_with_completion(client, login, world, period):
+    login("huangpu.officer")
+    response = client.get(reverse("study:home"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count('data-testid="unit-row"') >= 2
+    assert 'data-testid="study-chart"' in page
+    assert "学课制" in page
+    assert "S9" in page
+    assert world.xuhui.name not in page
+
+
+def test_a_member_is_sent_from_study_home_to_their_own_record(client, login):
+    login("member.self")
+    response = client.get(reverse("study:home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("study:mine")
+
+
+def test_the_unit_ledger_lists_sessions_pending_self_study_and_members_below(
+    client, login, residential, period
+):
+    login("branch.secretary")
+    response = client.get(reverse("study:unit", args=[residential.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="session-table"' in page
+    assert 'data-testid="pending-row"' in page  # the self-service member's entry (demo)
+    assert 'data-testid="below-list"' in page
+    assert 'data-testid="new-session"' in page
+
+
+def test_the_below_list_pages_by_htmx(client, login, world, period):
+    login("city.admin")
+    response = client.get(reverse("study:below", args=[world.city.pk]), {"below_page": 2}, **HTMX)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in page
+    assert page.count('data-testid="below-row"') > 0
+    assert "第 2 /" in page
+
+
+def test_recording_a_session_on_the_page_saves_it_with_the_checklist(
+    client, login, residential, period
+):
+    login("branch.secretary")
+    url = reverse("study:session-create", args=[residential.pk])
+    form = client.get(url).content.decode()
+    members = unit_members(residential)
+    for m in members:
+        assert f'value="{m.pk}"' in form
+    response = client.post(url, _session_post(period, members, members[:-1]))
+    session = StudySession.objects.filter(org=residential).latest("id")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("study:session", args=[session.pk])
+    rows = dict(Attendance.objects.filter(session=session).values_list("member_id", "present"))
+    assert rows == {m.pk: m != members[-1] for m in members}
+    detail = client.get(response["Location"]).content.decode()
+    assert f"出席 {len(members) - 1} 人 / 登记 {len(members)} 人" in detail
+
+
+def test_htmx_recording_redirects_with_a_header(client, login, residential, period):
+    login("branch.secretary")
+    members = unit_members(residential)
+    response = client.post(
+        reverse("study:session-create", args=[residential.pk]),
+        _session_post(period, members, members),
+        **HTMX,
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith("/study/sessions/")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"amount": "两个"}, "请填写数字"),
+        ({"present": []}, "没有党员出席"),
+        ({"listed": ["abc"], "present": ["abc"]}, "党员编号“abc”无效"),
+        ({"held_on": "2006-03-01"}, "日期应在学习周期"),
+    ],
+)
+def test_bad_input_on_the_page_says_why_in_chinese_and_saves_nothing(
+    client, login, residential, period, change, message
+):
+    login("branch.secretary")
+    members = unit_members(residential)
+    before = (StudySession.objects.count(), Attendance.objects.count())
+    data = _session_post(period, members, members)
+    data.update(change)
+    response = client.post(reverse("study:session-create", args=[residential.pk]), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert (StudySession.objects.count(), Attendance.objects.count()) == before
+
+
+def test_a_tampered_checklist_with_a_stranger_saves_nothing(
+    client, login, world, residential, two_new, period
+):
+    login("branch.secretary")
+    members = unit_members(residential)
+    stranger = world.member_in(world.xuhui)
+    before = Attendance.objects.count()
+    response = client.post(
+        reverse("study:session-create", args=[residential.pk]),
+        _session_post(period, [*members, stranger], [*members, stranger]),
+    )
+    assert response.status_code == 200
+    assert "不能登记出勤" in response.content.decode()
+    assert Attendance.objects.count() == before
+
+
+def test_the_checklist_lists_only_members_of_the_units_mode(
+    client, login, residential, two_new, period
+):
+    login("street.officer")
+    street = parent(residential)
+    page = client.get(reverse("study:session-create", args=[street.pk])).content.decode()
+    for m in unit_members(residential):
+        assert f'id="present-{m.pk}"' in page
+    for m in unit_members(two_new):
+        assert f'id="present-{m.pk}"' not in page
+
+
+def test_a_members_record_shows_their_total(client, login, residential, period):
+    login("branch.secretary")
+    member = unit_members(residential)[0]
+    response = client.get(reverse("study:member", args=[member.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="member-total"' in page
+    assert "学课制" in page
+
+
+def test_a_member_sees_and_enters_only_their_own_rows(client, login, world, period):
+    me = login("member.self")
+    member = Member.objects.get(user=me)
+    page = client.get(reverse("study:mine")).content.decode()
+    assert "我的学习记录" in page
+    own = SelfStudy.objects.filter(member=member).count()
+    assert page.count('data-testid="selfstudy-row"') == own
+    assert 'data-testid="selfstudy-form"' in page
+    # another member of the same branch is out of reach
+    other = Member.objects.filter(home_org=member.home_org).exclude(pk=member.pk).first()
+    assert client.get(reverse("study:member", args=[other.pk])).status_code == 404
+    assert (
+        client.post(
+            reverse("study:selfstudy-create", args=[other.pk]),
+            {"period": period.pk, "studied_on": "2005-10-01", "topic": "x", "amount": "1"},
+        ).status_code
+        == 404
+    )
+    response = client.post(
+        reverse("study:selfstudy-create", args=[member.pk]),
+        {"period": period.pk, "studied_on": "2005-10-01", "topic": "自学读本", "amount": "1.5"},
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("study:mine"))
+    entry = SelfStudy.objects.filter(member=member).latest("id")
+    assert entry.topic == "自学读本"
+    assert not entry.is_confirmed
+    assert entry.recorded_by == me
+
+
+def test_a_bad_self_study_entry_is_explained(client, login, period):
+    me = login("member.self")
+    member = Member.objects.get(user=me)
+    response = client.post(
+        reverse("study:selfstudy-create", args=[member.pk]),
+        {"period": period.pk, "studied_on": "2004-10-01", "topic": "x", "amount": "20"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "数量不能超过 8" in page
+
+
+def test_the_branch_secretary_confirms_self_study(client, login, world, period):
+    member = Member.objects.get(user=world.user("member.self"))
+    entry = SelfStudy.objects.filter(member=member, confirmed_at__isnull=True).first()
+    login("branch.secretary")
+    response = client.post(reverse("study:selfstudy-confirm", args=[entry.pk]), **HTMX)
+    assert response.status_code == 200
+    assert 'data-testid="confirmed"' in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.is_confirmed
+    again = client.post(reverse("study:selfstudy-confirm", args=[entry.pk]))
+    assert again.status_code == 302
+
+
+def test_a_member_cannot_confirm_their_own_self_study(client, login, world):
+    me = login("member.self")
+    entry = SelfStudy.objects.filter(member__user=me, confirmed_at__isnull=True).first()
+    assert client.post(reverse("study:selfstudy-confirm", args=[entry.pk])).status_code == 404
+    entry.refresh_from_db()
+    assert not entry.is_confirmed
+
+
+def test_outsider_gets_404_on_huangpu_study_objects(client, login, world, residential, period):
+    login("xuhui.officer")
+    session = StudySession.objects.filter(org_path__startswith=world.huangpu.path).first()
+    entry = SelfStudy.objects.filter(org_path__startswith=world.huangpu.path).first()
+    member = unit_members(residential)[0]
+    for url in (
+        reverse("study:unit", args=[residential.pk]),
+        reverse("study:below", args=[residential.pk]),
+        reverse("study:session-create", args=[residential.pk]),
+        reverse("study:session", args=[session.pk]),
+        reverse("study:member", args=[member.pk]),
+        reverse("study:selfstudy-create", args=[member.pk]),
+        f"{reverse('study:home')}?org={world.huangpu.pk}",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(reverse("study:selfstudy-confirm", args=[entry.pk])).status_code == 404
+    page = client.get(reverse("study:home")).content.decode()
+    assert world.huangpu.name not in page
+
+
+def test_a_party_worker_reads_but_does_not_record(client, login, residential):
+    login("party.worker")
+    assert client.get(reverse("study:unit", args=[residential.pk])).status_code == 200
+    assert client.get(reverse("study:session-create", args=[residential.pk])).status_code == 404
+
+
+def test_the_unit_page_takes_a_bounded_number_of_queries(
+    client, login, residential, django_assert_max_num_queries
+):
+    login("branch.secretary")
+    client.get(reverse("study:unit", args=[residential.pk]))
+    with django_assert_max_num_queries(16):
+        assert client.get(reverse("study:unit", args=[residential.pk])).status_code == 200
