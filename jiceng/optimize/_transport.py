@@ -30,10 +30,11 @@ first round is guided: a sample (every eighth member, an eighth of the seats) is
 same way, and its prices give every member the branches cheapest at them as candidates, and
 the first round its starting prices.
 
-Large instances (``_solve_large``) are first solved tile by tile with OR-Tools' min-cost flow
-(branches split into compact tiles, members with the tile of their nearest branch), then
-re-solved in windows whose seams cross, until the Lagrangian bound proves the gap asked for.
-Every answer carries its lower bound.
+Large instances (``_solve_large``) are first solved tile by tile, each tile exactly by the same
+shortest paths (branches split into compact tiles, members with the tile of their nearest
+branch), then re-solved in windows whose seams cross, until the Lagrangian bound proves the
+gap asked for. Every answer carries its lower bound. OR-Tools' min-cost flow (``solve_flow``)
+remains for branch formation.
 """
 
 from __future__ import annotations
@@ -63,12 +64,12 @@ INF = np.iinfo(np.int64).max // 4
 # The cost of the "overflow" arc that keeps every sparse problem feasible: far more than any
 # chain of real moves (10,000 km), so it is used only when a member's candidates are full.
 OVERFLOW_COST = 10_000_000
-# A tile holds about this many members: OR-Tools' cost-scaling min-cost flow grows faster than
-# linearly on these geometric instances (measured: 25k members 0.7 s, 100k 4.5 s), so many
-# small exact problems and a global repair beat one large one.
+# A window of ``_solve_large`` holds about this many members (chosen when OR-Tools solved the
+# windows: its min-cost flow grew faster than linearly, 25k members 0.7 s, 100k 4.5 s; the
+# compiled shortest paths solve one such window in milliseconds).
 TILE_MEMBERS = 5_000
 # Up to this many members one exact solve (``_ssp`` and the certificate) covers them all; above
-# it the first answer comes window by window (OR-Tools) and repair is local.
+# it the first answer comes window by window and repair is local.
 GLOBAL_MEMBERS = 400_000
 # Solve again from scratch (zero prices) when more than this share of the members gained
 # columns in a round: the prices of the round before were then far off, and a warm start from
@@ -712,7 +713,7 @@ def _ssp(
         head[bb] = i
     # Exchange lists per branch (``_rebuild``), kept up to date as members move.
     slot = np.full(m + 1, -1, np.int64)
-    adj = np.empty((2 * (n_arcs + n) + 8 * (m + 1), 4), np.int64)
+    adj = np.empty(((n_arcs + n) * 5 // 4 + 8 * (m + 1) + 8, 4), np.int64)  # grows if needed
     adj_start = np.zeros(m + 1, np.int64)
     adj_len = np.zeros(m + 1, np.int64)
     adj_cap = np.zeros(m + 1, np.int64)
@@ -1304,14 +1305,24 @@ def _reordered(problem: Problem) -> tuple[Problem, IntArray, IntArray]:
 
 
 def _guide_prices(problem: Problem, k: int, max_rounds: int, what: str) -> IntArray | None:
-    """Prices from a sample: every ``GUIDE_STEP``-th member (members are in order of their
-    nearest branch, so the sample is spread like them) and as many times fewer seats, solved
-    exactly. Their prices approximate the full problem's, which tells each member which
-    branches beyond its nearest are worth an arc. None when the sample has no clean answer."""
+    """Prices from a sample: every ``GUIDE_STEP``-th member of each group (members are in
+    order of their nearest branch, so the sample is spread like them) and as many times fewer
+    seats, solved exactly. Their prices approximate the full problem's, which tells each
+    member which branches beyond its nearest are worth an arc. None when the sample has no
+    clean answer."""
     step = GUIDE_STEP
-    pick = np.arange(0, problem.n, step, dtype=np.int64)
-    cum = np.ceil(np.cumsum(problem.capacity) / step).astype(np.int64)  # seats spread evenly
-    capacity = np.diff(np.r_[0, cum]).astype(np.int64)
+    n, m = problem.n, problem.m
+    member_group = problem.member_group if problem.member_group is not None else np.zeros(n)
+    branch_group = problem.branch_group if problem.branch_group is not None else np.zeros(m)
+    keep = np.zeros(n, dtype=bool)
+    capacity = np.zeros(m, np.int64)
+    for g in np.unique(member_group):  # per group, so that no group's sample lacks seats
+        who = np.flatnonzero(member_group == g)
+        keep[who[::step]] = True
+        idx = np.flatnonzero(branch_group == g)
+        seats = np.ceil(np.cumsum(problem.capacity[idx]) / step).astype(np.int64)
+        capacity[idx] = np.diff(np.r_[0, seats])  # spread evenly along the branches' order
+    pick = np.flatnonzero(keep)
 
     def sample(a: IntArray | None) -> IntArray | None:
         return None if a is None else a[pick]
