@@ -482,3 +482,20 @@ def member_campaign(member: Member) -> Campaign | None:
         .order_by("-starts_on", "-id")
         .first()
     )
+
+
+def own_campaign(user: Any, pk: Any) -> Campaign:
+    """For a member (self-service): campaign ``pk`` if their branch takes part, else 404."""
+    member = Member.objects.filter(user_id=getattr(user, "pk", None) or 0).first()
+    campaign = member_campaign(member) if member else None
+    if campaign is None or str(campaign.pk) != str(pk):
+        raise Http404
+    return campaign
+
+
+def member_for_four_ones(user: Any, member_id: Any) -> Member:
+    """The member an item is recorded for: oneself, or a member in the user's scope."""
+    own = Member.objects.filter(pk=member_id, user_id=getattr(user, "pk", None) or 0).first()
+    if own is not None:
+        return own
+    return get_visible_or_404(Member, user, Action.CHANGE, pk=member_id)

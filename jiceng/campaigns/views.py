@@ -172,8 +172,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     indicators: dict[str, list] = {a: [] for a in Aim.values}
     for i in campaign.indicators.all():
         indicators[i.aim].append(i)
+    if request.htmx and request.GET.get("part") == "members":
+        return _member_summary(request, campaign, under)
     steps = _step_rows(request, campaign, under)
-    period = study_selectors.period_current(today=campaign.reference_date())
     return render(
         request,
         "campaigns/detail.html",
@@ -199,9 +200,6 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "may_change": can(request.user, Action.CHANGE, campaign.root_path),
             "may_launch": can(request.user, Action.CHANGE, under.path),
-            "four_ones": selectors.four_ones_summary(request.user, campaign, under),
-            "study": study_selectors.unit_totals(request.user, under, period) if period else None,
-            "study_period": period,
         },
     )
 
@@ -212,6 +210,23 @@ def _with_days(units: Any, campaign: Campaign) -> list[CampaignUnit]:
     for u in rows:
         u.days_late = u.overdue_days(on)
     return rows
+
+
+def _member_summary(request: HttpRequest, campaign: Campaign, under: Organization) -> HttpResponse:
+    """Members' "four ones" (S18) and study completion (S9) under the subtree: aggregates over
+    the members, loaded after the page (htmx) so the progress roll-up shows at once."""
+    period = study_selectors.period_current(today=campaign.reference_date())
+    return render(
+        request,
+        "campaigns/_member_summary.html",
+        {
+            "campaign": campaign,
+            "under": under,
+            "four_ones": selectors.four_ones_summary(request.user, campaign, under),
+            "study": study_selectors.unit_totals(request.user, under, period) if period else None,
+            "study_period": period,
+        },
+    )
 
 
 @login_required

@@ -15,6 +15,27 @@ urlpatterns = [
     ),
     path("campaign-units/<int:pk>/", views.UnitDetail.as_view(), name="api-campaign-unit"),
     path(
+        "campaign-units/<int:pk>/coverage/",
+        views.UnitCoverage.as_view(),
+        name="api-campaign-unit-coverage",
+    ),
+    path("campaigns/<int:pk>/tasks/", views.CampaignTasks.as_view(), name="api-campaign-tasks"),
+    path("campaign-tasks/<int:pk>/done/", views.TaskDone.as_view(), name="api-task-done"),
+    path(
+        "campaigns/<int:pk>/coverage/",
+        views.CampaignCoverage.as_view(),
+        name="api-campaign-coverage",
+    ),
+    path("campaigns/<int:pk>/four-ones/", views.CampaignFourOnes.as_view(), name="api-four-ones"),
+    path(
+        "four-ones/<int:pk>/confirm/", views.FourOnesConfirm.as_view(), name="api-four-ones-confirm"
+    ),
+    path(
+        "campaigns/<int:pk>/guidance/",
+        views.CampaignGuidance.as_view(),
+        name="api-campaign-guidance",
+    ),
+    path(
         "campaign-units/<int:pk>/<str:action>/",
         views.UnitAct.as_view(),
         name="api-campaign-unit-act",

@@ -13,10 +13,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from jiceng.campaigns import selectors, services
-from jiceng.campaigns.models import Campaign, CampaignUnit, Step, StepRecord
-from jiceng.campaigns.rules import Batch, StepAction
+from jiceng.campaigns.models import (
+    Campaign,
+    CampaignUnit,
+    ChainLink,
+    FourOnesItem,
+    GuidanceTemplate,
+    PilotLesson,
+    ResponsibilityTask,
+    Step,
+    StepRecord,
+)
+from jiceng.campaigns.rules import ENTERED_COVERAGE, Batch, FourOnes, StepAction
 from jiceng.core.api import call_service, validated
-from jiceng.core.scoping import Action
+from jiceng.core.scoping import Action, get_visible_or_404, scope_of
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, Sector
 
@@ -250,3 +260,240 @@ class UnitAct(generics.GenericAPIView):
         data = validated(ActInput, request.data)
         unit = call_service(services.unit_act, actor=request.user, unit=unit, action=action, **data)
         return Response(UnitDetailOutput(selectors.unit_get(request.user, unit.pk)).data)
+
+
+# ----- responsibility chains (S6), coverage (S8), four ones (S18), guidance (S5, S14, S15) ---
+
+
+class ChainLinkOutput(serializers.ModelSerializer):
+    org_name = serializers.CharField(source="org.name")
+
+    class Meta:
+        model = ChainLink
+        fields = ["rank", "org_id", "org_name", "person"]
+
+
+class TaskOutput(serializers.ModelSerializer):
+    unit_id = serializers.IntegerField()
+    step_id = serializers.IntegerField(allow_null=True)
+    links = ChainLinkOutput(many=True, read_only=True)
+    escalated_rank = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ResponsibilityTask
+        fields = [
+            "id",
+            "unit_id",
+            "step_id",
+            "title",
+            "due_on",
+            "state",
+            "done_on",
+            "links",
+            "escalated_rank",
+        ]
+
+    def get_escalated_rank(self, obj: ResponsibilityTask) -> int:
+        return obj.escalation_rank(obj.campaign.reference_date(), len(obj.links.all()))
+
+
+class CampaignTasks(generics.GenericAPIView):
+    serializer_class = TaskOutput
+
+    @extend_schema(parameters=[UNDER], responses=TaskOutput(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        """Overdue tasks under a subtree with their four-level chains (S6)."""
+        campaign = selectors.campaign_get(request.user, pk)
+        under = _under(request, campaign)
+        page = self.paginate_queryset(
+            selectors.overdue_tasks(request.user, campaign, under).select_related("campaign")
+        )
+        return self.get_paginated_response(TaskOutput(page, many=True).data)
+
+
+class TaskDone(generics.GenericAPIView):
+    serializer_class = TaskOutput
+
+    @extend_schema(request=None, responses=TaskOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        task = get_visible_or_404(
+            ResponsibilityTask.objects.select_related("campaign"), request.user, pk=pk
+        )
+        task = call_service(services.task_done, actor=request.user, task=task)
+        return Response(TaskOutput(task).data)
+
+
+class CoverageOutput(serializers.Serializer):
+    units = serializers.IntegerField()
+    secretaries = serializers.IntegerField()
+    secretary_rate = serializers.FloatField()
+    members = serializers.IntegerField()
+    placed = serializers.IntegerField()
+    member_rate = serializers.FloatField()
+    owner_rate = serializers.FloatField()
+    resident_rate = serializers.FloatField()
+    owners_units = serializers.IntegerField()
+    residents_units = serializers.IntegerField()
+
+
+class CampaignCoverage(generics.GenericAPIView):
+    serializer_class = CoverageOutput
+
+    @extend_schema(parameters=[UNDER])
+    def get(self, request: Request, pk: int) -> Response:
+        """The "four lets" of a subtree (S8); owners and residents are entered figures."""
+        campaign = selectors.campaign_get(request.user, pk)
+        under = _under(request, campaign)
+        return Response(CoverageOutput(selectors.coverage(request.user, campaign, under)).data)
+
+
+class CoverageInput(serializers.Serializer):
+    indicator = serializers.ChoiceField([(c, c) for c in ENTERED_COVERAGE])
+    numerator = serializers.IntegerField(min_value=0)
+    denominator = serializers.IntegerField(min_value=1)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class UnitCoverage(generics.GenericAPIView):
+    serializer_class = CoverageInput
+
+    @extend_schema(request=CoverageInput, responses=CoverageInput)
+    def post(self, request: Request, pk: int) -> Response:
+        unit = selectors.unit_get(request.user, pk)
+        data = validated(CoverageInput, request.data)
+        entry = call_service(services.coverage_enter, actor=request.user, unit=unit, **data)
+        return Response(
+            {
+                "indicator": entry.indicator,
+                "numerator": entry.numerator,
+                "denominator": entry.denominator,
+                "note": entry.note,
+            }
+        )
+
+
+class FourOnesOutput(serializers.ModelSerializer):
+    member_id = serializers.IntegerField()
+    member_name = serializers.CharField(source="member.name")
+
+    class Meta:
+        model = FourOnesItem
+        fields = [
+            "id",
+            "member_id",
+            "member_name",
+            "kind",
+            "description",
+            "evidence",
+            "done_on",
+            "state",
+            "reason",
+            "confirmed_on",
+        ]
+
+
+class FourOnesInput(serializers.Serializer):
+    member_id = serializers.IntegerField()
+    kind = serializers.ChoiceField(FourOnes.choices)
+    description = serializers.CharField(max_length=300)
+    evidence = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    done_on = serializers.DateField()
+
+
+class CampaignFourOnes(generics.GenericAPIView):
+    serializer_class = FourOnesOutput
+
+    @extend_schema(parameters=[UNDER], responses=FourOnesOutput(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        """Items the user may see: a member their own, an officer their subtree's (S18)."""
+        if scope_of(request.user, Action.VIEW).paths:
+            campaign = selectors.campaign_get(request.user, pk)
+        else:  # a member (self-service): the campaign their branch takes part in
+            campaign = selectors.own_campaign(request.user, pk)
+        items = (
+            FourOnesItem.objects.visible_to(request.user)
+            .filter(campaign=campaign)
+            .select_related("member")
+            .order_by("member_path", "kind")
+        )
+        return self.get_paginated_response(
+            FourOnesOutput(self.paginate_queryset(items), many=True).data
+        )
+
+    @extend_schema(request=FourOnesInput, responses={201: FourOnesOutput})
+    def post(self, request: Request, pk: int) -> Response:
+        """Record an item for oneself (a member) or a member of one's branch."""
+        data = validated(FourOnesInput, request.data)
+        member = selectors.member_for_four_ones(request.user, data.pop("member_id"))
+        campaign = selectors.member_campaign(member)
+        if campaign is None or campaign.pk != pk:
+            raise Http404
+        item = call_service(
+            services.four_ones_record, actor=request.user, campaign=campaign, member=member, **data
+        )
+        return Response(FourOnesOutput(item).data, status=status.HTTP_201_CREATED)
+
+
+class ConfirmInput(serializers.Serializer):
+    confirm = serializers.BooleanField(default=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class FourOnesConfirm(generics.GenericAPIView):
+    serializer_class = FourOnesOutput
+
+    @extend_schema(request=ConfirmInput, responses=FourOnesOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        item = get_visible_or_404(
+            FourOnesItem.objects.select_related("campaign", "member"), request.user, pk=pk
+        )
+        data = validated(ConfirmInput, request.data)
+        item = call_service(services.four_ones_confirm, actor=request.user, item=item, **data)
+        return Response(FourOnesOutput(item).data)
+
+
+class TemplateOutput(serializers.ModelSerializer):
+    owner_id = serializers.IntegerField()
+
+    class Meta:
+        model = GuidanceTemplate
+        fields = [
+            "id",
+            "name",
+            "owner_id",
+            "sector",
+            "org_type",
+            "focus",
+            "steps",
+            "indicators",
+            "source",
+        ]
+
+
+class LessonOutput(serializers.ModelSerializer):
+    org_name = serializers.CharField(source="unit.org.name")
+
+    class Meta:
+        model = PilotLesson
+        fields = ["id", "sector", "title", "text", "org_name", "recorded_on"]
+
+
+class GuidanceOutput(serializers.Serializer):
+    templates = TemplateOutput(many=True)
+    lessons = LessonOutput(many=True)
+
+
+class CampaignGuidance(generics.GenericAPIView):
+    serializer_class = GuidanceOutput
+
+    def get(self, request: Request, pk: int) -> Response:
+        """Classified guidance (S14, S15) and the previous batch's pilot lessons (S5)."""
+        campaign = selectors.campaign_get(request.user, pk)
+        return Response(
+            GuidanceOutput(
+                {
+                    "templates": selectors.templates_for(request.user, campaign),
+                    "lessons": selectors.lessons_for(campaign),
+                }
+            ).data
+        )

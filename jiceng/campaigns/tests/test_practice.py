@@ -274,9 +274,13 @@ def test_campaign_pages_render_for_a_district_officer(client, login, world, seco
     ):
         page = client.get(reverse(name, args=[second.pk])).content.decode()
         assert f'data-testid="{marker}"' in page, name
-    page = client.get(reverse("campaigns:detail", args=[second.pk])).content.decode()
-    assert 'data-testid="fourones-complete"' in page
-    assert 'data-testid="study-summary"' in page
+    url = reverse("campaigns:detail", args=[second.pk])
+    page = client.get(url).content.decode()
+    assert 'data-testid="member-summary-slot"' in page  # filled in after the page loads
+    part = client.get(url, {"part": "members"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="fourones-complete"' in part
+    assert 'data-testid="study-summary"' in part
+    assert "<html" not in part
 
 
 def test_escalated_tasks_show_on_the_tasks_page(client, login, world, second):
@@ -286,3 +290,48 @@ def test_escalated_tasks_show_on_the_tasks_page(client, login, world, second):
     assert all(t.state == TaskState.OPEN for t in overdue)
     page = client.get(reverse("campaigns:tasks", args=[second.pk])).content.decode()
     assert page.count('data-testid="task-row"') >= min(overdue.count(), 50)
+
+
+def test_the_api_lists_chains_coverage_and_four_ones(client, login, world, second):
+    import json
+
+    login("huangpu.officer")
+    tasks = client.get(reverse("api-campaign-tasks", args=[second.pk])).json()
+    assert tasks["count"] > 0
+    assert tasks["results"][0]["links"][0]["rank"] == 0
+    cov = client.get(reverse("api-campaign-coverage", args=[second.pk])).json()
+    assert (
+        cov["units"]
+        == CampaignUnit.objects.filter(
+            campaign=second, org_path__startswith=world.huangpu.path
+        ).count()
+    )
+    guidance = client.get(reverse("api-campaign-guidance", args=[second.pk])).json()
+    assert guidance["templates"]
+    assert guidance["lessons"]
+    login("member.self")
+    member = Member.objects.get(user__username="member.self")
+    url = reverse("api-four-ones", args=[second.pk])
+    response = client.post(
+        url,
+        json.dumps(
+            {
+                "member_id": member.pk,
+                "kind": "practical",
+                "description": "为邻居修水管",
+                "done_on": "2005-09-01",
+            }
+        ),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    mine = client.get(url).json()
+    assert {row["member_id"] for row in mine["results"]} == {member.pk}
+    login("branch.secretary")
+    item_id = response.json()["id"]
+    confirmed = client.post(
+        reverse("api-four-ones-confirm", args=[item_id]),
+        json.dumps({"confirm": True}),
+        content_type="application/json",
+    )
+    assert confirmed.json()["state"] == "confirmed"
