@@ -139,7 +139,45 @@ def _relate_everything(world, drop: Member) -> dict[str, int]:
     made["orgs.Organization"] = branch.pk
     made["planning.PlanAssignment"] = _plan_with(world, [drop]).assignments.get().pk
     made.update(_study_rows(world, drop))
+    made["campaigns.FourOnesItem"] = _four_ones_row(world, drop)
+    made.update(_appraisal_rows(world, drop))
     return made
+
+
+def _appraisal_rows(world, drop: Member) -> dict[str, int]:
+    """The member's appraisal in the second batch and a rating they gave a peer (S1)."""
+    from jiceng.campaigns.models import Campaign, CampaignUnit
+    from jiceng.surveys.models import Appraisal, PeerRating
+
+    campaign = Campaign.objects.get(root=world.city, batch="second")
+    unit = CampaignUnit.objects.get(campaign=campaign, org=drop.home_org)
+    own = Appraisal.objects.create(
+        campaign=campaign,
+        unit=unit,
+        member=drop,
+        member_path=drop.home_path,
+        org_path=unit.org_path,
+    )
+    peer = Appraisal.objects.filter(campaign=campaign).exclude(member=drop).order_by("id").first()
+    rating = PeerRating.objects.create(
+        appraisal=peer, rater=drop, grade="qualified", rated_on=campaign.starts_on
+    )
+    return {"surveys.Appraisal": own.pk, "surveys.PeerRating": rating.pk}
+
+
+def _four_ones_row(world, drop: Member) -> int:
+    """One of the member's "four ones" in the city's second batch (S18)."""
+    from jiceng.campaigns.models import Campaign, FourOnesItem
+
+    campaign = Campaign.objects.get(root=world.city, batch="second")
+    return FourOnesItem.objects.create(
+        campaign=campaign,
+        member=drop,
+        member_path=drop.home_path,
+        kind="welfare",
+        description="义务献血",
+        done_on=campaign.starts_on,
+    ).pk
 
 
 def _study_rows(world, drop: Member) -> dict[str, int]:
