@@ -62,6 +62,7 @@ bench: install
 	$(PY) bench/run.py
 	$(PY) bench/imports.py
 	$(PY) bench/lifecycle.py
+	$(PY) bench/campaigns.py
 	$(PY) bench/optimize.py
 
 messages: install

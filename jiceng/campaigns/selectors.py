@@ -7,13 +7,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.http import Http404
 
 from jiceng.core.scoping import Action, along_q, get_visible_or_404, scope_of
 from jiceng.members.models import Member, MemberQuerySet
 from jiceng.orgs.models import Organization, Sector
+from jiceng.study.models import Attendance
 
 from .models import (
     Campaign,
@@ -324,6 +325,7 @@ class CoverageRow:
     secretaries: int
     members: int
     placed: int
+    attended: int  # members present at a study session during the campaign (S9)
     owners: tuple[int, int]  # entered: reached, total
     residents: tuple[int, int]
     owners_units: int  # units that entered the figure
@@ -342,6 +344,10 @@ class CoverageRow:
         return self._rate(self.placed, self.members)
 
     @property
+    def attended_rate(self) -> float:
+        return self._rate(self.attended, self.members)
+
+    @property
     def owner_rate(self) -> float:
         return self._rate(*self.owners)
 
@@ -358,11 +364,19 @@ def coverage(user: Any, campaign: Campaign, under: Organization) -> CoverageRow:
     u = units.aggregate(
         units=Count("id"), secretaries=Count("id", filter=Q(org__secretary__isnull=False))
     )
+    attended = Attendance.objects.filter(
+        member=OuterRef("pk"),
+        present=True,
+        session__held_on__gte=campaign.starts_on,
+        session__held_on__lte=campaign.ends_on,
+    )
     m = (
         _members(user)
         .filter(home_path__startswith=under.path)
         .aggregate(
-            members=Count("id"), placed=Count("id", filter=Q(participating_org__isnull=False))
+            members=Count("id"),
+            placed=Count("id", filter=Q(participating_org__isnull=False)),
+            attended=Count("id", filter=Q(Exists(attended))),
         )
     )
     entries = (
@@ -381,6 +395,7 @@ def coverage(user: Any, campaign: Campaign, under: Organization) -> CoverageRow:
         secretaries=u["secretaries"],
         members=m["members"],
         placed=m["placed"],
+        attended=m["attended"],
         owners=pair(Coverage.OWNERS),
         residents=pair(Coverage.RESIDENTS),
         owners_units=got.get(Coverage.OWNERS, {}).get("k", 0),

@@ -246,7 +246,10 @@ def participation_add(*, actor: Any, campaign: Campaign, org: Organization) -> i
 
 def _lock(unit: CampaignUnit) -> CampaignUnit:
     return (
-        CampaignUnit.objects.select_for_update().select_related("campaign", "step").get(pk=unit.pk)
+        # of=self: the current step is a nullable join, which PostgreSQL cannot lock
+        CampaignUnit.objects.select_for_update(of=("self",))
+        .select_related("campaign", "step")
+        .get(pk=unit.pk)
     )
 
 

@@ -235,7 +235,13 @@ def campaign_lagging(request: HttpRequest, pk: int) -> HttpResponse:
     under = under_for(request, campaign)
     sector = request.GET.get("sector", "")
     sector = sector if sector in Sector.values else ""
-    units = selectors.lagging_units(request.user, campaign, under, sector=sector)
+    waiting = request.GET.get("waiting") == "1"
+    if waiting:  # the sign-off worklist: steps submitted and waiting for the parent
+        units = selectors.awaiting_sign_off(request.user, campaign, under)
+        units = units.filter(sector=sector) if sector else units
+        units = units.select_related("org__secretary", "parent__secretary")
+    else:
+        units = selectors.lagging_units(request.user, campaign, under, sector=sector)
     on = campaign.reference_date()
     if request.GET.get("format") == "csv":
         return _lagging_csv(request, campaign, under, units, on)
@@ -251,6 +257,7 @@ def campaign_lagging(request: HttpRequest, pk: int) -> HttpResponse:
             "on": on,
             "sector": sector,
             "sectors": Sector.choices,
+            "waiting": waiting,
             "crumbs": _crumbs(request, campaign, under),
         },
     )

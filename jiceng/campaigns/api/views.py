@@ -330,6 +330,8 @@ class CoverageOutput(serializers.Serializer):
     members = serializers.IntegerField()
     placed = serializers.IntegerField()
     member_rate = serializers.FloatField()
+    attended = serializers.IntegerField()
+    attended_rate = serializers.FloatField()
     owner_rate = serializers.FloatField()
     resident_rate = serializers.FloatField()
     owners_units = serializers.IntegerField()

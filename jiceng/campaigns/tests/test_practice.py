@@ -165,6 +165,17 @@ def test_coverage_rates_equal_an_independent_count(world, second):
     members = Member.objects.on_roll().filter(home_path__startswith=world.huangpu.path)
     assert row.members == members.count()
     assert row.placed == sum(1 for m in members if m.participating_org_id)
+    from jiceng.study.models import Attendance
+
+    attended = {
+        a.member_id
+        for a in Attendance.objects.filter(
+            present=True,
+            session__held_on__gte=second.starts_on,
+            session__held_on__lte=second.ends_on,
+        )
+    }
+    assert row.attended == sum(1 for m in members if m.pk in attended)
     entered = [e for u in units for e in u.coverage.filter(indicator=Coverage.OWNERS)]
     assert row.owners == (sum(e.numerator for e in entered), sum(e.denominator for e in entered))
     missing = selectors.coverage_missing(officer, second, world.huangpu, Coverage.OWNERS)

@@ -238,3 +238,15 @@ def test_the_new_batch_command_copies_the_last(world, second):
     third = Campaign.objects.get(name="第三批（命令）")
     assert third.units.count() == second.units.count()
     assert "已部署" in out.getvalue()
+
+
+def test_the_sign_off_worklist_lists_submitted_steps(client, login, world, second):
+    login("huangpu.officer")
+    url = reverse("campaigns:lagging", args=[second.pk])
+    page = client.get(url, {"waiting": "1"}).content.decode()
+    submitted = CampaignUnit.objects.filter(
+        campaign=second, org_path__startswith=world.huangpu.path, step_state=StepState.SUBMITTED
+    )
+    assert submitted.exists()
+    assert page.count('data-testid="lagging-row"') == submitted.count()
+    assert "待审核单位" in page
