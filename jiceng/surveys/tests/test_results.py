@@ -111,3 +111,38 @@ def test_an_outsider_sees_only_their_district_in_results(client, login, world, s
 def test_a_member_has_no_results_page(client, login, second):
     login("member.self")
     assert client.get(reverse("surveys:results", args=[second.pk])).status_code == 404
+
+
+def _fingerprint(campaign):
+    rows = Appraisal.objects.filter(campaign=campaign)
+    return (
+        sorted(rows.values_list("member_id", "unit_id", "state", "grade", "decided_on")),
+        sorted(
+            PeerRating.objects.filter(appraisal__campaign=campaign).values_list(
+                "appraisal__member_id", "rater_id", "grade", "rated_on"
+            )
+        ),
+    )
+
+
+def test_the_demo_appraisals_are_the_same_for_the_same_seed(second):
+    from jiceng.scenario.surveys import build_appraisals
+
+    runs = []
+    for _ in range(2):
+        Appraisal.objects.filter(campaign=second).delete()
+        build_appraisals("tiny", 11)
+        runs.append(_fingerprint(second))
+    assert runs[0] == runs[1]
+    appraisals, ratings = runs[0]
+    assert appraisals
+    assert ratings
+
+
+def test_the_results_page_runs_a_fixed_number_of_queries(
+    client, login, world, second, django_assert_max_num_queries
+):
+    login("city.admin")
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("surveys:results", args=[second.pk]))
+    assert response.status_code == 200
