@@ -1,4 +1,4 @@
-"""Optimisation for grassroots planning: pure Python on NumPy, SciPy and OR-Tools.
+"""Optimisation for grassroots planning: Python on NumPy, SciPy, numba and OR-Tools.
 
 Never imports Django (an import-linter contract enforces it): the planning app hands arrays
 in and stores what comes back. Every public function is deterministic for its inputs (and

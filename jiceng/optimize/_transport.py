@@ -30,11 +30,11 @@ first round is guided: a sample (every eighth member, an eighth of the seats) is
 same way, and its prices give every member the branches cheapest at them as candidates, and
 the first round its starting prices.
 
-Large instances (``_solve_large``) are first solved tile by tile, each tile exactly by the same
-shortest paths (branches split into compact tiles, members with the tile of their nearest
-branch), then re-solved in windows whose seams cross, until the Lagrangian bound proves the
-gap asked for. Every answer carries its lower bound. OR-Tools' min-cost flow (``solve_flow``)
-remains for branch formation.
+Beyond ``GLOBAL_MEMBERS`` (``_solve_large``) the members are first solved tile by tile, each
+tile exactly by the same shortest paths (branches split into compact tiles, members with the
+tile of their nearest branch), then re-solved in windows whose seams cross, until the
+Lagrangian bound proves the gap asked for. Every answer carries its lower bound. OR-Tools'
+min-cost flow (``solve_flow``) remains for branch formation.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numba
 import numpy as np
@@ -69,13 +70,16 @@ OVERFLOW_COST = 10_000_000
 # compiled shortest paths solve one such window in milliseconds).
 TILE_MEMBERS = 5_000
 # Up to this many members one exact solve (``_ssp`` and the certificate) covers them all; above
-# it the first answer comes window by window and repair is local.
-GLOBAL_MEMBERS = 400_000
+# it the first answer comes window by window and repair is local. The bound is memory: about
+# 1.2 kB per member (measured: 2,000,000 members / 50,000 branches, 2.4 GB; 13 s at 1.5x
+# capacity and 42 s at 1.05x, both within 0.003% of the optimum).
+GLOBAL_MEMBERS = 3_000_000
 # Solve again from scratch (zero prices) when more than this share of the members gained
 # columns in a round: the prices of the round before were then far off, and a warm start from
-# them repairs one seat at a time (measured: 20,000 members, 13,000 gaining columns: 3.5 s
-# warm, 0.6 s from scratch).
-COLD_SHARE = 0.02
+# them repairs one seat at a time. Measured: 20,000 members, 13,000 (65%) gaining columns at
+# the k-nearest graph's prices: 3.5 s warm, 0.6 s from scratch; pairing 87,000 after the
+# guided round, 2,635 (3%) gaining: 0.10 s warm, 0.67 s from scratch.
+COLD_SHARE = 0.2
 # Above this many members, ``solve`` first solves a sample of every ``GUIDE_STEP``-th member
 # (with as many times fewer seats) for approximate prices, and gives every member the
 # ``GUIDE_COLUMNS`` branches cheapest at those prices as extra candidates. Without it, the
@@ -311,12 +315,18 @@ class Candidates:
         already), keeping the arcs sorted by member."""
         if not len(members):
             return
-        am = np.concatenate((self.arc_member, members))
-        order = np.argsort(am, kind="stable")  # two sorted runs: merged in linear time
-        self.arc_member = am[order]
-        self.arc_branch = np.concatenate((self.arc_branch, branches))[order]
-        self.arc_cost = np.concatenate((self.arc_cost, costs))[order]
-        self.arc_extra = np.concatenate((self.arc_extra, np.ones(len(members), dtype=bool)))[order]
+        if len(members) > 1 and not (np.diff(members) >= 0).all():
+            order = np.argsort(members, kind="stable")
+            members, branches, costs = members[order], branches[order], costs[order]
+        # Merge two member-sorted lists: each new arc goes after its member's arcs.
+        total = len(self.arc_member) + len(members)
+        at = np.searchsorted(self.arc_member, members, side="right") + np.arange(len(members))
+        new = np.zeros(total, dtype=bool)
+        new[at] = True
+        self.arc_member = _merged(self.arc_member, members, new)
+        self.arc_branch = _merged(self.arc_branch, branches, new)
+        self.arc_cost = _merged(self.arc_cost, costs, new)
+        self.arc_extra = _merged(self.arc_extra, np.ones(len(members), dtype=bool), new)
 
     def violations(
         self, branch_of: IntArray, cost_of: IntArray, prices: IntArray
@@ -348,10 +358,19 @@ class Candidates:
         return vm[keep][unique], vb[keep][unique], vc[keep][unique]
 
     def cheapest(self, prices: IntArray, want: int) -> tuple[IntArray, IntArray, IntArray]:
-        """Per member, the ``want`` branches of least ``c_ij + p_j`` that are not yet its
-        candidates (member, branch, exact cost)."""
-        everyone = np.arange(self.p.n, dtype=np.int64)
-        return self._search(everyone, np.full(self.p.n, INF, np.int64), prices, want)
+        """Per member whose candidates may not hold its cheapest branch, the ``want``
+        branches of least ``c_ij + p_j`` that are not yet its candidates (member, branch,
+        exact cost)."""
+        # A member whose best candidate at these prices beats its plain bound (the first
+        # branch beyond its k nearest) has its cheapest branch already.
+        value = self.arc_cost + prices[self.arc_branch]
+        starts = self.starts()
+        has = starts[1:] > starts[:-1]
+        best = np.full(self.p.n, INF, np.int64)
+        if len(value):
+            best[has] = np.minimum.reduceat(value, starts[:-1][has])
+        ask = np.flatnonzero(self.bound < best)
+        return self._search(ask, np.full(self.p.n, INF, np.int64), prices, want)
 
     def _search(
         self, ask: IntArray, mine: IntArray, prices: IntArray, want: int = _COLUMNS_PER_MEMBER
@@ -416,6 +435,14 @@ class Candidates:
             )
             self._starts_for = self.arc_member
         return self._starts
+
+
+def _merged(old: npt.NDArray[Any], add: npt.NDArray[Any], new: BoolArray) -> npt.NDArray[Any]:
+    """``old`` and ``add`` interleaved: ``add`` where ``new``, ``old`` elsewhere."""
+    out = np.empty(len(new), dtype=old.dtype)
+    out[new] = add
+    out[~new] = old
+    return out
 
 
 # ----- min-cost flow ----------------------------------------------------------------------------
