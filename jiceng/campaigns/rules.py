@@ -53,7 +53,7 @@ class UnitState(models.TextChoices):
 class StepState(models.TextChoices):
     """The state of a unit's current step (blank before launch and after completion)."""
 
-    PENDING = "pending", _("进行中")
+    PENDING = "pending", _("待报送")
     SUBMITTED = "submitted", _("已报送，待上级审核")
     RETURNED = "returned", _("已退回，待重新报送")
 
@@ -113,7 +113,7 @@ def next_states(unit_state: str, step_state: str, action: str) -> tuple[str, str
     >>> next_states("in_progress", "pending", "sign_off")
     Traceback (most recent call last):
     ...
-    jiceng.campaigns.rules.StepTransitionError: ['“进行中（进行中）”的单位不能“审核通过”']
+    jiceng.campaigns.rules.StepTransitionError: ['“进行中（待报送）”的单位不能“审核通过”']
     """
     try:
         return TRANSITIONS[(unit_state, step_state or "", action)]

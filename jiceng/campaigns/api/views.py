@@ -212,7 +212,11 @@ class CampaignProgress(generics.GenericAPIView):
             if by == "sector"
             else selectors.progress_by_child(request.user, campaign, under)
         )
-        total = selectors.progress_total(request.user, campaign, under)
+        total = (
+            selectors.Progress.summed(groups, under)
+            if by != "sector"
+            else selectors.progress_total(request.user, campaign, under)
+        )
         return Response(
             {
                 "as_of": campaign.reference_date(),
