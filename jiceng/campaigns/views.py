@@ -784,5 +784,6 @@ def my_campaign(request: HttpRequest) -> HttpResponse:
             "items": [(k, label, items.get(k)) for k, label in FourOnes.choices],
             "form": form,
             "study_url": reverse("study:mine"),
+            "tasks": list(unit.tasks.filter(state="open").order_by("due_on")[:10]) if unit else [],
         },
     )
