@@ -8,4 +8,6 @@ urlpatterns = [
     path("", include("jiceng.accounts.api.urls")),
     path("", include("jiceng.planning.api.urls")),
     path("", include("jiceng.study.api.urls")),
+    path("", include("jiceng.campaigns.api.urls")),
+    path("", include("jiceng.surveys.api.urls")),
 ]

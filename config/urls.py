@@ -24,5 +24,7 @@ urlpatterns = [
     path("imports/", include("jiceng.imports.urls")),
     path("planning/", include("jiceng.planning.urls")),
     path("study/", include("jiceng.study.urls")),
+    path("campaigns/", include("jiceng.campaigns.urls")),
+    path("surveys/", include("jiceng.surveys.urls")),
     path("", include("jiceng.core.urls")),
 ]

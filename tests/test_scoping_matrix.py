@@ -19,6 +19,14 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from jiceng.accounts.models import RoleAssignment
+from jiceng.campaigns.models import (
+    Campaign,
+    CampaignUnit,
+    FourOnesItem,
+    ResponsibilityTask,
+    ThemePractice,
+    UnitPlanItem,
+)
 from jiceng.imports.models import ImportJob
 from jiceng.members.models import (
     DuplicateDismissal,
@@ -30,6 +38,7 @@ from jiceng.members.models import (
 from jiceng.orgs.models import Organization, Rectification, RectificationState
 from jiceng.planning.models import Plan
 from jiceng.study.models import SelfStudy, StudySession
+from jiceng.surveys.models import Appraisal
 
 OUTSIDER = "xuhui.officer"
 
@@ -51,6 +60,13 @@ class Foreign:
     merge: MemberMerge  # a merge of two 黄浦 records
     dismissal: DuplicateDismissal  # two 黄浦 members judged to be two people
     plan: Plan  # a 黄浦 plan
+    campaign: Campaign  # a campaign of 黄浦 only
+    unit: CampaignUnit  # a 黄浦 unit of the city-wide campaign
+    plan_item: UnitPlanItem  # an item of that unit's plan
+    task: ResponsibilityTask  # a task of that unit
+    four_ones: FourOnesItem  # a 黄浦 member's "four ones" item
+    practice: ThemePractice  # a theme practice organised by 黄浦
+    appraisal: Appraisal  # a 黄浦 member's appraisal in the city-wide campaign (demo data)
 
 
 @dataclass(frozen=True)
@@ -107,6 +123,22 @@ def _rect(f: Foreign) -> dict[str, Any]:
 
 def _plan(f: Foreign) -> dict[str, Any]:
     return {"pk": f.plan.pk}
+
+
+def _campaign(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.campaign.pk}
+
+
+def _unit(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.unit.pk}
+
+
+def _appraisal(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.appraisal.pk}
+
+
+def _appraisal_unit(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.appraisal.unit_id}
 
 
 def _search_foreign(f: Foreign) -> dict[str, Any]:
@@ -205,6 +237,41 @@ ROUTES: dict[str, Route] = {
     "planning:apply": Route("object", _plan, ("post",)),
     "planning:confirm": Route("object", _plan, ("post",)),
     "planning:revert": Route("object", _plan, ("post",)),
+    "campaigns:list": Route("list"),
+    "campaigns:create": Route("list", reason="form only; the unit is typed by code and checked"),
+    "campaigns:detail": Route("object", _campaign),
+    "campaigns:edit": Route("object", _campaign, ("get", "post")),
+    "campaigns:lagging": Route("object", _campaign),
+    "campaigns:launch": Route("object", _campaign, ("get", "post")),
+    "campaigns:unit": Route("object", _unit),
+    "campaigns:unit-act": Route(
+        "object", lambda f: {"pk": f.unit.pk, "action": "launch"}, ("post",)
+    ),
+    "campaigns:unit-do": Route("object", lambda f: {"pk": f.unit.pk, "what": "pilot"}, ("post",)),
+    "campaigns:plan-item": Route("object", lambda f: {"pk": f.plan_item.pk}, ("post",)),
+    "campaigns:task-done": Route("object", lambda f: {"pk": f.task.pk}, ("post",)),
+    "campaigns:four-ones-confirm": Route("object", lambda f: {"pk": f.four_ones.pk}, ("post",)),
+    "campaigns:guidance": Route("object", _campaign, ("get", "post")),
+    "campaigns:tasks": Route("object", _campaign),
+    "campaigns:tasks-from-step": Route("object", _campaign, ("post",)),
+    "campaigns:coverage": Route("object", _campaign),
+    "campaigns:practices": Route("object", _campaign, ("get", "post")),
+    "campaigns:practice-activity": Route("object", lambda f: {"pk": f.practice.pk}, ("post",)),
+    "campaigns:mine": Route(
+        "object", lambda f: {}, reason="self-service: an officer without a member record gets 404"
+    ),
+    "surveys:mine": Route(
+        "list", reason="own appraisals; an officer without a member record sees a notice"
+    ),
+    "surveys:unit": Route("object", _appraisal_unit),
+    "surveys:unit-open": Route("object", _appraisal_unit, ("post",)),
+    "surveys:unit-close-peers": Route("object", _appraisal_unit, ("post",)),
+    "surveys:unit-decide": Route("object", _appraisal_unit, ("post",)),
+    "surveys:appraisal": Route("object", _appraisal),
+    "surveys:appraisal-decide": Route("object", _appraisal, ("post",)),
+    "surveys:self-analysis": Route("object", _appraisal, ("post",)),
+    "surveys:rate": Route("object", _appraisal, ("post",)),
+    "surveys:results": Route("object", _campaign),
     "imports:list": Route("list"),
     "imports:detail": Route("object", lambda f: {"pk": f.import_job.pk}),
     "imports:start": Route("object", lambda f: {"pk": f.import_job.pk}, ("get", "post")),
@@ -287,6 +354,56 @@ ROUTES: dict[str, Route] = {
     "api-plan-apply": Route("object", _plan, ("post",)),
     "api-plan-confirm": Route("object", _plan, ("post",)),
     "api-plan-revert": Route("object", _plan, ("post",), data=lambda f: {"reason": "x"}),
+    "api-campaign-list": Route("list", foreign_ids=lambda f: {f.campaign.pk}),
+    "api-campaign-detail": Route("object", _campaign),
+    "api-campaign-progress": Route("object", _campaign),
+    "api-campaign-lagging": Route("object", _campaign),
+    "api-campaign-unit": Route("object", _unit),
+    "api-campaign-unit-coverage": Route(
+        "object",
+        _unit,
+        ("post",),
+        data=lambda f: {"indicator": "owners", "numerator": 1, "denominator": 2},
+    ),
+    "api-campaign-tasks": Route("object", _campaign),
+    "api-task-done": Route("object", lambda f: {"pk": f.task.pk}, ("post",)),
+    "api-campaign-coverage": Route("object", _campaign),
+    "api-four-ones": Route(
+        "object",
+        _campaign,
+        ("get", "post"),
+        data=lambda f: {
+            "member_id": f.member.pk,
+            "kind": "proposal",
+            "description": "x",
+            "done_on": "2005-08-01",
+        },
+    ),
+    "api-four-ones-confirm": Route("object", lambda f: {"pk": f.four_ones.pk}, ("post",)),
+    "api-campaign-guidance": Route("object", _campaign),
+    "api-campaign-unit-act": Route(
+        "object", lambda f: {"pk": f.unit.pk, "action": "launch"}, ("post",)
+    ),
+    "api-appraisal-unit": Route("object", _appraisal_unit),
+    "api-appraisal-open": Route("object", _appraisal_unit, ("post",)),
+    "api-appraisal-close-peers": Route("object", _appraisal_unit, ("post",)),
+    "api-appraisal-decide-bulk": Route(
+        "object",
+        _appraisal_unit,
+        ("post",),
+        data=lambda f: {"decisions": [{"appraisal_id": f.appraisal.pk, "grade": "qualified"}]},
+    ),
+    "api-appraisal-detail": Route("object", _appraisal),
+    "api-appraisal-self-analysis": Route(
+        "object", _appraisal, ("post",), data=lambda f: {"text": "x"}
+    ),
+    "api-appraisal-rate": Route(
+        "object", _appraisal, ("post",), data=lambda f: {"grade": "qualified"}
+    ),
+    "api-appraisal-decide": Route(
+        "object", _appraisal, ("post",), data=lambda f: {"grade": "qualified"}
+    ),
+    "api-appraisal-results": Route("object", _campaign),
     "api-placement-accept": Route(
         "object", lambda f: {}, ("post",), data=lambda f: {"org_id": f.org.pk, "scope": "subtree"}
     ),
@@ -415,7 +532,45 @@ def foreign(world) -> Foreign:
         created_by=account,
         summary={"members": 0},
     )
+    from jiceng.campaigns import services as campaign_services
+
+    campaign = campaign_services.campaign_create(
+        actor=account,
+        name="黄浦区专项活动",
+        batch="second",
+        root=huangpu,
+        starts_on=dt.date(2005, 6, 30),
+        ends_on=dt.date(2005, 12, 31),
+    )
+    unit = CampaignUnit.objects.filter(
+        campaign__root=world.city, campaign__batch="second", org_path__startswith=huangpu.path
+    ).first()
+    appraisal = Appraisal.objects.filter(org_path__startswith=huangpu.path).order_by("id").first()
+    assert appraisal is not None, "the demo has appraisals in 黄浦"
+    city_campaign = unit.campaign
+    plan_item = UnitPlanItem.objects.create(unit=unit, kind="carrier", text="黄浦自选载体")
+    task = campaign_services.task_create(
+        actor=account, unit=unit, title="黄浦任务", due_on=dt.date(2005, 9, 1)
+    )
+    four_ones = campaign_services.four_ones_record(
+        actor=account,
+        campaign=city_campaign,
+        member=member,
+        kind="welfare",
+        description="黄浦公益",
+        done_on=dt.date(2005, 8, 1),
+    )
+    practice = campaign_services.practice_create(
+        actor=account, campaign=city_campaign, owner=huangpu, name="黄浦主题实践"
+    )
     return Foreign(
+        appraisal=appraisal,
+        campaign=campaign,
+        unit=unit,
+        plan_item=plan_item,
+        task=task,
+        four_ones=four_ones,
+        practice=practice,
         plan=plan,
         merge=merge,
         dismissal=dismissal,

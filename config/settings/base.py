@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "jiceng.members",
     "jiceng.imports",
     "jiceng.planning",
+    "jiceng.campaigns",
+    "jiceng.surveys",
     "jiceng.study",
     "jiceng.scenario",
 ]

@@ -6,10 +6,10 @@ Pages, the API and the commands call these.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from jiceng.core import audit
 from jiceng.core.scoping import Action, can
@@ -244,6 +244,23 @@ def participation_add(*, actor: Any, campaign: Campaign, org: Organization) -> i
     return len(units)
 
 
+_M = TypeVar("_M", bound=models.Model)
+
+
+def _created(actor: Any, obj: _M, org_path: str, fields: tuple[str, ...]) -> _M:
+    """Validate and save a new row, and audit it with the given fields."""
+    obj.full_clean()
+    obj.save()
+    audit.record(
+        actor=actor,
+        verb="create",
+        obj=obj,
+        org_path=org_path,
+        after=audit.snapshot(obj, fields),
+    )
+    return obj
+
+
 def _lock(unit: CampaignUnit) -> CampaignUnit:
     return (
         # of=self: the current step is a nullable join, which PostgreSQL cannot lock
@@ -447,16 +464,7 @@ def lesson_record(
         recorded_by=_user(actor),
         recorded_on=on or unit.campaign.reference_date(),
     )
-    lesson.full_clean()
-    lesson.save()
-    audit.record(
-        actor=actor,
-        verb="create",
-        obj=lesson,
-        org_path=unit.org_path,
-        after=audit.snapshot(lesson, ("title", "sector", "recorded_on")),
-    )
-    return lesson
+    return _created(actor, lesson, unit.org_path, ("title", "sector", "recorded_on"))
 
 
 # ----- classified guidance and the unit's plan (S7, S14, S15) --------------------------------
@@ -490,16 +498,7 @@ def template_create(
         indicators=indicators.strip(),
         source=source.strip(),
     )
-    template.full_clean()
-    template.save()
-    audit.record(
-        actor=actor,
-        verb="create",
-        obj=template,
-        org_path=owner.path,
-        after=audit.snapshot(template, ("name", "sector", "org_type")),
-    )
-    return template
+    return _created(actor, template, owner.path, ("name", "sector", "org_type"))
 
 
 def template_for(unit: CampaignUnit) -> GuidanceTemplate | None:
@@ -545,16 +544,7 @@ def unit_plan_add(*, actor: Any, unit: CampaignUnit, kind: str, text: str) -> Un
     """The unit adds its own item, e.g. an education carrier of its own (S7)."""
     _require(actor, unit.org_path, "无权修改该单位的方案")
     item = UnitPlanItem(unit=unit, kind=kind, text=text.strip())
-    item.full_clean()
-    item.save()
-    audit.record(
-        actor=actor,
-        verb="create",
-        obj=item,
-        org_path=unit.org_path,
-        after=audit.snapshot(item, ("kind", "text")),
-    )
-    return item
+    return _created(actor, item, unit.org_path, ("kind", "text"))
 
 
 @transaction.atomic
@@ -768,16 +758,7 @@ def practice_create(
         targets=targets.strip(),
         description=description.strip(),
     )
-    practice.full_clean()
-    practice.save()
-    audit.record(
-        actor=actor,
-        verb="create",
-        obj=practice,
-        org_path=owner.path,
-        after=audit.snapshot(practice, ("name", "targets")),
-    )
-    return practice
+    return _created(actor, practice, owner.path, ("name", "targets"))
 
 
 @transaction.atomic
@@ -803,16 +784,7 @@ def activity_record(
         place=place.strip(),
         participants=participants,
     )
-    activity.full_clean()
-    activity.save()
-    audit.record(
-        actor=actor,
-        verb="create",
-        obj=activity,
-        org_path=org.path,
-        after=audit.snapshot(activity, ("title", "on", "participants")),
-    )
-    return activity
+    return _created(actor, activity, org.path, ("title", "on", "participants"))
 
 
 def _member_may_record(actor: Any, member: Member) -> bool:

@@ -32,7 +32,7 @@ from jiceng.members.phones import mask_phone
 from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE
 from jiceng.orgs import services as org_services
 from jiceng.orgs.models import BranchKind, Organization, OrgHealth, OrgType, Sector, WeakCriterion
-from jiceng.scenario import duplicates, lostcontact, planning, study
+from jiceng.scenario import campaigns, duplicates, lostcontact, planning, study, surveys
 
 from .names import NameMaker
 
@@ -798,6 +798,8 @@ def build(
     lostcontact.build_cases(seed)
     duplicates.build_duplicates(seed)
     plans = planning.build_plans(scale) if scale != "tiny" else 0
+    campaigns.build_campaigns(scale, seed)
+    surveys.build_appraisals(scale, seed)
     study.build_study(scale, seed)
     audit.record(
         actor=None,
