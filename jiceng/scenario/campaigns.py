@@ -135,6 +135,14 @@ TEMPLATES: tuple[tuple[str | None, str, str, str, str, str], ...] = (
         "党组织覆盖率",
     ),
     (
+        None,
+        Sector.STATE_ENTERPRISE,
+        "国有企业分类指导方案",
+        "围绕企业改革发展开展活动\n党员在生产经营一线作表率\n关心困难职工",
+        "班组党员公开承诺\n职工代表座谈征求意见",
+        "职工满意率\n党员示范岗数",
+    ),
+    (
         "科技教育",
         Sector.UNIVERSITY,
         "高校先进性教育活动实施方案",
