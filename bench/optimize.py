@@ -178,7 +178,8 @@ CASES = {
 
 def _md(results: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     lines = [
-        f"Pure Python (NumPy, SciPy, OR-Tools), {meta['cpu']}, Python {meta['python']}; "
+        f"NumPy, SciPy, numba-compiled kernels, OR-Tools; {meta['cpu']}, "
+        f"Python {meta['python']}; "
         f"synthetic city-like points (`bench/points.py`: 95% around Shanghai's 216 street "
         f"and town centres, central districts three times denser, 5% noise). Run "
         f"{meta['at']}; each case and its baseline in the same process.",
