@@ -930,7 +930,7 @@ def _ssp(
 # candidates. A k-d tree over a pool's branches whose nodes also know their least price answers
 # it: a node is skipped when its nearest possible distance plus its least price cannot beat the
 # member's seat (or the cheapest columns found so far).
-_LEAF = 8  # branches per k-d tree leaf
+_LEAF = 8  # branches per k-d tree leaf: scanned whole, so small; the box test prunes the rest
 # Metres of slack in the compiled search: its distances are recomputed exactly afterwards, so
 # the search only must never skip a branch that is cheaper by the exact formula.
 _SEARCH_SLACK = 2.0
