@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
-from jiceng.core import audit
+from jiceng.core import audit, generations
 from jiceng.core.scoping import Action, can
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
@@ -841,6 +841,7 @@ def four_ones_record(
         before=before,
         after=audit.snapshot(item, FOUR_ONES_FIELDS),
     )
+    generations.bump(generations.MEMBER_ACTIVITY)
     return item
 
 
@@ -870,4 +871,5 @@ def four_ones_confirm(
         before=before,
         after=audit.snapshot(item, FOUR_ONES_FIELDS),
     )
+    generations.bump(generations.MEMBER_ACTIVITY)
     return item

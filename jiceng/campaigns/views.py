@@ -9,17 +9,19 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jiceng.core import audit
+from jiceng.core import audit, generations
 from jiceng.core.scoping import Action, can, get_visible_or_404, scope_of
 from jiceng.core.views import error_message, form_errors_from
 from jiceng.members.models import Member
@@ -212,20 +214,33 @@ def _with_days(units: Any, campaign: Campaign) -> list[CampaignUnit]:
     return rows
 
 
+# The members' summary aggregates over every member of the subtree (2,000,000 city-wide), so
+# it is computed once per campaign, subtree and scope and kept this long (seconds), or until a
+# member's four ones or study records change (``core.generations.MEMBER_ACTIVITY``).
+MEMBER_SUMMARY_SECONDS = 300
+
+
 def _member_summary(request: HttpRequest, campaign: Campaign, under: Organization) -> HttpResponse:
     """Members' "four ones" (S18) and study completion (S9) under the subtree: aggregates over
-    the members, loaded after the page (htmx) so the progress roll-up shows at once."""
-    period = study_selectors.period_current(today=campaign.reference_date())
-    return render(
-        request,
-        "campaigns/_member_summary.html",
-        {
-            "campaign": campaign,
-            "under": under,
+    the members, loaded after the page (htmx) so the progress roll-up shows at once, and
+    cached for ``MEMBER_SUMMARY_SECONDS`` per campaign, subtree and the user's scope."""
+    scope = ",".join(scope_of(request.user, Action.VIEW).paths)
+    gen = generations.generation(generations.MEMBER_ACTIVITY)
+    key = f"campaign-members:{gen}:{campaign.pk}:{under.path}:{scope}"
+    context = cache.get(key)
+    if context is None:
+        period = study_selectors.period_current(today=campaign.reference_date())
+        context = {
             "four_ones": selectors.four_ones_summary(request.user, campaign, under),
             "study": study_selectors.unit_totals(request.user, under, period) if period else None,
             "study_period": period,
-        },
+            "computed_at": timezone.localtime(),
+        }
+        cache.set(key, context, MEMBER_SUMMARY_SECONDS)
+    return render(
+        request,
+        "campaigns/_member_summary.html",
+        {"campaign": campaign, "under": under, **context},
     )
 
 

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from jiceng.core import audit
+from jiceng.core import audit, generations
 from jiceng.core.scoping import Action, can
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
@@ -241,6 +241,7 @@ def session_record(
         after=after,
         note=f"出席 {len(present)} 人，缺席 {len(pairs) - len(present)} 人",
     )
+    generations.bump(generations.MEMBER_ACTIVITY)
     return session
 
 
@@ -262,6 +263,7 @@ def attendance_add(
         org_path=session.org_path,
         after={"session": session.pk, "member": member.pk, "present": present},
     )
+    generations.bump(generations.MEMBER_ACTIVITY)
     return row
 
 
@@ -321,6 +323,7 @@ def selfstudy_record(
         after=audit.snapshot(entry, SELF_FIELDS),
         note="本人登记，待支部确认" if not confirm else "支部登记并确认",
     )
+    generations.bump(generations.MEMBER_ACTIVITY)
     return entry
 
 
@@ -345,4 +348,5 @@ def selfstudy_confirm(*, actor: Any, entry: SelfStudy) -> SelfStudy:
         after={"confirmed": True},
         note="确认自学记录",
     )
+    generations.bump(generations.MEMBER_ACTIVITY)
     return entry

@@ -346,3 +346,33 @@ def test_the_api_lists_chains_coverage_and_four_ones(client, login, world, secon
         content_type="application/json",
     )
     assert confirmed.json()["state"] == "confirmed"
+
+
+def test_the_members_summary_is_cached_until_a_member_records_something(
+    client, login, world, second, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    login("huangpu.officer")
+    url = reverse("campaigns:detail", args=[second.pk])
+
+    def confirmed_welfare() -> str:
+        part = client.get(url, {"part": "members"}, HTTP_HX_REQUEST="true").content.decode()
+        return part.split('data-testid="fourones-welfare">')[1].split("<")[0]
+
+    before = confirmed_welfare()
+    member = Member.objects.get(user__username="member.self")
+    FourOnesItem.objects.filter(campaign=second, member=member).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        item = services.four_ones_record(
+            actor=world.user("member.self"),
+            campaign=second,
+            member=member,
+            kind=FourOnes.WELFARE,
+            description="义务献血",
+            done_on=dt.date(2005, 8, 20),
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.four_ones_confirm(actor=world.user("branch.secretary"), item=item)
+    assert int(confirmed_welfare()) == int(before) + 1

@@ -1,0 +1,31 @@
+"""Generation counters for cached aggregates: a write that changes what a cached summary
+counts bumps its generation, and the cache key carries the generation, so the next read
+computes afresh instead of showing numbers from before the write
+(``campaigns/tests/test_practice.py`` shows it on the members' summary).
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import transaction
+
+# What members do in a campaign (four ones, study attendance, self-study): the campaign
+# dashboard's members' summary is cached under this generation.
+MEMBER_ACTIVITY = "member-activity"
+
+
+def generation(name: str) -> int:
+    return int(cache.get(f"generation:{name}", 0))
+
+
+def bump(name: str) -> None:
+    """Bump after the current transaction commits (a rolled-back write changes nothing)."""
+
+    def _bump() -> None:
+        key = f"generation:{name}"
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, None)
+
+    transaction.on_commit(_bump)
