@@ -4,13 +4,19 @@ come back with the reason."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from jiceng.optimize import BRANCHES_FULL, OUT_OF_REACH, pair
+from jiceng.optimize._geo import chord_to_metres, unit_vectors
 from jiceng.optimize.pairing import UNPAIRED_COST
 from jiceng.optimize.tests.test_assignment import _metres, _points
+
+
+def _exact_metres(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    x, y = unit_vectors(a), unit_vectors(b)
+    return chord_to_metres(np.linalg.norm(x[:, None, :] - y[None, :, :], axis=2))
 
 
 def _brute(people, branches, cap, max_distance=None, bonus=None) -> tuple[int, int]:
@@ -20,7 +26,9 @@ def _brute(people, branches, cap, max_distance=None, bonus=None) -> tuple[int, i
     if bonus is not None:
         d = d - bonus
     if max_distance is not None:
-        d = np.where(_metres(people, branches) <= max_distance, d, 10 * UNPAIRED_COST)
+        # reach is decided on the exact distance, as the engine does (a pair 1,500.4 m apart
+        # is out of reach of 1,500 m although its cost rounds to 1,500)
+        d = np.where(_exact_metres(people, branches) <= max_distance, d, 10 * UNPAIRED_COST)
     seats = np.repeat(np.arange(len(branches)), cap)
     full = np.hstack((d[:, seats], np.full((len(people), len(people)), UNPAIRED_COST)))
     rows, cols = linear_sum_assignment(full)
@@ -35,6 +43,7 @@ def _brute(people, branches, cap, max_distance=None, bonus=None) -> tuple[int, i
     st.integers(1, 8),
     st.sampled_from([None, 1_500, 4_000]),
 )
+@example(1008, 18, 5, 1_500)  # a pair 1,500.45 m apart: out of reach, though it rounds to 1,500
 def test_pairs_as_many_as_possible_then_least_distance(seed, n, m, max_distance):
     rng = np.random.default_rng(seed)
     people, branches = _points(rng, n), _points(rng, m)
