@@ -37,7 +37,7 @@ from jiceng.members.models import (
 )
 from jiceng.orgs.models import Organization, Rectification, RectificationState
 from jiceng.planning.models import Plan
-from jiceng.study.models import SelfStudy, StudySession
+from jiceng.study.models import SelfStudy, StudyPeriod, StudySession
 from jiceng.surveys.models import Appraisal
 
 OUTSIDER = "xuhui.officer"
@@ -216,6 +216,12 @@ ROUTES: dict[str, Route] = {
         "object", lambda f: {"member_pk": f.member.pk}, ("get", "post")
     ),
     "study:home": Route("list"),
+    "study:periods": Route("list", reason="city-wide reference data: periods and requirements"),
+    "study:period": Route(
+        "list",
+        lambda f: {"pk": StudyPeriod.objects.order_by("id").values_list("pk", flat=True)[0]},
+        reason="city-wide reference data",
+    ),
     "study:mine": Route("list", reason="an officer without a member record sees a notice"),
     "study:unit": Route("object", _org),
     "study:below": Route("object", _org),

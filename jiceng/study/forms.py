@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
-from .models import StudyPeriod
+from .models import StudyPeriod, StudyRequirement
 from .rules import MAX_AMOUNT, MIN_AMOUNT
 
 
@@ -60,3 +60,19 @@ class SelfStudyForm(_PeriodForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class PeriodForm(forms.ModelForm):
+    class Meta:
+        model = StudyPeriod
+        fields = ["name", "starts_on", "ends_on"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+class RequirementForm(forms.ModelForm):
+    class Meta:
+        model = StudyRequirement
+        fields = ["mode", "sector", "org_type", "required_amount", "source_note"]

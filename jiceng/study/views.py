@@ -24,7 +24,7 @@ from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 
 from . import selectors, services
-from .forms import SelfStudyForm, SessionForm
+from .forms import PeriodForm, RequirementForm, SelfStudyForm, SessionForm
 from .models import StudyPeriod
 from .rules import CHECKLIST_MAX, mode_for_sector
 
@@ -288,3 +288,43 @@ def selfstudy_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已确认自学记录"))
     return redirect(f"{reverse('study:unit', args=[entry.org_id])}?period={entry.period_id}")
+
+
+@login_required
+def period_list(request: HttpRequest) -> HttpResponse:
+    """Study periods and their requirements (city-wide reference data, S9); the city's
+    organisation department creates periods here."""
+    form = PeriodForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            period = services.period_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect(reverse("study:period", args=[period.pk]))
+    periods = selectors.period_list().prefetch_related("requirements")
+    return render(request, "study/periods.html", {"periods": periods, "form": form})
+
+
+@login_required
+def period_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A period's requirements by mode, sector and organisation type; set one (the city)."""
+    period = selectors.period_get(pk)
+    form = RequirementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.requirement_set(actor=request.user, period=period, **form.cleaned_data)
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已设定学习要求"))
+            return redirect(reverse("study:period", args=[period.pk]))
+    return render(
+        request,
+        "study/period.html",
+        {"period": period, "requirements": period.requirements.all(), "form": form},
+    )
