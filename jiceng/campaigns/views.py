@@ -218,6 +218,10 @@ def _with_days(units: Any, campaign: Campaign) -> list[CampaignUnit]:
 # it is computed once per campaign, subtree and scope and kept this long (seconds), or until a
 # member's four ones or study records change (``core.generations.MEMBER_ACTIVITY``).
 MEMBER_SUMMARY_SECONDS = 300
+# Study completion is computed member by member (their mode's requirement and sums): about 2 s
+# for a district of 150,000 members, 28 s for the whole city (bench/BENCHMARKS.md). Above this
+# many members the summary leaves study out and links to the study ledger by district.
+STUDY_SUMMARY_MAX_MEMBERS = 300_000
 
 
 def _member_summary(request: HttpRequest, campaign: Campaign, under: Organization) -> HttpResponse:
@@ -230,9 +234,16 @@ def _member_summary(request: HttpRequest, campaign: Campaign, under: Organizatio
     context = cache.get(key)
     if context is None:
         period = study_selectors.period_current(today=campaign.reference_date())
+        four_ones = selectors.four_ones_summary(request.user, campaign, under)
+        too_many = four_ones["members"] > STUDY_SUMMARY_MAX_MEMBERS
         context = {
-            "four_ones": selectors.four_ones_summary(request.user, campaign, under),
-            "study": study_selectors.unit_totals(request.user, under, period) if period else None,
+            "four_ones": four_ones,
+            "study": (
+                study_selectors.unit_totals(request.user, under, period)
+                if period and not too_many
+                else None
+            ),
+            "study_too_many": too_many,
             "study_period": period,
             "computed_at": timezone.localtime(),
         }

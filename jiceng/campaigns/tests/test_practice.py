@@ -376,3 +376,20 @@ def test_the_members_summary_is_cached_until_a_member_records_something(
     with django_capture_on_commit_callbacks(execute=True):
         services.four_ones_confirm(actor=world.user("branch.secretary"), item=item)
     assert int(confirmed_welfare()) == int(before) + 1
+
+
+def test_a_very_large_subtree_leaves_study_out_of_the_members_summary(
+    client, login, world, second, monkeypatch
+):
+    from django.core.cache import cache
+
+    from jiceng.campaigns import views
+
+    cache.clear()
+    monkeypatch.setattr(views, "STUDY_SUMMARY_MAX_MEMBERS", 1)
+    login("huangpu.officer")
+    url = reverse("campaigns:detail", args=[second.pk])
+    part = client.get(url, {"part": "members"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="study-by-district"' in part
+    assert 'data-testid="study-summary"' not in part
+    assert 'data-testid="fourones-complete"' in part
