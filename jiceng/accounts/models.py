@@ -63,6 +63,12 @@ class User(AbstractUser):
         return {a.role for a in self.active_assignments()}
 
     @property
+    def is_self_service_only(self) -> bool:
+        """A member with no officer role: the navigation shows only their own pages."""
+        roles = self.roles
+        return bool(roles) and roles <= {Role.MEMBER}
+
+    @property
     def primary_assignment(self) -> RoleAssignment | None:
         assignments = self.active_assignments()
         return min(assignments, key=lambda a: a.organization.depth) if assignments else None

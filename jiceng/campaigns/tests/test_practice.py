@@ -245,6 +245,8 @@ def test_member_self_service_page_records_an_item(client, login, world, second):
     assert client.get(reverse("campaigns:list"))["Location"] == reverse("campaigns:mine")
     page = client.get(reverse("campaigns:mine")).content.decode()
     assert 'data-testid="my-step"' in page
+    assert f'href="{reverse("orgs:tree")}"' not in page  # a member's menu: their own pages only
+    assert 'data-testid="nav-study"' in page
     response = client.post(
         reverse("campaigns:mine"),
         {"kind": "proposal", "description": "", "done_on": "2005-08-01"},
