@@ -13,6 +13,7 @@ from django.http import Http404
 
 from jiceng.core.scoping import Action, along_q, get_visible_or_404, scope_of
 from jiceng.members.models import Member, MemberQuerySet
+from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, Sector
 from jiceng.study.models import Attendance
 
@@ -49,6 +50,17 @@ def campaign_get(user: Any, pk: Any, action: str = Action.VIEW) -> Campaign:
     return get_visible_or_404(
         Campaign.objects.select_related("root", "previous"), user, action, pk=pk
     )
+
+
+def campaign_subtree(user: Any, campaign: Campaign, pk: Any = None) -> Organization:
+    """The subtree a page of the campaign looks at: unit ``pk`` (a 404 outside the user's
+    scope), else the user's top unit; never above the campaign's root, never beside it."""
+    under = org_selectors.subtree_root(user, pk or None)
+    if under.path.startswith(campaign.root_path):
+        return under
+    if campaign.root_path.startswith(under.path):
+        return campaign.root
+    raise Http404
 
 
 def campaign_units(

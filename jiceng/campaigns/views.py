@@ -68,14 +68,7 @@ PAGE_SIZE = 50
 
 
 def under_for(request: HttpRequest, campaign: Campaign) -> Organization:
-    """The subtree a page looks at: ``?under=`` (a 404 outside the user's scope), else the
-    user's top unit; never above the campaign's root."""
-    under = org_selectors.subtree_root(request.user, request.GET.get("under") or None)
-    if under.path.startswith(campaign.root_path):
-        return under
-    if campaign.root_path.startswith(under.path):
-        return campaign.root
-    raise Http404
+    return selectors.campaign_subtree(request.user, campaign, request.GET.get("under"))
 
 
 def _crumbs(request: HttpRequest, campaign: Campaign, under: Organization) -> list[Organization]:

@@ -18,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from jiceng.campaigns import selectors as campaign_selectors
 from jiceng.campaigns.models import Campaign
-from jiceng.core.scoping import Action, can, scope_of
+from jiceng.core.scoping import Action, can
 from jiceng.core.views import error_message
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
@@ -271,10 +271,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 def _under(request: HttpRequest, campaign: Campaign) -> Organization:
-    """The subtree the results look at: ``?under=`` (a 404 outside the user's scope), else
-    the user's top unit; never above the campaign's root."""
-    if not scope_of(request.user, Action.VIEW).paths:
-        raise Http404
+    return campaign_selectors.campaign_subtree(request.user, campaign, request.GET.get("under"))
     under = org_selectors.subtree_root(request.user, request.GET.get("under") or None)
     if under.path.startswith(campaign.root_path):
         return under

@@ -157,12 +157,7 @@ UNDER = OpenApiParameter("under", int, description="subtree root (organisation i
 
 
 def _under(request: Request, campaign: Campaign) -> Organization:
-    under = org_selectors.subtree_root(request.user, request.query_params.get("under") or None)
-    if under.path.startswith(campaign.root_path):
-        return under
-    if campaign.root_path.startswith(under.path):
-        return campaign.root
-    raise Http404
+    return selectors.campaign_subtree(request.user, campaign, request.query_params.get("under"))
 
 
 class CampaignListCreate(generics.GenericAPIView):

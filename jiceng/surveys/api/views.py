@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from jiceng.campaigns import selectors as campaign_selectors
 from jiceng.campaigns.models import Campaign
 from jiceng.core.api import call_service, validated
-from jiceng.core.scoping import Action, can, scope_of
+from jiceng.core.scoping import Action, can
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 from jiceng.surveys import selectors, services
@@ -280,8 +280,9 @@ class AppraisalDecide(generics.GenericAPIView):
 
 
 def _under(request: Request, campaign: Campaign) -> Organization:
-    if not scope_of(request.user, Action.VIEW).paths:
-        raise Http404
+    return campaign_selectors.campaign_subtree(
+        request.user, campaign, request.query_params.get("under")
+    )
     under = org_selectors.subtree_root(request.user, request.query_params.get("under") or None)
     if under.path.startswith(campaign.root_path):
         return under
