@@ -125,7 +125,14 @@ def _kmc_child(homes: np.ndarray, k: int, seed: int, conn: Any) -> None:
     from k_means_constrained import KMeansConstrained
 
     t = time.perf_counter()
-    km = KMeansConstrained(n_clusters=k, size_min=3, size_max=50, n_init=10, random_state=seed)
+    km = KMeansConstrained(
+        n_clusters=k,
+        size_min=3,
+        size_max=50,
+        n_init=10,
+        random_state=seed,
+        verbose=bool(os.environ.get("KMC_VERBOSE")),
+    )
     km.fit(unit_vectors(homes))
     conn.send((np.asarray(km.labels_, dtype=np.int64), time.perf_counter() - t))
 
