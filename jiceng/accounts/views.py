@@ -17,7 +17,6 @@ from jiceng.orgs import selectors as org_selectors
 
 from . import selectors, services
 from .forms import RoleForm, UserCreateForm
-from .models import RoleAssignment
 
 
 class LoginView(auth_views.LoginView):
@@ -36,7 +35,12 @@ def _orgs(request: HttpRequest):
 
 @login_required
 def user_list(request: HttpRequest) -> HttpResponse:
-    active = RoleAssignment.objects.filter(withdrawn_at__isnull=True).select_related("organization")
+    # Only the roles held inside the manager's own subtree: a role elsewhere is not theirs to see.
+    active = (
+        selectors.assignment_list(request.user)
+        .filter(withdrawn_at__isnull=True)
+        .select_related("organization")
+    )
     users = (
         selectors.user_list(request.user)
         .prefetch_related(Prefetch("assignments", queryset=active, to_attr="active_roles"))
@@ -87,8 +91,11 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已授予角色"))
             return redirect(reverse("accounts:detail", args=[account.pk]))
-    assignments = account.assignments.select_related("organization", "granted_by").order_by(
-        "-granted_at"
+    assignments = (
+        selectors.assignment_list(request.user)
+        .filter(user=account)
+        .select_related("organization", "granted_by")
+        .order_by("-granted_at")
     )
     return render(
         request,

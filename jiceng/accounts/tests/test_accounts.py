@@ -583,3 +583,51 @@ def test_a_member_sees_no_organisation_pages(client, login, world):
 
     assert client.get(reverse("orgs:detail", args=[own.home_org_id])).status_code == 404
     assert client.get(reverse("orgs:tree")).context["roots"] == []
+
+
+# ----- an account's roles elsewhere (issue 14, low finding) -----------------------------------
+
+
+@pytest.fixture
+def worker_also_in_xuhui(world):
+    """party.worker (黄浦) also holds a role in 徐汇, granted by the city."""
+    return services.role_grant(
+        actor=world.user("city.admin"),
+        user=world.user("party.worker"),
+        role=Role.PARTY_WORKER,
+        organization=world.xuhui,
+    )
+
+
+def test_an_account_page_shows_only_the_roles_inside_the_managers_scope(
+    client, login, world, worker_also_in_xuhui
+):
+    login("huangpu.officer")
+
+    response = client.get(reverse("accounts:detail", args=[world.user("party.worker").pk]))
+
+    assert response.status_code == 200
+    shown = list(response.context["assignments"])
+    assert worker_also_in_xuhui not in shown
+    assert all(a.organization.path.startswith(world.huangpu.path) for a in shown)
+    assert world.xuhui.name not in html(response)
+
+
+def test_the_user_list_shows_only_the_roles_inside_the_managers_scope(
+    client, login, world, worker_also_in_xuhui
+):
+    login("huangpu.officer")
+
+    response = client.get(reverse("accounts:list"))
+
+    (account,) = [u for u in response.context["page_obj"] if u.username == "party.worker"]
+    assert [a.organization for a in account.active_roles] == [world.org(HUANGPU_STREET)]
+    assert world.xuhui.name not in html(response)
+
+
+def test_the_city_admin_still_sees_both_roles(client, login, world, worker_also_in_xuhui):
+    login("city.admin")
+
+    response = client.get(reverse("accounts:detail", args=[world.user("party.worker").pk]))
+
+    assert worker_also_in_xuhui in list(response.context["assignments"])
