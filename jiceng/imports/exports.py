@@ -1,8 +1,11 @@
 """Exports of the member roll and the organisation list: the rows the user can see, with the
 list page's filters, streamed as CSV (UTF-8 with BOM, for Excel) or .xlsx.
 
-ID numbers and phones are masked unless the user's role may reveal them *and* they ask for it;
-either way the export is audited (who, which filters, how many rows, revealed or not). Text
+ID numbers, phones and home addresses are masked unless the user asks for them (a POST) and
+the reveal rule allows it for that member (``Member.may_reveal``: REVEAL over the member's
+home organisation), row by row: a member who only takes part in the user's subtree stays
+masked. Either way the export is audited where each member's home is (``record_member_export``),
+so a district sees who exported its members. Text
 cells starting with = + - @ are neutralised against formula injection. Column names are the
 import's, so a full export can be imported again.
 """
@@ -14,10 +17,14 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.db.models import Count, Max, Min, Value
+from django.db.models.functions import Substr
 from openpyxl import Workbook
 
-from jiceng.members.models import Member
+from jiceng.core import audit
+from jiceng.members.models import Member, MemberQuerySet, reveal_q
 from jiceng.members.phones import display_phone
+from jiceng.members.placement_selectors import DISTRICT_DEPTH
 from jiceng.orgs.models import Organization
 
 from .reports import safe_cell
@@ -33,8 +40,11 @@ ORG_HEADER = [
 ]  # fmt: skip
 
 
-def member_rows(qs: Iterable[Member], *, reveal: bool) -> Iterator[list[Any]]:
+def member_rows(qs: Iterable[Member], *, revealer: Any = None) -> Iterator[list[Any]]:
+    """Rows of the member export; sensitive fields in clear only for members ``revealer`` (the
+    user who asked for them, else None) may reveal."""
     for m in qs:
+        reveal = revealer is not None and m.may_reveal(revealer)
         yield [
             m.name,
             m.get_sex_display(),
@@ -54,6 +64,63 @@ def member_rows(qs: Iterable[Member], *, reveal: bool) -> Iterator[list[Any]]:
             m.participating_org.code if m.participating_org else "",
             m.participating_org.name if m.participating_org else "",
         ]
+
+
+def _common_path(low: str, high: str) -> str:
+    """The deepest tree path both paths lie under (of the lexically first and last home paths of
+    a group, it is the group's common ancestor).
+
+    >>> _common_path("000100020003", "000100020009"), _common_path("0001", "00010002")
+    ('00010002', '0001')
+    """
+    step = Organization.steplen
+    n = 0
+    while n + step <= min(len(low), len(high)) and low[n : n + step] == high[n : n + step]:
+        n += step
+    return low[:n]
+
+
+def record_member_export(
+    *, actor: Any, qs: MemberQuerySet, reveal: bool, filters: dict[str, str], own_path: str
+) -> int:
+    """Audit a member export where the exported members' homes are: one row per home district,
+    filed under the deepest organisation holding all of that district's exported members, so
+    the district (and the unit, if the export is one unit's) reads who exported its members
+    and how many were revealed; an empty export is filed under ``own_path``. Returns the
+    number of rows exported."""
+    district_len = Organization.steplen * DISTRICT_DEPTH
+    per_district = (
+        qs.order_by()
+        .annotate(district=Substr("home_path", 1, district_len))
+        .values("district")
+        .annotate(
+            rows=Count("pk"),
+            revealed=Count("pk", filter=reveal_q(actor)) if reveal else Value(0),
+            low=Min("home_path"),
+            high=Max("home_path"),
+        )
+        .order_by("district")
+    )
+    groups: list[dict[str, Any]] = [dict(g) for g in per_district]
+    total = 0
+    empty: dict[str, Any] = {"rows": 0, "revealed": 0, "low": own_path, "high": own_path}
+    for group in groups or [empty]:
+        total += group["rows"]
+        masked = group["rows"] - group["revealed"]
+        audit.record(
+            actor=actor,
+            verb="export",
+            object_type="members.member",
+            object_repr=f"党员名册导出（{group['rows']} 人）",
+            org_path=_common_path(group["low"], group["high"]),
+            after={"filters": filters, "rows": group["rows"], "revealed": group["revealed"]},
+            note=(
+                f"含完整身份证号、电话和住址 {group['revealed']} 人，掩码 {masked} 人"
+                if reveal
+                else "敏感信息已掩码"
+            ),
+        )
+    return total
 
 
 def organization_rows(qs: Iterable[Organization]) -> Iterator[list[Any]]:

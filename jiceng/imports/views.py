@@ -7,10 +7,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from jiceng.core import audit
 from jiceng.core.scoping import Action, can, scope_of
@@ -114,37 +122,37 @@ EXPORT_TYPES = {
 
 
 @login_required
-def export_members(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
-    """The member list as the user sees it (same filters as the list page)."""
+@require_http_methods(["GET", "POST"])
+def export_members(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """The member list as the user sees it (same filters as the list page, in the query
+    string). A GET is always masked; revealing is a POST (``reveal=1``) and shows in clear
+    only the members the user may reveal (``Member.may_reveal``), the others stay masked."""
     if fmt not in EXPORT_TYPES:
         raise Http404
+    if request.method == "GET" and request.GET.get("reveal") == "1":
+        return HttpResponseNotAllowed(
+            ["POST"],
+            content=_("导出完整敏感信息须在党员名册页点击“导出完整信息”按钮提交，不能通过链接导出"),
+            content_type="text/plain; charset=utf-8",
+        )
+    reveal = request.method == "POST" and request.POST.get("reveal") == "1"
+    if reveal and scope_of(request.user, Action.REVEAL).is_empty:
+        raise PermissionDenied(_("您的角色无权导出完整的敏感信息"))
     _form, filters = member_views.filters_from_request(request)
-    qs = (
-        member_selectors.member_list(request.user, filters)
-        .select_related("home_org", "participating_org")
-        .order_by("home_path", "id")
-    )
-    want_reveal = request.GET.get("reveal") == "1"
-    # Revealing in an export needs the REVEAL action over every row exported.
-    reveal = (
-        want_reveal
-        and not qs.exclude(
-            pk__in=member_selectors.member_list(request.user, filters, Action.REVEAL).values("pk")
-        ).exists()
-    )
-    if want_reveal and not reveal:
-        raise PermissionDenied("您的角色无权导出完整的敏感信息")
-    total = qs.count()
-    audit.record(
+    qs = member_selectors.member_list(request.user, filters)
+    exports.record_member_export(
         actor=request.user,
-        verb="export",
-        object_type="members.member",
-        object_repr=f"党员名册导出（{total} 人）",
-        org_path=filters.org.path if filters.org else _first_path(request),
-        after={"filters": request.GET.dict(), "rows": total, "revealed": reveal},
-        note="含完整身份证号和电话" if reveal else "敏感信息已掩码",
+        qs=qs,
+        reveal=reveal,
+        filters=request.GET.dict(),
+        own_path=filters.org.path if filters.org else _first_path(request),
     )
-    rows = exports.member_rows(qs.iterator(chunk_size=2000), reveal=reveal)
+    rows = exports.member_rows(
+        qs.select_related("home_org", "participating_org")
+        .order_by("home_path", "id")
+        .iterator(chunk_size=2000),
+        revealer=request.user if reveal else None,
+    )
     return _download(fmt, exports.MEMBER_HEADER, rows, "党员名册")
 
 

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.core.fields import EncryptedTextField
-from jiceng.core.scoping import ScopedQuerySet
+from jiceng.core.scoping import Action, ScopedQuerySet, can, scope_of
 from jiceng.core.text import initials_key, pinyin_key, to_simplified
 
 from .lost_contact_rules import (
@@ -56,6 +56,23 @@ class Education(models.TextChoices):
     HIGH_SCHOOL = "high_school", _("高中")
     MIDDLE_SCHOOL = "middle_school", _("初中")
     PRIMARY = "primary", _("小学及以下")
+
+
+# The reveal rule (issue 14): a member's ID number, phone and home address are shown in clear
+# only to a role with REVEAL over the member's *home* organisation (组织关系所在党组织). Taking
+# part in a unit of the user's subtree makes a member visible, never revealable. The member
+# page, its reveal button, the exports and the API all ask ``Member.may_reveal`` (one row) or
+# ``reveal_q`` (a filter), which both read this field.
+REVEAL_PATH_FIELD = "home_path"
+
+
+def reveal_q(user: object) -> Q:
+    """The reveal rule as a filter: members whose home organisation lies in the user's
+    REVEAL scope (none for a user without it)."""
+    q = Q(pk__in=[])
+    for prefix in scope_of(user, Action.REVEAL).paths:
+        q |= Q(**{f"{REVEAL_PATH_FIELD}__startswith": prefix})
+    return q
 
 
 class MemberQuerySet(ScopedQuerySet["Member"]):
@@ -219,6 +236,11 @@ class Member(models.Model):
     @property
     def placed(self) -> bool:
         return self.participating_org_id is not None
+
+    def may_reveal(self, user: object) -> bool:
+        """Whether ``user`` may read this member's ID number, phone and home address in clear
+        (the reveal rule, ``REVEAL_PATH_FIELD``)."""
+        return can(user, Action.REVEAL, getattr(self, REVEAL_PATH_FIELD))
 
     def age_on(self, day: dt.date) -> int:
         b = self.birth_date

@@ -283,7 +283,7 @@ def member_reveal(*, actor: Any, member: Member, field: str) -> str:
     (never the value)."""
     if field not in REVEALABLE:
         raise ValidationError("不能查看该字段")
-    if not can(actor, Action.REVEAL, member.home_path):
+    if not member.may_reveal(actor):
         raise PermissionDenied("您的角色无权查看完整的敏感信息")
     audit.record(
         actor=actor,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from jiceng.core.scoping import Action, can
+from jiceng.core.scoping import Action, can, scope_of
 from jiceng.core.views import form_errors_from
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs import services as org_services
@@ -64,7 +64,12 @@ def member_list(request: HttpRequest) -> HttpResponse:
         .order_by("home_path", "id")
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "filters": filters, "page_obj": page}
+    context = {
+        "form": form,
+        "filters": filters,
+        "page_obj": page,
+        "can_reveal_export": not scope_of(request.user, Action.REVEAL).is_empty,
+    }
     template = "members/_list_table.html" if request.htmx else "members/list.html"
     return render(request, template, context)
 
@@ -77,7 +82,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "member": member,
         "can_change": can_change,
-        "can_reveal": can(request.user, Action.REVEAL, member.home_path),
+        "can_reveal": member.may_reveal(request.user),
         "transfers": transfers,
         "placements": list(placement_selectors.placement_history(member)[:20]),
         "lost_cases": list(lost_contact_selectors.member_cases(member)),

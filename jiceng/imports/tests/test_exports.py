@@ -41,18 +41,19 @@ def test_export_has_the_list_filters_and_only_visible_rows(client, login, world)
 def test_masked_by_default_and_revealed_only_on_request_and_audited(client, login, world):
     login("huangpu.officer")
     masked = _csv(client.get(reverse("imports:export-members", args=["csv"])))
-    revealed = _csv(client.get(reverse("imports:export-members", args=["csv"]), {"reveal": "1"}))
+    revealed = _csv(client.post(reverse("imports:export-members", args=["csv"]), {"reveal": "1"}))
     assert "*" not in revealed[1][4]
     assert len(revealed[1][4]) == 18
     assert masked[1][4] == revealed[1][4][:6] + "*" * 8 + revealed[1][4][-4:]
     events = AuditEvent.objects.filter(verb="export").order_by("id")
-    assert [e.changes["revealed"][1] for e in events] == [False, True]
+    assert events[0].changes["revealed"][1] == 0
+    assert events[len(events) - 1].changes["revealed"][1] > 0
     assert revealed[1][4] not in str(list(events.values_list("changes", flat=True)))
 
 
 def test_a_role_without_reveal_cannot_export_full_numbers(client, login):
     login("street.officer")
-    response = client.get(reverse("imports:export-members", args=["csv"]), {"reveal": "1"})
+    response = client.post(reverse("imports:export-members", args=["csv"]), {"reveal": "1"})
     assert response.status_code == 403
 
 
@@ -78,8 +79,8 @@ def test_a_full_export_imports_back_without_changes(client, login, world, tmp_pa
     """Round trip: export with revealed fields, import the same file: nothing changes."""
     officer = login("huangpu.officer")
     branch = world.branch_in(world.huangpu)
-    response = client.get(
-        reverse("imports:export-members", args=["xlsx"]), {"org": branch.pk, "reveal": "1"}
+    response = client.post(
+        reverse("imports:export-members", args=["xlsx"]) + f"?org={branch.pk}", {"reveal": "1"}
     )
     path = tmp_path / "roundtrip.xlsx"
     path.write_bytes(b"".join(response.streaming_content))
@@ -103,3 +104,83 @@ def test_a_full_export_imports_back_without_changes(client, login, world, tmp_pa
 def test_unknown_export_format_is_not_found(client, login, fmt):
     login("huangpu.officer")
     assert client.get(reverse("imports:export-members", args=[fmt])).status_code == 404
+
+
+def _xuhui_takes_part_for(world) -> Member:
+    """A 黄浦 member whose participating unit is in 徐汇 (issue 14: their home stays 黄浦)."""
+    member = world.member_in(world.huangpu)
+    unit = world.branch_in(world.xuhui)
+    Member.objects.filter(pk=member.pk).update(
+        participating_org=unit, participating_path=unit.path, home_address="黄浦区某路1号"
+    )
+    return Member.objects.get(pk=member.pk)
+
+
+def test_reveal_export_masks_members_whose_home_is_in_another_district(client, login, world):
+    """issue 14 (high): 徐汇 sees the 黄浦 member taking part in its unit, but may reveal only
+    members whose home organisation it holds REVEAL over, as on the member's page."""
+    member = _xuhui_takes_part_for(world)
+    login("xuhui.officer")
+    url = reverse("imports:export-members", args=["csv"])
+    rows = _csv(client.post(url, {"reveal": "1"}))
+    row = next(r for r in rows[1:] if r[13] == member.home_org.code and r[0] == member.name)
+    assert row[4] == member.id_number_masked
+    assert row[6] == member.phone_masked
+    assert row[12] == ""
+    assert member.id_number not in str(rows)
+    xuhui_member = world.member_in(world.xuhui)
+    own = next(r for r in rows[1:] if r[4] == xuhui_member.id_number)
+    assert own[0] == xuhui_member.name  # 徐汇's own members are revealed
+    # the reveal page agrees: the same officer may not reveal that member
+    reveal = client.post(reverse("members:reveal", args=[member.pk, "id_number"]))
+    assert reveal.status_code == 403
+
+
+def test_reveal_export_is_audited_where_the_members_home_is(client, login, world):
+    """issue 14: 黄浦 sees in its audit log that 徐汇 exported one of its members."""
+    member = _xuhui_takes_part_for(world)
+    login("xuhui.officer")
+    client.post(reverse("imports:export-members", args=["csv"]), {"reveal": "1"})
+    huangpu_sees = AuditEvent.objects.visible_to(world.user("huangpu.officer"), "audit").filter(
+        verb="export"
+    )
+    assert huangpu_sees.count() == 1
+    event = huangpu_sees.get()
+    assert event.actor == world.user("xuhui.officer")
+    assert event.changes["rows"][1] == 1
+    assert event.changes["revealed"][1] == 0
+    assert member.id_number not in str(event.changes)
+
+
+def test_a_get_never_reveals(client, login, world):
+    """issue 14: revealing in an export is a POST with the CSRF token, not a link."""
+    login("huangpu.officer")
+    response = client.get(reverse("imports:export-members", args=["csv"]), {"reveal": "1"})
+    assert response.status_code == 405
+    assert "导出完整" in response.content.decode()
+    assert not AuditEvent.objects.filter(verb="export").exists()
+
+
+def test_the_reveal_export_needs_the_csrf_token(world):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(world.user("huangpu.officer"))
+    url = reverse("imports:export-members", args=["csv"])
+    assert csrf_client.post(url, {"reveal": "1"}).status_code == 403
+
+
+def test_the_list_page_offers_the_full_export_as_a_form_to_roles_that_may_reveal(client, login):
+    """issue 14: the full export is a button in a POST form with the CSRF token."""
+    login("huangpu.officer")
+    page = client.get(reverse("members:list")).content.decode()
+    assert 'data-testid="export-reveal-form"' in page
+    assert 'method="post"' in page
+    assert "csrfmiddlewaretoken" in page
+    assert "reveal=1" not in page
+    assert "其余党员仍为掩码" in page
+    login("street.officer")
+    assert (
+        'data-testid="export-reveal-form"'
+        not in client.get(reverse("members:list")).content.decode()
+    )
