@@ -12,6 +12,9 @@ from django.db import transaction
 # What members do in a campaign (four ones, study attendance, self-study): the campaign
 # dashboard's members' summary is cached under this generation.
 MEMBER_ACTIVITY = "member-activity"
+# The organisation tree (a unit founded, renamed, moved, merged or abolished): summaries that
+# show units by name, such as the home page's members by sub-unit, are cached under this.
+ORG_TREE = "org-tree"
 
 
 def generation(name: str) -> int:

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 
+from . import generations
 from .models import AuditEvent
 from .scoping import Action, scope_of
 
@@ -46,8 +47,9 @@ STEP = 4  # treebeard steplen of Organization paths
 
 def members_by_child(root: Any) -> list[dict[str, Any]]:
     """Members registered under each direct sub-unit of ``root``, with how many are not yet
-    placed (S10): one grouped query over the path prefix, cached for five minutes."""
-    key = f"members_by_child:{root.path}"
+    placed (S10): one grouped query over the path prefix, cached for five minutes (and
+    computed afresh when a unit is renamed, moved, founded, merged or abolished)."""
+    key = f"members_by_child:{root.path}:{generations.generation(generations.ORG_TREE)}"
     cached = cache.get(key)
     if cached is not None:
         return cached

@@ -16,7 +16,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
-from jiceng.core import audit
+from jiceng.core import audit, generations
 from jiceng.core.scoping import Action, can
 
 from . import health
@@ -167,6 +167,7 @@ def organization_found(
         after=_snapshot(org),
         note=audit_note,
     )
+    generations.bump(generations.ORG_TREE)
     return org
 
 
@@ -193,6 +194,7 @@ def organization_update(*, actor: Any, org: Organization, **changes: Any) -> Org
         audit.record(
             actor=actor, verb="update", obj=org, org_path=org.path, before=before, after=after
         )
+    generations.bump(generations.ORG_TREE)
     return org
 
 
@@ -245,6 +247,7 @@ def organization_move(*, actor: Any, org: Organization, new_parent: Organization
         before={"parent": old_parent.pk if old_parent else None, "path": old_path},
         after={"parent": new_parent.pk, "path": org.path},
     )
+    generations.bump(generations.ORG_TREE)
     return org
 
 
@@ -280,6 +283,7 @@ def organization_abolish(
         after=_snapshot(org),
         note=reason,
     )
+    generations.bump(generations.ORG_TREE)
     return org
 
 
@@ -322,6 +326,7 @@ def organization_merge(
         before=before,
         after={**_snapshot(source), "merged_into": target.pk, "members_moved": moved},
     )
+    generations.bump(generations.ORG_TREE)
     return target
 
 

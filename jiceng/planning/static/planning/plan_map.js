@@ -1,5 +1,6 @@
 // Plan maps: members' homes, the plan's branches and the lines between them, drawn with the
 // vendored ECharts over Shanghai's district outlines (no inline script: data comes by fetch).
+// Needs core/charts.js (loaded before it) for the escaping tooltip.
 (function () {
   var palette = ["#b71c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457",
     "#4e342e", "#283593", "#558b2f", "#f9a825", "#37474f"];
@@ -41,9 +42,11 @@
     if (box) { geo.boundingCoords = box; }
     return {
       animation: false,
-      tooltip: { trigger: "item", formatter: function (p) {
-        return p.seriesIndex === 2 ? p.data.name + "（" + p.data.value[2] + "）" : "";
-      } },
+      // Branch names are shown as text (jicengCharts builds DOM nodes with textContent).
+      tooltip: jicengCharts.tooltip("item", { formatter: function (p) {
+        if (p.seriesIndex !== 2) { return ""; }
+        return jicengCharts.tipNode("", [{ colour: p.color, label: p.data.name, value: p.data.value[2] }]);
+      } }),
       geo: geo,
       series: [
         { type: "lines", coordinateSystem: "geo", data: lines, silent: true,

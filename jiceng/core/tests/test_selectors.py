@@ -1,0 +1,21 @@
+"""The home page's members by sub-unit (S10): cached, but never showing a unit's old name."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from jiceng.core.selectors import members_by_child
+from jiceng.orgs import services as org_services
+
+
+def test_members_by_child_shows_a_renamed_unit_at_once(world, django_capture_on_commit_callbacks):
+    cache.clear()
+    old_name = world.huangpu.name
+    assert old_name in {row["name"] for row in members_by_child(world.city)}
+    with django_capture_on_commit_callbacks(execute=True):
+        org_services.organization_update(
+            actor=world.user("city.admin"), org=world.huangpu, name="黄浦区委（更名）"
+        )
+    after = {row["name"] for row in members_by_child(world.city)}
+    assert "黄浦区委（更名）" in after
+    assert old_name not in after
