@@ -68,13 +68,31 @@ def world(db: Any) -> World:
     return World()
 
 
+def mark_verified(client: Any, user: Any) -> Any:
+    """Give ``user`` a confirmed authenticator and mark the client's session verified."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
 @pytest.fixture
 def login(client: Any, world: World) -> Any:
-    """``login("huangpu.officer")`` logs the test client in as that demo user."""
+    """``login("huangpu.officer")`` logs the test client in as that demo user, with the second
+    factor passed (a confirmed authenticator, the session marked verified as django-otp does).
+    ``login(name, verified=False)`` stops after the password."""
 
-    def _login(username: str) -> Any:
+    def _login(username: str, *, verified: bool = True) -> Any:
         user = world.user(username)
         client.force_login(user)
+        if verified:
+            mark_verified(client, user)
         return user
 
     return _login

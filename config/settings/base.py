@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "treebeard",
     "jiceng.core",
     "jiceng.geo",
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "jiceng.core.audit.AuditContextMiddleware",
+    "jiceng.accounts.second_factor.middleware.SecondFactorMiddleware",
     "jiceng.core.middleware.TraditionalChineseMiddleware",
 ]
 
@@ -135,6 +137,22 @@ AUTH_PASSWORD_VALIDATORS = [
     # The demo password, the city's and districts' names with a year, the username (issue 14).
     {"NAME": "jiceng.accounts.passwords.GuessablePasswordValidator"},
 ]
+
+# Second factor (issue 14; docs/architecture.md "Second factor"): roles that must verify a TOTP
+# code after the password — every role that can reveal, manage accounts or export (the member
+# list export is open to every officer role; a member exports only their own row).
+OTP_REQUIRED_ROLES = [
+    r
+    for r in os.environ.get(
+        "OTP_REQUIRED_ROLES",
+        "city_admin,district_officer,committee_officer,branch_secretary,party_worker,auditor",
+    ).split(",")
+    if r
+]
+# "Remember this device": a signed cookie, bound to the user and their authenticator's key.
+OTP_REMEMBER_DAYS = int(os.environ.get("OTP_REMEMBER_DAYS", "30"))
+OTP_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = "jiceng"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -17,6 +17,8 @@ from jiceng.orgs import selectors as org_selectors
 
 from . import selectors, services
 from .forms import RoleForm, UserCreateForm
+from .second_factor import selectors as second_factor_selectors
+from .second_factor import services as second_factor_services
 
 
 class LoginView(auth_views.LoginView):
@@ -100,7 +102,15 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "accounts/detail.html",
-        {"account": account, "assignments": assignments, "form": form},
+        {
+            "account": account,
+            "assignments": assignments,
+            "form": form,
+            "second_factor": second_factor_selectors.totp_device(account),
+            "may_reset_second_factor": not second_factor_services.reset_refusal(
+                request.user, account
+            ),
+        },
     )
 
 

@@ -10,11 +10,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from base64 import b32decode
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
+from django_otp.oath import hotp
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -119,14 +123,82 @@ def page(browser: Any, server: str) -> Iterator[Any]:
     assert not errors, "console errors:\n" + "\n".join(errors[:10])
 
 
+@dataclass
+class Authenticator:
+    """What a user's phone app knows: the secret read from the enrolment page, and the last
+    time step used (the server accepts each step once, within one step of its clock)."""
+
+    key: bytes
+    last_step: int = -1
+    drift: int = 0
+
+    def code(self) -> str:
+        """The next code the server will accept (waits for the next step when needed)."""
+        while True:
+            now = int(time.time()) // 30
+            step = max(self.last_step + 1, now + self.drift - 1)
+            if step <= now + self.drift + 1:
+                break
+            time.sleep(30 - time.time() % 30 + 0.1)
+        self.last_step, self.drift = step, step - now
+        return f"{hotp(self.key, step):06d}"
+
+
+# The phones of the users who enrolled during this test session, and the cookies of the
+# devices they asked the site to remember (the server and its database live as long).
+AUTHENTICATORS: dict[str, Authenticator] = {}
+REMEMBERED: dict[str, dict[str, Any]] = {}
+ENROL_PATH = "/accounts/security/enrol/"
+VERIFY_PATH = "/accounts/security/verify/"
+
+
+def enrol(page: Any, username: str) -> list[str]:
+    """On the enrolment page: read the manual key, confirm with a code, keep the recovery
+    codes shown; returns them."""
+    key = page.inner_text("[data-testid=otp-manual-key]").replace(" ", "")
+    phone = AUTHENTICATORS[username] = Authenticator(key=b32decode(key))
+    page.fill("#id_code", phone.code())
+    page.click("form[novalidate] button[type=submit]")
+    page.wait_for_selector("[data-testid=recovery-codes]")
+    return [c.strip() for c in page.locator("[data-testid=recovery-codes] li").all_inner_texts()]
+
+
+def verify(page: Any, username: str, *, remember: bool = True) -> None:
+    """On the verification page: a code from the user's phone, remembering the device."""
+    page.fill("#id_code", AUTHENTICATORS[username].code())
+    if remember:
+        page.check("#id_remember")
+    page.click("[data-testid=otp-verify] button[type=submit]")
+    page.wait_for_url(lambda url: VERIFY_PATH not in url)
+    if remember:
+        cookies = [c for c in page.context.cookies() if c["name"] == "jiceng_device"]
+        if cookies:
+            REMEMBERED[username] = cookies[0]
+
+
+def submit_password(page: Any, username: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
 @pytest.fixture
 def log_in(page: Any) -> Any:
+    """Log in with the password, then the second factor: enrol on first login (reading the
+    key from the page), a code afterwards, a remembered device after that."""
+
     def _log_in(username: str) -> Any:
-        page.goto("/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/")
+        if username in REMEMBERED:
+            page.context.add_cookies([REMEMBERED[username]])
+        submit_password(page, username)
+        if ENROL_PATH in page.url:
+            enrol(page, username)
+            page.click("[data-testid=recovery-saved]")
+        elif VERIFY_PATH in page.url:
+            verify(page, username)
+        page.wait_for_url(lambda url: urlparse(url).path == "/")
         return page
 
     return _log_in

@@ -2,17 +2,39 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from jiceng.core.api import call_service
 
-class ObtainToken(ObtainAuthToken):
-    """Exchange username and password for an API token (django-axes counts failures)."""
+from ..second_factor import services as second_factor
 
-    permission_classes = (AllowAny,)
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class ApiToken(GenericAPIView):
+    """Issue (POST, replacing the old one) or revoke (DELETE) the caller's API token.
+
+    Only a browser session verified by the second factor may issue one (issue 14): there is no
+    exchange of a password for a token, so a stolen password alone never yields API access.
+    """
+
+    authentication_classes = (SessionAuthentication,)
+    serializer_class = TokenOut
+
+    @extend_schema(request=None, responses={201: TokenOut})
+    def post(self, request: Request) -> Response:
+        token = call_service(second_factor.api_token_issue, actor=request.user)
+        return Response({"token": token.key}, status=201)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        call_service(second_factor.api_token_revoke, actor=request.user)
+        return Response(status=204)
 
 
 class AssignmentOut(serializers.Serializer):

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import mark_verified
 from jiceng.accounts import services
 from jiceng.accounts.models import RoleAssignment, User
 from jiceng.accounts.roles import GRANTABLE, Role
@@ -55,6 +56,9 @@ def test_login_works_with_the_real_password(client, world):
 
     assert response.status_code == 302
     assert response["Location"] == reverse("core:home")
+    # the password is the first of two steps: an officer then enrols in the second factor
+    assert client.get(reverse("core:home"))["Location"].startswith(reverse("accounts:otp-enrol"))
+    mark_verified(client, world.user("huangpu.officer"))
     home = client.get(reverse("core:home"))
     assert home.status_code == 200
     assert home.context["user"].username == "huangpu.officer"
@@ -155,6 +159,7 @@ def test_the_new_account_logs_in_and_sees_its_unit(client, login, world):
     client.logout()
 
     assert login_post(client, "nanjing.worker", NEW_PASSWORD).status_code == 302
+    mark_verified(client, User.objects.get(username="nanjing.worker"))
     roots = [root for root, _kids in client.get(reverse("orgs:tree")).context["roots"]]
     assert [r.code for r in roots] == [HUANGPU_STREET]
 
@@ -341,6 +346,7 @@ def test_a_manager_deactivates_an_account_in_scope(client, login, world):
 
 def test_a_deactivated_account_is_logged_out_and_cannot_log_in(client, world):
     login_post(client, "party.worker", PASSWORD)
+    mark_verified(client, world.user("party.worker"))
     assert client.get(reverse("orgs:tree")).status_code == 200
 
     services.user_deactivate(actor=world.user("huangpu.officer"), user=world.user("party.worker"))

@@ -131,8 +131,8 @@ def test_children_endpoint_query_count_does_not_grow_with_children(
     url = reverse("orgs:children", args=[street.pk])
 
     # session, user, role assignments, the parent, its children (secretaries joined), and the
-    # session save (savepoint, update, release)
-    with django_assert_max_num_queries(8):
+    # session save (savepoint, update, release), the second factor's device (issue 14)
+    with django_assert_max_num_queries(9):
         response = client.get(url, **HTMX)
 
     assert response.status_code == 200
@@ -234,8 +234,8 @@ def test_detail_query_count_is_pinned(client, login, world, django_assert_max_nu
     url = reverse("orgs:detail", args=[world.huangpu.pk])
 
     # session, user, assignments, the unit, member aggregate, members by status, ancestors,
-    # units by type, direct sub-units, session save (3)
-    with django_assert_max_num_queries(12):
+    # units by type, direct sub-units, session save (3), the second factor's device
+    with django_assert_max_num_queries(13):
         response = client.get(url)
 
     assert response.status_code == 200
@@ -251,7 +251,7 @@ def test_detail_query_count_does_not_grow_with_sub_units(
             actor=officer, parent=street, code=f"T-QC-{i}", name=f"新党支部{i}", org_type="branch"
         )
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("orgs:detail", args=[street.pk]))
 
     assert response.status_code == 200
