@@ -8,7 +8,19 @@ PORT=${PORT:-8000}
 
 $PY manage.py runserver "$HOST:$PORT" --noreload &
 WEB=$!
-$PY manage.py db_worker &
+# The worker is restarted when it dies (a task that kills it must not take the site down);
+# run_worker first retries or fails the imports a dead worker left running.
+worker_loop() {
+  local child=""
+  trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 0' INT TERM
+  while true; do
+    $PY manage.py run_worker &
+    child=$!
+    wait "$child" || echo "task worker stopped; restarting in 2 s" >&2
+    sleep 2
+  done
+}
+worker_loop &
 WORKER=$!
 stop() { kill "$WEB" "$WORKER" 2>/dev/null || true; wait 2>/dev/null || true; echo; echo "stopped"; }
 trap stop INT TERM EXIT
@@ -35,4 +47,4 @@ cat <<TXT
 
   Ctrl-C stops the site and the worker.
 TXT
-wait -n "$WEB" "$WORKER"
+wait "$WEB"  # the site runs until it stops or Ctrl-C; a dead worker is restarted above

@@ -277,6 +277,7 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
             _save(
                 job, "status", "message", "header_row", "mapping", "unknown_columns", "finished_at"
             )
+            discard_upload(job)
             return job
         orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
         if job.kind == ImportJob.Kind.ORGANIZATION:
@@ -305,6 +306,8 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         "rows_invalid",
         "finished_at",
     )
+    if job.status == ImportJob.Status.FAILED:
+        discard_upload(job)
     progress(job)
     return job
 
@@ -413,6 +416,7 @@ def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         job.message = "检查结果已失效，请重新上传文件并检查"
         job.finished_at = timezone.now()
         _save(job, "status", "message", "finished_at")
+        discard_upload(job)
         progress(job)
         return job
     for number, batch in enumerate(_staged_batches(job)):
@@ -423,6 +427,16 @@ def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
     return _finish(job, start, progress)
 
 
+def discard_upload(job: ImportJob) -> None:
+    """Remove the job's uploaded file and staged rows (personal data): a job that failed or
+    was abandoned has no error report to build from them."""
+    folder = Path(job.stored_path).parent
+    if folder.resolve().parent == Path(settings.IMPORT_ROOT).resolve() and folder.name == str(
+        job.pk
+    ):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _finish(job: ImportJob, start: float, progress: Progress) -> ImportJob:
     job.status = ImportJob.Status.DONE
     job.finished_at = timezone.now()
@@ -431,7 +445,7 @@ def _finish(job: ImportJob, start: float, progress: Progress) -> ImportJob:
     progress(job)
     _stage_path(job).unlink(missing_ok=True)  # the checked rows hold (encrypted) personal data
     if not job.rows_invalid:  # no error report to build from it: the personal data goes
-        shutil.rmtree(Path(job.stored_path).parent, ignore_errors=True)
+        discard_upload(job)
     return job
 
 

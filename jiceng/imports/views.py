@@ -27,7 +27,7 @@ from jiceng.members import selectors as member_selectors
 from jiceng.members import views as member_views
 from jiceng.orgs import selectors as org_selectors
 
-from . import exports, reports, selectors, services, tasks
+from . import exports, recovery, reports, selectors, services, tasks
 from .forms import StartForm, UploadForm
 
 
@@ -74,6 +74,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def job_detail(request: HttpRequest, pk: str) -> HttpResponse:
     job = selectors.job_get(request.user, pk)
+    if job.is_running:  # its worker may have died: retry or fail it with a message
+        recovery.recover_stale_imports(job)
     errors = job.errors.all()[:200]
     context = {
         "job": job,

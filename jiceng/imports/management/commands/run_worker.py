@@ -1,0 +1,32 @@
+"""``db_worker`` that other processes can check on, after recovering what a dead one left."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
+
+from jiceng.imports import recovery
+
+
+class Command(DBWorkerCommand):
+    help = (
+        "Run the task worker (django-tasks-db's db_worker) with an id naming this host and "
+        "process, so a job whose worker died is recognised; first retries or fails the imports "
+        "a dead worker left running and removes upload folders no job needs."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.set_defaults(worker_id=recovery.this_worker_id())
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for job in recovery.recover_stale_imports():
+            self.stdout.write(
+                f"recovered import {job.pk}: {job.get_status_display()} {job.message}"
+            )
+        removed = recovery.remove_stale_uploads()
+        if removed:
+            self.stdout.write(f"removed {removed} upload folder(s) no job needs")
+        super().handle(*args, **options)
