@@ -4,7 +4,6 @@ and launching a subtree's units."""
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -22,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiceng.core import audit, generations
+from jiceng.core.exports import csv_response
 from jiceng.core.scoping import Action, can, get_visible_or_404, scope_of
 from jiceng.core.views import error_message, form_errors_from
 from jiceng.members.models import Member
@@ -298,10 +298,7 @@ def _lagging_csv(
         org_path=under.path,
         note=f"导出进度滞后单位（{under.name}，CSV）",
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="lagging-{campaign.pk}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
+    response, writer = csv_response(f"lagging-{campaign.pk}.csv")
     writer.writerow(
         [
             _("单位"),

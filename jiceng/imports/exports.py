@@ -4,30 +4,25 @@ list page's filters, streamed as CSV (UTF-8 with BOM, for Excel) or .xlsx.
 ID numbers, phones and home addresses are masked unless the user asks for them (a POST) and
 the reveal rule allows it for that member (``Member.may_reveal``: REVEAL over the member's
 home organisation), row by row: a member who only takes part in the user's subtree stays
-masked. Either way the export is audited where each member's home is (``record_member_export``),
-so a district sees who exported its members. Text
-cells starting with = + - @ are neutralised against formula injection. Column names are the
-import's, so a full export can be imported again.
+masked. Either way the export is audited where each member's home is
+(``record_member_export``), so a district sees who exported its members. The files are written
+by ``core.exports`` (formula-like text neutralised). Column names are the import's, so a full
+export can be imported again.
 """
 
 from __future__ import annotations
 
-import csv
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db.models import Count, Max, Min, Value
 from django.db.models.functions import Substr
-from openpyxl import Workbook
 
 from jiceng.core import audit
 from jiceng.members.models import Member, MemberQuerySet, reveal_q
 from jiceng.members.phones import display_phone
 from jiceng.members.placement_selectors import DISTRICT_DEPTH
 from jiceng.orgs.models import Organization
-
-from .reports import safe_cell
 
 MEMBER_HEADER = [
     "姓名", "性别", "民族", "出生日期", "公民身份号码", "学历", "联系电话", "党员类别", "入党日期",
@@ -139,36 +134,3 @@ def organization_rows(qs: Iterable[Organization]) -> Iterator[list[Any]]:
             o.secretary_vacant_since or "",
             o.get_health_display(),
         ]
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def stream_csv(header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff".encode()
-    yield writer.writerow(header).encode()
-    chunk: list[str] = []
-    for row in rows:
-        chunk.append(writer.writerow([safe_cell(str(c)) for c in row]))
-        if len(chunk) >= 1000:
-            yield "".join(chunk).encode()
-            chunk = []
-    if chunk:
-        yield "".join(chunk).encode()
-
-
-def stream_xlsx(header: list[str], rows: Iterator[list[Any]], title: str) -> Iterator[bytes]:
-    """A write-only workbook (constant memory per row) spooled to disk, then streamed."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
-    ws.append(header)
-    for row in rows:
-        ws.append([safe_cell(c) for c in row])
-    with tempfile.TemporaryFile() as fh:
-        wb.save(fh)
-        fh.seek(0)
-        while block := fh.read(1 << 16):
-            yield block

@@ -8,32 +8,15 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
+from jiceng.core.exports import safe_cell
+
 from .models import ImportJob
 from .readers import UnreadableFileError, iter_rows
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """Neutralise spreadsheet formula injection: text starting with = + - @ gets a leading
-    apostrophe-equivalent (a quote character), so Excel shows it as text.
-
-    >>> safe_cell("=1+1"), safe_cell("-1"), safe_cell(5)
-    ("'=1+1", "'-1", 5)
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def attachment(filename: str) -> str:
-    return f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
 
 
 def error_report(job: ImportJob) -> Iterator[bytes]:

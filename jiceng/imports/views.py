@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from jiceng.core import audit
+from jiceng.core.exports import attachment, stream_csv, stream_xlsx
 from jiceng.core.scoping import Action, can, scope_of
 from jiceng.core.views import form_errors_from
 from jiceng.members import selectors as member_selectors
@@ -113,7 +114,7 @@ def error_report(request: HttpRequest, pk: str) -> StreamingHttpResponse:
         reports.error_report(job),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = reports.attachment(f"问题清单-{job.original_name}.xlsx")
+    response["Content-Disposition"] = attachment(f"问题清单-{job.original_name}.xlsx")
     return response
 
 
@@ -183,13 +184,9 @@ def export_organizations(request: HttpRequest, fmt: str) -> StreamingHttpRespons
 def _download(
     fmt: str, header: list[str], rows: Iterator[list[Any]], title: str
 ) -> StreamingHttpResponse:
-    body = (
-        exports.stream_csv(header, rows)
-        if fmt == "csv"
-        else exports.stream_xlsx(header, rows, title)
-    )
+    body = stream_csv(header, rows) if fmt == "csv" else stream_xlsx(header, rows, title)
     response = StreamingHttpResponse(body, content_type=EXPORT_TYPES[fmt])
-    response["Content-Disposition"] = reports.attachment(f"{title}.{fmt}")
+    response["Content-Disposition"] = attachment(f"{title}.{fmt}")
     return response
 
 

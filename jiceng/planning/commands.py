@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import IO, Any, cast
@@ -14,6 +13,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from jiceng.accounts.commands import officer, unit
+from jiceng.core.exports import csv_writer
 
 from . import selectors, services
 from .models import Plan
@@ -113,7 +113,7 @@ class PlanCommand(BaseCommand):
 
     def write_csv(self, plan: Plan, path: Path) -> None:
         with path.open("w", newline="", encoding="utf-8-sig") as f:
-            w = csv.writer(f)
+            w = csv_writer(f)
             w.writerow(
                 [
                     "member_id",

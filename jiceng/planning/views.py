@@ -3,7 +3,6 @@ moving a member, applying, confirming, reverting, and two plans side by side."""
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core import audit
+from jiceng.core.exports import csv_response
 from jiceng.core.scoping import Action, can
 from jiceng.core.views import error_message, form_errors_from
 from jiceng.geo.models import District
@@ -129,10 +129,7 @@ def plan_export(request: HttpRequest, pk: int) -> HttpResponse:
         org_path=plan.root_path,
         note=f"导出规划方案 {plan.summary.get('members', 0)} 名党员（CSV）",
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
+    response, writer = csv_response(f"plan-{plan.pk}.csv")
     writer.writerow(
         [
             _("党员"),

@@ -3,7 +3,6 @@ and awaiting sign-off, as a table, JSON or CSV; the same roll-up as the dashboar
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import IO, Any, cast
 
@@ -14,6 +13,7 @@ from rich.table import Table
 
 from jiceng.accounts.commands import officer, unit
 from jiceng.campaigns import selectors
+from jiceng.core.exports import csv_writer
 from jiceng.core.scoping import Action
 
 COLUMNS = (
@@ -65,7 +65,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
             return
         if options["format"] == "csv":
-            writer = csv.writer(self.stdout)
+            writer = csv_writer(self.stdout)
             writer.writerow(["label", *COLUMNS])
             for r in [*rows, total]:
                 writer.writerow([r.label, *[getattr(r, c) for c in COLUMNS]])

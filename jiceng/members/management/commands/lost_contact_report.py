@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from typing import IO, Any, cast
 
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jiceng.accounts.models import User
+from jiceng.core.exports import csv_writer
 from jiceng.members import lost_contact_selectors as selectors
 
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         report = selectors.found_report(user, options["since"], options["until"])
         months = [m.strftime("%Y-%m") for m in report["months"]]
         if options["format"] == "csv":
-            out = csv.writer(self.stdout)
+            out = csv_writer(self.stdout)
             out.writerow(["区县", *months, "合计"])
             for r in report["rows"]:
                 out.writerow([r["district"], *r["cells"], r["total"]])

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from jiceng import optimize
+from jiceng.core.exports import SafeDictWriter
 from jiceng.core.scoping import Action
 from jiceng.orgs.models import Organization
 from jiceng.planning import services
@@ -132,7 +133,7 @@ class Command(BaseCommand):
             )
         if options["csv"]:
             with Path(options["csv"]).open("w", newline="", encoding="utf-8-sig") as f:
-                w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["person"])
+                w = SafeDictWriter(f, fieldnames=list(rows[0]) if rows else ["person"])
                 w.writeheader()
                 w.writerows(rows)
         summary = {

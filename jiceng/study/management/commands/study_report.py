@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import IO, Any, cast
 
@@ -12,6 +11,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from jiceng.accounts.models import User
 from jiceng.core import audit
+from jiceng.core.exports import SafeDictWriter
 from jiceng.core.scoping import Action, can
 from jiceng.orgs.models import Organization
 from jiceng.study import selectors
@@ -76,7 +76,7 @@ class Command(BaseCommand):
         records: list[dict[str, Any]] = []
         writer = None
         if options["format"] == "csv":
-            writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+            writer = SafeDictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()
         try:
             with Progress(
