@@ -57,6 +57,9 @@ class ImportJob(models.Model):
     rows_total = models.IntegerField(default=0)
     rows_valid = models.IntegerField(default=0)
     rows_invalid = models.IntegerField(default=0)
+    # Problems found, by column ("" for the whole row), counted exactly even when only the
+    # first rows' problems are stored (``engine.MAX_STORED_PROBLEM_ROWS``).
+    problem_counts = models.JSONField(default=dict, blank=True)
     rows_done = models.IntegerField(default=0)
     batches_done = models.IntegerField(default=0)
     created_count = models.IntegerField(default=0)
@@ -84,6 +87,13 @@ class ImportJob(models.Model):
 
         names = {f: aliases[0] for f, aliases in COLUMNS[self.kind].items()}
         return [names.get(f, f) for f in self.mapping.values()]
+
+    @property
+    def problems_truncated(self) -> bool:
+        """Whether more rows have problems than are stored (and listed)."""
+        from .engine import MAX_STORED_PROBLEM_ROWS
+
+        return self.rows_invalid > MAX_STORED_PROBLEM_ROWS
 
     @property
     def is_running(self) -> bool:

@@ -52,6 +52,16 @@ def error_report(job: ImportJob) -> Iterator[bytes]:
         note = WriteOnlyCell(ws, value="；".join(problems[int(str(row[0]))]))
         note.font = red
         ws.append([*[safe_cell(c) for c in row], note])
+    if job.problems_truncated:
+        from .engine import MAX_STORED_PROBLEM_ROWS
+
+        more = WriteOnlyCell(
+            ws,
+            value=f"共 {job.rows_invalid:,} 行有问题，仅列出前 {MAX_STORED_PROBLEM_ROWS:,} 行；"
+            "请修改后重新上传，再检查其余各行",
+        )
+        more.font = red
+        ws.append([more])
     buffer = io.BytesIO()
     wb.save(buffer)
     yield buffer.getvalue()

@@ -18,6 +18,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from jiceng.core import audit
@@ -28,16 +29,45 @@ from jiceng.members import selectors as member_selectors
 from jiceng.members import views as member_views
 from jiceng.orgs import selectors as org_selectors
 
-from . import exports, recovery, reports, selectors, services, tasks
+from . import engine, exports, recovery, reports, selectors, services, tasks
 from .forms import StartForm, UploadForm
+from .readers import MAX_UPLOAD_BYTES
 
 
 def _orgs(request: HttpRequest):
     return org_selectors.organization_list(request.user, Action.CHANGE).active()
 
 
+# Multipart boundaries and the form's other fields, on top of the file itself.
+UPLOAD_OVERHEAD_BYTES = 1024 * 1024
+
+
+@csrf_exempt  # the token is checked below, once the size is known to be acceptable
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
+    """Refuses an oversize upload from its Content-Length, before any of the body is read
+    (the CSRF check reads the whole body to find its token), then the page itself."""
+    if request.method == "POST" and _declared_length(request) > (
+        MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES
+    ):
+        messages.error(
+            request, _("文件超过 %(mb)d MB，请分批导入") % {"mb": MAX_UPLOAD_BYTES // 1024 // 1024}
+        )
+        response = _job_list_page(request, UploadForm(org_queryset=_orgs(request)))
+        response.status_code = 413
+        return response
+    return _job_list_checked(request)
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+@csrf_protect
+def _job_list_checked(request: HttpRequest) -> HttpResponse:
     initial = {}
     if request.GET.get("org"):
         org = org_selectors.organization_get(request.user, request.GET["org"], Action.CHANGE)
@@ -62,6 +92,10 @@ def job_list(request: HttpRequest) -> HttpResponse:
         else:
             tasks.validate_import.enqueue(str(job.pk))
             return redirect(reverse("imports:detail", args=[job.pk]))
+    return _job_list_page(request, form)
+
+
+def _job_list_page(request: HttpRequest, form: UploadForm) -> HttpResponse:
     jobs = Paginator(
         selectors.job_list(request.user).select_related("organization", "created_by"), 20
     )
@@ -83,6 +117,7 @@ def job_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "errors": errors,
         "start_form": StartForm(),
         "can_change": can(request.user, Action.CHANGE, job.org_path),
+        "max_stored_problems": engine.MAX_STORED_PROBLEM_ROWS,
     }
     template = "imports/_progress.html" if request.htmx else "imports/detail.html"
     return render(request, template, context)

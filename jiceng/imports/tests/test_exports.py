@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
+from conftest import mark_verified
 from jiceng.core.models import AuditEvent
 from jiceng.imports import engine, services
 from jiceng.members.models import Member
@@ -166,6 +167,7 @@ def test_the_reveal_export_needs_the_csrf_token(world):
 
     csrf_client = Client(enforce_csrf_checks=True)
     csrf_client.force_login(world.user("huangpu.officer"))
+    mark_verified(csrf_client, world.user("huangpu.officer"))
     url = reverse("imports:export-members", args=["csv"])
     assert csrf_client.post(url, {"reveal": "1"}).status_code == 403
 
