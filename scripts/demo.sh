@@ -34,7 +34,9 @@ cat <<TXT
 
   基层 jiceng is running:  http://$HOST:$PORT/
 
-  Demo logins (password for all: Jiceng@2005)
+  Demo logins (password for all: Jiceng@2005). Every role but member.self sets up two-step
+  verification at its first login (a TOTP app; see README "Demo logins");
+  OTP_REQUIRED_ROLES= make demo  switches that off for a look around without a phone.
     city.admin        市委组织部管理员 (whole city)
     huangpu.officer   黄浦区委组织部干部 (district officer)
     xuhui.officer     徐汇区委组织部干部 (district officer)

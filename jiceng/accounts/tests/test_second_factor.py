@@ -281,6 +281,16 @@ def test_remember_this_device_skips_the_code_for_thirty_days(client, login, worl
     assert AuditEvent.objects.filter(verb="otp_verify", note="已记住的设备").exists()
 
 
+def test_the_remembered_device_cookie_is_secure_in_production(client, login, world, settings):
+    settings.SESSION_COOKIE_SECURE = True  # as config.settings.production sets it
+    device = enrolled(world.user("huangpu.officer"))
+    login("huangpu.officer", verified=False)
+
+    response = client.post(VERIFY, {"code": code_for(device), "remember": "on"})
+
+    assert response.cookies[rules.REMEMBER_COOKIE]["secure"]
+
+
 def test_a_remembered_device_expires(world, monkeypatch):
     officer = world.user("huangpu.officer")
     device = enrolled(officer)
