@@ -186,3 +186,16 @@ def test_the_list_page_offers_the_full_export_as_a_form_to_roles_that_may_reveal
         'data-testid="export-reveal-form"'
         not in client.get(reverse("members:list")).content.decode()
     )
+
+
+def test_the_member_page_keeps_the_home_address_from_the_participating_side(client, login, world):
+    """issue 14: the member page follows the export: the 徐汇 officer who sees a 黄浦 member
+    through participation reads neither the ID number nor the home address."""
+    member = _xuhui_takes_part_for(world)
+    login("xuhui.officer")
+    page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert "黄浦区某路1号" not in page
+    assert 'data-testid="reveal-id"' not in page
+    login("huangpu.officer")
+    page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert "黄浦区某路1号" in page
