@@ -28,3 +28,5 @@ urlpatterns = [
     path("surveys/", include("jiceng.surveys.urls")),
     path("", include("jiceng.core.urls")),
 ]
+
+handler404 = "jiceng.core.api.not_found"

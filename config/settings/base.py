@@ -194,20 +194,38 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "jiceng.core.api.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "jiceng.core.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [],
+    "EXCEPTION_HANDLER": "jiceng.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "jiceng API",
     "DESCRIPTION": _("基层 — 党组织与党员管理接口"),
     "VERSION": "0.1.0",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The API is documented as JSON: a form field cannot carry a null.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    # One name per choice set that several serializers share (drf-spectacular would otherwise
+    # hash the names apart and warn).
+    "ENUM_NAME_OVERRIDES": {
+        "BranchKindEnum": "jiceng.orgs.models.BranchKind",
+        "RectificationStateEnum": "jiceng.orgs.models.RectificationState",
+        "TransferKindEnum": "jiceng.members.transfer_rules.TransferKind",
+        "TransferStateEnum": "jiceng.members.transfer_rules.TransferState",
+        "LostContactStateEnum": "jiceng.members.lost_contact_rules.CaseState",
+        "PlanKindEnum": "jiceng.planning.rules.PlanKind",
+        "PlanStateEnum": "jiceng.planning.rules.PlanState",
+        "CampaignUnitStateEnum": "jiceng.campaigns.rules.UnitState",
+        "FourOnesKindEnum": "jiceng.campaigns.rules.FourOnes",
+        "AppraisalStateEnum": "jiceng.surveys.rules.AppraisalState",
+    },
 }
 
 # Content Security Policy: everything is vendored, so only our own origin is needed.

@@ -283,6 +283,8 @@ def member_merge_undo(*, actor: Any, merge: MemberMerge) -> Member:
 @transaction.atomic
 def duplicate_dismiss(*, actor: Any, a: Member, b: Member) -> DuplicateDismissal:
     """Record that two listed members are two people; the pair leaves the worklist."""
+    if a.pk == b.pk:
+        raise ValidationError("请选择两条不同的党员记录")
     for m in (a, b):
         if actor is not None and not can(actor, Action.CHANGE, m.home_path):
             raise PermissionDenied("无权处理不在您管辖范围内的党员记录")

@@ -25,7 +25,7 @@ from jiceng.campaigns.models import (
     StepRecord,
 )
 from jiceng.campaigns.rules import ENTERED_COVERAGE, Batch, FourOnes, StepAction
-from jiceng.core.api import call_service, validated
+from jiceng.core.api import MAX_INT, IdField, call_service, query_param, validated
 from jiceng.core.scoping import Action, get_visible_or_404, scope_of
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, Sector
@@ -70,11 +70,11 @@ class CampaignDetailOutput(CampaignOutput):
 class CampaignInput(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     batch = serializers.ChoiceField(Batch.choices)
-    root_id = serializers.IntegerField()
+    root_id = IdField()
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
     as_of = serializers.DateField(required=False, allow_null=True, default=None)
-    previous_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    previous_id = IdField(required=False, allow_null=True, default=None)
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -148,7 +148,7 @@ class UnitDetailOutput(UnitOutput):
         return list(RecordOutput(selectors.unit_records(obj), many=True).data)
 
 
-class ActInput(serializers.Serializer):
+class UnitActInput(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, default="")
     on = serializers.DateField(required=False, allow_null=True, default=None)
 
@@ -201,7 +201,7 @@ class CampaignProgress(generics.GenericAPIView):
         """Units by phase, overdue and awaiting sign-off, for a subtree's children or sectors."""
         campaign = selectors.campaign_get(request.user, pk)
         under = _under(request, campaign)
-        by = request.query_params.get("by", "child")
+        by = query_param(request, "by", serializers.ChoiceField(["child", "sector"])) or "child"
         groups = (
             selectors.progress_by_sector(request.user, campaign, under)
             if by == "sector"
@@ -231,10 +231,8 @@ class CampaignLagging(generics.GenericAPIView):
     def get(self, request: Request, pk: int) -> Response:
         campaign = selectors.campaign_get(request.user, pk)
         under = _under(request, campaign)
-        sector = request.query_params.get("sector", "")
-        units = selectors.lagging_units(
-            request.user, campaign, under, sector=sector if sector in Sector.values else ""
-        )
+        sector = query_param(request, "sector", serializers.ChoiceField(Sector.choices)) or ""
+        units = selectors.lagging_units(request.user, campaign, under, sector=sector)
         page = self.paginate_queryset(units)
         return self.get_paginated_response(UnitOutput(page, many=True).data)
 
@@ -249,14 +247,18 @@ class UnitDetail(generics.GenericAPIView):
 class UnitAct(generics.GenericAPIView):
     serializer_class = UnitDetailOutput
 
-    @extend_schema(request=ActInput, responses=UnitDetailOutput)
+    @extend_schema(
+        request=UnitActInput,
+        responses=UnitDetailOutput,
+        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=StepAction.values)],
+    )
     def post(self, request: Request, pk: int, action: str) -> Response:
         """``launch``, ``submit`` (text = evidence), ``sign_off`` (text = note) or ``return``
         (text = reason); sign-off and return need rights over the parent unit."""
         unit = selectors.unit_get(request.user, pk)
         if action not in StepAction.values:
             raise Http404
-        data = validated(ActInput, request.data)
+        data = validated(UnitActInput, request.data)
         unit = call_service(services.unit_act, actor=request.user, unit=unit, action=action, **data)
         return Response(UnitDetailOutput(selectors.unit_get(request.user, unit.pk)).data)
 
@@ -350,8 +352,8 @@ class CampaignCoverage(generics.GenericAPIView):
 
 class CoverageInput(serializers.Serializer):
     indicator = serializers.ChoiceField([(c, c) for c in ENTERED_COVERAGE])
-    numerator = serializers.IntegerField(min_value=0)
-    denominator = serializers.IntegerField(min_value=1)
+    numerator = serializers.IntegerField(max_value=MAX_INT, min_value=0)
+    denominator = serializers.IntegerField(max_value=MAX_INT, min_value=1)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -394,7 +396,7 @@ class FourOnesOutput(serializers.ModelSerializer):
 
 
 class FourOnesInput(serializers.Serializer):
-    member_id = serializers.IntegerField()
+    member_id = IdField()
     kind = serializers.ChoiceField(FourOnes.choices)
     description = serializers.CharField(max_length=300)
     evidence = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -404,7 +406,7 @@ class FourOnesInput(serializers.Serializer):
 class CampaignFourOnes(generics.GenericAPIView):
     serializer_class = FourOnesOutput
 
-    @extend_schema(parameters=[UNDER], responses=FourOnesOutput(many=True))
+    @extend_schema(responses=FourOnesOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         """Items the user may see: a member their own, an officer their subtree's (S18)."""
         if scope_of(request.user, Action.VIEW).paths:

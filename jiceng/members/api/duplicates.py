@@ -9,7 +9,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import call_service, validated
+from jiceng.core.api import MAX_INT, IdField, call_service, query_param, validated
 from jiceng.members import duplicate_selectors as selectors
 from jiceng.members import duplicate_services as services
 from jiceng.members.models import MemberMerge
@@ -30,17 +30,22 @@ class GroupOutput(serializers.Serializer):
     differing = serializers.ListField(child=serializers.CharField())
 
 
+class GroupPage(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = GroupOutput(many=True)
+
+
 class MergeInput(serializers.Serializer):
-    keep_id = serializers.IntegerField()
-    drop_id = serializers.IntegerField()
+    keep_id = IdField()
+    drop_id = IdField()
     choices = serializers.DictField(
         child=serializers.ChoiceField(["keep", "drop"]), required=False, default=dict
     )
 
 
 class PairInput(serializers.Serializer):
-    a_id = serializers.IntegerField()
-    b_id = serializers.IntegerField()
+    a_id = IdField()
+    b_id = IdField()
 
 
 class MergeOutput(serializers.ModelSerializer):
@@ -50,11 +55,19 @@ class MergeOutput(serializers.ModelSerializer):
 
 
 class GroupList(generics.GenericAPIView):
-    serializer_class = GroupOutput
+    """Groups of likely duplicates, a page of ``GROUPS_PER_PAGE`` groups at a time."""
+
+    serializer_class = GroupPage
+    pagination_class = None
 
     @extend_schema(
-        parameters=[OpenApiParameter("org", int), OpenApiParameter("page", int)],
-        responses=GroupOutput(many=True),
+        parameters=[
+            OpenApiParameter("org", int),
+            OpenApiParameter(
+                "page", {"type": "integer", "minimum": 1, "maximum": MAX_INT}, description="from 1"
+            ),
+        ],
+        responses=GroupPage,
     )
     def get(self, request: Request) -> Response:
         root = org_selectors.subtree_root(request.user, request.query_params.get("org"))
@@ -63,7 +76,10 @@ class GroupList(generics.GenericAPIView):
                 {"org": "疑似重复按区县查找：请指定区县或更下级的单位"}
             )
         keys = selectors.key_list(request.user, root)
-        page = Paginator(keys, selectors.GROUPS_PER_PAGE).get_page(request.query_params.get("page"))
+        number = query_param(
+            request, "page", serializers.IntegerField(min_value=1, max_value=MAX_INT)
+        )
+        page = Paginator(keys, selectors.GROUPS_PER_PAGE).get_page(number)
         groups = selectors.groups(request.user, root, list(page.object_list))
         return Response(
             {"count": page.paginator.count, "results": GroupOutput(groups, many=True).data}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import call_service, raise_drf, validated
+from jiceng.core.api import IdField, call_service, query_param, raise_drf, validated
 from jiceng.core.scoping import Action
 from jiceng.members import lost_contact_selectors as selectors
 from jiceng.members import lost_contact_services as services
@@ -26,7 +27,7 @@ def _root(request: Request) -> Organization:
 
 class CandidateOutput(serializers.ModelSerializer):
     home_org_name = serializers.CharField(source="home_org.name")
-    last_contact_on = serializers.DateField(source="last_contact.on", default=None)
+    last_contact_on = serializers.DateField(source="last_contact.on", default=None, allow_null=True)
 
     class Meta:
         model = Member
@@ -68,7 +69,7 @@ class CaseDetailOutput(CaseOutput):
 
 
 class OpenInput(serializers.Serializer):
-    member_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    member_ids = serializers.ListField(child=IdField(), min_length=1)
     note = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
 
 
@@ -79,7 +80,7 @@ class AttemptInput(serializers.Serializer):
     leads = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
 
 
-class ActInput(serializers.Serializer):
+class CaseActInput(serializers.Serializer):
     on = serializers.DateField(required=False, allow_null=True, default=None)
     note = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
     decision_no = serializers.CharField(max_length=60, required=False, default="", allow_blank=True)
@@ -128,7 +129,7 @@ class CaseListCreate(generics.GenericAPIView):
         responses=CaseOutput(many=True),
     )
     def get(self, request: Request) -> Response:
-        group = "closed" if request.query_params.get("group") == "closed" else "open"
+        group = query_param(request, "group", serializers.ChoiceField(["open", "closed"])) or "open"
         page = self.paginate_queryset(selectors.cases(request.user, _root(request), group))
         return self.get_paginated_response(CaseOutput(page, many=True).data)
 
@@ -166,12 +167,17 @@ class CaseAttempt(generics.GenericAPIView):
 class CaseAct(generics.GenericAPIView):
     serializer_class = CaseOutput
 
-    @extend_schema(request=ActInput, responses=CaseOutput)
+    @extend_schema(
+        operation_id="lost_cases_act",
+        request=CaseActInput,
+        responses=CaseOutput,
+        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=CaseAction.values)],
+    )
     def post(self, request: Request, pk: int, action: str) -> Response:
         case = selectors.case_get(request.user, pk, Action.CHANGE)
         if action not in CaseAction.values:
             raise Http404
-        data = validated(ActInput, request.data)
+        data = validated(CaseActInput, request.data)
         code = data.pop("to_org_code")
         to_org = transfer_selectors.transfer_target_by_code(code) if code else None
         if code and to_org is None:
@@ -186,18 +192,13 @@ class FoundReport(generics.GenericAPIView):
     serializer_class = ReportOutput
 
     @extend_schema(
-        parameters=[OpenApiParameter("since", str), OpenApiParameter("until", str)],
+        parameters=[
+            OpenApiParameter("since", OpenApiTypes.DATE),
+            OpenApiParameter("until", OpenApiTypes.DATE),
+        ],
         responses=ReportOutput,
     )
     def get(self, request: Request) -> Response:
-        p = request.query_params
-        try:
-            since = (
-                serializers.DateField().to_internal_value(p["since"]) if p.get("since") else None
-            )
-            until = (
-                serializers.DateField().to_internal_value(p["until"]) if p.get("until") else None
-            )
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({"date": exc.detail}) from exc
+        since = query_param(request, "since", serializers.DateField())
+        until = query_param(request, "until", serializers.DateField())
         return Response(ReportOutput(selectors.found_report(request.user, since, until)).data)

@@ -12,7 +12,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import raise_drf, validated
+from jiceng.core.api import IdField, raise_drf, validated
 from jiceng.core.scoping import Action, can
 from jiceng.members import placement_selectors, placement_services, selectors, services
 from jiceng.members.placement_rules import PLACEMENT_TYPES, PlacementReason
@@ -39,7 +39,7 @@ class UnplacedOutput(serializers.Serializer):
 
 
 class PlaceInput(serializers.Serializer):
-    org_id = serializers.IntegerField(required=False)
+    org_id = IdField(required=False)
     org_code = serializers.CharField(required=False, max_length=32)
     reason = serializers.ChoiceField(PlacementReason.choices, default=PlacementReason.MANUAL)
 
@@ -50,11 +50,9 @@ class PlaceOutput(serializers.Serializer):
 
 
 class AcceptInput(serializers.Serializer):
-    org_id = serializers.IntegerField()
+    org_id = IdField()
     scope = serializers.ChoiceField(["members", "subtree"], default="members")
-    member_ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list
-    )
+    member_ids = serializers.ListField(child=IdField(), required=False, default=list)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=100_000, default=None)
 
 

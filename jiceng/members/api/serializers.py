@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from jiceng.core.api import IdField
 from jiceng.members.models import Education, EmploymentStatus, Member, MemberCategory
 
 
@@ -9,7 +10,9 @@ class MemberOutput(serializers.ModelSerializer):
     """A member as the API shows it: ID number and phone masked, never in clear."""
 
     home_org_name = serializers.CharField(source="home_org.name")
-    participating_org_name = serializers.CharField(source="participating_org.name", default=None)
+    participating_org_name = serializers.CharField(
+        source="participating_org.name", default=None, allow_null=True
+    )
     placed = serializers.BooleanField()
 
     class Meta:
@@ -56,8 +59,8 @@ class MemberInput(serializers.Serializer):
     home_address = serializers.CharField(
         max_length=200, required=False, default="", allow_blank=True
     )
-    home_org_id = serializers.IntegerField()
-    participating_org_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    home_org_id = IdField()
+    participating_org_id = IdField(required=False, allow_null=True, default=None)
     entrusted = serializers.BooleanField(default=False)
 
 

@@ -11,7 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import raise_drf, validated
+from jiceng.core.api import IdField, query_param, raise_drf, validated
 from jiceng.core.scoping import Action
 from jiceng.members import selectors as member_selectors
 from jiceng.members import transfer_selectors as selectors
@@ -29,7 +29,7 @@ class TransferEventOutput(serializers.ModelSerializer):
 class TransferOutput(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.name")
     from_org_name = serializers.CharField(source="from_org.name")
-    to_org_name = serializers.CharField(source="to_org.name", default=None)
+    to_org_name = serializers.CharField(source="to_org.name", default=None, allow_null=True)
 
     class Meta:
         model = Transfer
@@ -72,7 +72,7 @@ class TransferDetailOutput(TransferOutput):
 
 
 class TransferInput(serializers.Serializer):
-    member_id = serializers.IntegerField()
+    member_id = IdField()
     to_org_code = serializers.CharField(max_length=32, required=False, default="")
     dest_org_name = serializers.CharField(max_length=120, required=False, default="")
     dest_region = serializers.CharField(max_length=60, required=False, default="")
@@ -81,19 +81,20 @@ class TransferInput(serializers.Serializer):
 
 class TransferActionInput(serializers.Serializer):
     note = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    # a reason is always handed on, so that "reject" without one is the service's 400
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     dues_paid_to = serializers.DateField(required=False)
     valid_days = serializers.IntegerField(required=False, min_value=1, max_value=180)
     received_on = serializers.DateField(required=False)
 
 
 class BulkMove(serializers.Serializer):
-    member_id = serializers.IntegerField()
+    member_id = IdField()
     to_org_code = serializers.CharField(max_length=32)
 
 
 class TransferBulkInput(serializers.Serializer):
-    moves = BulkMove(many=True)
+    moves = serializers.ListField(child=BulkMove(), min_length=1)
     reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     complete = serializers.BooleanField(default=False)
     dues_paid_to = serializers.DateField(required=False, allow_null=True, default=None)
@@ -122,16 +123,21 @@ class TransferListCreate(generics.GenericAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("direction", str, enum=["in", "out"]),
-            OpenApiParameter("state", str, enum=["open", *TransferState.values]),
+            OpenApiParameter("direction", str, enum=["", "in", "out"], description="empty: both"),
+            OpenApiParameter(
+                "state", str, enum=["", "open", *TransferState.values], description="empty: all"
+            ),
             OpenApiParameter("q", str, description="member name or letter number"),
         ],
         responses=TransferOutput(many=True),
     )
     def get(self, request: Request) -> Response:
-        p = request.query_params
+        directions = serializers.ChoiceField(["in", "out"], allow_blank=True)
+        states = serializers.ChoiceField(["open", *TransferState.values], allow_blank=True)
         filters = selectors.TransferFilters(
-            direction=p.get("direction", ""), state=p.get("state", ""), q=p.get("q", "")
+            direction=query_param(request, "direction", directions) or "",
+            state=query_param(request, "state", states) or "",
+            q=request.query_params.get("q", ""),
         )
         qs = (
             selectors.transfer_list(request.user, filters)
@@ -172,6 +178,7 @@ class TransferAct(generics.GenericAPIView):
     serializer_class = TransferDetailOutput
 
     @extend_schema(
+        operation_id="transfers_act",
         request=TransferActionInput,
         responses=TransferDetailOutput,
         parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=USER_ACTIONS)],

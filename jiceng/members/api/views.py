@@ -5,12 +5,15 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.fields import ChoiceField
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import raise_drf, validated
+from jiceng.core.api import query_param, raise_drf, validated
 from jiceng.core.scoping import Action
 from jiceng.members import selectors, services
+from jiceng.members.models import EmploymentStatus
+from jiceng.members.services import REVEALABLE
 from jiceng.orgs import selectors as org_selectors
 
 from .serializers import MemberInput, MemberOutput, MemberUpdateInput, RevealOutput
@@ -19,7 +22,7 @@ LIST_PARAMETERS = [
     OpenApiParameter("org", int, description="subtree of this organisation"),
     OpenApiParameter("q", str, description="name, Traditional, pinyin or its initials"),
     OpenApiParameter("category", str, enum=["full", "probationary"]),
-    OpenApiParameter("status", str, description="employment status"),
+    OpenApiParameter("status", str, enum=EmploymentStatus.values, description="employment status"),
     OpenApiParameter("placed", str, enum=["yes", "no"]),
 ]
 
@@ -30,9 +33,9 @@ def filters_from(request: Request) -> selectors.MemberFilters:
     return selectors.MemberFilters(
         org=org,
         q=p.get("q", ""),
-        category=p.get("category", ""),
-        status=p.get("status", ""),
-        placed=p.get("placed", ""),
+        category=query_param(request, "category", ChoiceField(["full", "probationary"])) or "",
+        status=query_param(request, "status", ChoiceField(EmploymentStatus.choices)) or "",
+        placed=query_param(request, "placed", ChoiceField(["yes", "no"])) or "",
     )
 
 
@@ -92,7 +95,11 @@ class MemberDetail(generics.GenericAPIView):
 class MemberReveal(generics.GenericAPIView):
     serializer_class = RevealOutput
 
-    @extend_schema(request=None, responses=RevealOutput)
+    @extend_schema(
+        request=None,
+        responses=RevealOutput,
+        parameters=[OpenApiParameter("field", str, OpenApiParameter.PATH, enum=list(REVEALABLE))],
+    )
     def post(self, request: Request, pk: int, field: str) -> Response:
         member = selectors.member_get(request.user, pk)
         try:

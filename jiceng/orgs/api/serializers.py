@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from jiceng.core.api import IdField
 from jiceng.orgs.models import (
     BranchKind,
     Organization,
@@ -17,8 +18,8 @@ from jiceng.orgs.models import (
 
 class OrganizationOutput(serializers.ModelSerializer):
     parent_id = serializers.SerializerMethodField()
-    secretary_name = serializers.CharField(source="secretary.name", default=None)
-    district_code = serializers.CharField(source="district_id", default=None)
+    secretary_name = serializers.CharField(source="secretary.name", default=None, allow_null=True)
+    district_code = serializers.CharField(source="district_id", default=None, allow_null=True)
 
     class Meta:
         model = Organization
@@ -56,7 +57,7 @@ class OrganizationOutput(serializers.ModelSerializer):
 
 
 class OrganizationCreateInput(serializers.Serializer):
-    parent_id = serializers.IntegerField()
+    parent_id = IdField()
     code = serializers.CharField(max_length=32)
     name = serializers.CharField(max_length=120)
     org_type = serializers.ChoiceField(choices=OrgType.choices)
@@ -154,7 +155,7 @@ class RectificationDetailOutput(RectificationOutput):
 
 
 class DesignateInput(serializers.Serializer):
-    org_id = serializers.IntegerField()
+    org_id = IdField()
     entered = serializers.DictField(
         child=serializers.CharField(allow_blank=True),
         required=False,

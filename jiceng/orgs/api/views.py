@@ -6,14 +6,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import raise_drf, validated
+from jiceng.core.api import query_param, raise_drf, validated
 from jiceng.core.scoping import Action
 from jiceng.orgs import health, selectors, services
-from jiceng.orgs.models import Organization, RectificationStep
+from jiceng.orgs.models import Organization, OrgType, RectificationStep
 
 from .serializers import (
     DesignateInput,
@@ -41,7 +41,7 @@ class OrganizationListCreate(generics.GenericAPIView):
         parameters=[
             OpenApiParameter("parent", int, description="direct children of this organisation"),
             OpenApiParameter("q", str, description="name, Traditional or pinyin initials"),
-            OpenApiParameter("org_type", str),
+            OpenApiParameter("org_type", str, enum=OrgType.values),
         ],
         responses=OrganizationOutput(many=True),
     )
@@ -52,8 +52,9 @@ class OrganizationListCreate(generics.GenericAPIView):
         if request.query_params.get("parent"):
             parent = selectors.organization_get(request.user, request.query_params["parent"])
             qs = qs.filter(path__startswith=parent.path, depth=parent.depth + 1)
-        if request.query_params.get("org_type"):
-            qs = qs.filter(org_type=request.query_params["org_type"])
+        org_type = query_param(request, "org_type", serializers.ChoiceField(OrgType.choices))
+        if org_type:
+            qs = qs.filter(org_type=org_type)
         page = self.paginate_queryset(qs.order_by("path"))
         rows = list(page if page is not None else qs)
         data = OrganizationOutput(rows, many=True, context={"parent_ids": _parent_ids(rows)}).data
@@ -99,6 +100,7 @@ class WeakCandidates(generics.GenericAPIView):
 
     serializer_class = WeakCandidateOutput
 
+    @extend_schema(responses=WeakCandidateOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         root = selectors.organization_get(request.user, pk)
         today = timezone.localdate()
@@ -126,6 +128,7 @@ class SecretaryVacancies(generics.GenericAPIView):
 
     serializer_class = SecretaryVacancyOutput
 
+    @extend_schema(responses=SecretaryVacancyOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         root = selectors.organization_get(request.user, pk)
         today = timezone.localdate()
@@ -150,6 +153,7 @@ class SizeSuggestions(generics.GenericAPIView):
 
     serializer_class = SizeSuggestionOutput
 
+    @extend_schema(responses=SizeSuggestionOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         root = selectors.organization_get(request.user, pk)
         page = self.paginate_queryset(selectors.size_suggestion_rows(request.user, root))
@@ -173,8 +177,8 @@ class RectificationListCreate(generics.GenericAPIView):
         if request.query_params.get("org"):
             root = selectors.organization_get(request.user, request.query_params["org"])
             qs = qs.filter(org__path__startswith=root.path)
-        group = request.query_params.get("group")
-        if group in ("open", "closed"):
+        group = query_param(request, "group", serializers.ChoiceField(["open", "closed"]))
+        if group:
             qs = qs.open() if group == "open" else qs.exclude(pk__in=qs.open().values("pk"))
         page = self.paginate_queryset(qs.order_by("-designated_on", "-id"))
         return self.get_paginated_response(RectificationOutput(page, many=True).data)

@@ -12,7 +12,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import call_service, validated
+from jiceng.core.api import MAX_INT, IdField, call_service, validated
 from jiceng.core.scoping import Action
 from jiceng.orgs import selectors as org_selectors
 from jiceng.planning import selectors, services, tasks
@@ -90,20 +90,22 @@ class PlanDetailOutput(PlanOutput):
 
 
 class PlanInput(serializers.Serializer):
-    root_id = serializers.IntegerField()
+    root_id = IdField()
     kind = serializers.ChoiceField(PlanKind.choices)
     name = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
-    target_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    target_id = IdField(required=False, allow_null=True, default=None)
     selection = serializers.ChoiceField(Selection.choices, default=Selection.DISPERSED)
     size_min = serializers.IntegerField(required=False, min_value=1, max_value=500)
     size_max = serializers.IntegerField(required=False, min_value=1, max_value=500)
     target_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
-    n_branches = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    n_branches = serializers.IntegerField(
+        max_value=MAX_INT, required=False, allow_null=True, min_value=1
+    )
     use_sites = serializers.BooleanField(required=False)
     same_district = serializers.BooleanField(required=False)
     max_distance_km = serializers.FloatField(required=False, allow_null=True, min_value=0.1)
     move_cost_km = serializers.FloatField(required=False, min_value=0)
-    seed = serializers.IntegerField(required=False, min_value=0)
+    seed = serializers.IntegerField(max_value=MAX_INT, required=False, min_value=0)
 
 
 class AssignmentOutput(serializers.ModelSerializer):
@@ -129,8 +131,8 @@ class AssignmentOutput(serializers.ModelSerializer):
 
 
 class MoveInput(serializers.Serializer):
-    member_id = serializers.IntegerField()
-    branch_index = serializers.IntegerField(min_value=0)
+    member_id = IdField()
+    branch_index = serializers.IntegerField(max_value=MAX_INT, min_value=0)
 
 
 class RevertInput(serializers.Serializer):

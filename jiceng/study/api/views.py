@@ -4,15 +4,16 @@ selectors and services as the pages."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import call_service, validated
+from jiceng.core.api import IdField, call_service, query_param, validated
 from jiceng.core.scoping import Action
 from jiceng.members import selectors as member_selectors
 from jiceng.orgs import selectors as org_selectors
@@ -33,6 +34,29 @@ def _period(request: Request, pk: Any = None) -> StudyPeriod:
 
 
 # ----- serializers ------------------------------------------------------------------------------
+# MIN_AMOUNT … MAX_AMOUNT (0.5 … 8) with at most one decimal, as a string: what the field below
+# accepts, said in the schema (drf-spectacular's decimal pattern would also let "" and "-" pass).
+AMOUNT_PATTERN = r"^(0\.[5-9]|[1-7](\.[0-9])?|8(\.0)?)$"
+
+
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": AMOUNT_PATTERN, "example": "2.0"}
+)
+class AmountField(serializers.DecimalField):
+    """Hours or credits of one session or self-study entry."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            max_digits=5, decimal_places=1, min_value=MIN_AMOUNT, max_value=MAX_AMOUNT, **kwargs
+        )
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = super().to_internal_value(data)
+        if not re.fullmatch(AMOUNT_PATTERN, str(data).strip()):
+            self.fail("invalid")
+        return value
+
+
 class StudyAttendanceOutput(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.name")
 
@@ -72,18 +96,16 @@ class StudySessionDetailOutput(StudySessionOutput):
 
 
 class StudyAttendanceInput(serializers.Serializer):
-    member_id = serializers.IntegerField()
+    member_id = IdField()
     present = serializers.BooleanField(default=True)
 
 
 class StudySessionInput(serializers.Serializer):
-    org_id = serializers.IntegerField()
-    period_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    org_id = IdField()
+    period_id = IdField(required=False, allow_null=True, default=None)
     held_on = serializers.DateField()
     topic = serializers.CharField(max_length=200)
-    amount = serializers.DecimalField(
-        max_digits=5, decimal_places=1, min_value=MIN_AMOUNT, max_value=MAX_AMOUNT
-    )
+    amount = AmountField()
     evidence = serializers.CharField(required=False, allow_blank=True, default="")
     evidence_file = serializers.CharField(
         required=False, allow_blank=True, max_length=200, default=""
@@ -146,13 +168,11 @@ class SelfStudyOutput(serializers.ModelSerializer):
 
 
 class SelfStudyInput(serializers.Serializer):
-    member_id = serializers.IntegerField()
-    period_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    member_id = IdField()
+    period_id = IdField(required=False, allow_null=True, default=None)
     studied_on = serializers.DateField()
     topic = serializers.CharField(max_length=200)
-    amount = serializers.DecimalField(
-        max_digits=5, decimal_places=1, min_value=MIN_AMOUNT, max_value=MAX_AMOUNT
-    )
+    amount = AmountField()
     evidence = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -249,7 +269,7 @@ class SelfStudyListCreate(generics.GenericAPIView):
         rows = selectors.selfstudy_list(request.user)
         if request.query_params.get("period"):
             rows = rows.filter(period_id=_period(request).pk)
-        if request.query_params.get("pending") in ("1", "true"):
+        if query_param(request, "pending", serializers.BooleanField()):
             rows = rows.filter(confirmed_at__isnull=True)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(SelfStudyOutput(page, many=True).data)

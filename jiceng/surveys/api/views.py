@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from jiceng.campaigns import selectors as campaign_selectors
 from jiceng.campaigns.models import Campaign
-from jiceng.core.api import call_service, validated
+from jiceng.core.api import IdField, call_service, validated
 from jiceng.core.scoping import Action, can
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
@@ -119,13 +119,13 @@ class DecideInput(serializers.Serializer):
 
 
 class BulkDecisionInput(serializers.Serializer):
-    appraisal_id = serializers.IntegerField()
+    appraisal_id = IdField()
     grade = serializers.ChoiceField(Grade.choices)
     note = serializers.CharField(max_length=2_000, required=False, allow_blank=True, default="")
 
 
 class BulkDecideInput(serializers.Serializer):
-    decisions = BulkDecisionInput(many=True, allow_empty=False)
+    decisions = serializers.ListField(child=BulkDecisionInput(), min_length=1)
     on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
