@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from jiceng.geo.models import Street
 
 from .models import COMPUTED_CRITERIA, Organization, OrgType, Sector, WeakCriterion
+from .services import SET_PILOT
 
 
 class OrgCodeField(forms.ModelChoiceField):
@@ -67,6 +68,8 @@ class OrganizationFoundForm(forms.Form):
 
 
 class OrganizationEditForm(forms.ModelForm):
+    """Descriptive fields; "pilot" only for who may set it (``organization_permitted_actions``)."""
+
     class Meta:
         model = Organization
         fields = [
@@ -82,8 +85,10 @@ class OrganizationEditForm(forms.ModelForm):
             "is_pilot",
         ]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, permitted: frozenset[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if permitted is not None and SET_PILOT not in permitted:
+            del self.fields["is_pilot"]
         self.fields["approved_on"].widget = forms.DateInput(attrs={"type": "date"})
         self.fields["street"].queryset = (
             Street.objects.filter(district_id=self.instance.district_id)

@@ -100,6 +100,27 @@ ALLOWED_CHILDREN: dict[str, tuple[str, ...]] = {
 }
 
 
+# What a user may do with one organisation, beyond seeing it: the pages show these actions and
+# the services refuse the others.
+CHANGE = "change"  # descriptive fields, founding below it, move, merge, abolish
+SET_PILOT = "set_pilot"  # the parent organisation decides its pilots (S5)
+
+
+def organization_permitted_actions(user: Any, org: Organization) -> frozenset[str]:
+    """The actions ``user`` may take on ``org`` (``CHANGE``, ``SET_PILOT``).
+
+    Rights over an organisation come from a role over its subtree; whether a unit is a pilot
+    is decided one level up, so ``SET_PILOT`` needs rights over the parent: a branch
+    secretary edits their branch but does not make it a pilot."""
+    actions = set()
+    if can(user, Action.CHANGE, org.path):
+        actions.add(CHANGE)
+    parent_path = org.path[: -Organization.steplen]
+    if parent_path and can(user, Action.CHANGE, parent_path):
+        actions.add(SET_PILOT)
+    return frozenset(actions)
+
+
 def _require(actor: Any, org: Organization, what: str = "") -> None:
     if actor is not None and not can(actor, Action.CHANGE, org.path):
         raise PermissionDenied(what or "无权修改该组织")
@@ -180,6 +201,13 @@ def organization_update(*, actor: Any, org: Organization, **changes: Any) -> Org
     if "health" in changes and changes["health"] != org.health:
         raise ValidationError({"health": "组织状况随软弱涣散认定、整顿销号而变，不能直接修改"})
     changes.pop("health", None)
+    if (
+        actor is not None
+        and "is_pilot" in changes
+        and changes["is_pilot"] != org.is_pilot
+        and SET_PILOT not in organization_permitted_actions(actor, org)
+    ):
+        raise PermissionDenied("是否试点单位由上级党组织确定")
     forbidden = set(changes) - set(AUDITED_FIELDS) | ({"abolished_on"} & set(changes))
     if forbidden:
         raise ValidationError(f"不能用此操作修改：{', '.join(sorted(forbidden))}")

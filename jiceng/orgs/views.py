@@ -128,7 +128,8 @@ def found(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     org = selectors.organization_get(request.user, pk, Action.CHANGE)
-    form = OrganizationEditForm(request.POST or None, instance=org)
+    permitted = services.organization_permitted_actions(request.user, org)
+    form = OrganizationEditForm(request.POST or None, instance=org, permitted=permitted)
     if request.method == "POST" and form.is_valid():
         changes = {f: form.cleaned_data[f] for f in form.changed_data}
         try:
