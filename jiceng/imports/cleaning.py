@@ -50,12 +50,46 @@ def text(value: Any) -> str:
 
 
 def name(value: Any) -> str:
-    """A person's or organisation's name, in Simplified characters (OpenCC ``t2s``).
+    """A person's or organisation's name exactly as written, less the spaces officers put in
+    to align two-character names (``王  芳``). Never converted between scripts: 张乾 is not
+    张干, 於梅 is not 于梅 (issue 15); only search keys are Simplified (:func:`name_key`).
 
-    >>> name(" 黃 浦 ")
+    >>> name(" 黃 浦 "), name("张乾")
+    ('黃浦', '张乾')
+    """
+    return re.sub(r"\s+", "", text(value))
+
+
+def name_key(value: Any) -> str:
+    """The Simplified form of a name, to *match* it (an organisation named in a row, a
+    street); never stored as the name.
+
+    >>> name_key(" 黃 浦 ")
     '黄浦'
     """
-    return to_simplified(re.sub(r"\s+", "", text(value)))
+    return to_simplified(name(value))
+
+
+# Characters that OpenCC's t2s rewrites but that are standard Simplified characters in
+# names: 通用规范汉字表 (2013) keeps 乾 (乾坤, 乾隆) apart from 干, the surname 於 apart from
+# 于, and restored 昇 for personal names.
+STANDARD_IN_NAMES = frozenset("乾於昇")
+
+
+def traditional_characters(value: str) -> list[tuple[str, str]]:
+    """The characters of a name written in their Traditional form, with their Simplified
+    form: shown to the officer, never used to change the name.
+
+    >>> traditional_characters("張乾"), traditional_characters("王昇")
+    ([('張', '张')], [])
+    """
+    if value.isascii() or to_simplified(value) == value:
+        return []
+    return [
+        (ch, simple)
+        for ch in dict.fromkeys(value)
+        if ch not in STANDARD_IN_NAMES and (simple := to_simplified(ch)) != ch
+    ]
 
 
 def id_number(value: Any) -> IdNumber:

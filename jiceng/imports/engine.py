@@ -35,7 +35,8 @@ from .members import (
     OrgDirectory,
     ReadyRow,
     check_chunk,
-    existing_paths,
+    existing_members,
+    line_name,
     may_change,
     set_check_context,
     write_batch,
@@ -61,6 +62,7 @@ LOOKUP_ROWS = 5000  # checked rows looked up on the roll per query
 MAX_STORED_PROBLEM_ROWS = 1000
 
 Progress = Callable[[ImportJob], None]
+NAME_COLUMN = "姓名"
 
 
 def _noop(job: ImportJob) -> None:
@@ -73,21 +75,32 @@ def _save(job: ImportJob, *fields: str) -> None:
 
 class _ProblemLog:
     """Stores the problems of the first ``MAX_STORED_PROBLEM_ROWS`` rows with problems and
-    counts every problem by column in ``job.problem_counts``."""
+    counts every problem by column in ``job.problem_counts``; notices and name conflicts
+    (other ``ImportRowError.Level``) are stored for as many rows again each, and not counted
+    as problems."""
 
     def __init__(self, job: ImportJob, *, stored_rows: int = 0) -> None:
         self.job = job
-        self.stored_rows = stored_rows
+        self.stored: dict[str, int] = {ImportRowError.Level.PROBLEM: stored_rows}
         self.pending: list[ImportRowError] = []
 
-    def add(self, row_number: int, problems: list[tuple[str, str]]) -> None:
-        counts = self.job.problem_counts
-        for column, _message in problems:
-            counts[column] = counts.get(column, 0) + 1
-        if self.stored_rows < MAX_STORED_PROBLEM_ROWS:
-            self.stored_rows += 1
+    def add(
+        self,
+        row_number: int,
+        problems: list[tuple[str, str]] | tuple[tuple[str, str], ...],
+        level: str = ImportRowError.Level.PROBLEM,
+    ) -> None:
+        if level == ImportRowError.Level.PROBLEM:
+            counts = self.job.problem_counts
+            for column, _message in problems:
+                counts[column] = counts.get(column, 0) + 1
+        stored = self.stored.get(level, 0)
+        if stored < MAX_STORED_PROBLEM_ROWS:
+            self.stored[level] = stored + 1
             self.pending.extend(
-                ImportRowError(job=self.job, row_number=row_number, column=c, message=m[:500])
+                ImportRowError(
+                    job=self.job, row_number=row_number, column=c, message=m[:500], level=level
+                )
                 for c, m in problems
             )
 
@@ -203,7 +216,7 @@ def _org_rows(
     from jiceng.core.text import clean
 
     from .cleaning import choice
-    from .cleaning import name as cleaning_name
+    from .cleaning import name_key
     from .organizations import ORG_TYPES
 
     mapping = {int(k): v for k, v in job.mapping.items()}
@@ -222,7 +235,7 @@ def _org_rows(
             continue
         seen[code] = row_number
         if name_col is not None and name_col < len(cells):
-            file_names.setdefault(cleaning_name(cells[name_col]), code)
+            file_names.setdefault(name_key(cells[name_col]), code)
         try:
             file_codes[code] = choice(
                 cells[type_col] if type_col < len(cells) else None, ORG_TYPES, label="组织类别"
@@ -289,6 +302,7 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
     job.status = ImportJob.Status.VALIDATING
     job.started_at = timezone.now()
     job.rows_done = job.rows_total = job.rows_valid = job.rows_invalid = 0
+    job.rename_count = job.notice_count = 0
     job.problem_counts = {}
     job.message = ""
     _save(
@@ -299,6 +313,8 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         "rows_total",
         "rows_valid",
         "rows_invalid",
+        "rename_count",
+        "notice_count",
         "problem_counts",
         "message",
     )
@@ -336,6 +352,8 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         "rows_total",
         "rows_valid",
         "rows_invalid",
+        "rename_count",
+        "notice_count",
         "problem_counts",
         "finished_at",
     )
@@ -384,16 +402,25 @@ def _validate_members(job: ImportJob, orgs: OrgDirectory, progress: Progress) ->
 def _stage_checked(job: ImportJob, stage: _Stage, rows: list[ReadyRow], log: _ProblemLog) -> None:
     """Look the rows up on the roll: a member registered outside the import's subtree is
     refused, not moved (moving a member is a transfer, issue 4's workflow); one inside is
-    marked for update; the rest are new. Valid rows go to the stage."""
-    found = existing_paths([r.key for r in rows]) if rows else {}
+    marked for update, and listed as a name conflict when registered under another name;
+    the rest are new. Valid rows go to the stage, their notices to the log."""
+    found = existing_members([r.key for r in rows]) if rows else {}
     refused = 0
     staged: list[ReadyRow] = []
     for row in rows:
-        home_path = found.get(row.key)
-        if home_path is None:
+        home_path, stored_name = found.get(row.key, ("", ""))
+        if row.notices:
+            job.notice_count += 1
+            log.add(row.row_number, row.notices, ImportRowError.Level.NOTICE)
+        if not home_path:
             staged.append(row)
         elif may_change(job.created_by, job.org_path, home_path):
-            staged.append(row._replace(existing=True))
+            rename = stored_name != (file_name := line_name(row.line))
+            if rename:
+                job.rename_count += 1
+                message = f"已登记姓名“{stored_name}”，文件中为“{file_name}”"
+                log.add(row.row_number, [(NAME_COLUMN, message)], ImportRowError.Level.RENAME)
+            staged.append(row._replace(existing=True, rename=rename))
         else:
             refused += 1
             log.add(row.row_number, [("公民身份号码", REFUSED_FOREIGN)])
@@ -489,16 +516,25 @@ def _commit_batch(job: ImportJob, rows: list[ReadyRow]) -> None:
 
 @transaction.atomic
 def _write_batch(job: ImportJob, rows: list[ReadyRow], *, trust_new: bool) -> None:
+    done = len(rows)
+    if not job.accept_renames:  # the officer chose to skip the name conflicts
+        rows = [r for r in rows if not r.rename]
     outcome = write_batch(
-        job.created_by, rows, job.org_path, set(job.mapping.values()), trust_new=trust_new
+        job.created_by,
+        rows,
+        job.org_path,
+        set(job.mapping.values()),
+        trust_new=trust_new,
+        accept_renames=job.accept_renames,
     )
     job.batches_done += 1
-    job.rows_done += len(rows)
+    job.rows_done += done
     job.created_count += len(outcome.created)
     job.updated_count += len(outcome.updated)
     job.unchanged_count += outcome.unchanged
     if outcome.refused:
-        log = _ProblemLog(job, stored_rows=job.errors.values("row_number").distinct().count())
+        stored = job.errors.filter(level=ImportRowError.Level.PROBLEM)
+        log = _ProblemLog(job, stored_rows=stored.values("row_number").distinct().count())
         for n, m in outcome.refused:
             log.add(n, [("公民身份号码", m)])
         log.flush()
@@ -514,6 +550,7 @@ def _write_batch(job: ImportJob, rows: list[ReadyRow], *, trust_new: bool) -> No
         "problem_counts",
     )
     if outcome.created or outcome.updated:
+        renamed = sum("name" in d for d in outcome.updated.values())
         audit.record(
             actor=job.created_by,
             verb="create",
@@ -523,7 +560,7 @@ def _write_batch(job: ImportJob, rows: list[ReadyRow], *, trust_new: bool) -> No
             org_path=job.org_path,
             after={"created": outcome.created, "updated": outcome.updated},
             note=f"新建 {len(outcome.created)}，更新 {len(outcome.updated)}，"
-            f"未变 {outcome.unchanged}",
+            f"未变 {outcome.unchanged}" + (f"，经确认更名 {renamed}" if renamed else ""),
         )
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from jiceng.core.crypto import blind_index, decrypt, encrypt
 from jiceng.core.idnumber import mask_id_number
 from jiceng.core.scoping import Action, scope_of
-from jiceng.core.text import initials_key, pinyin_key
+from jiceng.core.text import initials_key, pinyin_key, to_simplified
 from jiceng.members.models import Education, EmploymentStatus, Member, MemberCategory, Sex
 from jiceng.members.phones import mask_phone, normalize_phone
 from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE, member_date_errors
@@ -118,7 +118,7 @@ class OrgDirectory:
         ref = self.by_code.get(raw) or self.by_code.get(raw.upper())
         if ref:
             return ref
-        name = cleaning.name(raw)
+        name = cleaning.name_key(raw)
         if name in self.by_name:
             found = self.by_name[name]
             if found is None:
@@ -127,14 +127,14 @@ class OrgDirectory:
         raise CellError(f"找不到党组织“{raw}”（请填写组织代码或全称），或它不在本次导入范围内")
 
 
+Problems = list[tuple[str, str]]
+
+
 @dataclass
 class CleanRow:
     row_number: int
     values: dict[str, Any]
-    warnings: list[str]
-
-
-Problems = list[tuple[str, str]]
+    warnings: Problems  # (column, message): shown to the officer, the row is imported
 
 
 def clean_member_row(
@@ -145,7 +145,7 @@ def clean_member_row(
     raw = {f: cells[i] if i < len(cells) else None for i, f in mapping.items()}
     problems: Problems = []
     values: dict[str, Any] = {}
-    warnings: list[str] = []
+    warnings: Problems = []
 
     def take(fieldname: str, fn: Any) -> None:
         try:
@@ -156,6 +156,14 @@ def clean_member_row(
     take("name", cleaning.name)
     if "name" in values and not values["name"]:
         problems.append((LABELS["name"], "缺少姓名"))
+    elif traditional := cleaning.traditional_characters(values.get("name", "")):
+        shown = "、".join(f"“{t}”（简化字作“{s}”）" for t, s in traditional)
+        warnings.append(
+            (
+                LABELS["name"],
+                f"姓名含繁体字 {shown}，已按原样保存，未作改动；如系笔误请改正后重新导入",
+            )
+        )
     try:
         parsed = cleaning.id_number(raw.get("id_number"))
     except CellError as exc:
@@ -165,7 +173,7 @@ def clean_member_row(
         values["id_number"] = parsed.value
         values["birth_date"] = parsed.birth_date
         values["sex"] = parsed.sex
-        warnings.extend(parsed.warnings)
+        warnings.extend((LABELS["id_number"], w) for w in parsed.warnings)
         if raw.get("birth_date") not in (None, ""):
             try:
                 given = cleaning.date(raw["birth_date"], label="出生日期")
@@ -248,6 +256,12 @@ class ReadyRow(NamedTuple):
     key: str  # the ID number's blind index: the natural key
     line: str
     existing: bool = False  # a member with this ID number existed when the file was checked
+    notices: tuple[
+        tuple[str, str], ...
+    ] = ()  # (column, message) shown to the officer; the row is imported as written
+    # the member with this ID number is registered under another name: written only when the
+    # officer confirms the renames (``ImportJob.accept_renames``)
+    rename: bool = False
 
 
 # The member columns of a ready line, in order; the writer adds id, created_at, updated_at.
@@ -274,7 +288,7 @@ def ready_row(row: CleanRow) -> ReadyRow:
     """A clean row as a ready line (the costly part of writing: pinyin, two keyed hashes, two
     encryptions), done while checking so that the write is little more than ``COPY``."""
     v = row.values
-    name = v["name"]  # already Simplified (cleaning.name)
+    name = v["name"]  # as written; only the search keys are Simplified
     id_number = v["id_number"]
     phone = v["phone"]
     home: OrgRef = v["home_org"]
@@ -283,7 +297,7 @@ def ready_row(row: CleanRow) -> ReadyRow:
     full = v["full_member_on"]
     cells = (
         _copy_text(name),
-        _copy_text(name),
+        _copy_text(to_simplified(name)),
         initials_key(name, person_name=True)[:20],
         pinyin_key(name, person_name=True)[:120],
         v["sex"],
@@ -309,7 +323,12 @@ def ready_row(row: CleanRow) -> ReadyRow:
         part.path if part else "",
         "f",
     )
-    return ReadyRow(row.row_number, index, "\t".join(cells))
+    return ReadyRow(row.row_number, index, "\t".join(cells), notices=tuple(row.warnings))
+
+
+def line_name(line: str) -> str:
+    """The name of a ready line, as written in the file."""
+    return _ESCAPED.sub(lambda m: _UNESCAPES[m[0]], line.split("\t", 1)[0])
 
 
 def line_values(line: str) -> dict[str, Any]:
@@ -353,13 +372,14 @@ def check_chunk(chunk: list[tuple[int, list[Any]]]) -> list[CheckedRow]:
     return out
 
 
+REFUSED_RENAME = "该身份证号已登记在另一姓名下，未确认更名，本行未导入"
 REFUSED_FOREIGN = (
     "该身份证号已登记在本次导入范围以外的党组织，不能通过导入修改；如需调入请办理组织关系转接"
 )
 
 
-def existing_paths(indexes: list[str]) -> dict[str, str]:
-    """Blind index → home path of the members that already exist among ``indexes``.
+def existing_members(indexes: list[str]) -> dict[str, tuple[str, str]]:
+    """Blind index → (home path, name) of the members that already exist among ``indexes``.
 
     On PostgreSQL the keys go as one array parameter (``= ANY(%s)``): building and sending
     an ``IN`` list of 5,000 placeholders cost more than the index probes themselves.
@@ -367,15 +387,15 @@ def existing_paths(indexes: list[str]) -> dict[str, str]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT id_number_index, home_path FROM members_member "
+                "SELECT id_number_index, home_path, name FROM members_member "
                 "WHERE id_number_index = ANY(%s)",
                 [indexes],
             )
-            return dict(cursor.fetchall())
+            return {key: (path, name) for key, path, name in cursor.fetchall()}
     found = Member.objects.filter(id_number_index__in=indexes).values_list(
-        "id_number_index", "home_path"
+        "id_number_index", "home_path", "name"
     )
-    return dict(found)
+    return {key: (path, name) for key, path, name in found}
 
 
 def may_change(user: Any, job_root_path: str, home_path: str) -> bool:
@@ -407,12 +427,15 @@ def write_batch(
     columns: set[str] | None = None,
     *,
     trust_new: bool = False,
+    accept_renames: bool = False,
 ) -> BatchOutcome:
     """Upsert one batch (the caller holds the transaction). ``columns``: the fields present
     in the file; others keep their stored values on update. ``trust_new``: the batch held no
     existing member when the file was checked, so it is inserted without looking again (a
     member added meanwhile makes the insert fail on the unique blind index, and the caller
-    retries with ``trust_new=False``)."""
+    retries with ``trust_new=False``). ``accept_renames``: the officer confirmed that members
+    registered under another name take the file's name; without it such a row is refused
+    (issue 15: a known ID with another name is never renamed in silence)."""
     outcome = BatchOutcome()
     if trust_new:
         outcome.created = insert_lines([r.line for r in rows])
@@ -444,6 +467,9 @@ def write_batch(
             outcome.refused.append((row.row_number, REFUSED_FOREIGN))
             continue
         new = line_values(row.line)
+        if old.name != new["name"] and not accept_renames:
+            outcome.refused.append((row.row_number, REFUSED_RENAME))
+            continue
         diff = {
             f: [str(getattr(old, f)), str(new[f])] for f in compared if getattr(old, f) != new[f]
         }

@@ -54,6 +54,11 @@ class ImportJob(models.Model):
     mapping = models.JSONField(default=dict, blank=True)
     unknown_columns = models.JSONField(default=list, blank=True)
     skip_invalid = models.BooleanField(_("跳过有错误的行"), default=False)
+    # Members registered under another name than the file's (issue 15): listed by the check,
+    # renamed only when the officer confirms.
+    rename_count = models.IntegerField(default=0)
+    accept_renames = models.BooleanField(_("确认更名"), default=False)
+    notice_count = models.IntegerField(default=0)  # rows imported as written, with a notice
     rows_total = models.IntegerField(default=0)
     rows_valid = models.IntegerField(default=0)
     rows_invalid = models.IntegerField(default=0)
@@ -118,12 +123,20 @@ class ImportJob(models.Model):
 
 
 class ImportRowError(models.Model):
-    """A problem found in one cell (or row) of an import, in words an officer understands."""
+    """A problem found in one cell (or row) of an import, in words an officer understands;
+    or a notice on a row imported as written, or a name that differs from the registered
+    one (``level``)."""
+
+    class Level(models.TextChoices):
+        PROBLEM = "problem", _("问题")
+        NOTICE = "notice", _("提示")
+        RENAME = "rename", _("姓名不一致")
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="errors")
     row_number = models.IntegerField(_("行号"))
     column = models.CharField(_("列"), max_length=100, blank=True)
     message = models.CharField(_("问题"), max_length=500)
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.PROBLEM)
 
     class Meta:
         ordering = ["row_number", "id"]

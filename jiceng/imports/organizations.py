@@ -77,18 +77,18 @@ def clean_org_row(
         problems.append((LABELS["founded_on"], exc.message))
     v["street_id"] = None
     if raw.get("street") not in (None, ""):
-        street = cleaning.name(raw["street"])
+        street = cleaning.name_key(raw["street"])
         v["street_id"] = streets.get(street) or streets.get(cleaning.text(raw["street"]))
         if v["street_id"] is None:
-            problems.append((LABELS["street"], f"找不到街道/乡镇“{street}”"))
+            problems.append((LABELS["street"], f"找不到街道/乡镇“{cleaning.name(raw['street'])}”"))
     parent_raw = cleaning.text(raw.get("parent")).upper()
     if not parent_raw:
         problems.append((LABELS["parent"], "缺少上级党组织"))
-    elif parent_raw in file_codes or cleaning.name(parent_raw) in (file_names or {}):
+    elif parent_raw in file_codes or cleaning.name_key(parent_raw) in (file_names or {}):
         code = (
             parent_raw
             if parent_raw in file_codes
-            else (file_names or {})[cleaning.name(parent_raw)]
+            else (file_names or {})[cleaning.name_key(parent_raw)]
         )
         v["parent_code"] = code
         v["parent_type"] = file_codes[code]

@@ -21,7 +21,7 @@ from .readers import UnreadableFileError, iter_rows
 
 def error_report(job: ImportJob) -> Iterator[bytes]:
     problems: dict[int, list[str]] = defaultdict(list)
-    for e in job.errors.all().iterator():
+    for e in job.errors.filter(level=job.errors.model.Level.PROBLEM).iterator():
         problems[e.row_number].append(f"{e.column}：{e.message}" if e.column else e.message)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("问题清单")

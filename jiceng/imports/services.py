@@ -82,9 +82,13 @@ def import_job_create(
     return job
 
 
-def import_job_start(*, actor: Any, job: ImportJob, skip_invalid: bool = False) -> ImportJob:
+def import_job_start(
+    *, actor: Any, job: ImportJob, skip_invalid: bool = False, accept_renames: bool = False
+) -> ImportJob:
     """Allow the real run (after a dry run); rows with problems are skipped only when the
-    officer says so, and stay listed in the error report."""
+    officer says so, and stay listed in the error report. Members registered under another
+    name than the file's are renamed only with ``accept_renames`` (audited with the batch);
+    otherwise their rows are skipped with ``skip_invalid``, or the start is refused."""
     if not can(actor, Action.CHANGE, job.org_path):
         raise PermissionDenied("无权向该组织导入数据")
     if job.status != ImportJob.Status.VALIDATED:
@@ -95,17 +99,24 @@ def import_job_start(*, actor: Any, job: ImportJob, skip_invalid: bool = False) 
         raise ValidationError(
             f"有 {job.rows_invalid} 行存在问题：请修改文件后重新上传，或选择跳过这些行"
         )
+    if job.rename_count and not (accept_renames or skip_invalid):
+        raise ValidationError(
+            f"有 {job.rename_count} 人的身份证号已登记在另一姓名下：请核对后确认更名，"
+            "或选择跳过这些行"
+        )
     job.skip_invalid = skip_invalid
+    job.accept_renames = accept_renames
     # Queued: the page shows progress (and polls) from now on, until the worker finishes.
     job.status = ImportJob.Status.IMPORTING
     job.rows_done = 0
     job.message = "等待后台处理"
-    job.save(update_fields=["skip_invalid", "status", "rows_done", "message"])
+    job.save(update_fields=["skip_invalid", "accept_renames", "status", "rows_done", "message"])
     audit.record(
         actor=actor,
         verb="update",
         obj=job,
         org_path=job.org_path,
-        note=f"开始导入{'（跳过有问题的行）' if skip_invalid else ''}",
+        note=f"开始导入{'（跳过有问题的行）' if skip_invalid else ''}"
+        + (f"（确认更名 {job.rename_count} 人）" if accept_renames and job.rename_count else ""),
     )
     return job

@@ -111,10 +111,12 @@ def job_detail(request: HttpRequest, pk: str) -> HttpResponse:
     job = selectors.job_get(request.user, pk)
     if job.is_running:  # its worker may have died: retry or fail it with a message
         recovery.recover_stale_imports(job)
-    errors = job.errors.all()[:200]
+    levels = job.errors.model.Level
     context = {
         "job": job,
-        "errors": errors,
+        "errors": job.errors.filter(level=levels.PROBLEM)[:200],
+        "renames": job.errors.filter(level=levels.RENAME)[:200],
+        "notices": job.errors.filter(level=levels.NOTICE)[:200],
         "start_form": StartForm(),
         "can_change": can(request.user, Action.CHANGE, job.org_path),
         "max_stored_problems": engine.MAX_STORED_PROBLEM_ROWS,
@@ -132,7 +134,10 @@ def job_start(request: HttpRequest, pk: str) -> HttpResponse:
     form.is_valid()
     try:
         services.import_job_start(
-            actor=request.user, job=job, skip_invalid=form.cleaned_data.get("skip_invalid", False)
+            actor=request.user,
+            job=job,
+            skip_invalid=form.cleaned_data.get("skip_invalid", False),
+            accept_renames=form.cleaned_data.get("accept_renames", False),
         )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))

@@ -8,8 +8,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from jiceng.accounts.models import User
 from jiceng.imports import engine, services
-from jiceng.imports.models import ImportJob
+from jiceng.imports.models import ImportJob, ImportRowError
 from jiceng.orgs.models import Organization
+
+
+SHOWN = 20  # lines of each kind printed; the page and the error report have them all
 
 
 def _progress(console: Console) -> Progress:
@@ -41,6 +44,12 @@ class Command(BaseCommand):
             action="store_true",
             help="import the valid rows even if some rows have problems",
         )
+        parser.add_argument(
+            "--accept-renames",
+            action="store_true",
+            help="members whose ID number is registered under another name take the file's"
+            " name (listed by the check; without this flag the start is refused)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         console = Console(file=cast(IO[str], self.stdout))
@@ -60,7 +69,10 @@ class Command(BaseCommand):
             return
         try:
             services.import_job_start(
-                actor=user, job=job, skip_invalid=options["skip_invalid"] or job.skip_invalid
+                actor=user,
+                job=job,
+                skip_invalid=options["skip_invalid"] or job.skip_invalid,
+                accept_renames=options["accept_renames"],
             )
         except ValidationError as exc:
             raise CommandError("；".join(exc.messages)) from exc
@@ -116,8 +128,22 @@ class Command(BaseCommand):
         if job.status == ImportJob.Status.FAILED:
             raise CommandError(job.message)
         console.print(f"{job.rows_total} 行：可导入 {job.rows_valid}，有问题 {job.rows_invalid}")
-        for e in job.errors.all()[:20]:
-            console.print(f"  第 {e.row_number} 行 {e.column}：{e.message}")
+        levels = ImportRowError.Level
+        if job.unknown_columns:
+            console.print("未使用（不导入）的列：" + "、".join(job.unknown_columns), markup=False)
+        if job.rename_count:
+            console.print(
+                f"{job.rename_count} 人的身份证号已登记在另一姓名下"
+                "（确认更名请加 --accept-renames，不更名请加 --skip-invalid 跳过这些行）："
+            )
+            for e in job.errors.filter(level=levels.RENAME)[:SHOWN]:
+                console.print(f"  第 {e.row_number} 行：{e.message}", markup=False)
+        if job.notice_count:
+            console.print(f"{job.notice_count} 行有提示（按原样导入）：")
+            for e in job.errors.filter(level=levels.NOTICE)[:SHOWN]:
+                console.print(f"  第 {e.row_number} 行 {e.column}：{e.message}", markup=False)
+        for e in job.errors.filter(level=levels.PROBLEM)[:SHOWN]:
+            console.print(f"  第 {e.row_number} 行 {e.column}：{e.message}", markup=False)
         return job
 
     def _write(self, console: Console, job: ImportJob) -> ImportJob:

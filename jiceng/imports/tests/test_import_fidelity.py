@@ -1,0 +1,190 @@
+"""Import fidelity (issue 15): no silent change to anyone's data. Every class is tried on
+.xlsx and on CSV in UTF-8 and in GB18030, as officers' files come."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from jiceng.core.models import AuditEvent
+from jiceng.imports import engine, services
+from jiceng.imports.models import ImportJob, ImportRowError
+from jiceng.members.models import Member
+from jiceng.members.selectors import MemberFilters, member_list
+from jiceng.orgs.models import Organization
+
+from .conftest import HEADER, new_id
+from .test_member_import import row, run
+
+FORMATS = ("xlsx", "csv-utf8", "csv-gb18030")
+
+
+@pytest.fixture
+def roster(tmp_path: Path, xlsx):
+    """Rows written as the officer's program would: .xlsx, CSV (UTF-8 with BOM) or CSV in
+    GB18030 (Chinese Excel's 'CSV')."""
+
+    def _write(rows: list[list[Any]], fmt: str, name: str = "roll") -> Path:
+        if fmt == "xlsx":
+            return xlsx(rows, name=f"{name}.xlsx")
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(rows)
+        encoding = "utf-8-sig" if fmt == "csv-utf8" else "gb18030"
+        path = tmp_path / f"{name}-{fmt}.csv"
+        path.write_bytes(buffer.getvalue().encode(encoding))
+        return path
+
+    return _write
+
+
+def notices_of(job: ImportJob) -> dict[int, str]:
+    return {e.row_number: e.message for e in job.errors.filter(level=ImportRowError.Level.NOTICE)}
+
+
+# ----- 1. names are never converted --------------------------------------------------------
+
+# Names whose characters OpenCC's t2s changes: 乾 → 干, 於 → 于, 昇 → 升 are standard in names
+# (kept, no notice); 髮, 後, 張 are Traditional forms (kept, with a notice).
+NAMES = {"张乾": False, "钱乾": False, "於梅": False, "王昇": False, "周髮": True, "李後": True}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_names_are_stored_exactly_as_written(db, officer, branch, roster, fmt):
+    rows = [HEADER] + [row(name, new_id(100 + i), branch) for i, name in enumerate(NAMES)]
+    job = run(officer, branch, roster(rows, fmt))
+    assert job.status == ImportJob.Status.DONE, list(job.errors.values_list("message"))
+    assert job.created_count == len(NAMES)
+    assert set(Member.objects.filter(name__in=NAMES).values_list("name", flat=True)) == set(NAMES)
+    assert not Member.objects.filter(name__in=["张干", "钱干", "于梅", "王升", "周发", "李后"])
+    # only the search key is Simplified
+    assert Member.objects.get(name="张乾").name_simplified == "张干"
+    assert Member.objects.get(name="周髮").name_simplified == "周发"
+    # a Traditional form is shown to the officer, not changed
+    notices = notices_of(job)
+    assert job.notice_count == 2
+    assert set(notices) == {i + 2 for i, (_n, flagged) in enumerate(NAMES.items()) if flagged}
+    assert "“髮”（简化字作“发”）" in notices[6]
+    assert "按原样保存" in notices[6]
+
+
+def test_a_name_written_in_traditional_is_still_found_by_its_simplified_form(
+    db, officer, branch, xlsx
+):
+    job = run(officer, branch, xlsx([HEADER, row("張後明", new_id(120), branch)]))
+    assert job.status == ImportJob.Status.DONE
+    found = member_list(officer, MemberFilters(q="张后明"))
+    assert [m.name for m in found] == ["張後明"]
+
+
+def test_reimporting_names_as_written_changes_nothing(db, officer, branch, roster):
+    rows = [HEADER] + [row(name, new_id(130 + i), branch) for i, name in enumerate(NAMES)]
+    run(officer, branch, roster(rows, "xlsx"))
+    again = run(officer, branch, roster(rows, "csv-gb18030", name="again"))
+    assert (again.created_count, again.updated_count) == (0, 0)
+    assert again.unchanged_count == len(NAMES)
+    assert again.rename_count == 0
+
+
+def test_organisation_names_are_stored_as_written_and_matched_simplified(world, officer, roster):
+    street = Organization.objects.filter(path__startswith=world.huangpu.path, depth=3).first()
+    header = ["组织代码", "组织名称", "组织类别", "上级党组织代码", "所属领域", "成立日期"]
+    rows = [
+        header,
+        ["F-P1", "乾元里居民區黨委", "基层党委", street.code, "", ""],
+        ["F-B1", "乾元里第一党支部", "党支部", "乾元里居民区党委", "", ""],
+    ]
+    job = services.import_job_create(
+        actor=officer,
+        organization=world.huangpu,
+        kind="organization",
+        original_name="orgs.csv",
+        chunks=[roster(rows, "csv-gb18030", name="orgs").read_bytes()],
+    )
+    job = engine.job_validate(job)
+    services.import_job_start(actor=officer, job=job)
+    job = engine.job_run(job)
+    assert job.status == ImportJob.Status.DONE, list(job.errors.values_list("message"))
+    parent = Organization.objects.get(code="F-P1")
+    assert parent.name == "乾元里居民區黨委"
+    assert Organization.objects.get(code="F-B1").path.startswith(parent.path)
+
+
+# ----- 3. a known ID with another name -----------------------------------------------------
+
+
+@pytest.fixture
+def registered(db, officer, branch, xlsx) -> Member:
+    run(officer, branch, xlsx([HEADER, row("王建国", new_id(140), branch)], name="first.xlsx"))
+    return Member.objects.get(name="王建国")
+
+
+def _renamed_file(roster, branch, fmt: str) -> Path:
+    rows = [
+        HEADER,
+        row("王建华", new_id(140), branch, phone="13900000001"),
+        row("李明", new_id(141), branch),
+    ]
+    return roster(rows, fmt, name="renamed")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_known_id_with_another_name_is_a_conflict_the_check_reports(
+    officer, branch, registered, roster, fmt
+):
+    job = run(officer, branch, _renamed_file(roster, branch, fmt), start=False)
+    assert job.status == ImportJob.Status.VALIDATED
+    assert (job.rename_count, job.rows_invalid) == (1, 0)
+    conflict = job.errors.get(level=ImportRowError.Level.RENAME)
+    assert conflict.row_number == 2
+    assert "王建国" in conflict.message
+    assert "王建华" in conflict.message
+    with pytest.raises(ValidationError, match="另一姓名"):
+        services.import_job_start(actor=officer, job=job)
+    registered.refresh_from_db()
+    assert registered.name == "王建国"
+
+
+def test_a_conflict_not_confirmed_leaves_the_member_untouched(officer, branch, registered, roster):
+    job = run(officer, branch, _renamed_file(roster, branch, "xlsx"), skip_invalid=True)
+    assert job.status == ImportJob.Status.DONE
+    registered.refresh_from_db()
+    assert registered.name == "王建国"
+    assert registered.phone == "+8613812345678"  # the row was not applied at all
+    assert Member.objects.filter(name="李明").exists()
+
+
+def test_a_confirmed_rename_is_applied_and_audited(officer, branch, registered, roster):
+    job = run(officer, branch, _renamed_file(roster, branch, "csv-utf8"), start=False)
+    services.import_job_start(actor=officer, job=job, accept_renames=True)
+    job = engine.job_run(job)
+    assert job.status == ImportJob.Status.DONE
+    registered.refresh_from_db()
+    assert registered.name == "王建华"
+    assert registered.name_pinyin == "wangjianhua"
+    event = AuditEvent.objects.filter(object_type="imports.importjob", verb="create").latest("id")
+    assert event.changes["updated"][1][str(registered.pk)]["name"] == ["王建国", "王建华"]
+    assert "经确认更名 1" in event.note
+    start = AuditEvent.objects.filter(object_type="imports.importjob", verb="update").latest("id")
+    assert "确认更名 1 人" in start.note
+
+
+def test_the_command_renames_only_with_accept_renames(officer, branch, registered, roster, capsys):
+    path = _renamed_file(roster, branch, "csv-gb18030")
+    with pytest.raises(Exception, match="另一姓名"):
+        call_command("import_members", str(path), into=branch.code, user=officer.username)
+    out = capsys.readouterr().out
+    assert "王建国" in out
+    assert "王建华" in out
+    registered.refresh_from_db()
+    assert registered.name == "王建国"
+    call_command(
+        "import_members", str(path), into=branch.code, user=officer.username, accept_renames=True
+    )
+    registered.refresh_from_db()
+    assert registered.name == "王建华"
