@@ -215,8 +215,7 @@ def _org_rows(
     parents first, the problems, and the number of data rows."""
     from jiceng.core.text import clean
 
-    from .cleaning import choice
-    from .cleaning import name_key
+    from .cleaning import choice, name_key
     from .organizations import ORG_TYPES
 
     mapping = {int(k): v for k, v in job.mapping.items()}

@@ -11,7 +11,6 @@ from jiceng.imports import engine, services
 from jiceng.imports.models import ImportJob, ImportRowError
 from jiceng.orgs.models import Organization
 
-
 SHOWN = 20  # lines of each kind printed; the page and the error report have them all
 
 
