@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from base64 import b32encode
+from urllib.parse import urlencode
 
 import django_otp
 import segno
@@ -41,8 +42,6 @@ def _with_next(name: str, request: HttpRequest) -> str:
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        from urllib.parse import urlencode
-
         url += "?" + urlencode({"next": target})
     return url
 
