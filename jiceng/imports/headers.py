@@ -102,8 +102,10 @@ def find_header(rows: list[list[Any]], kind: str) -> HeaderMatch:
         if len(mapping) > len(best):
             best_index, best = i, mapping
     header = rows[best_index] if rows else []
+    # every column not used, by the officer's own header text (a 序号 too: issue 15 asks
+    # for every one, so that nothing is dropped without a word)
     unknown = tuple(
-        str(c) for i, c in enumerate(header) if i not in best and _key(c) not in ("", "序号")
+        " ".join(str(c).split()) for i, c in enumerate(header) if i not in best and _key(c)
     )
     missing = tuple(f for f in REQUIRED[kind] if f not in best.values())
     return HeaderMatch(best_index, best, unknown, missing)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.urls import reverse
 
 from jiceng.core.models import AuditEvent
 from jiceng.imports import engine, services
@@ -188,3 +189,45 @@ def test_the_command_renames_only_with_accept_renames(officer, branch, registere
     )
     registered.refresh_from_db()
     assert registered.name == "王建华"
+
+
+# ----- 4. columns not used are listed before anything is written ---------------------------
+
+UNUSED = ["序号", "籍贯", "备注（其他）"]
+
+
+def _with_unused_columns(branch) -> list[list[Any]]:
+    return [
+        [UNUSED[0], *HEADER, *UNUSED[1:]],
+        [1, *row("赵一", new_id(150), branch), "上海", "无"],
+    ]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_check_lists_every_column_it_did_not_use(officer, branch, roster, fmt):
+    job = run(officer, branch, roster(_with_unused_columns(branch), fmt), start=False)
+    assert job.status == ImportJob.Status.VALIDATED
+    assert job.unknown_columns == UNUSED
+
+
+def test_the_page_shows_the_unused_columns_before_the_start(client, login, branch, roster):
+    login("huangpu.officer")
+    path = roster(_with_unused_columns(branch), "csv-gb18030")
+    with path.open("rb") as fh:
+        client.post(
+            reverse("imports:list"),
+            {"kind": "member", "organization": branch.code, "file": fh},
+            follow=True,
+        )
+    job = ImportJob.objects.get()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert 'data-testid="unused-columns"' in page
+    assert all(f">{column}<" in page for column in UNUSED)
+    assert not Member.objects.filter(name="赵一").exists()
+
+
+def test_the_command_prints_the_unused_columns(officer, branch, roster, capsys):
+    path = roster(_with_unused_columns(branch), "xlsx")
+    call_command("import_members", str(path), into=branch.code, user=officer.username, dry_run=True)
+    out = capsys.readouterr().out
+    assert "未使用（不导入）的列：序号、籍贯、备注（其他）" in out
