@@ -50,7 +50,7 @@ from .organizations import (
     street_directory,
     write_org_batch,
 )
-from .readers import UnreadableFileError, iter_rows
+from .readers import SheetInfo, UnreadableFileError, iter_rows, sheet_list
 
 HEADER_PEEK_ROWS = 20
 PROGRESS_EVERY = 5000
@@ -63,6 +63,27 @@ MAX_STORED_PROBLEM_ROWS = 1000
 
 Progress = Callable[[ImportJob], None]
 NAME_COLUMN = "姓名"
+# Rows of several sheets are numbered ``position × SHEET_STRIDE + row`` inside the engine
+# (a CSV or a single sheet keeps its own row numbers); stored problems keep sheet and row.
+SHEET_STRIDE = 1 << 32
+
+
+def _sheet_names(job: ImportJob) -> list[str]:
+    return [s["name"] for s in job.sheets_read]
+
+
+def where(job: ImportJob, number: int, names: list[str] | None = None) -> tuple[str, int]:
+    """(sheet name, row number in that sheet) of an engine row number."""
+    names = _sheet_names(job) if names is None else names
+    position, row = divmod(number, SHEET_STRIDE)
+    return (names[position] if len(names) > 1 else ""), row
+
+
+def row_label(job: ImportJob, number: int) -> str:
+    """How a message names a row: 第 12 行, or “退休党员”表第 12 行 when several sheets are
+    read."""
+    sheet, row = where(job, number)
+    return f"“{sheet}”表第 {row} 行" if sheet else f"第 {row} 行"
 
 
 def _noop(job: ImportJob) -> None:
@@ -81,6 +102,7 @@ class _ProblemLog:
 
     def __init__(self, job: ImportJob, *, stored_rows: int = 0) -> None:
         self.job = job
+        self.sheet_names = _sheet_names(job)
         self.stored: dict[str, int] = {ImportRowError.Level.PROBLEM: stored_rows}
         self.pending: list[ImportRowError] = []
 
@@ -96,10 +118,16 @@ class _ProblemLog:
                 counts[column] = counts.get(column, 0) + 1
         stored = self.stored.get(level, 0)
         if stored < MAX_STORED_PROBLEM_ROWS:
+            sheet, row = where(self.job, row_number, self.sheet_names)
             self.stored[level] = stored + 1
             self.pending.extend(
                 ImportRowError(
-                    job=self.job, row_number=row_number, column=c, message=m[:500], level=level
+                    job=self.job,
+                    sheet=sheet,
+                    row_number=row,
+                    column=c,
+                    message=m[:500],
+                    level=level,
                 )
                 for c, m in problems
             )
@@ -110,15 +138,31 @@ class _ProblemLog:
 
 
 def _rows(job: ImportJob) -> Iterator[tuple[int, list[Any]]]:
-    """(1-based spreadsheet row number, cells) of the data rows below the header."""
+    """(row number, cells) of the data rows below the header of every sheet read, the cells
+    of later sheets put in the first sheet's column order. The row number is the 1-based
+    spreadsheet row (plus ``SHEET_STRIDE`` per sheet after the first)."""
     if job.header_row is None:
         raise ValueError("the header has not been found yet")
-    for index, cells in enumerate(iter_rows(Path(job.stored_path), job.file_type)):
-        if index <= job.header_row:
-            continue
-        if all(c is None or str(c).strip() == "" for c in cells):
-            continue
-        yield index + 1, cells
+    sheets = job.sheets_read or [{"name": None, "header_row": job.header_row}]
+    columns = {field: int(col) for col, field in job.mapping.items()}
+    width = max(columns.values(), default=-1) + 1
+    for position, sheet in enumerate(sheets):
+        place = None
+        if position:  # column i of this sheet goes to the first sheet's column of its field
+            place = {int(col): columns[field] for col, field in sheet["mapping"].items()}
+        rows = iter_rows(Path(job.stored_path), job.file_type, sheet["name"] or None)
+        for index, cells in enumerate(rows):
+            if index <= sheet["header_row"]:
+                continue
+            if all(c is None or str(c).strip() == "" for c in cells):
+                continue
+            if place is not None:
+                projected: list[Any] = [None] * width
+                for col, target in place.items():
+                    if col < len(cells):
+                        projected[target] = cells[col]
+                cells = projected
+            yield position * SHEET_STRIDE + index + 1, cells
 
 
 def _chunks(job: ImportJob) -> Iterator[list[tuple[int, list[Any]]]]:
@@ -230,7 +274,9 @@ def _org_rows(
     for row_number, cells in data:
         code = clean(str(cells[code_col] or "")).upper() if code_col < len(cells) else ""
         if code in seen:
-            problems.append((row_number, "组织代码", f"与第 {seen[code]} 行的组织代码重复"))
+            problems.append(
+                (row_number, "组织代码", f"与{row_label(job, seen[code])}的组织代码重复")
+            )
             continue
         seen[code] = row_number
         if name_col is not None and name_col < len(cells):
@@ -274,25 +320,97 @@ def _validate_orgs(job: ImportJob, orgs: OrgDirectory) -> None:
     job.rows_invalid = len({n for n, _c, _m in problems})
 
 
-def _read_header(job: ImportJob) -> bool:
+def _peek(job: ImportJob, sheet: str | None) -> list[list[Any]]:
     peek = []
-    for cells in iter_rows(Path(job.stored_path), job.file_type):
+    for cells in iter_rows(Path(job.stored_path), job.file_type, sheet):
         peek.append(cells)
         if len(peek) >= HEADER_PEEK_ROWS:
             break
-    match = find_header(peek, job.kind)
-    job.header_row = match.row_index
-    job.mapping = {str(k): v for k, v in match.mapping.items()}
-    job.unknown_columns = list(match.unknown)
-    if match.missing:
-        from .members import LABELS as MEMBER_LABELS
-        from .organizations import LABELS as ORG_LABELS
+    return peek
 
-        labels = MEMBER_LABELS if job.kind == ImportJob.Kind.MEMBER else ORG_LABELS
-        names = "、".join(labels.get(f, f) for f in match.missing)
+
+def _missing_message(job: ImportJob, missing: tuple[str, ...]) -> str:
+    from .members import LABELS as MEMBER_LABELS
+    from .organizations import LABELS as ORG_LABELS
+
+    labels = MEMBER_LABELS if job.kind == ImportJob.Kind.MEMBER else ORG_LABELS
+    return "、".join(labels.get(f, f) for f in missing)
+
+
+def _sheet_entry(job: ImportJob, info: SheetInfo, *, asked: bool) -> tuple[dict, Any]:
+    """What the check does with one sheet: read it (with its header) or skip it, and why."""
+    entry: dict[str, Any] = {"name": info.name, "read": False, "reason": ""}
+    if not info.worksheet:
+        entry["reason"] = "图表，不是数据表"
+        return entry, None
+    if not info.visible and not asked:
+        entry["reason"] = "隐藏的工作表，未读取（如需导入请指定该工作表）"
+        return entry, None
+    try:
+        peek = _peek(job, info.name or None)  # checks the sheet's extent first (issue 14)
+    except UnreadableFileError as exc:
+        if asked:
+            raise
+        entry["reason"] = exc.message
+        return entry, None
+    if not any(any(c not in (None, "") for c in r) for r in peek):
+        entry["reason"] = "空工作表"
+        return entry, None
+    match = find_header(peek, job.kind)
+    if match.missing:
+        entry["reason"] = f"不像名册：找不到必需的列 {_missing_message(job, match.missing)}"
+        return entry, match
+    entry.update(
+        read=True,
+        reason="隐藏的工作表，按您的指定读取" if not info.visible else "",
+        header_row=match.row_index,
+        mapping={str(k): v for k, v in match.mapping.items()},
+    )
+    return entry, match
+
+
+def _read_header(job: ImportJob) -> bool:
+    """Find the sheets to read and their headers: the sheet the officer named, or every
+    visible sheet that looks like a roster (issue 15: a hidden sheet is never read unasked,
+    and every sheet skipped is listed with the reason)."""
+    infos = sheet_list(Path(job.stored_path), job.file_type)
+    if job.sheet:
+        infos = [i for i in infos if i.name == job.sheet]
+        if not infos:
+            names = "、".join(i.name for i in sheet_list(Path(job.stored_path), job.file_type))
+            job.status = ImportJob.Status.FAILED
+            job.message = f"文件中没有名为“{job.sheet}”的工作表（本文件的工作表：{names}）"
+            return False
+    sheets: list[dict[str, Any]] = []
+    first: Any = None
+    last_match: Any = None
+    unknown: list[str] = []
+    for info in infos:
+        entry, match = _sheet_entry(job, info, asked=bool(job.sheet))
+        last_match = match or last_match
+        if entry["read"] and first is None:
+            first = match
+        elif entry["read"] and set(match.mapping.values()) != set(first.mapping.values()):
+            entry.update(read=False, reason="列与第一张名册不同，请单独导入此表（指定工作表）")
+        if entry["read"]:
+            unknown.extend(c for c in match.unknown if c not in unknown)
+        sheets.append(entry)
+    job.sheets = sheets
+    if first is None:
         job.status = ImportJob.Status.FAILED
-        job.message = f"文件中找不到必需的列：{names}（请检查表头）"
+        if last_match is not None and len(infos) == 1:
+            names = _missing_message(job, last_match.missing)
+            job.message = f"文件中找不到必需的列：{names}（请检查表头）"
+        else:
+            reasons = "；".join(f"“{s['name']}”：{s['reason']}" for s in sheets)
+            job.message = f"没有可以读取的名册工作表（{reasons}）"[:500]
+        if last_match is not None:
+            job.header_row = last_match.row_index
+            job.mapping = {str(k): v for k, v in last_match.mapping.items()}
         return False
+    job.header_row = first.row_index
+    job.mapping = {str(k): v for k, v in first.mapping.items()}
+    job.unknown_columns = unknown
     return True
 
 
@@ -322,7 +440,14 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         if not _read_header(job):
             job.finished_at = timezone.now()
             _save(
-                job, "status", "message", "header_row", "mapping", "unknown_columns", "finished_at"
+                job,
+                "status",
+                "message",
+                "sheets",
+                "header_row",
+                "mapping",
+                "unknown_columns",
+                "finished_at",
             )
             discard_upload(job)
             return job
@@ -344,6 +469,7 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         job,
         "status",
         "message",
+        "sheets",
         "header_row",
         "mapping",
         "unknown_columns",
@@ -373,7 +499,9 @@ def _validate_members(job: ImportJob, orgs: OrgDirectory, progress: Progress) ->
         for row_number, row, problems in _checked_rows(job, orgs):
             job.rows_total += 1
             if row is not None and row.key in first_seen:
-                problems = [("公民身份号码", f"与第 {first_seen[row.key]} 行的身份证号重复")]
+                problems = [
+                    ("公民身份号码", f"与{row_label(job, first_seen[row.key])}的身份证号重复")
+                ]
                 row = None
             if row is None:
                 job.rows_invalid += 1

@@ -17,7 +17,13 @@ class UploadForm(forms.Form):
     organization = OrgCodeField(label=_("导入到（组织代码，含下级）"))
     file = forms.FileField(
         label=_("文件（.xlsx 或 .csv）"),
-        help_text=_("第一张工作表；表头可在前 20 行内；CSV 可为 UTF-8 或 GBK 编码"),
+        help_text=_("读取各张显示的名册工作表；表头可在前 20 行内；CSV 可为 UTF-8 或 GBK 编码"),
+    )
+    sheet = forms.CharField(
+        label=_("只读取这张工作表（可选）"),
+        required=False,
+        max_length=100,
+        help_text=_("填写工作表名称；隐藏的工作表只有在这里指定时才会读取"),
     )
 
     def __init__(self, *args: Any, org_queryset: Any, **kwargs: Any) -> None:

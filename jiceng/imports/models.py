@@ -50,6 +50,12 @@ class ImportJob(models.Model):
     stored_path = models.CharField(max_length=500, editable=False)
     file_type = models.CharField(max_length=10)
     size = models.BigIntegerField(default=0)
+    # The sheet the officer asked for (a hidden one too); blank: every visible sheet that
+    # looks like a roster (issue 15).
+    sheet = models.CharField(_("工作表"), max_length=100, blank=True)
+    # What the check did with each sheet: [{"name", "read", "reason", "header_row",
+    # "mapping"}]; the job's header_row and mapping are those of the first sheet read.
+    sheets = models.JSONField(default=list, blank=True)
     header_row = models.IntegerField(null=True, blank=True)
     mapping = models.JSONField(default=dict, blank=True)
     unknown_columns = models.JSONField(default=list, blank=True)
@@ -94,6 +100,10 @@ class ImportJob(models.Model):
         return [names.get(f, f) for f in self.mapping.values()]
 
     @property
+    def sheets_read(self) -> list[dict]:
+        return [s for s in self.sheets if s.get("read")]
+
+    @property
     def problems_truncated(self) -> bool:
         """Whether more rows have problems than are stored (and listed)."""
         from .engine import MAX_STORED_PROBLEM_ROWS
@@ -133,6 +143,7 @@ class ImportRowError(models.Model):
         RENAME = "rename", _("姓名不一致")
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="errors")
+    sheet = models.CharField(_("工作表"), max_length=100, blank=True)  # when several are read
     row_number = models.IntegerField(_("行号"))
     column = models.CharField(_("列"), max_length=100, blank=True)
     message = models.CharField(_("问题"), max_length=500)
@@ -143,4 +154,11 @@ class ImportRowError(models.Model):
         indexes = [models.Index(fields=["job", "row_number"])]
 
     def __str__(self) -> str:
-        return f"第{self.row_number}行 {self.column}: {self.message}"
+        return f"{self.place} {self.column}: {self.message}"
+
+    @property
+    def place(self) -> str:
+        """第 12 行, or “退休党员”表第 12 行 when the import read several sheets."""
+        return (
+            f"“{self.sheet}”表第 {self.row_number} 行" if self.sheet else f"第 {self.row_number} 行"
+        )

@@ -8,6 +8,7 @@ and GB2312 that Chinese Excel writes).
 from __future__ import annotations
 
 import csv
+import html
 import multiprocessing
 import re
 import resource
@@ -98,11 +99,34 @@ def decode_csv_bytes(sample: bytes) -> str:
     return "utf-8-sig"
 
 
-def iter_rows(path: Path, kind: str) -> Iterator[list[Any]]:
-    """Every row of the first sheet (xlsx) or of the file (csv), as a list of cells."""
+@dataclass(frozen=True)
+class SheetInfo:
+    """A sheet of a workbook as ``workbook.xml`` lists it (a CSV is one visible sheet)."""
+
+    position: int  # 0-based, in the workbook's order
+    name: str
+    visible: bool  # not hidden nor "very hidden"
+    worksheet: bool  # a table of cells (not a chart sheet)
+
+
+def sheet_list(path: Path, kind: str) -> list[SheetInfo]:
+    """The sheets of the file, read from ``workbook.xml`` and its relationships (a few KB;
+    the sheets themselves are not opened)."""
+    if kind != "xlsx":
+        return [SheetInfo(0, "", visible=True, worksheet=True)]
+    with zipfile.ZipFile(path) as zf:
+        return [
+            SheetInfo(i, name, visible=state == "visible", worksheet="worksheets/" in part)
+            for i, (name, state, part) in enumerate(_sheets(zf))
+        ]
+
+
+def iter_rows(path: Path, kind: str, sheet: str | None = None) -> Iterator[list[Any]]:
+    """Every row of a sheet (xlsx; by name, the first sheet when ``None``) or of the file
+    (csv), as a list of cells. The sheet's extent is checked before it is read."""
     if kind == "xlsx":
-        check_sheet_extent(path)
-        yield from _xlsx_rows(path)
+        check_sheet_extent(path, sheet)
+        yield from _xlsx_rows(path, sheet)
         return
     with path.open("rb") as raw:
         encoding = decode_csv_bytes(raw.read(65536))
@@ -120,7 +144,8 @@ def iter_rows(path: Path, kind: str) -> Iterator[list[Any]]:
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(dimension|row|c)\b([^<>]*)>")
 _REF_ATTR = re.compile(rb"""\b(?:r|ref)\s*=\s*["']([^"']*)["']""")
 _CELL_REF = re.compile(r"\$?([A-Za-z]{0,3})\$?(\d*)")
-_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id\s*=\s*[\"']([^\"']+)[\"']")
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_ATTR = re.compile(rb"""\b([\w:]+)\s*=\s*["']([^"']*)["']""")
 _REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
 _SMALL_PART = 16 << 20  # workbook.xml and its relationships are a few KB
 
@@ -140,23 +165,36 @@ def _column_letters(n: int) -> str:
     return out
 
 
-def _first_sheet_part(zf: zipfile.ZipFile) -> str | None:
-    """The zip member of the workbook's first sheet (the one calamine reads)."""
+def _sheets(zf: zipfile.ZipFile) -> list[tuple[str, str, str]]:
+    """(name, state, zip member) of every sheet in the workbook's order."""
     try:
         if zf.getinfo("xl/workbook.xml").file_size > _SMALL_PART:
-            return None
-        sheet = _SHEET_TAG.search(zf.read("xl/workbook.xml"))
+            return []
+        tags = _SHEET_TAG.findall(zf.read("xl/workbook.xml"))
         rels = zf.read("xl/_rels/workbook.xml.rels")
     except KeyError:
-        return None
-    if sheet is None:
-        return None
+        return []
+    targets: dict[bytes, str] = {}
     for tag in _REL_TAG.findall(rels):
-        if re.search(rb"\bId\s*=\s*[\"']" + re.escape(sheet.group(1)) + rb"[\"']", tag):
-            target = re.search(rb"\bTarget\s*=\s*[\"']([^\"']+)[\"']", tag)
-            if target:
-                name = target.group(1).decode()
-                return name.lstrip("/") if name.startswith("/") else f"xl/{name}"
+        attrs = dict(_ATTR.findall(tag))
+        if b"Id" in attrs and b"Target" in attrs:
+            name = attrs[b"Target"].decode()
+            targets[attrs[b"Id"]] = name.lstrip("/") if name.startswith("/") else f"xl/{name}"
+    out = []
+    for tag in tags:
+        attrs = {k.split(b":")[-1]: v for k, v in _ATTR.findall(tag)}
+        name = html.unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
+        state = attrs.get(b"state", b"visible").decode("ascii", "replace")
+        out.append((name, state, targets.get(attrs.get(b"id", b""), "")))
+    return out
+
+
+def _sheet_part(zf: zipfile.ZipFile, sheet: str | None) -> str | None:
+    """The zip member of a sheet (by name; the first sheet when ``None``), as calamine
+    reads it."""
+    for name, _state, part in _sheets(zf):
+        if sheet is None or name == sheet:
+            return part or None
     return None
 
 
@@ -169,15 +207,16 @@ def _refuse_extent(rows: int, cols: int, where: str) -> None:
         )
 
 
-def check_sheet_extent(path: Path) -> tuple[int, int]:
-    """The rows and columns the first sheet's cells span, read from the sheet's XML in the zip
-    in small blocks (nothing is built per cell); refuses a sheet whose declared range
-    (``<dimension>``) or whose cells span more than the import may read.
+def check_sheet_extent(path: Path, sheet: str | None = None) -> tuple[int, int]:
+    """The rows and columns a sheet's cells span (the first sheet when ``sheet`` is None),
+    read from the sheet's XML in the zip in small blocks (nothing is built per cell); refuses
+    a sheet whose declared range (``<dimension>``) or whose cells span more than the import
+    may read.
 
     Cells and rows without a reference follow the one before, as in Excel.
     """
     with zipfile.ZipFile(path) as zf:
-        part = _first_sheet_part(zf)
+        part = _sheet_part(zf, sheet)
         names = (
             [part]
             if part in zf.namelist()
@@ -300,11 +339,14 @@ def _address_space() -> int:
         return 0
 
 
-def _read_xlsx_child(path: str, out: Connection) -> None:
+def _read_xlsx_child(path: str, sheet_name: str | None, out: Connection) -> None:
     limit = _address_space() + XLSX_READER_MEMORY
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
-        sheet = CalamineWorkbook.from_path(path).get_sheet_by_index(0)
+        book = CalamineWorkbook.from_path(path)
+        sheet = (
+            book.get_sheet_by_index(0) if sheet_name is None else book.get_sheet_by_name(sheet_name)
+        )
         batch: list[list[Any]] = []
         for row in sheet.iter_rows():
             batch.append(row)
@@ -324,13 +366,13 @@ def _read_xlsx_child(path: str, out: Connection) -> None:
 _TOO_BIG = "读取 Excel 文件时超出内存限制（文件过大或格式异常），已停止；请分批导入或另存为 CSV"
 
 
-def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
-    """The first sheet's rows, read by a forked child under ``XLSX_READER_MEMORY`` more
-    address space: calamine aborts the process when an allocation fails, and then only the
-    child dies."""
+def _xlsx_rows(path: Path, sheet: str | None = None) -> Iterator[list[Any]]:
+    """A sheet's rows (the first when ``None``), read by a forked child under
+    ``XLSX_READER_MEMORY`` more address space: calamine aborts the process when an allocation
+    fails, and then only the child dies."""
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_read_xlsx_child, args=(str(path), send), daemon=True)
+    child = context.Process(target=_read_xlsx_child, args=(str(path), sheet, send), daemon=True)
     child.start()
     send.close()
     try:
@@ -360,10 +402,12 @@ def rows_from_bytes(data: bytes, name: str, tmp_dir: Path) -> list[list[Any]]:
 
 
 __all__ = [
+    "SheetInfo",
     "UnreadableFileError",
     "check_sheet_extent",
     "decode_csv_bytes",
     "iter_rows",
     "rows_from_bytes",
+    "sheet_list",
     "sniff",
 ]

@@ -20,9 +20,12 @@ from .readers import UnreadableFileError, iter_rows
 
 
 def error_report(job: ImportJob) -> Iterator[bytes]:
-    problems: dict[int, list[str]] = defaultdict(list)
+    problems: dict[tuple[str, int], list[str]] = defaultdict(list)
     for e in job.errors.filter(level=job.errors.model.Level.PROBLEM).iterator():
-        problems[e.row_number].append(f"{e.column}：{e.message}" if e.column else e.message)
+        said = f"{e.column}：{e.message}" if e.column else e.message
+        problems[e.sheet, e.row_number].append(said)
+    sheets = job.sheets_read or [{"name": "", "header_row": job.header_row}]
+    several = len(sheets) > 1
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("问题清单")
     red = Font(color="B71C1C", bold=True)
@@ -31,15 +34,19 @@ def error_report(job: ImportJob) -> Iterator[bytes]:
     path = Path(job.stored_path)
     if path.exists() and job.header_row is not None:
         try:
-            for index, cells in enumerate(iter_rows(path, job.file_type)):
-                if index == job.header_row:
-                    header = list(cells)
-                elif index + 1 in problems:
-                    rows.append([index + 1, *cells])
+            for sheet in sheets:
+                name = sheet["name"] if several else ""
+                for index, cells in enumerate(
+                    iter_rows(path, job.file_type, sheet["name"] or None)
+                ):
+                    if index == sheet["header_row"] and not header:
+                        header = list(cells)
+                    elif (name, index + 1) in problems:
+                        rows.append([name, index + 1, *cells])
         except UnreadableFileError:
             rows = []
     if not rows:
-        rows = [[n] for n in sorted(problems)]
+        rows = [[sheet, n] for sheet, n in sorted(problems)]
 
     def head(value: Any) -> Any:
         cell = WriteOnlyCell(ws, value=value)
@@ -47,11 +54,13 @@ def error_report(job: ImportJob) -> Iterator[bytes]:
         cell.fill = PatternFill("solid", fgColor="FFF3CD")
         return cell
 
-    ws.append([head("行号"), *[head(safe_cell(h)) for h in header], head("问题说明")])
-    for row in rows:
-        note = WriteOnlyCell(ws, value="；".join(problems[int(str(row[0]))]))
+    first = [head("工作表")] if several else []
+    ws.append([*first, head("行号"), *[head(safe_cell(h)) for h in header], head("问题说明")])
+    for sheet_name, number, *cells in rows:
+        note = WriteOnlyCell(ws, value="；".join(problems[str(sheet_name), int(str(number))]))
         note.font = red
-        ws.append([*[safe_cell(c) for c in row], note])
+        place = [safe_cell(sheet_name)] if several else []
+        ws.append([*place, number, *[safe_cell(c) for c in cells], note])
     if job.problems_truncated:
         from .engine import MAX_STORED_PROBLEM_ROWS
 

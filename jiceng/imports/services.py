@@ -34,9 +34,12 @@ def import_job_create(
     kind: str,
     original_name: str,
     chunks: Iterable[bytes],
+    sheet: str = "",
 ) -> ImportJob:
     """Store the uploaded file and create its job. Refuses wrong types, oversize files and
-    zip bombs with a message the officer understands; nothing is kept of a refused file."""
+    zip bombs with a message the officer understands; nothing is kept of a refused file.
+    ``sheet``: the one sheet to read (a hidden one too); blank reads every visible sheet that
+    looks like a roster."""
     if not can(actor, Action.CHANGE, organization.path):
         raise PermissionDenied("无权向该组织导入数据")
     if kind not in ImportJob.Kind.values:
@@ -71,6 +74,7 @@ def import_job_create(
         stored_path=str(path),
         file_type=file_type,
         size=size,
+        sheet=sheet.strip()[:100],
     )
     audit.record(
         actor=actor,

@@ -84,6 +84,7 @@ def _job_list_checked(request: HttpRequest) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 original_name=upload.name,
                 chunks=upload.chunks(),
+                sheet=form.cleaned_data["sheet"],
             )
         except ValidationError as exc:
             form_errors_from(form, exc)

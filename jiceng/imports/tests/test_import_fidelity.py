@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -231,3 +232,160 @@ def test_the_command_prints_the_unused_columns(officer, branch, roster, capsys):
     call_command("import_members", str(path), into=branch.code, user=officer.username, dry_run=True)
     out = capsys.readouterr().out
     assert "未使用（不导入）的列：序号、籍贯、备注（其他）" in out
+
+
+# ----- 2. sheets: the visible rosters, never a hidden sheet unasked -------------------------
+
+
+@pytest.fixture
+def workbook(tmp_path: Path, branch):
+    """A workbook as offices keep it: an out-of-date hidden sheet first, the roll of members at
+    post, the retired members' sheet (its columns in another order) and a sheet of notes."""
+
+    def _write(*, huge_notes: bool = False) -> Path:
+        wb = openpyxl.Workbook()
+        old = wb.active
+        old.title = "旧名册"
+        old.append(HEADER)
+        old.append(row("钱旧", new_id(160), branch))
+        old.append(row("孙一", new_id(161), branch, phone="13900000099"))
+        old.sheet_state = "hidden"
+        current = wb.create_sheet("在职党员")
+        current.append(HEADER)
+        current.append(row("孙一", new_id(161), branch))
+        retired = wb.create_sheet("退休党员")
+        retired.append(["序号", *reversed(HEADER)])
+        retired.append([1, *reversed(row("周退", new_id(162), branch, full="2002-07-01"))])
+        retired.append([2, *reversed(row("吴退", "31010119", branch))])
+        notes = wb.create_sheet("填表说明")
+        notes.append(["身份证号请设为文本格式"])
+        if huge_notes:
+            notes.cell(row=1, column=300, value="x")
+        path = tmp_path / "workbook.xlsx"
+        wb.save(path)
+        return path
+
+    return _write
+
+
+def _sheets(job: ImportJob) -> dict[str, tuple[bool, str]]:
+    return {s["name"]: (s["read"], s["reason"]) for s in job.sheets}
+
+
+def test_visible_roster_sheets_are_read_and_the_others_skipped_with_the_reason(
+    officer, branch, workbook
+):
+    job = run(officer, branch, workbook(), start=False)
+    assert job.status == ImportJob.Status.VALIDATED
+    sheets = _sheets(job)
+    assert sheets["在职党员"] == (True, "")
+    assert sheets["退休党员"] == (True, "")
+    assert sheets["旧名册"][0] is False
+    assert "隐藏" in sheets["旧名册"][1]
+    assert sheets["填表说明"][0] is False
+    assert "不像名册" in sheets["填表说明"][1]
+    assert (job.rows_total, job.rows_valid, job.rows_invalid) == (3, 2, 1)
+    problem = job.errors.get(level=ImportRowError.Level.PROBLEM)
+    assert (problem.sheet, problem.row_number) == ("退休党员", 3)
+    assert problem.place == "“退休党员”表第 3 行"
+    services.import_job_start(actor=officer, job=job, skip_invalid=True)
+    engine.job_run(job)
+    assert set(
+        Member.objects.filter(name__in=["孙一", "周退", "钱旧"]).values_list("name", flat=True)
+    ) == {
+        "孙一",
+        "周退",
+    }
+    assert Member.objects.get(name="孙一").phone == "+8613812345678"  # not the hidden sheet's
+
+
+def test_the_error_report_names_the_sheet_of_each_row(client, login, officer, branch, workbook):
+    job = run(officer, branch, workbook(), start=False)
+    login("huangpu.officer")
+    response = client.get(reverse("imports:errors", args=[job.pk]))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("工作表", "行号")
+    assert rows[1][:3] == ("退休党员", 3, 2)
+
+
+def test_a_hidden_sheet_is_read_when_the_officer_names_it(officer, branch, workbook):
+    path = workbook()
+    job = services.import_job_create(
+        actor=officer,
+        organization=branch,
+        kind="member",
+        original_name=path.name,
+        chunks=[path.read_bytes()],
+        sheet="旧名册",
+    )
+    job = engine.job_validate(job)
+    assert job.status == ImportJob.Status.VALIDATED
+    assert [s["name"] for s in job.sheets_read] == ["旧名册"]
+    assert job.rows_valid == 2
+
+
+def test_the_command_reads_the_sheet_asked_for_and_says_what_it_read(
+    officer, branch, workbook, capsys
+):
+    path = workbook()
+    call_command("import_members", str(path), into=branch.code, user=officer.username, dry_run=True)
+    out = capsys.readouterr().out
+    assert "工作表“在职党员”：读取" in out
+    assert "工作表“旧名册”：跳过（隐藏的工作表" in out
+    call_command(
+        "import_members",
+        str(path),
+        into=branch.code,
+        user=officer.username,
+        sheet="退休党员",
+        skip_invalid=True,
+    )
+    out = capsys.readouterr().out
+    assert "工作表“退休党员”：读取" in out
+    assert "工作表“在职党员”" not in out
+
+
+def test_every_sheet_read_has_its_extent_checked(officer, branch, workbook):
+    path = workbook(huge_notes=True)
+    job = run(officer, branch, path, start=False)
+    assert job.status == ImportJob.Status.VALIDATED
+    read, reason = _sheets(job)["填表说明"]
+    assert not read
+    assert "数据范围过大" in reason
+    asked = services.import_job_create(
+        actor=officer,
+        organization=branch,
+        kind="member",
+        original_name=path.name,
+        chunks=[path.read_bytes()],
+        sheet="填表说明",
+    )
+    asked = engine.job_validate(asked)
+    assert asked.status == ImportJob.Status.FAILED
+    assert "数据范围过大" in asked.message
+
+
+def test_the_page_lists_the_sheets_read_and_skipped(client, login, branch, workbook):
+    login("huangpu.officer")
+    with workbook().open("rb") as fh:
+        client.post(
+            reverse("imports:list"), {"kind": "member", "organization": branch.code, "file": fh}
+        )
+    job = ImportJob.objects.get()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert 'data-testid="sheets"' in page
+    assert page.count('data-sheet-read="1"') == 2
+    assert page.count('data-sheet-read="0"') == 2
+    assert "隐藏的工作表，未读取" in page
+
+
+def test_the_upload_page_offers_the_sheet_choice(client, login, branch, workbook):
+    login("huangpu.officer")
+    assert 'name="sheet"' in client.get(reverse("imports:list")).content.decode()
+    with workbook().open("rb") as fh:
+        client.post(
+            reverse("imports:list"),
+            {"kind": "member", "organization": branch.code, "file": fh, "sheet": "旧名册"},
+        )
+    assert ImportJob.objects.get().sheets_read[0]["name"] == "旧名册"

@@ -44,6 +44,12 @@ class Command(BaseCommand):
             help="import the valid rows even if some rows have problems",
         )
         parser.add_argument(
+            "--sheet",
+            default="",
+            help="read this sheet only (a hidden one too); default: every visible sheet that"
+            " looks like a roster",
+        )
+        parser.add_argument(
             "--accept-renames",
             action="store_true",
             help="members whose ID number is registered under another name take the file's"
@@ -108,6 +114,7 @@ class Command(BaseCommand):
                     kind=ImportJob.Kind.MEMBER,
                     original_name=path.name,
                     chunks=iter(lambda: fh.read(1 << 20), b""),
+                    sheet=options["sheet"],
                 )
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError("；".join(getattr(exc, "messages", [str(exc)]))) from exc
@@ -124,6 +131,10 @@ class Command(BaseCommand):
 
             job = engine.job_validate(job, on_check)
             progress.update(check, total=job.rows_total, completed=job.rows_total)
+        for sheet in job.sheets if job.file_type == "xlsx" else []:
+            state = "读取" if sheet["read"] else "跳过"
+            reason = f"（{sheet['reason']}）" if sheet["reason"] else ""
+            console.print(f"工作表“{sheet['name']}”：{state}{reason}", markup=False)
         if job.status == ImportJob.Status.FAILED:
             raise CommandError(job.message)
         console.print(f"{job.rows_total} 行：可导入 {job.rows_valid}，有问题 {job.rows_invalid}")
@@ -136,13 +147,13 @@ class Command(BaseCommand):
                 "（确认更名请加 --accept-renames，不更名请加 --skip-invalid 跳过这些行）："
             )
             for e in job.errors.filter(level=levels.RENAME)[:SHOWN]:
-                console.print(f"  第 {e.row_number} 行：{e.message}", markup=False)
+                console.print(f"  {e.place}：{e.message}", markup=False)
         if job.notice_count:
             console.print(f"{job.notice_count} 行有提示（按原样导入）：")
             for e in job.errors.filter(level=levels.NOTICE)[:SHOWN]:
-                console.print(f"  第 {e.row_number} 行 {e.column}：{e.message}", markup=False)
+                console.print(f"  {e.place} {e.column}：{e.message}", markup=False)
         for e in job.errors.filter(level=levels.PROBLEM)[:SHOWN]:
-            console.print(f"  第 {e.row_number} 行 {e.column}：{e.message}", markup=False)
+            console.print(f"  {e.place} {e.column}：{e.message}", markup=False)
         return job
 
     def _write(self, console: Console, job: ImportJob) -> ImportJob:
