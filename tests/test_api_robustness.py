@@ -47,8 +47,10 @@ def test_an_id_in_the_path_beyond_bigint_is_a_404(api: APIClient, pk: int) -> No
     assert api.get(f"/api/organizations/{pk}/weak-candidates/").status_code == 404
 
 
-def test_an_id_in_a_filter_beyond_bigint_is_a_404(api: APIClient) -> None:
-    assert api.get("/api/members/", {"org": HUGE}).status_code == 404
+def test_an_id_in_a_filter_beyond_bigint_is_a_400(api: APIClient) -> None:
+    response = api.get("/api/members/", {"org": HUGE})
+    assert response.status_code == 400
+    assert "org" in response.json()
 
 
 def test_ids_in_a_body_beyond_bigint_are_a_400(api: APIClient) -> None:
@@ -102,6 +104,9 @@ def test_rejecting_a_transfer_without_a_reason_is_a_400(api: APIClient, world: A
         ("/api/study/self-study/", {"pending": "null"}),
         ("/api/duplicates/", {"page": "null"}),
         ("/api/lost/report/", {"since": "个人自学"}),
+        ("/api/rectifications/", {"org": ""}),
+        ("/api/study/sessions/", {"period": ""}),
+        ("/api/members/", {"org": "abc"}),
     ],
 )
 def test_an_unknown_filter_value_is_a_400_not_the_default(

@@ -48,6 +48,12 @@ def query_param(request: Request, name: str, field: serializers.Field) -> Any:
         raise ValidationError({name: exc.detail}) from exc
 
 
+def query_id(request: Request, name: str) -> int | None:
+    """An id in the query string (``?org=``, ``?under=``): ``None`` when absent, a 400 when
+    empty, not a number or beyond BIGINT."""
+    return query_param(request, name, IdField())
+
+
 def _drf_validation_error(exc: DjangoValidationError) -> ValidationError:
     if hasattr(exc, "error_dict"):
         return ValidationError(

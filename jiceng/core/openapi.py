@@ -72,7 +72,8 @@ class AutoSchema(BaseAutoSchema):
             return None
         params = operation.get("parameters", [])
         for p in params:
-            if p["in"] == "path" and p["schema"].get("type") == "integer":
+            ids = p["in"] == "path" or (p["in"] == "query" and p["name"] not in PAGINATION)
+            if ids and p["schema"].get("type") == "integer" and "minimum" not in p["schema"]:
                 p["schema"].update(minimum=1, maximum=MAX_ID)
         in_path = any(p["in"] == "path" for p in params)
         query = {p["name"] for p in params if p["in"] == "query"}

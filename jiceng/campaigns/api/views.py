@@ -25,7 +25,7 @@ from jiceng.campaigns.models import (
     StepRecord,
 )
 from jiceng.campaigns.rules import ENTERED_COVERAGE, Batch, FourOnes, StepAction
-from jiceng.core.api import MAX_INT, IdField, call_service, query_param, validated
+from jiceng.core.api import MAX_INT, IdField, call_service, query_id, query_param, validated
 from jiceng.core.scoping import Action, get_visible_or_404, scope_of
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, Sector
@@ -157,7 +157,7 @@ UNDER = OpenApiParameter("under", int, description="subtree root (organisation i
 
 
 def _under(request: Request, campaign: Campaign) -> Organization:
-    return selectors.campaign_subtree(request.user, campaign, request.query_params.get("under"))
+    return selectors.campaign_subtree(request.user, campaign, query_id(request, "under"))
 
 
 class CampaignListCreate(generics.GenericAPIView):

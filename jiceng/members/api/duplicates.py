@@ -9,7 +9,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import MAX_INT, IdField, call_service, query_param, validated
+from jiceng.core.api import MAX_INT, IdField, call_service, query_id, query_param, validated
 from jiceng.members import duplicate_selectors as selectors
 from jiceng.members import duplicate_services as services
 from jiceng.members.models import MemberMerge
@@ -70,7 +70,7 @@ class GroupList(generics.GenericAPIView):
         responses=GroupPage,
     )
     def get(self, request: Request) -> Response:
-        root = org_selectors.subtree_root(request.user, request.query_params.get("org"))
+        root = org_selectors.subtree_root(request.user, query_id(request, "org"))
         if selectors.above_district(root):
             raise serializers.ValidationError(
                 {"org": "疑似重复按区县查找：请指定区县或更下级的单位"}

@@ -10,7 +10,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import IdField, call_service, query_param, raise_drf, validated
+from jiceng.core.api import IdField, call_service, query_id, query_param, raise_drf, validated
 from jiceng.core.scoping import Action
 from jiceng.members import lost_contact_selectors as selectors
 from jiceng.members import lost_contact_services as services
@@ -22,7 +22,7 @@ from jiceng.orgs.models import Organization
 
 
 def _root(request: Request) -> Organization:
-    return org_selectors.subtree_root(request.user, request.query_params.get("org"))
+    return org_selectors.subtree_root(request.user, query_id(request, "org"))
 
 
 class CandidateOutput(serializers.ModelSerializer):

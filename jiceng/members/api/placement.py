@@ -12,7 +12,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import IdField, raise_drf, validated
+from jiceng.core.api import IdField, query_id, raise_drf, validated
 from jiceng.core.scoping import Action, can
 from jiceng.members import placement_selectors, placement_services, selectors, services
 from jiceng.members.placement_rules import PLACEMENT_TYPES, PlacementReason
@@ -75,7 +75,7 @@ class UnplacedList(generics.GenericAPIView):
         responses=UnplacedOutput(many=True),
     )
     def get(self, request: Request) -> Response:
-        root = org_selectors.subtree_root(request.user, request.query_params.get("org"))
+        root = org_selectors.subtree_root(request.user, query_id(request, "org"))
         qs = placement_selectors.page_members(placement_selectors.unplaced(request.user, root))
         page = list(self.paginate_queryset(qs) or [])
         hints = {}

@@ -9,7 +9,7 @@ from rest_framework.fields import ChoiceField
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import query_param, raise_drf, validated
+from jiceng.core.api import query_id, query_param, raise_drf, validated
 from jiceng.core.scoping import Action
 from jiceng.members import selectors, services
 from jiceng.members.models import EmploymentStatus
@@ -29,7 +29,8 @@ LIST_PARAMETERS = [
 
 def filters_from(request: Request) -> selectors.MemberFilters:
     p = request.query_params
-    org = org_selectors.organization_get(request.user, p["org"]) if p.get("org") else None
+    org_id = query_id(request, "org")
+    org = org_selectors.organization_get(request.user, org_id) if org_id else None
     return selectors.MemberFilters(
         org=org,
         q=p.get("q", ""),

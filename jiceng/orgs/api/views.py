@@ -10,7 +10,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import query_param, raise_drf, validated
+from jiceng.core.api import query_id, query_param, raise_drf, validated
 from jiceng.core.scoping import Action
 from jiceng.orgs import health, selectors, services
 from jiceng.orgs.models import Organization, OrgType, RectificationStep
@@ -49,8 +49,8 @@ class OrganizationListCreate(generics.GenericAPIView):
         qs = selectors.organization_list(request.user).select_related("secretary")
         if request.query_params.get("q"):
             qs = selectors.organization_search(request.user, request.query_params["q"])
-        if request.query_params.get("parent"):
-            parent = selectors.organization_get(request.user, request.query_params["parent"])
+        if parent_id := query_id(request, "parent"):
+            parent = selectors.organization_get(request.user, parent_id)
             qs = qs.filter(path__startswith=parent.path, depth=parent.depth + 1)
         org_type = query_param(request, "org_type", serializers.ChoiceField(OrgType.choices))
         if org_type:
@@ -174,8 +174,8 @@ class RectificationListCreate(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         qs = selectors.rectification_list(request.user).select_related("org")
-        if request.query_params.get("org"):
-            root = selectors.organization_get(request.user, request.query_params["org"])
+        if org_id := query_id(request, "org"):
+            root = selectors.organization_get(request.user, org_id)
             qs = qs.filter(org__path__startswith=root.path)
         group = query_param(request, "group", serializers.ChoiceField(["open", "closed"]))
         if group:

@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import IdField, call_service, query_param, validated
+from jiceng.core.api import IdField, call_service, query_id, query_param, validated
 from jiceng.core.scoping import Action
 from jiceng.members import selectors as member_selectors
 from jiceng.orgs import selectors as org_selectors
@@ -27,7 +27,7 @@ PERIOD_PARAM = OpenApiParameter(
 
 
 def _period(request: Request, pk: Any = None) -> StudyPeriod:
-    period = selectors.period_current(pk or request.query_params.get("period"))
+    period = selectors.period_current(pk or query_id(request, "period"))
     if period is None:
         raise ValidationError({"period": "尚未设定学习周期"})
     return period
@@ -186,10 +186,10 @@ class SessionListCreate(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         sessions = selectors.session_list(request.user)
-        if request.query_params.get("period"):
+        if "period" in request.query_params:
             sessions = sessions.filter(period_id=_period(request).pk)
-        if request.query_params.get("org"):
-            org = org_selectors.organization_get(request.user, request.query_params["org"])
+        if org_id := query_id(request, "org"):
+            org = org_selectors.organization_get(request.user, org_id)
             sessions = sessions.filter(org_path__startswith=org.path)
         page = self.paginate_queryset(sessions.order_by("-held_on", "-id"))
         return self.get_paginated_response(StudySessionOutput(page, many=True).data)
@@ -267,7 +267,7 @@ class SelfStudyListCreate(generics.GenericAPIView):
     def get(self, request: Request) -> Response:
         """Self-study the caller sees: a member their own, officers their subtree's."""
         rows = selectors.selfstudy_list(request.user)
-        if request.query_params.get("period"):
+        if "period" in request.query_params:
             rows = rows.filter(period_id=_period(request).pk)
         if query_param(request, "pending", serializers.BooleanField()):
             rows = rows.filter(confirmed_at__isnull=True)

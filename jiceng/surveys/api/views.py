@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from jiceng.campaigns import selectors as campaign_selectors
 from jiceng.campaigns.models import Campaign
-from jiceng.core.api import IdField, call_service, validated
+from jiceng.core.api import IdField, call_service, query_id, validated
 from jiceng.core.scoping import Action, can
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
@@ -280,9 +280,7 @@ class AppraisalDecide(generics.GenericAPIView):
 
 
 def _under(request: Request, campaign: Campaign) -> Organization:
-    return campaign_selectors.campaign_subtree(
-        request.user, campaign, request.query_params.get("under")
-    )
+    return campaign_selectors.campaign_subtree(request.user, campaign, query_id(request, "under"))
     under = org_selectors.subtree_root(request.user, request.query_params.get("under") or None)
     if under.path.startswith(campaign.root_path):
         return under
