@@ -153,11 +153,22 @@ def date(value: Any, *, label: str = "日期") -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if 1 <= value < 2958466:  # 1900-01-01 … 9999-12-31
-            if value >= 190001 and float(value).is_integer() and len(str(int(value))) == 6:
-                value = str(int(value))  # 200506 typed as a number: a month
-            else:
-                return EXCEL_EPOCH + dt.timedelta(days=int(value))
+        whole = float(value).is_integer()
+        digits = str(int(value))
+        if whole and len(digits) in (6, 8) and digits[:2] in ("19", "20"):
+            value = digits  # 200506 or 20050630 typed as a number: read as the text
+        elif 1900 <= value <= 2100 and not whole:
+            # 2005.6 typed in Excel became the number 2005.6; 2005.10 would be 2005.1, so
+            # the month cannot be told back
+            raise CellError(
+                f"{label}“{value:g}”被 Excel 当成了数字（原来可能是 {int(value)} 年某月，"
+                "如 2005.10 会变成 2005.1），无法确定月份；请把该列设为“文本”格式，"
+                "写作 2005-06 或 2005年6月"
+            )
+        elif 1900 <= value <= 2100:
+            raise CellError(f"{label}只有年份：{digits}（请写明年月，如 {digits}年6月）")
+        elif 1 <= value < 2958466:  # an Excel serial: 1900-01-01 … 9999-12-31
+            return EXCEL_EPOCH + dt.timedelta(days=int(value))
         else:
             raise CellError(f"{label}无法识别：{value}")
     raw = text(value).replace(" ", "")
@@ -202,3 +213,40 @@ def choice(value: Any, choices: Mapping[str, str], *, label: str) -> str:
         return raw
     options = "、".join(k for k in choices if not k.isascii())
     raise CellError(f"{label}“{raw}”不在可选范围内（{options}）")
+
+
+# Rows below the header that are not records: totals, the form's notes, signature lines,
+# said by the row's first cell. A row is taken for one only when its key cell (the ID
+# number, the organisation code) holds nothing like a key, so a member is never set aside.
+_NOT_A_RECORD = re.compile(
+    r"^(合计|总计|小计|共计|累计|填表说明|填报说明|说明|注|备注|附注|"
+    r"填表人|填报人|制表人|审核人|审批人|负责人|联系人|经办人|单位负责人|签字|签名|盖章|"
+    r"单位盖章|填表日期|填报日期|制表日期)"
+)
+_KEY_LIKE = re.compile(r"\d{6}")
+
+SET_ASIDE_TOTAL = "合计行"
+SET_ASIDE_NOTE = "说明或签名行"
+SET_ASIDE_EMPTY = "空白模板行"
+
+
+def not_a_record(cells: list[Any], mapping: dict[int, str], key_field: str) -> str | None:
+    """Why a row below the header is not a record (a total, a note or signature line, a
+    numbered row of an empty template), or None for a record.
+
+    >>> m = {1: "name", 2: "id_number"}
+    >>> not_a_record([None, "合计", None, 35], m, "id_number")  # 35 members in all
+    '合计行'
+    >>> not_a_record([7, None, None], m, "id_number"), not_a_record(["", "张三", "3101"], m, "id_number")
+    ('空白模板行', None)
+    """  # noqa: E501
+    keys = [text(cells[i]) for i, f in mapping.items() if f == key_field and i < len(cells)]
+    if any(_KEY_LIKE.search(k) if key_field == "id_number" else k for k in keys):
+        return None
+    first = next((said for c in cells if (said := text(c).replace(" ", ""))), "")
+    if found := _NOT_A_RECORD.match(to_simplified(first)):
+        total = found[1] in ("合计", "总计", "小计", "共计", "累计")
+        return SET_ASIDE_TOTAL if total else SET_ASIDE_NOTE
+    if not any(text(cells[i]) for i in mapping if i < len(cells)):
+        return SET_ASIDE_EMPTY
+    return None

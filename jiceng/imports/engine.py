@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from jiceng.core import audit
 
-from .cleaning import CellError
+from .cleaning import CellError, not_a_record
 from .headers import find_header
 from .members import (
     REFUSED_FOREIGN,
@@ -145,6 +145,8 @@ def _rows(job: ImportJob) -> Iterator[tuple[int, list[Any]]]:
         raise ValueError("the header has not been found yet")
     sheets = job.sheets_read or [{"name": None, "header_row": job.header_row}]
     columns = {field: int(col) for col, field in job.mapping.items()}
+    mapping = {col: field for field, col in columns.items()}
+    key_field = "id_number" if job.kind == ImportJob.Kind.MEMBER else "code"
     width = max(columns.values(), default=-1) + 1
     for position, sheet in enumerate(sheets):
         place = None
@@ -162,6 +164,10 @@ def _rows(job: ImportJob) -> Iterator[tuple[int, list[Any]]]:
                     if col < len(cells):
                         projected[target] = cells[col]
                 cells = projected
+            if reason := not_a_record(cells, mapping, key_field):
+                if job.status == ImportJob.Status.VALIDATING:  # counted once, by the check
+                    job.set_aside[reason] = job.set_aside.get(reason, 0) + 1
+                continue
             yield position * SHEET_STRIDE + index + 1, cells
 
 
@@ -420,6 +426,7 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
     job.started_at = timezone.now()
     job.rows_done = job.rows_total = job.rows_valid = job.rows_invalid = 0
     job.rename_count = job.notice_count = 0
+    job.set_aside = {}
     job.problem_counts = {}
     job.message = ""
     _save(
@@ -432,6 +439,7 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         "rows_invalid",
         "rename_count",
         "notice_count",
+        "set_aside",
         "problem_counts",
         "message",
     )
@@ -479,6 +487,7 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         "rows_invalid",
         "rename_count",
         "notice_count",
+        "set_aside",
         "problem_counts",
         "finished_at",
     )

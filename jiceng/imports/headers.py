@@ -16,10 +16,25 @@ from jiceng.core.text import clean, to_simplified
 
 HEADER_SEARCH_ROWS = 20
 
-# field -> the column names it goes by (Simplified; Traditional is folded before matching)
+# The one table of synonyms: field -> the column names it goes by. Written Simplified:
+# headers are matched after Traditional → Simplified, without spaces, punctuation and notes in
+# brackets (``身份证号（18位）``, ``入党时间（年月日）``), see ``_key``.
 MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "党员姓名", "名字"),
-    "id_number": ("公民身份号码", "身份证号", "身份证号码", "身份证", "证件号码", "居民身份证号"),
+    "id_number": (
+        "公民身份号码",
+        "身份证号",
+        "身份证号码",
+        "身份证",
+        "证件号码",
+        "居民身份证号",
+        "居民身份证号码",
+        # 身分 (Taiwan and older usage) is kept by OpenCC's t2s: 身分證號 → 身分证号
+        "身分证号",
+        "身分证号码",
+        "身分证",
+        "公民身分号码",
+    ),
     "sex": ("性别",),
     "ethnicity": ("民族",),
     "birth_date": ("出生日期", "出生年月", "生日"),
@@ -39,6 +54,12 @@ MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
         "党组织代码",
         "组织关系所在党组织代码",
         "支部代码",
+        "党支部名称",
+        "所在党支部名称",
+        "支部名称",
+        "党支部",
+        "所属党支部",
+        "所属支部",
     ),
     "participating_org": (
         "参加活动单位",
@@ -66,9 +87,19 @@ REQUIRED = {
 COLUMNS = {"member": MEMBER_COLUMNS, "organization": ORGANIZATION_COLUMNS}
 
 
+_NOTE = re.compile(r"[(\[【<《][^)\]】>》]*[)\]】>》]")  # after NFKC: （18位） is (18位)
+_NOISE = re.compile(r"[\s*＊:：()\[\]【】<>《》、,，.。/\\_-]")
+
+
 def _key(value: Any) -> str:
+    """A header cell as the synonym table writes it: Simplified, without notes in brackets,
+    spaces or punctuation.
+
+    >>> _key("身份证号（18位）"), _key(" 入党时间(年月日)："), _key("身分證號")
+    ('身份证号', '入党时间', '身分证号')
+    """
     text = to_simplified(clean(str(value) if value is not None else ""))
-    return re.sub(r"[\s*＊:：()（）\[\]【】]", "", text)
+    return _NOISE.sub("", _NOTE.sub("", text))
 
 
 @dataclass(frozen=True)
@@ -94,14 +125,40 @@ def match_columns(header: list[Any], kind: str) -> dict[int, str]:
     return mapping
 
 
+def _two_rows(top: list[Any], bottom: list[Any]) -> list[Any]:
+    """A header of two rows as one: each column named by its lower cell (``入党时间`` under a
+    merged ``入党情况``) or, when that is empty, by the upper one (``姓名`` merged over both
+    rows; a merged cell's value is in its first cell only)."""
+    width = max(len(top), len(bottom))
+    out = []
+    for i in range(width):
+        upper = top[i] if i < len(top) else None
+        lower = bottom[i] if i < len(bottom) else None
+        out.append(lower if _key(lower) else upper)
+    return out
+
+
 def find_header(rows: list[list[Any]], kind: str) -> HeaderMatch:
-    """Find the header among the first rows: the row that names the most known columns."""
-    best_index, best = 0, dict[int, str]()
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+    """Find the header among the first rows: the row that names the most known columns, or
+    two rows read together when they name more (a header with merged cells over two rows).
+    ``row_index`` is the header's last row.
+
+    >>> rows = [["姓名", "身份证号", "入党情况", None], [None, None, "入党时间", "所在支部"]]
+    >>> m = find_header(rows, "member")
+    >>> m.row_index, m.mapping
+    (1, {0: 'name', 1: 'id_number', 2: 'joined_on', 3: 'home_org'})
+    """
+    best_index, best, header = 0, dict[int, str](), rows[0] if rows else []
+    candidates = rows[:HEADER_SEARCH_ROWS]
+    for i, row in enumerate(candidates):
         mapping = match_columns(row, kind)
         if len(mapping) > len(best):
-            best_index, best = i, mapping
-    header = rows[best_index] if rows else []
+            best_index, best, header = i, mapping, row
+    for i in range(len(candidates) - 1):
+        merged = _two_rows(candidates[i], candidates[i + 1])
+        mapping = match_columns(merged, kind)
+        if len(mapping) > len(best):
+            best_index, best, header = i + 1, mapping, merged
     # every column not used, by the officer's own header text (a 序号 too: issue 15 asks
     # for every one, so that nothing is dropped without a word)
     unknown = tuple(

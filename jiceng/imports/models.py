@@ -65,6 +65,9 @@ class ImportJob(models.Model):
     rename_count = models.IntegerField(default=0)
     accept_renames = models.BooleanField(_("确认更名"), default=False)
     notice_count = models.IntegerField(default=0)  # rows imported as written, with a notice
+    # Rows below the header that are not records (totals, notes, signatures, empty template
+    # rows), set aside by kind with a count: {"合计行": 1, …}
+    set_aside = models.JSONField(default=dict, blank=True)
     rows_total = models.IntegerField(default=0)
     rows_valid = models.IntegerField(default=0)
     rows_invalid = models.IntegerField(default=0)

@@ -389,3 +389,88 @@ def test_the_upload_page_offers_the_sheet_choice(client, login, branch, workbook
             {"kind": "member", "organization": branch.code, "file": fh, "sheet": "旧名册"},
         )
     assert ImportJob.objects.get().sheets_read[0]["name"] == "旧名册"
+
+
+# ----- headers and rows refused wrongly ----------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_header_words_are_matched_after_script_brackets_and_notes(officer, branch, roster, fmt):
+    header = [
+        "姓名",
+        "身分證號（18位）",
+        "性别",
+        "入党时间（年月日）",
+        "转正时间(年月日)",
+        "党员类别",
+        "联系电话（手机）",
+        "党支部名称",
+    ]
+    job = run(officer, branch, roster([header, row("郑一", new_id(170), branch)], fmt))
+    assert job.status == ImportJob.Status.DONE, job.message
+    assert job.unknown_columns == []
+    assert Member.objects.get(name="郑一").phone == "+8613812345678"
+
+
+def test_a_two_row_header_with_merged_cells_is_read(officer, branch, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(
+        ["姓名", "公民身份号码", "性别", "入党情况", None, "党员类别", "联系电话", "所在支部"]
+    )
+    ws.append([None, None, None, "入党日期", "转正日期", None, None, None])
+    for col in (1, 2, 3, 6, 7, 8):
+        ws.merge_cells(start_row=1, start_column=col, end_row=2, end_column=col)
+    ws.merge_cells(start_row=1, start_column=4, end_row=1, end_column=5)
+    ws.append(row("冯一", new_id(171), branch))
+    path = tmp_path / "two-rows.xlsx"
+    wb.save(path)
+    job = run(officer, branch, path)
+    assert job.status == ImportJob.Status.DONE, job.message
+    assert job.header_row == 1
+    member = Member.objects.get(name="冯一")
+    assert (member.joined_on.isoformat(), member.full_member_on.isoformat()) == (
+        "2001-07-01",
+        "2002-07-01",
+    )
+
+
+def test_a_date_typed_as_the_number_20050630_imports(officer, branch, xlsx):
+    rows = [HEADER, row("褚一", new_id(172), branch, joined=20010701, full=20020701.0)]
+    job = run(officer, branch, xlsx(rows))
+    assert job.status == ImportJob.Status.DONE, list(job.errors.values_list("message"))
+    assert Member.objects.get(name="褚一").joined_on.isoformat() == "2001-07-01"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_rows_that_are_not_members_are_set_aside_with_a_count(officer, branch, roster, fmt):
+    header = ["序号", *HEADER]
+    rows = [
+        header,
+        [1, *row("卫一", new_id(173), branch)],
+        [2, *row("卫二", new_id(174), branch)],
+        [3, None, None, None, None, None, None, None, None],
+        [4, "", "", "", "", "", "", "", ""],
+        ["合计", "2人", None, None, None, None, None, None, None],
+        ["填表说明：身份证号请设为文本格式", None, None, None, None, None, None, None, None],
+        ["填表人：张三", None, None, "审核人：李四", None, None, None, None, None],
+    ]
+    job = run(officer, branch, roster(rows, fmt))
+    assert job.status == ImportJob.Status.DONE, list(job.errors.values_list("message"))
+    assert (job.rows_total, job.rows_invalid, job.created_count) == (2, 0, 2)
+    assert job.set_aside == {"空白模板行": 2, "合计行": 1, "说明或签名行": 2}
+
+
+def test_a_member_row_with_a_bad_id_is_still_a_problem_not_set_aside(officer, branch, xlsx):
+    rows = [HEADER, row("说明", "31010119", branch), row("蒋一", new_id(175), branch)]
+    job = run(officer, branch, xlsx(rows), start=False)
+    assert (job.rows_invalid, job.set_aside) == (1, {})
+
+
+def test_a_date_excel_turned_into_the_number_2005_6_is_said_as_such(officer, branch, xlsx):
+    rows = [HEADER, row("韩一", new_id(176), branch, joined=2001.7, full=2002)]
+    job = run(officer, branch, xlsx(rows), start=False)
+    messages = [e.message for e in job.errors.all()]
+    assert any("“2001.7”被 Excel 当成了数字" in m for m in messages), messages
+    assert any("只有年份：2002" in m for m in messages), messages
+    assert not Member.objects.filter(name="韩一").exists()
