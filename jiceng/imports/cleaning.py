@@ -92,6 +92,27 @@ def traditional_characters(value: str) -> list[tuple[str, str]]:
     ]
 
 
+_E_NOTATION = re.compile(r"\d(?:\.\d+)?[eE]\+?\d{1,2}")
+APOSTROPHES = "'‘’`"  # Excel's mark for "text", kept when a sheet is copied or exported
+
+
+def id_number_notices(value: Any, parsed: IdNumber) -> list[str]:
+    """What the officer should know about an ID number that was accepted.
+
+    >>> [n[:12] for n in id_number_notices("'310101195801024000", id_number("310101195801024000"))]
+    ['身份证号前的单引号（Ex', '身份证号末三位为 000']
+    """
+    notices = []
+    if text(value).startswith(tuple(APOSTROPHES)):
+        notices.append("身份证号前的单引号（Excel 的“文本”标记）已去掉")
+    if parsed.value.endswith("000"):
+        notices.append(
+            "身份证号末三位为 000，可能是 Excel 存成数字时截断的（只保留 15 位有效数字），"
+            "请与原始材料核对"
+        )
+    return notices
+
+
 def id_number(value: Any) -> IdNumber:
     """A citizen ID number from a cell.
 
@@ -120,8 +141,13 @@ def id_number(value: Any) -> IdNumber:
     raw = text(value)
     if not raw:
         raise CellError("缺少身份证号")
+    if _E_NOTATION.fullmatch(raw):
+        raise CellError(
+            f"身份证号“{raw}”是 Excel 的科学计数法显示，末尾几位已丢失；请在 Excel 中把该列设为"
+            "“文本”格式、重新填写后再导出"
+        )
     try:
-        return parse_id_number(raw)
+        return parse_id_number(raw.lstrip(APOSTROPHES))
     except IdNumberError as exc:
         raise CellError(exc.message) from exc
 

@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from jiceng.core import audit
 
 from .cleaning import CellError, not_a_record
-from .headers import find_header
+from .headers import COLUMNS, find_header
 from .members import (
     REFUSED_FOREIGN,
     CheckedRow,
@@ -68,6 +68,16 @@ NAME_COLUMN = "姓名"
 SHEET_STRIDE = 1 << 32
 
 
+def officer_columns(job: ImportJob) -> dict[str, str]:
+    """The importer's label of each column (its first synonym) → the officer's own header
+    text, so that messages name a column as the file does (``所在支部``)."""
+    sheets = job.sheets_read
+    if not sheets:
+        return {}
+    labels = {f: aliases[0] for f, aliases in COLUMNS[job.kind].items()}
+    return {labels[f]: text for f, text in sheets[0].get("headers", {}).items() if f in labels}
+
+
 def _sheet_names(job: ImportJob) -> list[str]:
     return [s["name"] for s in job.sheets_read]
 
@@ -103,6 +113,7 @@ class _ProblemLog:
     def __init__(self, job: ImportJob, *, stored_rows: int = 0) -> None:
         self.job = job
         self.sheet_names = _sheet_names(job)
+        self.columns = officer_columns(job)
         self.stored: dict[str, int] = {ImportRowError.Level.PROBLEM: stored_rows}
         self.pending: list[ImportRowError] = []
 
@@ -112,6 +123,7 @@ class _ProblemLog:
         problems: list[tuple[str, str]] | tuple[tuple[str, str], ...],
         level: str = ImportRowError.Level.PROBLEM,
     ) -> None:
+        problems = [(self.columns.get(c, c), m) for c, m in problems]
         if level == ImportRowError.Level.PROBLEM:
             counts = self.job.problem_counts
             for column, _message in problems:
@@ -371,6 +383,7 @@ def _sheet_entry(job: ImportJob, info: SheetInfo, *, asked: bool) -> tuple[dict,
         reason="隐藏的工作表，按您的指定读取" if not info.visible else "",
         header_row=match.row_index,
         mapping={str(k): v for k, v in match.mapping.items()},
+        headers=match.names,
     )
     return entry, match
 
@@ -609,9 +622,38 @@ def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
     for number, batch in enumerate(_staged_batches(job)):
         if number < job.batches_done:
             continue
-        _commit_batch(job, batch)
+        try:
+            _commit_batch(job, batch)
+        except DatabaseError as exc:
+            _stopped(job, exc)
+            progress(job)
+            raise ImportWriteError(job.message) from exc
         progress(job)
     return _finish(job, start, progress)
+
+
+class ImportWriteError(RuntimeError):
+    """A batch could not be written; ``message`` says what is in and how to resume."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _stopped(job: ImportJob, exc: DatabaseError) -> None:
+    """The job after a batch failed: the batches before it are in (each committed whole),
+    the failed one and the rest are not; the job stays resumable."""
+    job.refresh_from_db(fields=["batches_done", "rows_done", "created_count", "updated_count"])
+    size = settings.IMPORT_BATCH_SIZE
+    done = job.batches_done
+    said = str(exc).splitlines()[0][:150] if str(exc) else type(exc).__name__
+    job.message = (
+        f"第 {done + 1} 批（约第 {done * size + 1} 至 {(done + 1) * size} 条有效记录）写入失败，"
+        f"已停止：前 {done} 批共 {job.rows_done} 行已完整写入，这一批及以后各批均未写入。"
+        f"排除故障后可继续：manage.py import_members --user <用户名> --resume {job.pk}，"
+        f"或请管理员重试本任务。数据库报告：{said}"
+    )[:500]
+    job.save(update_fields=["message"])
 
 
 def discard_upload(job: ImportJob) -> None:

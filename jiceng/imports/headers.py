@@ -9,7 +9,7 @@ known columns, and maps each column to a field.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jiceng.core.text import clean, to_simplified
@@ -108,6 +108,7 @@ class HeaderMatch:
     mapping: dict[int, str]  # column index -> field
     unknown: tuple[str, ...]  # header cells not recognised (kept, reported)
     missing: tuple[str, ...]  # required fields with no column
+    names: dict[str, str] = field(default_factory=dict)  # field -> the officer's header text
 
 
 def match_columns(header: list[Any], kind: str) -> dict[int, str]:
@@ -165,4 +166,5 @@ def find_header(rows: list[list[Any]], kind: str) -> HeaderMatch:
         " ".join(str(c).split()) for i, c in enumerate(header) if i not in best and _key(c)
     )
     missing = tuple(f for f in REQUIRED[kind] if f not in best.values())
-    return HeaderMatch(best_index, best, unknown, missing)
+    names = {f: " ".join(str(header[i]).split()) for i, f in best.items()}
+    return HeaderMatch(best_index, best, unknown, missing, names)

@@ -174,6 +174,9 @@ def clean_member_row(
         values["birth_date"] = parsed.birth_date
         values["sex"] = parsed.sex
         warnings.extend((LABELS["id_number"], w) for w in parsed.warnings)
+        if (raw_id := raw.get("id_number")) is not None and not isinstance(raw_id, int | float):
+            notices = cleaning.id_number_notices(raw_id, parsed)
+            warnings.extend((LABELS["id_number"], n) for n in notices)
         if raw.get("birth_date") not in (None, ""):
             try:
                 given = cleaning.date(raw["birth_date"], label="出生日期")

@@ -474,3 +474,93 @@ def test_a_date_excel_turned_into_the_number_2005_6_is_said_as_such(officer, bra
     assert any("“2001.7”被 Excel 当成了数字" in m for m in messages), messages
     assert any("只有年份：2002" in m for m in messages), messages
     assert not Member.objects.filter(name="韩一").exists()
+
+
+# ----- messages ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv-utf8", "csv-gb18030"])
+def test_an_id_excel_showed_in_e_notation_is_said_as_such(officer, branch, roster, fmt):
+    rows = [HEADER, row("杨一", "3.10101E+17", branch)]
+    job = run(officer, branch, roster(rows, fmt), start=False)
+    (problem,) = job.errors.filter(level=ImportRowError.Level.PROBLEM)
+    assert "科学计数法" in problem.message
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_id_with_excels_apostrophe_or_zeroed_end_imports_with_a_notice(
+    officer, branch, roster, fmt
+):
+    zeroed = "310101195801024000"  # passes the check digit; Excel zeroes the last digits
+    rows = [HEADER, row("秦一", "'" + new_id(177), branch), row("秦二", zeroed, branch, sex="女")]
+    job = run(officer, branch, roster(rows, fmt))
+    assert job.status == ImportJob.Status.DONE
+    assert Member.objects.filter(name__in=["秦一", "秦二"]).count() == 2
+    notices = notices_of(job)
+    assert "单引号" in notices[2]
+    assert "末三位为 000" in notices[3]
+
+
+def test_messages_name_the_column_by_the_officers_header(officer, branch, roster):
+    header = [*HEADER[:-1], "所在支部"]
+    job = run(
+        officer,
+        branch,
+        roster([header, [*row("尤一", new_id(178), branch)[:-1], "无此支部"]], "xlsx"),
+        start=False,
+    )
+    (problem,) = job.errors.all()
+    assert problem.column == "所在支部"
+    assert job.problem_counts == {"所在支部": 1}
+
+
+def test_the_command_prints_the_total_and_writes_the_full_report(
+    officer, branch, roster, tmp_path, capsys
+):
+    rows = [HEADER] + [row(f"许{i}", "12345", branch) for i in range(25)]
+    report = tmp_path / "report.xlsx"
+    call_command(
+        "import_members",
+        str(roster(rows, "csv-utf8")),
+        into=branch.code,
+        user=officer.username,
+        dry_run=True,
+        report=report,
+    )
+    out = capsys.readouterr().out
+    assert "共 25 行有问题、25 个问题" in out
+    assert f"完整问题清单：{report}" in out
+    sheet = openpyxl.load_workbook(report).active
+    assert sheet.max_row == 26
+
+
+def test_a_batch_that_fails_ends_with_what_is_in_and_how_to_resume(
+    officer, branch, roster, settings, monkeypatch, capsys
+):
+    from django.db import DatabaseError
+
+    from jiceng.imports import members
+
+    settings.IMPORT_BATCH_SIZE = 2
+    rows = [HEADER] + [row(f"施{i}", new_id(180 + i), branch) for i in range(5)]
+    real = members.insert_lines
+    calls = {"n": 0}
+
+    def failing(lines):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise DatabaseError("disk full")
+        return real(lines)
+
+    monkeypatch.setattr(members, "insert_lines", failing)
+    with pytest.raises(Exception, match="前 1 批共 2 行已完整写入") as caught:
+        call_command(
+            "import_members", str(roster(rows, "xlsx")), into=branch.code, user=officer.username
+        )
+    assert "--resume" in str(caught.value)
+    assert "Traceback" not in capsys.readouterr().out
+    job = ImportJob.objects.get()
+    assert (job.status, job.batches_done) == (ImportJob.Status.IMPORTING, 1)
+    monkeypatch.setattr(members, "insert_lines", real)
+    call_command("import_members", user=officer.username, resume=str(job.pk))
+    assert Member.objects.filter(name__startswith="施").count() == 5

@@ -83,8 +83,8 @@ def test_tree_rules_cycles_duplicates_and_foreign_codes_are_row_errors(world, of
     job = run(officer, world.huangpu, xlsx(rows, name="bad.xlsx"), start=False)
     found = problems(job)
     assert "下不能设立" in found[(2, "组织类别")]
-    assert "循环" in found[(3, "上级党组织")]
-    assert "循环" in found[(4, "上级党组织")]
+    assert "循环" in found[(3, "上级党组织代码")]  # the officer's header (issue 15)
+    assert "循环" in found[(4, "上级党组织代码")]
     assert "重复" in found[(6, "组织代码")]
     assert "导入范围以外" in found[(7, "组织代码")]
     assert "不在可选范围内" in found[(8, "组织类别")]

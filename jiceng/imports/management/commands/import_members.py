@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from jiceng.accounts.models import User
-from jiceng.imports import engine, services
+from jiceng.imports import engine, reports, services
 from jiceng.imports.models import ImportJob, ImportRowError
 from jiceng.orgs.models import Organization
 
@@ -44,6 +44,11 @@ class Command(BaseCommand):
             help="import the valid rows even if some rows have problems",
         )
         parser.add_argument(
+            "--report",
+            type=Path,
+            help="where to write the full problem report (.xlsx); default: next to the file",
+        )
+        parser.add_argument(
             "--sheet",
             default="",
             help="read this sheet only (a hidden one too); default: every visible sheet that"
@@ -57,7 +62,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        console = Console(file=cast(IO[str], self.stdout))
+        console = Console(file=cast(IO[str], self.stdout), soft_wrap=True)
         try:
             user = User.objects.get(username=options["user"], is_active=True)
         except User.DoesNotExist as exc:
@@ -69,7 +74,7 @@ class Command(BaseCommand):
             return
         if job is None:
             job = self._create(user, options)
-        job = self._check(console, job)
+        job = self._check(console, job, self._report_path(options, job))
         if options["dry_run"]:
             return
         try:
@@ -82,6 +87,13 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("；".join(exc.messages)) from exc
         self._write(console, job)
+
+    def _report_path(self, options: dict[str, Any], job: ImportJob) -> Path:
+        if options["report"]:
+            return Path(options["report"])
+        source: Path | None = options["file"]
+        folder = source.parent if source is not None else Path.cwd()
+        return folder / f"{Path(job.original_name).stem}-问题清单.xlsx"
 
     def _resumable(self, user: User, job_id: str) -> ImportJob:
         try:
@@ -121,7 +133,7 @@ class Command(BaseCommand):
         self.stdout.write(f"job {job.pk}")
         return job
 
-    def _check(self, console: Console, job: ImportJob) -> ImportJob:
+    def _check(self, console: Console, job: ImportJob, report: Path) -> ImportJob:
         with _progress(console) as progress:
             check = progress.add_task("检查 checking", total=None, rate="")
 
@@ -157,7 +169,22 @@ class Command(BaseCommand):
                 console.print(f"  {e.place} {e.column}：{e.message}", markup=False)
         for e in job.errors.filter(level=levels.PROBLEM)[:SHOWN]:
             console.print(f"  {e.place} {e.column}：{e.message}", markup=False)
+        if job.rows_invalid:
+            self._report(console, job, report)
         return job
+
+    def _report(self, console: Console, job: ImportJob, path: Path) -> None:
+        """The whole error report as an .xlsx file, and how many problems there are in all."""
+        total = sum(job.problem_counts.values())
+        with path.open("wb") as out:
+            for block in reports.error_report(job):
+                out.write(block)
+        shown = min(job.errors.filter(level=ImportRowError.Level.PROBLEM).count(), SHOWN)
+        console.print(
+            f"共 {job.rows_invalid} 行有问题、{total} 个问题（以上列出前 {shown} 个）；"
+            f"完整问题清单：{path}",
+            markup=False,
+        )
 
     def _write(self, console: Console, job: ImportJob) -> ImportJob:
         with _progress(console) as progress:
@@ -167,7 +194,10 @@ class Command(BaseCommand):
                 rate = f"{j.rows_per_second or 0:,.0f} 行/秒"
                 progress.update(write, completed=j.rows_done, rate=rate)
 
-            job = engine.job_run(job, on_write)
+            try:
+                job = engine.job_run(job, on_write)
+            except engine.ImportWriteError as exc:
+                raise CommandError(exc.message) from exc
         console.print(
             f"[green]完成[/green]：新建 {job.created_count}，更新 {job.updated_count}，"
             f"未变 {job.unchanged_count}（{job.message}）"
