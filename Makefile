@@ -7,13 +7,14 @@ CHROMIUM ?= /usr/bin/chromium
 export UV_LINK_MODE ?= copy
 
 .PHONY: help demo test install lint typecheck importlint migrations-check pytest pytest-pg \
-        browser chromium bench messages clean
+        browser chromium bench fuzz messages clean
 
 help:
 	@echo "make demo   — install, build the demo data (SQLite under var/), start site + worker"
 	@echo "make test   — lint, types, import rules, migrations check, tests on SQLite"
 	@echo "              (and PostgreSQL when DATABASE_URL is set), browser tests in chromium"
 	@echo "make bench  — benchmarks at city scale on PostgreSQL (needs BENCH_DATABASE_URL)"
+	@echo "make fuzz   — Schemathesis over the whole API, long run (FUZZ_EXAMPLES=100)"
 
 uv-ready:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --quiet uv
@@ -64,6 +65,11 @@ bench: install
 	$(PY) bench/lifecycle.py
 	$(PY) bench/campaigns.py
 	$(PY) bench/optimize.py
+
+# API fuzzing, the long run: many examples per operation (FUZZ_EXAMPLES, default 100) on SQLite,
+# or PostgreSQL when DATABASE_URL is set; summary in bench/results/fuzz.json and BENCHMARKS.md.
+fuzz: install
+	$(PY) bench/fuzz.py
 
 messages: install
 	$(PY) scripts/make_messages.py
