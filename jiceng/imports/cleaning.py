@@ -16,9 +16,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from jiceng.core.exports import FORMULA_PREFIXES
 from jiceng.core.idnumber import IdNumber, IdNumberError, parse_id_number
 from jiceng.core.text import clean, to_simplified
 
+_FORMULA_START = frozenset(c for c in FORMULA_PREFIXES if c.strip())
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 (with Lotus's leap-year quirk)
 # Excel keeps 15 significant digits of a number; an 18-digit ID stored as a number has lost
 # its last three (ECMA-376 Part 1, 18.17.4.1; the IEEE 754 double holds fewer than 16).
@@ -35,10 +37,11 @@ class CellError(ValueError):
 
 def text(value: Any) -> str:
     """Any cell as trimmed text: numbers without a trailing ``.0``, NFKC width folding,
-    invisible characters removed.
+    invisible characters removed, and the quote our exports put before formula-like text
+    taken off again (``core.exports.safe_cell``), so an export imports back unchanged.
 
-    >>> text(" 张三\\u200b "), text(13812345678.0), text(None)
-    ('张三', '13812345678', '')
+    >>> text(" 张三\\u200b "), text(13812345678.0), text(None), text("'-3 号")
+    ('张三', '13812345678', '', '-3 号')
     """
     if value is None:
         return ""
@@ -46,7 +49,10 @@ def text(value: Any) -> str:
         value = int(value)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return clean(str(value))
+    said = clean(str(value))
+    if said[:1] == "'" and said[1:2] in _FORMULA_START:
+        return said[1:]
+    return said
 
 
 def name(value: Any) -> str:

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +15,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from jiceng.core.exports import stream_csv, stream_xlsx
+from jiceng.core.idnumber import make_id_number
 from jiceng.core.models import AuditEvent
-from jiceng.imports import engine, services
+from jiceng.imports import engine, exports, services
 from jiceng.imports.models import ImportJob, ImportRowError
-from jiceng.members.models import Member
+from jiceng.members.models import Education, EmploymentStatus, Member
 from jiceng.members.selectors import MemberFilters, member_list
 from jiceng.orgs.models import Organization
 
@@ -564,3 +570,82 @@ def test_a_batch_that_fails_ends_with_what_is_in_and_how_to_resume(
     monkeypatch.setattr(members, "insert_lines", real)
     call_command("import_members", user=officer.username, resume=str(job.pk))
     assert Member.objects.filter(name__startswith="施").count() == 5
+
+
+# ----- a property: an export imported again changes nothing -------------------------------
+
+_SEQUENCE = itertools.count(1)
+_NAME_CHARS = "张王李赵钱孙乾於昇髮後黃陳周吴郑冯建国华明红英芳伟秀兰"
+_FREE_TEXT = st.text(alphabet="单位公司街道里弄号室-=+@'甲乙ABC12 ", max_size=30)
+
+
+@st.composite
+def generated_rolls(draw: st.DrawFn) -> list[list[Any]]:
+    people = []
+    for _ in range(draw(st.integers(1, 6))):
+        born = draw(st.dates(dt.date(1930, 1, 1), dt.date(1985, 12, 31)))
+        joined = born + dt.timedelta(days=draw(st.integers(18 * 366, 40 * 365)))
+        sex = draw(st.sampled_from(["男", "女"]))
+        people.append(
+            [
+                draw(st.text(alphabet=_NAME_CHARS, min_size=2, max_size=4)),
+                make_id_number(
+                    "310101", born, next(_SEQUENCE) % 499 + 1, "M" if sex == "男" else "F"
+                ),
+                sex,
+                draw(st.sampled_from(["汉族", "回族", "满族"])),
+                draw(st.sampled_from([str(label) for _v, label in Education.choices])),
+                draw(st.sampled_from(["", "13812345678", "021-63211234"])),
+                joined.isoformat(),
+                (joined + dt.timedelta(days=365)).isoformat(),
+                draw(st.sampled_from([str(label) for _v, label in EmploymentStatus.choices])),
+                draw(_FREE_TEXT),
+                draw(_FREE_TEXT),
+            ]
+        )
+    return people
+
+
+ROLL_HEADER = [
+    "姓名", "公民身份号码", "性别", "民族", "学历", "联系电话", "入党日期", "转正日期", "工作状态",
+    "工作单位", "家庭住址", "组织关系所在党组织代码",
+]  # fmt: skip
+SNAPSHOT = [f.attname for f in Member._meta.concrete_fields if f.attname != "updated_at"]
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(roll=generated_rolls(), fmt=st.sampled_from(["csv", "xlsx"]))
+def test_importing_an_export_of_any_roll_changes_no_stored_value(
+    officer, branch, tmp_path, roll, fmt
+):
+    source = tmp_path / f"roll-{next(_SEQUENCE)}.csv"
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([ROLL_HEADER] + [[*p, branch.code] for p in roll])
+    source.write_bytes(buffer.getvalue().encode("utf-8-sig"))
+    first = run(officer, branch, source)
+    assert first.status == ImportJob.Status.DONE, list(first.errors.values_list("message"))
+    ids = [p[1] for p in roll]
+    members = [m for m in Member.objects.filter(home_org=branch) if m.id_number in ids]
+    before = {m.pk: [getattr(m, f) for f in SNAPSHOT] for m in members}
+    assert len(before) == len(set(ids))
+
+    rows = exports.member_rows(
+        Member.objects.filter(pk__in=before).select_related("home_org", "participating_org"),
+        revealer=officer,
+    )
+    body = (
+        stream_csv(exports.MEMBER_HEADER, rows)
+        if fmt == "csv"
+        else stream_xlsx(exports.MEMBER_HEADER, rows, "党员名册")
+    )
+    export = tmp_path / f"export-{next(_SEQUENCE)}.{fmt}"
+    export.write_bytes(b"".join(body))
+    again = run(officer, branch, export)
+    assert again.status == ImportJob.Status.DONE, list(again.errors.values_list("message"))
+    assert (again.created_count, again.updated_count, again.rename_count) == (0, 0, 0)
+    after = {m.pk: [getattr(m, f) for f in SNAPSHOT] for m in Member.objects.filter(pk__in=before)}
+    assert after == before
