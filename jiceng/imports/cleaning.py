@@ -173,17 +173,30 @@ _MONTH_PATTERNS = (
 def date(value: Any, *, label: str = "日期") -> dt.date | None:
     """A date from a cell: a real date, an Excel serial number, 2005-06-30, 2005/6/30,
     2005.6.30, 2005年6月30日, 20050630, or a month alone (200506, 2005.6, 2005年6月) read as
-    the first of the month. Empty gives None.
+    the first of the month (:func:`dated` says which). Empty gives None.
 
     >>> [date(v) for v in ("2005.6.30", "2005年6月30日", 38533, "200506")]
     [datetime.date(2005, 6, 30), datetime.date(2005, 6, 30), datetime.date(2005, 6, 30), datetime.date(2005, 6, 1)]
     """  # noqa: E501
+    return dated(value, label=label)[0]
+
+
+DAY, MONTH = "day", "month"  # members.models.DatePrecision
+
+
+def dated(value: Any, *, label: str = "日期") -> tuple[dt.date | None, str]:
+    """A date and how much of it the cell gave: ``day``, or ``month`` for a month alone
+    (stored as its first day; the rules treat it as any day of that month).
+
+    >>> dated("1998年6月"), dated("1998-06-15")[1]
+    ((datetime.date(1998, 6, 1), 'month'), 'day')
+    """
     if value is None or value == "":
-        return None
+        return None, DAY
     if isinstance(value, dt.datetime):
-        return value.date()
+        return value.date(), DAY
     if isinstance(value, dt.date):
-        return value
+        return value, DAY
     if isinstance(value, int | float) and not isinstance(value, bool):
         whole = float(value).is_integer()
         digits = str(int(value))
@@ -200,20 +213,20 @@ def date(value: Any, *, label: str = "日期") -> dt.date | None:
         elif 1900 <= value <= 2100:
             raise CellError(f"{label}只有年份：{digits}（请写明年月，如 {digits}年6月）")
         elif 1 <= value < 2958466:  # an Excel serial: 1900-01-01 … 9999-12-31
-            return EXCEL_EPOCH + dt.timedelta(days=int(value))
+            return EXCEL_EPOCH + dt.timedelta(days=int(value)), DAY
         else:
             raise CellError(f"{label}无法识别：{value}")
     raw = text(value).replace(" ", "")
     if not raw:
-        return None
+        return None, DAY
     for pattern in _DATE_PATTERNS:
         m = pattern.match(raw)
         if m:
-            return _make(int(m[1]), int(m[2]), int(m[3]), raw, label)
+            return _make(int(m[1]), int(m[2]), int(m[3]), raw, label), DAY
     for pattern in _MONTH_PATTERNS:
         m = pattern.match(raw)
         if m:
-            return _make(int(m[1]), int(m[2]), 1, raw, label)
+            return _make(int(m[1]), int(m[2]), 1, raw, label), MONTH
     raise CellError(f"{label}无法识别：{raw}（可写作 2005-06-30、2005年6月30日 或 20050630）")
 
 

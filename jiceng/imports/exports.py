@@ -19,7 +19,7 @@ from django.db.models import Count, Max, Min, Value
 from django.db.models.functions import Substr
 
 from jiceng.core import audit
-from jiceng.members.models import Member, MemberQuerySet, reveal_q
+from jiceng.members.models import DatePrecision, Member, MemberQuerySet, reveal_q
 from jiceng.members.phones import display_phone
 from jiceng.members.placement_selectors import DISTRICT_DEPTH
 from jiceng.orgs.models import Organization
@@ -49,8 +49,8 @@ def member_rows(qs: Iterable[Member], *, revealer: Any = None) -> Iterator[list[
             m.get_education_display() if m.education else "",
             (display_phone(m.phone) if reveal else m.phone_masked) or "",
             m.get_category_display(),
-            m.joined_on,
-            m.full_member_on or "",
+            _dated(m.joined_on, m.joined_on_precision),
+            _dated(m.full_member_on, m.full_member_on_precision) if m.full_member_on else "",
             m.get_employment_status_display(),
             m.work_unit,
             m.home_address if reveal else "",
@@ -59,6 +59,12 @@ def member_rows(qs: Iterable[Member], *, revealer: Any = None) -> Iterator[list[
             m.participating_org.code if m.participating_org else "",
             m.participating_org.name if m.participating_org else "",
         ]
+
+
+def _dated(day: Any, precision: str) -> Any:
+    """A date as the record knows it: a month alone is written ``1998-06`` (not the 1st), so
+    it reads back as a month."""
+    return f"{day.year}-{day.month:02d}" if precision == DatePrecision.MONTH else day
 
 
 def _common_path(low: str, high: str) -> str:

@@ -74,7 +74,9 @@ COMPARED = (
     "phone_index",
     "category",
     "joined_on",
+    "joined_on_precision",
     "full_member_on",
+    "full_member_on_precision",
     "employment_status",
     "work_unit",
     "home_address",
@@ -211,10 +213,15 @@ def clean_member_row(
         take("category", lambda v: cleaning.choice(v, CATEGORY, label="党员类别"))
     else:
         values["category"] = MemberCategory.FULL
-    take("joined_on", lambda v: cleaning.date(v, label="入党日期"))
+    take("joined_on", lambda v: cleaning.dated(v, label="入党日期"))
+    values["joined_on"], values["joined_on_precision"] = values.get("joined_on") or (None, "")
     if values.get("joined_on") is None and not any(c == LABELS["joined_on"] for c, _ in problems):
         problems.append((LABELS["joined_on"], "缺少入党日期"))
-    take("full_member_on", lambda v: cleaning.date(v, label="转正日期"))
+    take("full_member_on", lambda v: cleaning.dated(v, label="转正日期"))
+    values["full_member_on"], values["full_member_on_precision"] = values.get("full_member_on") or (
+        None,
+        "",
+    )
     if raw.get("employment_status") not in (None, ""):
         take("employment_status", lambda v: cleaning.choice(v, STATUS, label="工作状态"))
     else:
@@ -236,6 +243,8 @@ def clean_member_row(
             joined_on=values["joined_on"],
             full_member_on=values["full_member_on"],
             category=values["category"],
+            joined_precision=values["joined_on_precision"],
+            full_precision=values["full_member_on_precision"],
         ).items():
             problems.append((LABELS[fieldname], message))
     if problems:
@@ -273,7 +282,7 @@ LINE_COLUMNS = (
     "id_number", "id_number_index", "id_number_masked", "education", "phone", "phone_index",
     "phone_masked", "category", "joined_on", "full_member_on", "employment_status", "work_unit",
     "home_address", "coord_source", "home_org_id", "home_path", "participating_org_id",
-    "participating_path", "entrusted",
+    "participating_path", "entrusted", "joined_on_precision", "full_member_on_precision",
 )  # fmt: skip
 _POSITION = {c: i for i, c in enumerate(LINE_COLUMNS)}
 _DATES = frozenset({"birth_date", "joined_on", "full_member_on"})
@@ -325,6 +334,8 @@ def ready_row(row: CleanRow) -> ReadyRow:
         str(part.id) if part else r"\N",
         part.path if part else "",
         "f",
+        v["joined_on_precision"] or "day",
+        v["full_member_on_precision"] or "day",
     )
     return ReadyRow(row.row_number, index, "\t".join(cells), notices=tuple(row.warnings))
 
@@ -416,6 +427,7 @@ FIELD_COLUMNS = {
     "phone_index": "phone",
     "category": "category",
     "full_member_on": "full_member_on",
+    "full_member_on_precision": "full_member_on",
     "employment_status": "employment_status",
     "work_unit": "work_unit",
     "home_address": "home_address",

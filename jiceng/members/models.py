@@ -28,6 +28,14 @@ class Sex(models.TextChoices):
     FEMALE = "F", _("女")
 
 
+class DatePrecision(models.TextChoices):
+    """How much of a date the record holds: rolls often give 入党时间 as a month alone
+    (1998年6月), stored as the month's first day; rules treat it as any day of that month."""
+
+    DAY = "day", _("日")
+    MONTH = "month", _("月")
+
+
 class MemberCategory(models.TextChoices):
     FULL = "full", _("正式党员")
     PROBATIONARY = "probationary", _("预备党员")
@@ -123,7 +131,13 @@ class Member(models.Model):
         _("党员类别"), max_length=20, choices=MemberCategory.choices, default=MemberCategory.FULL
     )
     joined_on = models.DateField(_("入党日期"))
+    joined_on_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
     full_member_on = models.DateField(_("转正日期"), null=True, blank=True)
+    full_member_on_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
     employment_status = models.CharField(
         _("工作状态"),
         max_length=30,

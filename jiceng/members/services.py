@@ -19,7 +19,7 @@ from jiceng.core.idnumber import IdNumberError, mask_id_number, parse_id_number
 from jiceng.core.scoping import Action, can
 from jiceng.orgs.models import Organization
 
-from .models import Member, MemberCategory, Placement
+from .models import DatePrecision, Member, MemberCategory, Placement
 from .phones import mask_phone, normalize_phone
 from .placement_rules import CURRENT_PERIOD, PLACEMENT_TYPES, PlacementReason
 from .transfer_rules import OPEN_STATES
@@ -306,17 +306,24 @@ def member_date_errors(
     joined_on: dt.date | None,
     full_member_on: dt.date | None,
     category: str,
+    joined_precision: str = DatePrecision.DAY,
+    full_precision: str = DatePrecision.DAY,
 ) -> dict[str, str]:
     """The date rules of the roll, shared by the form, the API and bulk imports: joined at 18
     or older, not in the future; a full member joined since 1990 has a full-member date, not
-    before joining. (Older records often lack it, so it is not required for them.)"""
+    before joining. (Older records often lack it, so it is not required for them.)
+
+    A date known to the month only (``DatePrecision.MONTH``) may be any day of that month: a
+    rule fails only when it fails for every such day (born 1980-06-15, joined 1998年6月 is
+    not under 18)."""
     errors: dict[str, str] = {}
     today = dt.date.today()  # noqa: DTZ011 - a calendar date
     if birth_date and joined_on:
+        latest = _month_end(joined_on) if joined_precision == DatePrecision.MONTH else joined_on
         age = (
-            joined_on.year
+            latest.year
             - birth_date.year
-            - ((joined_on.month, joined_on.day) < (birth_date.month, birth_date.day))
+            - ((latest.month, latest.day) < (birth_date.month, birth_date.day))
         )
         if age < 18:
             errors["joined_on"] = f"入党时年龄为 {age} 岁，不满 18 周岁，请核对入党日期"
@@ -329,6 +336,17 @@ def member_date_errors(
         and joined_on.year >= 1990
     ):
         errors["full_member_on"] = "正式党员须填写转正日期"
-    if full_member_on and joined_on and full_member_on < joined_on:
-        errors["full_member_on"] = "转正日期不能早于入党日期"
+    if full_member_on and joined_on:
+        by_month = DatePrecision.MONTH in (joined_precision, full_precision)
+        if (
+            (full_member_on.year, full_member_on.month) < (joined_on.year, joined_on.month)
+            if by_month
+            else full_member_on < joined_on
+        ):
+            errors["full_member_on"] = "转正日期不能早于入党日期"
     return errors
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = day.replace(day=28) + dt.timedelta(days=4)
+    return following - dt.timedelta(days=following.day)

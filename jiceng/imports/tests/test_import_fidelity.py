@@ -584,7 +584,8 @@ def generated_rolls(draw: st.DrawFn) -> list[list[Any]]:
     people = []
     for _ in range(draw(st.integers(1, 6))):
         born = draw(st.dates(dt.date(1930, 1, 1), dt.date(1985, 12, 31)))
-        joined = born + dt.timedelta(days=draw(st.integers(18 * 366, 40 * 365)))
+        joined = born + dt.timedelta(days=draw(st.integers(18 * 366 + 31, 40 * 365)))
+        month_only = draw(st.booleans())
         sex = draw(st.sampled_from(["男", "女"]))
         people.append(
             [
@@ -596,7 +597,7 @@ def generated_rolls(draw: st.DrawFn) -> list[list[Any]]:
                 draw(st.sampled_from(["汉族", "回族", "满族"])),
                 draw(st.sampled_from([str(label) for _v, label in Education.choices])),
                 draw(st.sampled_from(["", "13812345678", "021-63211234"])),
-                joined.isoformat(),
+                f"{joined.year}年{joined.month}月" if month_only else joined.isoformat(),
                 (joined + dt.timedelta(days=365)).isoformat(),
                 draw(st.sampled_from([str(label) for _v, label in EmploymentStatus.choices])),
                 draw(_FREE_TEXT),
@@ -649,3 +650,43 @@ def test_importing_an_export_of_any_roll_changes_no_stored_value(
     assert (again.created_count, again.updated_count, again.rename_count) == (0, 0, 0)
     after = {m.pk: [getattr(m, f) for f in SNAPSHOT] for m in Member.objects.filter(pk__in=before)}
     assert after == before
+
+
+# ----- dates known to the month only --------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_month_only_date_keeps_its_precision_and_rules_do_not_fire_falsely(
+    officer, branch, roster, fmt
+):
+    born = dt.date(1980, 6, 15)
+    rows = [
+        HEADER,
+        row(
+            "曹一",
+            make_id_number("310101", born, 21, "M"),
+            branch,
+            joined="1998年6月",
+            full="1999-06",
+        ),
+        row(
+            "曹二",
+            make_id_number("310101", born, 22, "M"),
+            branch,
+            joined="1998年5月",
+            full="1999-05",
+        ),
+        row("曹三", new_id(190), branch, joined="2001年7月", full="2001年6月"),
+    ]
+    job = run(officer, branch, roster(rows, fmt), start=False)
+    found = {e.row_number: e.message for e in job.errors.all()}
+    assert 2 not in found  # born 1980-06-15, joined 1998年6月: may be 18 (any day of June)
+    assert "不满 18 周岁" in found[3]  # joined by 1998-05-31 at the latest: 17
+    assert "转正日期不能早于入党日期" in found[4]
+    services.import_job_start(actor=officer, job=job, skip_invalid=True)
+    engine.job_run(job)
+    member = Member.objects.get(name="曹一")
+    assert (member.joined_on, member.joined_on_precision) == (dt.date(1998, 6, 1), "month")
+    assert member.full_member_on_precision == "month"
+    exported = next(exports.member_rows([member]))
+    assert exported[exports.MEMBER_HEADER.index("入党日期")] == "1998-06"
