@@ -690,3 +690,19 @@ def test_a_month_only_date_keeps_its_precision_and_rules_do_not_fire_falsely(
     assert member.full_member_on_precision == "month"
     exported = next(exports.member_rows([member]))
     assert exported[exports.MEMBER_HEADER.index("入党日期")] == "1998-06"
+
+
+def test_the_member_page_shows_a_month_only_date_as_a_month(client, login, officer, branch, xlsx):
+    born = dt.date(1980, 6, 15)
+    idn = make_id_number("310101", born, 23, "M")
+    run(
+        officer,
+        branch,
+        xlsx([HEADER, row("曹四", idn, branch, joined="1998年6月", full="1999-07-01")]),
+    )
+    login("huangpu.officer")
+    member = Member.objects.get(name="曹四")
+    page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert ">1998-06<" in page
+    assert "1998-06-01" not in page
+    assert ">1999-07-01<" in page
