@@ -96,10 +96,12 @@ class ImportJob(models.Model):
 
     @property
     def mapped_labels(self) -> list[str]:
-        """The recognised columns, by their usual Chinese name."""
+        """The recognised columns, by the officer's own header (else their usual name)."""
         from .headers import COLUMNS
 
         names = {f: aliases[0] for f, aliases in COLUMNS[self.kind].items()}
+        if self.sheets_read:
+            names |= self.sheets_read[0].get("headers", {})
         return [names.get(f, f) for f in self.mapping.values()]
 
     @property

@@ -706,3 +706,11 @@ def test_the_member_page_shows_a_month_only_date_as_a_month(client, login, offic
     assert ">1998-06<" in page
     assert "1998-06-01" not in page
     assert ">1999-07-01<" in page
+
+
+def test_the_page_names_the_recognised_columns_by_the_officers_headers(officer, branch, roster):
+    header = [*HEADER[:-1], "党支部名称"]
+    job = run(
+        officer, branch, roster([header, row("曹五", new_id(191), branch)], "csv-utf8"), start=False
+    )
+    assert job.mapped_labels[-1] == "党支部名称"
