@@ -129,6 +129,8 @@ def _check_dates(member: Member) -> None:
         joined_on=member.joined_on,
         full_member_on=member.full_member_on,
         category=member.category,
+        joined_precision=member.joined_on_precision,
+        full_precision=member.full_member_on_precision,
     )
     if errors:
         raise ValidationError(errors)
@@ -211,6 +213,10 @@ def member_update(*, actor: Any, member: Member, **changes: Any) -> tuple[Member
         _require_unit(actor, participating_org)
     changes.pop("birth_date", None)
     changes.pop("sex", None)
+    for day in ("joined_on", "full_member_on"):
+        # a date entered anew is a whole date; one left as it was keeps its precision
+        if day in changes and changes[day] != getattr(member, day):
+            changes.setdefault(f"{day}_precision", DatePrecision.DAY)
     for key, value in changes.items():
         setattr(member, key, value)
     _set_orgs(member, home_org, participating_org)

@@ -714,3 +714,19 @@ def test_the_page_names_the_recognised_columns_by_the_officers_headers(officer, 
         officer, branch, roster([header, row("曹五", new_id(191), branch)], "csv-utf8"), start=False
     )
     assert job.mapped_labels[-1] == "党支部名称"
+
+
+def test_a_member_with_a_month_only_date_can_still_be_edited(officer, branch, xlsx):
+    from jiceng.members.services import member_update
+
+    idn = make_id_number("310101", dt.date(1980, 6, 15), 24, "M")
+    run(
+        officer,
+        branch,
+        xlsx([HEADER, row("曹六", idn, branch, joined="1998年6月", full="1999-07-01")]),
+    )
+    member = Member.objects.get(name="曹六")
+    member, _warnings = member_update(actor=officer, member=member, work_unit="新单位")
+    assert (member.work_unit, member.joined_on_precision) == ("新单位", "month")
+    member, _warnings = member_update(actor=officer, member=member, joined_on=dt.date(1998, 6, 20))
+    assert member.joined_on_precision == "day"
