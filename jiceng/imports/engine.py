@@ -100,6 +100,10 @@ def _noop(job: ImportJob) -> None:
     return None
 
 
+# What reading the header decides about a job (saved whether or not the rows are checked).
+_HEADER_FIELDS = ("status", "message", "sheets", "header_row", "mapping", "unknown_columns")
+
+
 def _save(job: ImportJob, *fields: str) -> None:
     job.save(update_fields=list(fields))
 
@@ -460,16 +464,7 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
     try:
         if not _read_header(job):
             job.finished_at = timezone.now()
-            _save(
-                job,
-                "status",
-                "message",
-                "sheets",
-                "header_row",
-                "mapping",
-                "unknown_columns",
-                "finished_at",
-            )
+            _save(job, *_HEADER_FIELDS, "finished_at")
             discard_upload(job)
             return job
         orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
@@ -488,12 +483,7 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
     job.finished_at = timezone.now()
     _save(
         job,
-        "status",
-        "message",
-        "sheets",
-        "header_row",
-        "mapping",
-        "unknown_columns",
+        *_HEADER_FIELDS,
         "rows_done",
         "rows_total",
         "rows_valid",
