@@ -18,13 +18,14 @@ from jiceng.imports.models import ImportJob
 from .conftest import new_id
 
 HEADER = "姓名,公民身份号码,入党日期,转正日期,联系电话,所在支部\n"
+# Deliberately invalid: letters where the sequence code and check digit go, so every such row
+# is a problem row (what the cap on stored problems is about).
+BAD_ID = "31010119700308XXX"
 
 
 def roll(branch, *, bad: int, good: int = 1) -> bytes:
     lines = [HEADER]
-    lines += [
-        f"坏{i},31010119700308XXX{i},1995-07-01,1996-07-01,,{branch.code}\n" for i in range(bad)
-    ]
+    lines += [f"坏{i},{BAD_ID}{i},1995-07-01,1996-07-01,,{branch.code}\n" for i in range(bad)]
     lines += [
         f"好{i},{new_id(400 + i)},1995-07-01,1996-07-01,13800000000,{branch.code}\n"
         for i in range(good)
