@@ -262,6 +262,43 @@ def test_member_patch_changes_only_the_given_fields(api, as_user, world):
     assert member.phone == original_phone
 
 
+def test_a_date_known_to_the_month_is_written_and_read_as_such(api, as_user, world):
+    """issue 15: the API shows and takes the precision the import keeps (入党时间 1998年6月),
+    and the age rule treats the month as any of its days."""
+    as_user("huangpu.officer")
+    born_mid_june = make_id_number("310101", dt.date(1980, 6, 15), 22, "M")
+    payload = member_payload(
+        world,
+        id_number=born_mid_june,
+        joined_on="1998-06-01",
+        joined_on_precision="month",
+        full_member_on="1999-06-01",
+        full_member_on_precision="month",
+    )
+    response = api.post(MEMBERS, payload, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["joined_on"], body["joined_on_precision"]) == ("1998-06-01", "month")
+    assert body["full_member_on_precision"] == "month"
+    assert Member.objects.get(pk=body["id"]).joined_on_precision == "month"
+
+    again = api.get(f"{MEMBERS}{body['id']}/").json()
+    assert again["joined_on_precision"] == "month"
+    # a new date without a precision is a whole date again
+    changed = api.patch(f"{MEMBERS}{body['id']}/", {"joined_on": "1998-06-20"}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["joined_on_precision"] == "day"
+
+
+def test_a_month_precision_on_a_day_other_than_the_first_is_a_400(api, as_user, world):
+    as_user("huangpu.officer")
+    payload = member_payload(world, joined_on="1998-06-15", joined_on_precision="month")
+    response = api.post(MEMBERS, payload, format="json")
+    assert response.status_code == 400
+    assert "该月1日" in response.json()["joined_on"][0]
+    assert not Member.objects.filter(name="接口党员").exists()
+
+
 def test_member_patch_with_a_bad_id_number_is_a_400(api, as_user, world):
     member = world.member_in(world.huangpu)
     as_user("huangpu.officer")

@@ -1,5 +1,6 @@
-"""The error report: the rows that have problems, as the officer sent them, with a column
-saying what is wrong, so the file can be fixed and imported again."""
+"""The check's report: the rows that have problems, names that differ from the registered
+ones, and rows imported as written with a notice, as the officer sent them, with columns saying
+which and what, so the file can be checked, fixed and imported again (issue 15)."""
 
 from __future__ import annotations
 
@@ -15,15 +16,27 @@ from openpyxl.styles import Font, PatternFill
 
 from jiceng.core.exports import safe_cell
 
-from .models import ImportJob
+from .models import ImportJob, ImportRowError
 from .readers import UnreadableFileError, iter_rows
+
+# The words of the report's 类别 column: the report is a Chinese file whatever the page's
+# language, like the roster it is read beside.
+LEVEL_WORDS: dict[str, str] = {
+    ImportRowError.Level.PROBLEM: "问题",
+    ImportRowError.Level.RENAME: "姓名不一致",
+    ImportRowError.Level.NOTICE: "提示",
+}
 
 
 def error_report(job: ImportJob) -> Iterator[bytes]:
     problems: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for e in job.errors.filter(level=job.errors.model.Level.PROBLEM).iterator():
+    kinds: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for e in job.errors.order_by("sheet", "row_number", "id").iterator():
         said = f"{e.column}：{e.message}" if e.column else e.message
         problems[e.sheet, e.row_number].append(said)
+        kind = str(LEVEL_WORDS[e.level])
+        if kind not in kinds[e.sheet, e.row_number]:
+            kinds[e.sheet, e.row_number].append(kind)
     sheets = job.sheets_read or [{"name": "", "header_row": job.header_row}]
     several = len(sheets) > 1
     wb = Workbook(write_only=True)
@@ -55,12 +68,22 @@ def error_report(job: ImportJob) -> Iterator[bytes]:
         return cell
 
     first = [head("工作表")] if several else []
-    ws.append([*first, head("行号"), *[head(safe_cell(h)) for h in header], head("问题说明")])
+    ws.append(
+        [
+            *first,
+            head("行号"),
+            *[head(safe_cell(h)) for h in header],
+            head("类别"),
+            head("问题说明"),
+        ]
+    )
     for sheet_name, number, *cells in rows:
-        note = WriteOnlyCell(ws, value="；".join(problems[str(sheet_name), int(str(number))]))
-        note.font = red
+        key = str(sheet_name), int(str(number))
+        note = WriteOnlyCell(ws, value="；".join(problems[key]))
+        if LEVEL_WORDS[ImportRowError.Level.PROBLEM] in kinds[key]:
+            note.font = red
         place = [safe_cell(sheet_name)] if several else []
-        ws.append([*place, number, *[safe_cell(c) for c in cells], note])
+        ws.append([*place, number, *[safe_cell(c) for c in cells], "、".join(kinds[key]), note])
     if job.problems_truncated:
         from .engine import MAX_STORED_PROBLEM_ROWS
 

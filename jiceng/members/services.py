@@ -350,6 +350,13 @@ def member_date_errors(
             else full_member_on < joined_on
         ):
             errors["full_member_on"] = "转正日期不能早于入党日期"
+    for field, day, precision in (
+        ("joined_on", joined_on, joined_precision),
+        ("full_member_on", full_member_on, full_precision),
+    ):
+        # a month is stored as its first day; another day would claim one nobody knows
+        if precision == DatePrecision.MONTH and day is not None and day.day != 1:
+            errors.setdefault(field, "只知年月的日期请写该月1日（如 1998-06-01）")
     return errors
 
 

@@ -198,6 +198,55 @@ def test_the_command_renames_only_with_accept_renames(officer, branch, registere
     assert registered.name == "王建华"
 
 
+def test_the_downloaded_report_lists_name_conflicts_and_notices_with_their_kind(
+    client, login, officer, branch, registered, roster
+):
+    """What the page lists (a rename to confirm, a row imported with a notice) is in the file
+    the officer downloads too, each row as sent with its kind, beside the rows with problems."""
+    rows = [
+        HEADER,
+        row("王建华", new_id(140), branch),
+        row("秦三", "'" + new_id(178), branch),
+        row("秦四", "12345", branch),
+        row("秦五", new_id(179), branch),
+    ]
+    job = run(officer, branch, roster(rows, "xlsx", name="mixed"), start=False)
+    assert (job.rename_count, job.notice_count, job.rows_invalid) == (1, 1, 1)
+    login("huangpu.officer")
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "下载核对清单" in page
+    response = client.get(reverse("imports:errors", args=[job.pk]))
+    sheet = list(
+        openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.values
+    )
+    assert sheet[0][-2:] == ("类别", "问题说明")
+    by_row = {line[0]: line for line in sheet[1:]}
+    assert set(by_row) == {2, 3, 4}  # 秦五 is clean and not listed
+    assert by_row[2][1] == "王建华"
+    assert by_row[2][-2] == "姓名不一致"
+    assert "王建国" in by_row[2][-1]
+    assert by_row[3][-2] == "提示"
+    assert "单引号" in by_row[3][-1]
+    assert by_row[4][-2] == "问题"
+
+
+def test_the_command_writes_the_report_when_only_names_differ(
+    officer, branch, registered, roster, tmp_path, capsys
+):
+    report = tmp_path / "check.xlsx"
+    call_command(
+        "import_members",
+        str(_renamed_file(roster, branch, "csv-utf8")),
+        into=branch.code,
+        user=officer.username,
+        dry_run=True,
+        report=report,
+    )
+    assert f"核对清单（姓名不一致和有提示的各行）：{report}" in capsys.readouterr().out
+    lines = list(openpyxl.load_workbook(report).active.values)
+    assert [line[-2] for line in lines[1:]] == ["姓名不一致"]
+
+
 # ----- 4. columns not used are listed before anything is written ---------------------------
 
 UNUSED = ["序号", "籍贯", "备注（其他）"]
@@ -535,7 +584,7 @@ def test_the_command_prints_the_total_and_writes_the_full_report(
     )
     out = capsys.readouterr().out
     assert "共 25 行有问题、25 个问题" in out
-    assert f"完整问题清单：{report}" in out
+    assert f"完整问题清单（含姓名不一致和提示）：{report}" in out
     sheet = openpyxl.load_workbook(report).active
     assert sheet.max_row == 26
 

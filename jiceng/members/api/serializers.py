@@ -3,7 +3,13 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from jiceng.core.api import IdField
-from jiceng.members.models import Education, EmploymentStatus, Member, MemberCategory
+from jiceng.members.models import (
+    DatePrecision,
+    Education,
+    EmploymentStatus,
+    Member,
+    MemberCategory,
+)
 
 
 class MemberOutput(serializers.ModelSerializer):
@@ -28,7 +34,9 @@ class MemberOutput(serializers.ModelSerializer):
             "phone_masked",
             "category",
             "joined_on",
+            "joined_on_precision",
             "full_member_on",
+            "full_member_on_precision",
             "employment_status",
             "work_unit",
             "street_id",
@@ -51,7 +59,15 @@ class MemberInput(serializers.Serializer):
     phone = serializers.CharField(max_length=30, required=False, default="", allow_blank=True)
     category = serializers.ChoiceField(choices=MemberCategory.choices)
     joined_on = serializers.DateField()
+    joined_on_precision = serializers.ChoiceField(
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        help_text="month: the roll gives the month alone; the date is then the month's 1st",
+    )
     full_member_on = serializers.DateField(required=False, allow_null=True, default=None)
+    full_member_on_precision = serializers.ChoiceField(
+        choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
     employment_status = serializers.ChoiceField(
         choices=EmploymentStatus.choices, default=EmploymentStatus.AT_POST
     )

@@ -169,20 +169,24 @@ class Command(BaseCommand):
                 console.print(f"  {e.place} {e.column}：{e.message}", markup=False)
         for e in job.errors.filter(level=levels.PROBLEM)[:SHOWN]:
             console.print(f"  {e.place} {e.column}：{e.message}", markup=False)
-        if job.rows_invalid:
+        if job.rows_invalid or job.rename_count or job.notice_count:
             self._report(console, job, report)
         return job
 
     def _report(self, console: Console, job: ImportJob, path: Path) -> None:
-        """The whole error report as an .xlsx file, and how many problems there are in all."""
-        total = sum(job.problem_counts.values())
+        """The whole report as an .xlsx file (problems, names that differ and notices, each
+        row marked with which), and how many problems there are in all."""
         with path.open("wb") as out:
             for block in reports.error_report(job):
                 out.write(block)
+        if not job.rows_invalid:
+            console.print(f"核对清单（姓名不一致和有提示的各行）：{path}", markup=False)
+            return
+        total = sum(job.problem_counts.values())
         shown = min(job.errors.filter(level=ImportRowError.Level.PROBLEM).count(), SHOWN)
         console.print(
             f"共 {job.rows_invalid} 行有问题、{total} 个问题（以上列出前 {shown} 个）；"
-            f"完整问题清单：{path}",
+            f"完整问题清单（含姓名不一致和提示）：{path}",
             markup=False,
         )
 
