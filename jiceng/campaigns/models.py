@@ -12,7 +12,7 @@ of launches, submissions, sign-offs and returns is ``StepRecord``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.core.scoping import Action, ScopedManager, ScopedQuerySet, along_q, scope_of, scope_q
+from jiceng.core.scoping import ScopedManager, ScopedQuerySet
 from jiceng.orgs.models import OrgType, Sector
 
 from .rules import (
@@ -39,20 +39,6 @@ from .rules import (
     UnitState,
     allowed_actions,
 )
-
-
-class CampaignQuerySet(ScopedQuerySet["Campaign"]):
-    def visible_to(self, user: Any, action: str = Action.VIEW) -> CampaignQuerySet:
-        """A campaign concerns everyone whose subtree takes part: an officer sees it when the
-        campaign's root lies inside their scope or their scope lies inside its root (a
-        district officer sees the city's batch, and only their district's units in it).
-        Changing the campaign itself (dates, steps) needs scope over its root."""
-        scope = scope_of(user, action)
-        if not scope.paths:
-            return self.none()
-        if action == Action.VIEW:
-            return self.filter(along_q("root_path", scope))
-        return self.filter(scope_q(self.model, scope))
 
 
 class Campaign(models.Model):
@@ -89,8 +75,10 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = models.Manager.from_queryset(CampaignQuerySet)()
+    objects = ScopedManager()
     scope_path_fields: ClassVar[tuple[str, ...]] = ("root_path",)
+    # a district officer reads the city's batch (and only their district's units in it)
+    scope_visible_from_below: ClassVar[bool] = True
 
     class Meta:
         ordering = ["-starts_on", "-id"]
@@ -315,16 +303,6 @@ class PilotLesson(models.Model):
 
 
 class GuidanceTemplateQuerySet(ScopedQuerySet["GuidanceTemplate"]):
-    def visible_to(self, user: Any, action: str = Action.VIEW) -> GuidanceTemplateQuerySet:
-        """Guidance issued above reaches the units below (``along_q``); changing it needs
-        scope over the issuing unit."""
-        scope = scope_of(user, action)
-        if not scope.paths:
-            return self.none()
-        if action == Action.VIEW:
-            return self.filter(along_q("owner_path", scope))
-        return self.filter(scope_q(self.model, scope))
-
     def matching(self, sector: str, org_type: str) -> GuidanceTemplateQuerySet:
         """Templates for the sector, the organisation-type-specific ones first (S15)."""
         return self.filter(sector=sector).filter(Q(org_type=org_type) | Q(org_type=""))
@@ -355,6 +333,7 @@ class GuidanceTemplate(models.Model):
 
     objects = models.Manager.from_queryset(GuidanceTemplateQuerySet)()
     scope_path_fields: ClassVar[tuple[str, ...]] = ("owner_path",)
+    scope_visible_from_below: ClassVar[bool] = True  # guidance issued above reaches below
 
     class Meta:
         ordering = ["sector", "org_type", "id"]
@@ -521,6 +500,7 @@ class ThemePractice(models.Model):
 
     objects = ScopedManager()
     scope_path_fields: ClassVar[tuple[str, ...]] = ("owner_path",)
+    scope_visible_from_below: ClassVar[bool] = True  # units below record activities for it
 
     class Meta:
         ordering = ["campaign", "id"]

@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.http import Http404
 
-from jiceng.core.scoping import Action, along_q, get_visible_or_404, scope_of
+from jiceng.core.scoping import Action, get_visible_or_404
 from jiceng.members.models import Member, MemberQuerySet
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, Sector
@@ -481,11 +481,9 @@ def four_ones_sheet(user: Any, campaign: Campaign, unit: CampaignUnit) -> list[d
 
 def practices_for(user: Any, campaign: Campaign) -> QuerySet[ThemePractice]:
     """Theme practices the user may read: organised in their subtree or above it (S24, S25)."""
-    scope = scope_of(user, Action.VIEW)
-    if not scope.paths:
-        return ThemePractice.objects.none()
     return (
-        ThemePractice.objects.filter(along_q("owner_path", scope), campaign=campaign)
+        ThemePractice.objects.visible_to(user)
+        .filter(campaign=campaign)
         .select_related("owner")
         .annotate(n_activities=Count("activities"))
     )
@@ -493,13 +491,7 @@ def practices_for(user: Any, campaign: Campaign) -> QuerySet[ThemePractice]:
 
 def practice_get(user: Any, pk: Any) -> ThemePractice:
     """A practice the user may record activities for: organised in or above their scope."""
-    scope = scope_of(user, Action.VIEW)
-    if not scope.paths:
-        raise Http404
-    try:
-        return ThemePractice.objects.filter(along_q("owner_path", scope)).get(pk=pk)
-    except (ThemePractice.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return get_visible_or_404(ThemePractice, user, pk=pk)
 
 
 def member_campaign(member: Member) -> Campaign | None:

@@ -14,10 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
+
+from jiceng.core import tree
 
 
 class Action(models.TextChoices):
@@ -73,20 +75,30 @@ _M = TypeVar("_M", bound=models.Model)
 
 
 class ScopedQuerySet(models.QuerySet[_M]):
-    """QuerySet with ``visible_to``; models declare the paths that place a row in the tree."""
+    """QuerySet with ``visible_to``; models declare the paths that place a row in the tree
+    (``scope_path_fields``), their owner's user for self-service (``scope_self_field``), and
+    whether what is issued above is read from below (``scope_visible_from_below``)."""
 
     def visible_to(self, user: Any, action: str = Action.VIEW) -> ScopedQuerySet[_M]:
         scope = scope_of(user, action)
         if scope.is_empty:
             return self.none()
-        return self.filter(scope_q(self.model, scope))
+        return self.filter(scope_q(self.model, scope, action))
 
 
-def scope_q(model: type[models.Model], scope: Scope) -> Q:
+def scope_q(model: type[models.Model], scope: Scope, action: str = Action.VIEW) -> Q:
+    """The rows of ``model`` inside ``scope`` for ``action``. A model declaring
+    ``scope_visible_from_below = True`` (a campaign, guidance, a theme practice: issued by the
+    city, they concern every unit below) is also read from inside its subtree (``along_q``);
+    changing it still needs scope over where it is placed."""
     fields: tuple[str, ...] = getattr(model, "scope_path_fields", ())
     self_field: str | None = getattr(model, "scope_self_field", None)
+    from_below = action == Action.VIEW and getattr(model, "scope_visible_from_below", False)
     q = Q(pk__in=[])
     for field in fields:
+        if from_below:
+            q |= along_q(field, scope)
+            continue
         for prefix in scope.paths:
             q |= Q(**{f"{field}__startswith": prefix})
     if scope.self_user_id is not None and self_field:
@@ -105,7 +117,7 @@ def along_q(field: str, scope: Scope) -> Q:
     q = Q(pk__in=[])
     for prefix in scope.paths:
         q |= Q(**{f"{field}__startswith": prefix})
-        q |= Q(**{f"{field}__in": [prefix[:i] for i in range(4, len(prefix), 4)]})
+        q |= Q(**{f"{field}__in": tree.ancestor_paths(prefix)})
     return q
 
 
@@ -126,3 +138,28 @@ def get_visible_or_404(
 def can(user: Any, action: str, path: str) -> bool:
     """Whether ``user`` may do ``action`` on rows placed at tree ``path``."""
     return any(path.startswith(p) for p in scope_of(user, action).paths)
+
+
+# Who calls a service: a user (``accounts.User``), or ``None`` for the system itself (the demo
+# data builder, migrations, scheduled jobs), which may act anywhere.
+Actor = ScopedUser | None
+
+
+def require(actor: Actor | Any, action: str, path: str, message: str) -> None:
+    """The one check a service makes before acting on rows placed at ``path``: refused with
+    ``message`` (said to the user: what they may not do, not that something is unknown)
+    unless ``actor`` is the system or may do ``action`` there."""
+    if actor is not None and not can(actor, action, path):
+        raise PermissionDenied(message)
+
+
+def actor_user(actor: Actor | Any) -> Any:
+    """The user to record as having acted (``created_by``, ``recorded_by``), or ``None`` for
+    the system and anonymous callers."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def actor_name(actor: Actor | Any) -> str:
+    """How an actor is named in messages and notes: the user, or 系统 for the system."""
+    user = actor_user(actor)
+    return str(user) if user is not None else "系统"

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 
-from . import generations
+from . import generations, tree
 from .models import AuditEvent
 from .scoping import Action, scope_of
 
@@ -42,7 +42,7 @@ def filter_audit_events(
     return events
 
 
-STEP = 4  # treebeard steplen of Organization paths
+STEP = tree.STEP
 
 
 def members_by_child(root: Any) -> list[dict[str, Any]]:

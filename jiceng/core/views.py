@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,6 +16,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
+
+T = TypeVar("T")
 
 
 def form_errors_from(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -28,6 +34,52 @@ def form_errors_from(form: forms.BaseForm, exc: ValidationError) -> None:
 def error_message(exc: Exception) -> str:
     """A refused operation's message(s) for the page (ValidationError or PermissionDenied)."""
     return "；".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What ``run_service`` returns: ``ok`` and the service's result, or not ``ok`` (the
+    refusal is already said on the page)."""
+
+    ok: bool
+    value: T | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def run_service(
+    request: HttpRequest,
+    service: Callable[..., T],
+    /,
+    *,
+    form: forms.BaseForm | None = None,
+    success: str | None = None,
+    **kwargs: Any,
+) -> Outcome[T]:
+    """The one way a page calls a service: ``service(actor=request.user, **kwargs)``.
+
+    A ``ValidationError`` or ``PermissionDenied`` (the service's own words: what is wrong,
+    or that this role may not) goes onto ``form`` by field when a form is given, else into
+    the page's messages; nothing else is caught. ``success`` is said when the call succeeds.
+    """
+    try:
+        value = service(actor=request.user, **kwargs)
+    except ValidationError as exc:
+        if form is not None:
+            form_errors_from(form, exc)
+        else:
+            messages.error(request, error_message(exc))
+        return Outcome(False)
+    except PermissionDenied as exc:
+        if form is not None:
+            form.add_error(None, error_message(exc))
+        else:
+            messages.error(request, error_message(exc))
+        return Outcome(False)
+    if success:
+        messages.success(request, success)
+    return Outcome(True, value)
 
 
 @login_required

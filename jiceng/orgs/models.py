@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from jiceng.core import tree
 from jiceng.core.scoping import ScopedManager, ScopedQuerySet
 from jiceng.core.text import initials_key, pinyin_key, to_simplified
 
@@ -94,7 +95,7 @@ class Organization(MP_Node):
     is the rows whose path starts with the unit's path.
     """
 
-    steplen = 4
+    steplen = tree.STEP
 
     code = models.CharField(_("组织代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=120)
