@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.core.scoping import Scope, ScopedManager, narrowest_prefixes
+from jiceng.core.scoping import Action, Scope, ScopedManager, ScopedQuerySet, narrowest_prefixes
 
 from .roles import ROLE_ACTIONS, Role
 
@@ -72,6 +73,15 @@ class User(AbstractUser):
     def primary_assignment(self) -> RoleAssignment | None:
         assignments = self.active_assignments()
         return min(assignments, key=lambda a: a.organization.depth) if assignments else None
+
+
+class UserQuerySet(ScopedQuerySet["User"]):
+    """Accounts, placed in the tree by their role assignments: an account is visible where
+    one of its assignments (active or withdrawn) is, once however many it holds there."""
+
+    def visible_to(self, user: Any, action: str = Action.VIEW) -> UserQuerySet:
+        in_scope = RoleAssignment.objects.visible_to(user, action).filter(user=OuterRef("pk"))
+        return self.filter(Exists(in_scope))
 
 
 class RoleAssignment(models.Model):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
 from jiceng.core.scoping import Action, get_visible_or_404
 
-from .models import RoleAssignment, User
+from .models import RoleAssignment, User, UserQuerySet
 from .roles import GRANTABLE, Role
 
 
@@ -17,17 +17,11 @@ def assignment_list(user: Any, action: str = Action.MANAGE_ACCOUNTS) -> QuerySet
 
 
 def user_list(user: Any, action: str = Action.MANAGE_ACCOUNTS) -> QuerySet[User]:
-    in_scope = assignment_list(user, action).filter(user=OuterRef("pk"))
-    return User.objects.filter(Exists(in_scope))
+    return UserQuerySet(User).visible_to(user, action)
 
 
 def user_get(user: Any, pk: Any, action: str = Action.MANAGE_ACCOUNTS) -> User:
-    try:
-        return user_list(user, action).get(pk=pk)
-    except (User.DoesNotExist, ValueError) as exc:
-        from django.http import Http404
-
-        raise Http404 from exc
+    return get_visible_or_404(UserQuerySet(User), user, action, pk=pk)
 
 
 def assignment_get(user: Any, pk: Any) -> RoleAssignment:

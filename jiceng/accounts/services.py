@@ -8,34 +8,35 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jiceng.core import audit
-from jiceng.core.scoping import Action, can
+from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.orgs.models import Organization
 
 from .models import RoleAssignment, User
 from .roles import GRANTABLE, Role
 
 
-def _may_grant(actor: Any, role: str, organization: Organization) -> None:
+def _may_grant(actor: Actor | Any, role: str, organization: Organization) -> None:
     if actor is None:
         return
-    if not can(actor, Action.MANAGE_ACCOUNTS, organization.path):
-        raise PermissionDenied("无权管理该组织的账号")
+    require(actor, Action.MANAGE_ACCOUNTS, organization.path, _("无权管理该组织的账号"))
+    held = actor.active_assignments() if isinstance(actor, User) else []
     allowed = {
         r
-        for a in actor.active_assignments()
+        for a in held
         if organization.path.startswith(a.organization.path)
         for r in GRANTABLE.get(a.role, ())
     }
     if role not in allowed:
-        raise PermissionDenied(f"您的角色不能授予“{Role(role).label}”")
+        raise PermissionDenied(_("您的角色不能授予“%(role)s”") % {"role": Role(role).label})
 
 
 @transaction.atomic
 def user_create(
     *,
-    actor: Any,
+    actor: Actor | Any,
     username: str,
     password: str,
     display_name: str,
@@ -46,7 +47,7 @@ def user_create(
     _may_grant(actor, role, organization)
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": "该用户名已被使用"})
+        raise ValidationError({"username": _("该用户名已被使用")})
     user = User(username=username, display_name=display_name.strip())
     try:
         validate_password(password, user)
@@ -67,19 +68,21 @@ def user_create(
 
 
 @transaction.atomic
-def role_grant(*, actor: Any, user: User, role: str, organization: Organization) -> RoleAssignment:
+def role_grant(
+    *, actor: Actor | Any, user: User, role: str, organization: Organization
+) -> RoleAssignment:
     _may_grant(actor, role, organization)
     if role == Role.MEMBER and not hasattr(user, "member"):
-        raise ValidationError("“党员（本人）”角色只能授予已关联党员信息的账号")
+        raise ValidationError(_("“党员（本人）”角色只能授予已关联党员信息的账号"))
     if RoleAssignment.objects.filter(
         user=user, role=role, organization=organization, withdrawn_at__isnull=True
     ).exists():
-        raise ValidationError("该账号已有此授权")
+        raise ValidationError(_("该账号已有此授权"))
     assignment = RoleAssignment.objects.create(
         user=user,
         role=role,
         organization=organization,
-        granted_by=actor if getattr(actor, "is_authenticated", False) else None,
+        granted_by=actor_user(actor),
     )
     user.forget_scopes()
     audit.record(
@@ -93,16 +96,15 @@ def role_grant(*, actor: Any, user: User, role: str, organization: Organization)
 
 
 @transaction.atomic
-def role_withdraw(*, actor: Any, assignment: RoleAssignment) -> RoleAssignment:
+def role_withdraw(*, actor: Actor | Any, assignment: RoleAssignment) -> RoleAssignment:
     assignment = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.withdrawn_at is not None:
-        raise ValidationError("该授权已收回")
-    if actor is not None and not can(actor, Action.MANAGE_ACCOUNTS, assignment.organization.path):
-        raise PermissionDenied("无权管理该组织的账号")
+        raise ValidationError(_("该授权已收回"))
+    require(actor, Action.MANAGE_ACCOUNTS, assignment.organization.path, _("无权管理该组织的账号"))
     if actor is not None and assignment.user_id == actor.pk:
-        raise ValidationError("不能收回自己的授权，请由上级管理员操作")
+        raise ValidationError(_("不能收回自己的授权，请由上级管理员操作"))
     assignment.withdrawn_at = timezone.now()
-    assignment.withdrawn_by = actor if getattr(actor, "is_authenticated", False) else None
+    assignment.withdrawn_by = actor_user(actor)
     assignment.save(update_fields=["withdrawn_at", "withdrawn_by"])
     assignment.user.forget_scopes()
     audit.record(
@@ -117,17 +119,21 @@ def role_withdraw(*, actor: Any, assignment: RoleAssignment) -> RoleAssignment:
 
 
 @transaction.atomic
-def user_deactivate(*, actor: Any, user: User) -> User:
+def user_deactivate(*, actor: Actor | Any, user: User) -> User:
     """Deactivate an account; all its assignments must lie inside the actor's subtree."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if actor is not None:
         if user.pk == actor.pk:
-            raise ValidationError("不能停用自己的账号")
+            raise ValidationError(_("不能停用自己的账号"))
         for a in user.active_assignments():
-            if not can(actor, Action.MANAGE_ACCOUNTS, a.organization.path):
-                raise PermissionDenied("该账号在您管辖范围之外另有授权，请由上级管理员停用")
+            require(
+                actor,
+                Action.MANAGE_ACCOUNTS,
+                a.organization.path,
+                _("该账号在您管辖范围之外另有授权，请由上级管理员停用"),
+            )
     if not user.is_active:
-        raise ValidationError("该账号已停用")
+        raise ValidationError(_("该账号已停用"))
     user.is_active = False
     user.save(update_fields=["is_active"])
     primary = user.primary_assignment

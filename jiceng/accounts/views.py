@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from jiceng.core.scoping import Action
-from jiceng.core.views import form_errors_from
+from jiceng.core.views import run_service
 from jiceng.orgs import selectors as org_selectors
 
 from . import selectors, services
@@ -63,13 +62,8 @@ def user_create(request: HttpRequest) -> HttpResponse:
         roles=selectors.grantable_roles(request.user),
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        except PermissionDenied as exc:
-            form.add_error("role", str(exc))
-        else:
+        user = run_service(request, services.user_create, form=form, **form.cleaned_data).value
+        if user is not None:
             messages.success(request, _("已创建账号 %(u)s") % {"u": user.username})
             return redirect(reverse("accounts:detail", args=[user.pk]))
     return render(request, "accounts/form.html", {"form": form, "title": _("新建账号")})
@@ -84,14 +78,15 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         roles=selectors.grantable_roles(request.user),
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            services.role_grant(actor=request.user, user=account, **form.cleaned_data)
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        except PermissionDenied as exc:
-            form.add_error("role", str(exc))
-        else:
-            messages.success(request, _("已授予角色"))
+        granted = run_service(
+            request,
+            services.role_grant,
+            form=form,
+            success=_("已授予角色"),
+            user=account,
+            **form.cleaned_data,
+        )
+        if granted:
             return redirect(reverse("accounts:detail", args=[account.pk]))
     assignments = (
         selectors.assignment_list(request.user)
@@ -118,11 +113,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = selectors.assignment_get(request.user, pk)
     if request.method == "POST":
-        try:
-            services.role_withdraw(actor=request.user, assignment=assignment)
-            messages.success(request, _("已收回授权"))
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+        run_service(request, services.role_withdraw, success=_("已收回授权"), assignment=assignment)
     return redirect(reverse("accounts:detail", args=[assignment.user_id]))
 
 
@@ -130,9 +121,5 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.user_get(request.user, pk)
     if request.method == "POST":
-        try:
-            services.user_deactivate(actor=request.user, user=account)
-            messages.success(request, _("已停用账号"))
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+        run_service(request, services.user_deactivate, success=_("已停用账号"), user=account)
     return redirect(reverse("accounts:detail", args=[account.pk]))

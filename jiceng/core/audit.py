@@ -16,6 +16,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 
 from .models import AuditEvent
+from .scoping import actor_user as _actor_user
 
 _request_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "audit_request_context", default=None
@@ -75,7 +76,7 @@ def record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
-    actor_user = actor if getattr(actor, "is_authenticated", False) else None
+    actor_user = _actor_user(actor)
     return AuditEvent.objects.create(
         actor=actor_user,
         actor_repr=str(actor_user or actor or "system")[:150],

@@ -42,9 +42,6 @@ def filter_audit_events(
     return events
 
 
-STEP = tree.STEP
-
-
 def members_by_child(root: Any) -> list[dict[str, Any]]:
     """Members registered under each direct sub-unit of ``root``, with how many are not yet
     placed (S10): one grouped query over the path prefix, cached for five minutes (and
@@ -55,7 +52,7 @@ def members_by_child(root: Any) -> list[dict[str, Any]]:
         return cached
     organization = apps.get_model("orgs", "Organization")
     member = apps.get_model("members", "Member")
-    cut = len(root.path) + STEP
+    cut = tree.child_length(root.path)
     rows = (
         member.objects.filter(home_path__startswith=root.path, transferred_out_on__isnull=True)
         .annotate(unit=Substr("home_path", 1, cut))

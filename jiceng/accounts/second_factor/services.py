@@ -11,24 +11,25 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
 from jiceng.core import audit
-from jiceng.core.scoping import Action, can
+from jiceng.core.scoping import Action, Actor, can
 
 from ..models import User
 from . import rules, selectors
 
 
-def _org_path(user: Any) -> str:
+def _org_path(user: User) -> str:
     primary = user.primary_assignment
     return primary.organization.path if primary else ""
 
 
-def _is_verified(user: Any) -> bool:
+def _is_verified(user: User) -> bool:
     check = getattr(user, "is_verified", None)
     return bool(callable(check) and check())
 
@@ -38,7 +39,7 @@ def totp_enrol_start(*, actor: User) -> TOTPDevice:
     """The actor's authenticator to be enrolled: created once, shown as a QR code until a
     code confirms it. Refused when one is already enrolled (a reset replaces it)."""
     if selectors.totp_device(actor) is not None:
-        raise ValidationError("您已启用两步验证；更换手机请联系账号管理员重置")
+        raise ValidationError(_("您已启用两步验证；更换手机请联系账号管理员重置"))
     device = selectors.pending_totp_device(actor)
     if device is None:
         device = TOTPDevice.objects.create(user=actor, name="authenticator", confirmed=False)
@@ -57,7 +58,7 @@ def totp_enrol_confirm(*, actor: User, code: str) -> tuple[TOTPDevice, list[str]
             .first()
         )
         if device is None:
-            raise ValidationError("请重新打开启用页面，扫描新的二维码")
+            raise ValidationError(_("请重新打开启用页面，扫描新的二维码"))
         ok = device.verify_token(rules.normalise_code(code))
         if ok:
             device.confirmed = True
@@ -74,7 +75,7 @@ def totp_enrol_confirm(*, actor: User, code: str) -> tuple[TOTPDevice, list[str]
     audit.record(
         actor=actor, verb="otp_failed", obj=actor, org_path=_org_path(actor), note="启用时"
     )
-    raise ValidationError("验证码不正确：请核对手机时间是否准确，输入应用中当前显示的6位数字")
+    raise ValidationError(_("验证码不正确：请核对手机时间是否准确，输入应用中当前显示的6位数字"))
 
 
 def second_factor_verify(*, actor: User, code: str) -> Device:
@@ -102,8 +103,8 @@ def second_factor_verify(*, actor: User, code: str) -> Device:
         return matched
     audit.record(actor=actor, verb="otp_failed", obj=actor, org_path=_org_path(actor))
     if waiting:
-        raise ValidationError("尝试过于频繁，请稍候几秒再试")
-    raise ValidationError("验证码或恢复码不正确")
+        raise ValidationError(_("尝试过于频繁，请稍候几秒再试"))
+    raise ValidationError(_("验证码或恢复码不正确"))
 
 
 def _new_recovery_codes(user: User) -> list[str]:
@@ -111,7 +112,7 @@ def _new_recovery_codes(user: User) -> list[str]:
         user=user, name="recovery", defaults={"confirmed": True}
     )
     device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(settings.OTP_RECOVERY_CODES)]
+    codes = [StaticToken.random_token() for _i in range(settings.OTP_RECOVERY_CODES)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
     return codes
 
@@ -120,7 +121,7 @@ def _new_recovery_codes(user: User) -> list[str]:
 def recovery_codes_regenerate(*, actor: User) -> list[str]:
     """New recovery codes for a verified actor; the old ones stop working."""
     if not _is_verified(actor):
-        raise PermissionDenied("请先完成两步验证")
+        raise PermissionDenied(_("请先完成两步验证"))
     codes = _new_recovery_codes(actor)
     audit.record(
         actor=actor,
@@ -132,30 +133,30 @@ def recovery_codes_regenerate(*, actor: User) -> list[str]:
     return codes
 
 
-def reset_refusal(actor: Any, user: User) -> str:
+def reset_refusal(actor: Actor | Any, user: User) -> str:
     """Why ``actor`` may not reset ``user``'s second factor ("" when they may): the page hides
     the button and the service refuses on the same answer."""
     if actor is None:
         return ""
     if user.pk == actor.pk:
-        return "不能重置自己的两步验证，请由上级管理员操作"
+        return _("不能重置自己的两步验证，请由上级管理员操作")
     for a in user.active_assignments():
         if not can(actor, Action.MANAGE_ACCOUNTS, a.organization.path):
-            return "该账号在您管辖范围之外另有授权，请由上级管理员重置"
+            return _("该账号在您管辖范围之外另有授权，请由上级管理员重置")
     return ""
 
 
 @transaction.atomic
-def second_factor_reset(*, actor: Any, user: User) -> int:
+def second_factor_reset(*, actor: Actor | Any, user: User) -> int:
     """Delete ``user``'s authenticators and recovery codes (and their API token): remembered
     devices stop working and the next login enrols again. Returns the devices removed."""
     refusal = reset_refusal(actor, user)
     if refusal:
         raise PermissionDenied(refusal)
-    totp, _ = TOTPDevice.objects.filter(user=user).delete()
+    totp, _by_model = TOTPDevice.objects.filter(user=user).delete()
     static = StaticDevice.objects.filter(user=user).count()
     StaticDevice.objects.filter(user=user).delete()
-    tokens, _ = Token.objects.filter(user=user).delete()
+    tokens, _by_model = Token.objects.filter(user=user).delete()
     audit.record(
         actor=actor,
         verb="otp_reset",
@@ -171,8 +172,8 @@ def second_factor_reset(*, actor: Any, user: User) -> int:
 def api_token_issue(*, actor: User) -> Token:
     """A new API token for a session verified by the second factor (the old one is revoked)."""
     if not _is_verified(actor):
-        raise PermissionDenied("签发 API 令牌前须先完成两步验证")
-    replaced, _ = Token.objects.filter(user=actor).delete()
+        raise PermissionDenied(_("签发 API 令牌前须先完成两步验证"))
+    replaced, _by_model = Token.objects.filter(user=actor).delete()
     token = Token.objects.create(user=actor)
     audit.record(
         actor=actor,
@@ -186,7 +187,7 @@ def api_token_issue(*, actor: User) -> Token:
 
 @transaction.atomic
 def api_token_revoke(*, actor: User) -> bool:
-    deleted, _ = Token.objects.filter(user=actor).delete()
+    deleted, _by_model = Token.objects.filter(user=actor).delete()
     if deleted:
         audit.record(actor=actor, verb="token_revoke", obj=actor, org_path=_org_path(actor))
     return bool(deleted)

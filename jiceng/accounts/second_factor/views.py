@@ -8,7 +8,6 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from jiceng.core.views import error_message, form_errors_from
+from jiceng.core.views import run_service
 
 from .. import selectors as account_selectors
 from . import rules, selectors, services
@@ -54,14 +53,11 @@ def enrol(request: HttpRequest) -> HttpResponse:
     device = services.totp_enrol_start(actor=request.user)  # type: ignore[arg-type]
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            device, codes = services.totp_enrol_confirm(
-                actor=request.user,  # type: ignore[arg-type]
-                code=form.cleaned_data["code"],
-            )
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
+        confirmed = run_service(
+            request, services.totp_enrol_confirm, form=form, code=form.cleaned_data["code"]
+        )
+        if confirmed.value is not None:
+            device, codes = confirmed.value
             request.session.cycle_key()
             django_otp.login(request, device)
             request.session[SESSION_CODES] = codes
@@ -89,14 +85,10 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect(_next(request))
     form = VerifyForm(request.POST or None, days=settings.OTP_REMEMBER_DAYS)
     if request.method == "POST" and form.is_valid():
-        try:
-            matched = services.second_factor_verify(
-                actor=request.user,  # type: ignore[arg-type]
-                code=form.cleaned_data["code"],
-            )
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
+        verified = run_service(
+            request, services.second_factor_verify, form=form, code=form.cleaned_data["code"]
+        )
+        if (matched := verified.value) is not None:
             request.session.cycle_key()
             django_otp.login(request, matched)
             response = redirect(_next(request))
@@ -129,12 +121,9 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     """New recovery codes, shown once; regenerating replaces them."""
     if request.method == "POST":
         if request.POST.get("action") == "regenerate":
-            try:
-                codes = services.recovery_codes_regenerate(actor=request.user)  # type: ignore[arg-type]
-            except PermissionDenied as exc:
-                messages.error(request, error_message(exc))
-            else:
-                request.session[SESSION_CODES] = codes
+            regenerated = run_service(request, services.recovery_codes_regenerate)
+            if regenerated.value is not None:
+                request.session[SESSION_CODES] = regenerated.value
                 messages.success(request, _("已生成新的恢复码，原来的恢复码已作废。"))
             return redirect("accounts:otp-recovery")
         request.session.pop(SESSION_CODES, None)
@@ -196,10 +185,8 @@ def api_token(request: HttpRequest) -> HttpResponse:
         if services.api_token_revoke(actor=request.user):  # type: ignore[arg-type]
             messages.success(request, _("已吊销 API 令牌"))
         return redirect("accounts:security")
-    try:
-        token = services.api_token_issue(actor=request.user)  # type: ignore[arg-type]
-    except PermissionDenied as exc:
-        messages.error(request, error_message(exc))
+    token = run_service(request, services.api_token_issue).value
+    if token is None:
         return redirect("accounts:security")
     response = render(
         request,
@@ -221,12 +208,10 @@ def api_token(request: HttpRequest) -> HttpResponse:
 def reset(request: HttpRequest, pk: int) -> HttpResponse:
     """An account manager resets someone's second factor (lost phone): they enrol again."""
     account = account_selectors.user_get(request.user, pk)
-    try:
-        services.second_factor_reset(actor=request.user, user=account)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, error_message(exc))
-    else:
-        messages.success(
-            request, _("已重置 %(u)s 的两步验证，该账号下次登录时须重新启用。") % {"u": account}
-        )
+    run_service(
+        request,
+        services.second_factor_reset,
+        success=_("已重置 %(u)s 的两步验证，该账号下次登录时须重新启用。") % {"u": account},
+        user=account,
+    )
     return redirect(reverse("accounts:detail", args=[account.pk]))
