@@ -128,7 +128,3 @@ def size_suggestion(org: Any) -> Suggestion | None:
             target_type=OrgType.JOINT_BRANCH,
         )
     return None
-
-
-def parent_path(org: Organization) -> str:
-    return org.path[: -Organization.steplen]

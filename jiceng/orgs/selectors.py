@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiceng.core import tree
 from jiceng.core.notices import Notice
 from jiceng.core.scoping import Action, ScopedQuerySet, get_visible_or_404, scope_of
 from jiceng.core.text import search_terms
@@ -237,16 +238,15 @@ def size_suggestions(user: Any, rows: list[Organization]) -> list[health.Suggest
     parents = {
         p.path: p
         for p in organization_list(user, Action.CHANGE).filter(
-            path__in={health.parent_path(s.org) for s in suggestions}
+            path__in={tree.parent_path(s.org.path) for s in suggestions}
         )
     }
     for s in suggestions:
-        s.parent = parents.get(health.parent_path(s.org))
+        s.parent = parents.get(tree.parent_path(s.org.path))
     small = [s for s in suggestions if s.kind == health.SuggestionKind.JOIN]
     if small:
-        parent_paths = {health.parent_path(s.org) for s in small}
-        step = Organization.steplen
-        near = reduce(or_, (Q(path__startswith=p, depth=len(p) // step + 1) for p in parent_paths))
+        parent_paths = {tree.parent_path(s.org.path) for s in small}
+        near = reduce(or_, (Q(path__startswith=p, depth=tree.depth(p) + 1) for p in parent_paths))
         partners: list[Organization] = list(
             organization_list(user, Action.CHANGE)
             .active()
@@ -256,9 +256,9 @@ def size_suggestions(user: Any, rows: list[Organization]) -> list[health.Suggest
         )
         by_parent: dict[str, list[Organization]] = {}
         for p in partners:
-            by_parent.setdefault(health.parent_path(p), []).append(p)
+            by_parent.setdefault(tree.parent_path(p.path), []).append(p)
         for s in small:
-            siblings = by_parent.get(health.parent_path(s.org), [])
+            siblings = by_parent.get(tree.parent_path(s.org.path), [])
             s.partners = [p for p in siblings if p.pk != s.org.pk][:8]
     return suggestions
 

@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +15,8 @@ from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from jiceng.core.scoping import Action, can
-from jiceng.core.views import form_errors_from
+from jiceng.core.tree import parent_path
+from jiceng.core.views import run_service
 
 from . import health, selectors, services
 from .forms import (
@@ -111,13 +111,10 @@ def found(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, parent=parent, allowed_types=allowed, initial=initial
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            org = services.organization_found(
-                actor=request.user, parent=parent, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
+        org = run_service(
+            request, services.organization_found, form=form, parent=parent, **form.cleaned_data
+        ).value
+        if org is not None:
             messages.success(request, _("已设立 %(n)s") % {"n": org.name})
             return _redirect(request, org_url(org))
     return render(
@@ -132,12 +129,15 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = OrganizationEditForm(request.POST or None, instance=org, permitted=permitted)
     if request.method == "POST" and form.is_valid():
         changes = {f: form.cleaned_data[f] for f in form.changed_data}
-        try:
-            services.organization_update(actor=request.user, org=org, **changes)
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
-            messages.success(request, _("已保存"))
+        updated = run_service(
+            request,
+            services.organization_update,
+            form=form,
+            success=_("已保存"),
+            org=org,
+            **changes,
+        )
+        if updated:
             return _redirect(request, org_url(org))
     return render(request, "orgs/form.html", {"form": form, "org": org, "title": _("修改组织信息")})
 
@@ -168,24 +168,34 @@ def _pick_and_apply(request: HttpRequest, pk: int, op: str) -> HttpResponse:
     suggested = request.GET.get("target", "")
     if request.method == "GET" and suggested.isdigit():
         # A "join a joint branch" suggestion: the units under the same parent, one preselected.
-        nearby = targets.filter(path__startswith=org.path[: -Organization.steplen])
+        nearby = targets.filter(path__startswith=parent_path(org.path))
         form = OrganizationPickForm(queryset=nearby, initial={"target": int(suggested)})
     if request.method == "POST":
         form.fields["target"].queryset = targets
         if form.is_valid():
             target = form.cleaned_data["target"]
-            try:
-                if op == "move":
-                    services.organization_move(actor=request.user, org=org, new_parent=target)
-                    messages.success(request, _("已迁至 %(t)s") % {"t": target.name})
+            if op == "move":
+                moved = run_service(
+                    request,
+                    services.organization_move,
+                    form=form,
+                    success=_("已迁至 %(t)s") % {"t": target.name},
+                    org=org,
+                    new_parent=target,
+                )
+                if moved:
                     return _redirect(request, org_url(org))
-                services.organization_merge(actor=request.user, source=org, target=target)
-                messages.success(request, _("已并入 %(t)s") % {"t": target.name})
-                return _redirect(request, org_url(target))
-            except ValidationError as exc:
-                form_errors_from(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
+            else:
+                merged = run_service(
+                    request,
+                    services.organization_merge,
+                    form=form,
+                    success=_("已并入 %(t)s") % {"t": target.name},
+                    source=org,
+                    target=target,
+                )
+                if merged:
+                    return _redirect(request, org_url(target))
     title = _("迁移组织（含全部下级）") if op == "move" else _("合并到其他组织")
     return render(request, "orgs/form.html", {"form": form, "org": org, "title": title})
 
@@ -195,14 +205,15 @@ def abolish(request: HttpRequest, pk: int) -> HttpResponse:
     org = selectors.organization_get(request.user, pk, Action.CHANGE)
     form = AbolishForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.organization_abolish(
-                actor=request.user, org=org, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
-            messages.success(request, _("已撤销 %(n)s") % {"n": org.name})
+        abolished = run_service(
+            request,
+            services.organization_abolish,
+            form=form,
+            success=_("已撤销 %(n)s") % {"n": org.name},
+            org=org,
+            reason=form.cleaned_data["reason"],
+        )
+        if abolished:
             return _redirect(request, org_url(org))
     return render(
         request,
@@ -310,18 +321,17 @@ def designate(request: HttpRequest, pk: int) -> HttpResponse:
     computed = health.assess(org, full_members=selectors.full_member_count(org), today=today)
     form = DesignateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            rect = services.rectification_designate(
-                actor=request.user,
-                org=org,
-                entered=form.entered(),
-                note=form.cleaned_data["note"],
-                on=form.cleaned_data["on"],
-            )
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
-            messages.success(request, _("已认定 %(n)s 为软弱涣散党组织") % {"n": org.name})
+        rect = run_service(
+            request,
+            services.rectification_designate,
+            form=form,
+            success=_("已认定 %(n)s 为软弱涣散党组织") % {"n": org.name},
+            org=org,
+            entered=form.entered(),
+            note=form.cleaned_data["note"],
+            on=form.cleaned_data["on"],
+        ).value
+        if rect is not None:
             return _redirect(request, reverse("orgs:rectification", args=[rect.pk]))
     computed_rows = [
         (WeakCriterion(c).label, v) for c, v in computed.items() if c in COMPUTED_CRITERIA
@@ -362,12 +372,15 @@ def rectification_plan(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {"measures": rect.measures, "owner": rect.owner, "deadline": rect.deadline}
     form = RectificationPlanForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.rectification_plan(actor=request.user, rectification=rect, **form.cleaned_data)
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
-            messages.success(request, _("已保存整顿方案"))
+        planned = run_service(
+            request,
+            services.rectification_plan,
+            form=form,
+            success=_("已保存整顿方案"),
+            rectification=rect,
+            **form.cleaned_data,
+        )
+        if planned:
             return _redirect(request, reverse("orgs:rectification", args=[rect.pk]))
     return render(
         request,
@@ -382,13 +395,14 @@ def rectification_note(request: HttpRequest, pk: int) -> HttpResponse:
     rect = selectors.rectification_get(request.user, pk, Action.CHANGE)
     form = RectificationNoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.rectification_add_note(
-                actor=request.user, rectification=rect, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
+        noted = run_service(
+            request,
+            services.rectification_add_note,
+            form=form,
+            rectification=rect,
+            **form.cleaned_data,
+        )
+        if noted:
             if not request.htmx:
                 messages.success(request, _("已记录整顿进展"))
                 return redirect(reverse("orgs:rectification", args=[rect.pk]))
@@ -404,18 +418,17 @@ def rectification_close(request: HttpRequest, pk: int) -> HttpResponse:
     rect = selectors.rectification_get(request.user, pk, Action.CHANGE)
     form = RectificationCloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.rectification_close(
-                actor=request.user,
-                rectification=rect,
-                result=form.cleaned_data["result"],
-                still_met=form.entered(),
-                on=form.cleaned_data["on"],
-            )
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
-            messages.success(request, _("已整顿销号"))
+        closed = run_service(
+            request,
+            services.rectification_close,
+            form=form,
+            success=_("已整顿销号"),
+            rectification=rect,
+            result=form.cleaned_data["result"],
+            still_met=form.entered(),
+            on=form.cleaned_data["on"],
+        )
+        if closed:
             return _redirect(request, reverse("orgs:rectification", args=[rect.pk]))
     today = timezone.localdate()
     now = health.assess(rect.org, full_members=selectors.full_member_count(rect.org), today=today)
@@ -446,12 +459,13 @@ def rectification_step(request: HttpRequest, pk: int, step: str) -> HttpResponse
         raise Http404
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            STEP_SERVICES[step](actor=request.user, rectification=rect, **form.cleaned_data)
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        else:
-            messages.success(request, _("已%(s)s") % {"s": RectificationStep(step).label})
+        run_service(
+            request,
+            STEP_SERVICES[step],
+            success=_("已%(s)s") % {"s": RectificationStep(step).label},
+            rectification=rect,
+            **form.cleaned_data,
+        )
         return _redirect(request, reverse("orgs:rectification", args=[rect.pk]))
     return render(
         request,

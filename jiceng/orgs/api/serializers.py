@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from jiceng.core import tree
 from jiceng.core.api import IdField
 from jiceng.orgs.models import (
     BranchKind,
@@ -53,7 +54,7 @@ class OrganizationOutput(serializers.ModelSerializer):
 
     def get_parent_id(self, obj: Organization) -> int | None:
         parents = self.context.get("parent_ids", {})
-        return parents.get(obj.path[: -Organization.steplen])
+        return parents.get(tree.parent_path(obj.path))
 
 
 class OrganizationCreateInput(serializers.Serializer):

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import cast
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,7 +9,8 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import query_id, query_param, raise_drf, validated
+from jiceng.core import tree
+from jiceng.core.api import query_id, query_param, validated
 from jiceng.core.scoping import Action
 from jiceng.orgs import health, selectors, services
 from jiceng.orgs.models import Organization, OrgType, RectificationStep
@@ -30,7 +30,7 @@ from .serializers import (
 
 
 def _parent_ids(orgs: list[Organization]) -> dict[str, int]:
-    paths = {o.path[: -Organization.steplen] for o in orgs if o.depth > 1}
+    paths = {tree.parent_path(o.path) for o in orgs if o.depth > 1}
     return dict(Organization.objects.filter(path__in=paths).values_list("path", "id"))
 
 
@@ -64,10 +64,7 @@ class OrganizationListCreate(generics.GenericAPIView):
     def post(self, request: Request) -> Response:
         data = validated(OrganizationCreateInput, request.data)
         parent = selectors.organization_get(request.user, data.pop("parent_id"), Action.CHANGE)
-        try:
-            org = services.organization_found(actor=request.user, parent=parent, **data)
-        except DjangoValidationError as exc:
-            raise_drf(exc)
+        org = services.organization_found(actor=request.user, parent=parent, **data)
         return Response(
             OrganizationOutput(org, context={"parent_ids": {parent.path: parent.pk}}).data,
             status=status.HTTP_201_CREATED,
@@ -85,10 +82,7 @@ class OrganizationDetail(generics.GenericAPIView):
     def patch(self, request: Request, pk: int) -> Response:
         org = selectors.organization_get(request.user, pk, Action.CHANGE)
         data = validated(OrganizationUpdateInput, request.data)
-        try:
-            org = services.organization_update(actor=request.user, org=org, **data)
-        except DjangoValidationError as exc:
-            raise_drf(exc)
+        org = services.organization_update(actor=request.user, org=org, **data)
         return Response(OrganizationOutput(org, context={"parent_ids": _parent_ids([org])}).data)
 
 
@@ -188,10 +182,7 @@ class RectificationListCreate(generics.GenericAPIView):
         """Designate an organisation weak and lax (S12)."""
         data = validated(DesignateInput, request.data)
         org = selectors.organization_get(request.user, data.pop("org_id"), Action.CHANGE)
-        try:
-            rect = services.rectification_designate(actor=request.user, org=org, **data)
-        except DjangoValidationError as exc:
-            raise_drf(exc)
+        rect = services.rectification_designate(actor=request.user, org=org, **data)
         return Response(RectificationOutput(rect).data, status=status.HTTP_201_CREATED)
 
 
@@ -223,36 +214,33 @@ class RectificationStepView(generics.GenericAPIView):
             raise Http404
         d = validated(RectificationStepInput, request.data)
         actor = request.user
-        try:
-            if step == RectificationStep.PLAN:
-                rect = services.rectification_plan(
-                    actor=actor,
-                    rectification=rect,
-                    measures=d.get("measures", ""),
-                    owner=d.get("owner", ""),
-                    deadline=d.get("deadline"),  # type: ignore[arg-type]
-                )
-            elif step == RectificationStep.NOTE:
-                services.rectification_add_note(
-                    actor=actor, rectification=rect, text=d.get("text", ""), on=d.get("on")
-                )
-            elif step == RectificationStep.CLOSE:
-                rect = services.rectification_close(
-                    actor=actor,
-                    rectification=rect,
-                    result=d.get("result", ""),
-                    still_met=d.get("still_met") or {},
-                    on=d.get("on"),
-                )
-            elif step == RectificationStep.REVOKE:
-                rect = services.rectification_revoke(
-                    actor=actor, rectification=rect, reason=d.get("reason", "")
-                )
-            else:
-                rect = services.rectification_reopen(
-                    actor=actor, rectification=rect, reason=d.get("reason", "")
-                )
-        except DjangoValidationError as exc:
-            raise_drf(exc)
+        if step == RectificationStep.PLAN:
+            rect = services.rectification_plan(
+                actor=actor,
+                rectification=rect,
+                measures=d.get("measures", ""),
+                owner=d.get("owner", ""),
+                deadline=d.get("deadline"),  # type: ignore[arg-type]
+            )
+        elif step == RectificationStep.NOTE:
+            services.rectification_add_note(
+                actor=actor, rectification=rect, text=d.get("text", ""), on=d.get("on")
+            )
+        elif step == RectificationStep.CLOSE:
+            rect = services.rectification_close(
+                actor=actor,
+                rectification=rect,
+                result=d.get("result", ""),
+                still_met=d.get("still_met") or {},
+                on=d.get("on"),
+            )
+        elif step == RectificationStep.REVOKE:
+            rect = services.rectification_revoke(
+                actor=actor, rectification=rect, reason=d.get("reason", "")
+            )
+        else:
+            rect = services.rectification_reopen(
+                actor=actor, rectification=rect, reason=d.get("reason", "")
+            )
         rect.refresh_from_db()
         return Response(RectificationOutput(rect).data)
