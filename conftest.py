@@ -96,3 +96,12 @@ def login(client: Any, world: World) -> Any:
         return user
 
     return _login
+
+
+@pytest.fixture
+def small(db: Any) -> Any:
+    """A small world of the test's own (``tests.factories.SmallWorld``): districts a and b,
+    alice and bob their officers, charlie a branch secretary in a, dora an auditor."""
+    from tests.factories import SmallWorld
+
+    return SmallWorld.make()

@@ -24,28 +24,28 @@ def _request(user):
     return request
 
 
-def test_require_refuses_with_the_services_words_outside_the_scope(world):
-    officer = world.user("huangpu.officer")
-    require(officer, Action.CHANGE, world.huangpu.path, "无权修改")
+def test_require_refuses_with_the_services_words_outside_the_scope(small):
+    require(small.alice, Action.CHANGE, small.a.branches[1].path, "无权修改")
     with pytest.raises(PermissionDenied, match="无权修改该区"):
-        require(officer, Action.CHANGE, world.xuhui.path, "无权修改该区")
-    require(None, Action.CHANGE, world.xuhui.path, "the system may act anywhere")
+        require(small.alice, Action.CHANGE, small.b.org.path, "无权修改该区")
+    with pytest.raises(PermissionDenied, match="只读"):
+        require(small.dora, Action.CHANGE, small.a.org.path, "审计员只读")
+    require(None, Action.CHANGE, small.b.org.path, "the system may act anywhere")
 
 
-def test_the_actor_recorded_is_the_user_or_nobody_for_the_system(world):
-    officer = world.user("huangpu.officer")
-    assert actor_user(officer) == officer
+def test_the_actor_recorded_is_the_user_or_nobody_for_the_system(small):
+    assert actor_user(small.alice) == small.alice
     assert actor_user(None) is None
     assert actor_name(None) == "系统"
-    assert actor_name(officer) == str(officer)
+    assert actor_name(small.alice) == str(small.alice)
 
 
 class _Form(forms.Form):
     title = forms.CharField(required=False)
 
 
-def test_run_service_passes_the_user_and_says_success(world):
-    officer = world.user("huangpu.officer")
+def test_run_service_passes_the_user_and_says_success(small):
+    officer = small.alice
     request = _request(officer)
     outcome = run_service(request, lambda *, actor, n: (actor, n * 2), n=21, success="已保存")
     assert outcome.ok
@@ -53,8 +53,8 @@ def test_run_service_passes_the_user_and_says_success(world):
     assert [str(m) for m in get_messages(request)] == ["已保存"]
 
 
-def test_run_service_puts_a_refusal_in_the_messages_or_on_the_form(world):
-    request = _request(world.user("huangpu.officer"))
+def test_run_service_puts_a_refusal_in_the_messages_or_on_the_form(small):
+    request = _request(small.alice)
 
     def refuse(*, actor):
         raise PermissionDenied("该角色不能部署活动")
