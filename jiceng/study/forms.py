@@ -76,3 +76,8 @@ class RequirementForm(forms.ModelForm):
     class Meta:
         model = StudyRequirement
         fields = ["mode", "sector", "org_type", "required_amount", "source_note"]
+
+
+class ConfirmForm(forms.Form):
+    """The confirm button of a pending self-study row: no fields; with htmx a refusal is said
+    in the row itself rather than in the page's messages."""

@@ -14,9 +14,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jiceng.core import audit, generations
-from jiceng.core.scoping import Action, can
+from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
 
@@ -46,16 +47,13 @@ def member_mode(member: Member) -> StudyMode:
     return mode_for_sector(member_study_unit(member).sector)
 
 
-def _require(actor: Any, path: str, message: str) -> None:
-    """``actor`` None is the system (demo data, migrations), which may act anywhere."""
-    if actor is not None and not can(actor, Action.CHANGE, path):
-        raise PermissionDenied(message)
-
-
-def _require_city(actor: Any) -> None:
+def _require_city(actor: Actor | Any) -> None:
+    """Periods and requirements are city-wide reference data: set by those who may change
+    the city committee (before the tree exists, ``""`` is in no one's scope but the system's)."""
     root = Organization.objects.filter(depth=1).order_by("path").first()
-    if actor is not None and (root is None or not can(actor, Action.CHANGE, root.path)):
-        raise PermissionDenied("学习周期和学习要求由市委组织部设定")
+    require(
+        actor, Action.CHANGE, root.path if root else "", _("学习周期和学习要求由市委组织部设定")
+    )
 
 
 def _amount(value: Any, field: str = "amount", *, bounded: bool = True) -> Decimal:
@@ -63,14 +61,14 @@ def _amount(value: Any, field: str = "amount", *, bounded: bool = True) -> Decim
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
-        raise ValidationError({field: "请填写数字，例如 2 或 1.5"}) from exc
+        raise ValidationError({field: _("请填写数字，例如 2 或 1.5")}) from exc
     if not amount.is_finite():
-        raise ValidationError({field: "请填写数字，例如 2 或 1.5"})
+        raise ValidationError({field: _("请填写数字，例如 2 或 1.5")})
     if amount != amount.quantize(Decimal(1).scaleb(-AMOUNT_PLACES)):
-        raise ValidationError({field: "最多保留一位小数，例如 1.5"})
+        raise ValidationError({field: _("最多保留一位小数，例如 1.5")})
     if amount < MIN_AMOUNT or (bounded and amount > MAX_AMOUNT):
-        top = f"至 {MAX_AMOUNT}" if bounded else "以上"
-        raise ValidationError({field: f"数量应在 {MIN_AMOUNT} {top}"})
+        message = _("数量应在 %(low)s 至 %(high)s") if bounded else _("数量应在 %(low)s 以上")
+        raise ValidationError({field: message % {"low": MIN_AMOUNT, "high": MAX_AMOUNT}})
     return amount
 
 
@@ -78,15 +76,21 @@ def _in_period(period: StudyPeriod, day: dt.date, field: str) -> None:
     if not period.covers(day):
         raise ValidationError(
             {
-                field: f"日期应在学习周期“{period.name}”之内"
-                f"（{period.starts_on:%Y-%m-%d} 至 {period.ends_on:%Y-%m-%d}）"
+                field: _("日期应在学习周期“%(name)s”之内（%(start)s 至 %(end)s）")
+                % {
+                    "name": period.name,
+                    "start": f"{period.starts_on:%Y-%m-%d}",
+                    "end": f"{period.ends_on:%Y-%m-%d}",
+                }
             }
         )
 
 
 # ----- periods and requirements -----------------------------------------------------------------
 @transaction.atomic
-def period_create(*, actor: Any, name: str, starts_on: dt.date, ends_on: dt.date) -> StudyPeriod:
+def period_create(
+    *, actor: Actor | Any, name: str, starts_on: dt.date, ends_on: dt.date
+) -> StudyPeriod:
     """A new study period (city-wide reference data)."""
     _require_city(actor)
     period = StudyPeriod(name=(name or "").strip(), starts_on=starts_on, ends_on=ends_on)
@@ -104,7 +108,7 @@ def period_create(*, actor: Any, name: str, starts_on: dt.date, ends_on: dt.date
 @transaction.atomic
 def requirement_set(
     *,
-    actor: Any,
+    actor: Actor | Any,
     period: StudyPeriod,
     mode: str,
     required_amount: Decimal | str | int,
@@ -115,7 +119,7 @@ def requirement_set(
     """Set (create or change) the requirement of ``period`` for one mode and scope."""
     _require_city(actor)
     if mode not in StudyMode.values:
-        raise ValidationError({"mode": "请选择学课制或学分制"})
+        raise ValidationError({"mode": _("请选择学课制或学分制")})
     row = StudyRequirement.objects.filter(
         period=period, mode=mode, sector=sector, org_type=org_type
     ).first()
@@ -150,15 +154,18 @@ def _attendance_pairs(attendance: Iterable[Any]) -> list[tuple[int, bool]]:
         try:
             member_id = int(raw_id)
         except (TypeError, ValueError) as exc:
-            raise ValidationError({"attendance": f"党员编号“{raw_id}”无效"}) from exc
+            message = _("党员编号“%(id)s”无效") % {"id": raw_id}
+            raise ValidationError({"attendance": message}) from exc
         if member_id in seen:
-            raise ValidationError({"attendance": f"党员（编号 {member_id}）重复登记"})
+            raise ValidationError(
+                {"attendance": _("党员（编号 %(id)s）重复登记") % {"id": member_id}}
+            )
         seen.add(member_id)
         pairs.append((member_id, bool(present)))
     if not pairs:
-        raise ValidationError({"attendance": "请登记本次学习的出勤（至少一名党员）"})
+        raise ValidationError({"attendance": _("请登记本次学习的出勤（至少一名党员）")})
     if not any(p for _m, p in pairs):
-        raise ValidationError({"attendance": "没有党员出席：请至少勾选一名出席的党员"})
+        raise ValidationError({"attendance": _("没有党员出席：请至少勾选一名出席的党员")})
     return pairs
 
 
@@ -175,15 +182,18 @@ def _attendees(org: Organization, mode: str, ids: list[int]) -> dict[int, Member
     if missing:
         shown = "、".join(str(i) for i in missing[:10])
         raise ValidationError(
-            {"attendance": f"以下党员不在{org.name}参加学习，不能登记出勤：编号 {shown}"}
+            {
+                "attendance": _("以下党员不在%(unit)s参加学习，不能登记出勤：编号 %(ids)s")
+                % {"unit": org.name, "ids": shown}
+            }
         )
     other = [m.name for m in found.values() if m.study_mode != mode]  # type: ignore[attr-defined]
     if other:
         label = StudyMode(mode).label
         raise ValidationError(
             {
-                "attendance": f"以下党员不按{label}计量（S9），请在其所在单位登记："
-                + "、".join(other[:10])
+                "attendance": _("以下党员不按%(mode)s计量（S9），请在其所在单位登记：%(names)s")
+                % {"mode": label, "names": "、".join(other[:10])}
             }
         )
     return found
@@ -192,7 +202,7 @@ def _attendees(org: Organization, mode: str, ids: list[int]) -> dict[int, Member
 @transaction.atomic
 def session_record(
     *,
-    actor: Any,
+    actor: Actor | Any,
     period: StudyPeriod,
     org: Organization,
     held_on: dt.date,
@@ -208,7 +218,7 @@ def session_record(
     every member must study in the unit's subtree under the unit's mode (S9); a member listed
     twice, an outsider, or no one present refuses the whole session.
     """
-    _require(actor, org.path, "无权为该组织登记学习")
+    require(actor, Action.CHANGE, org.path, _("无权为该组织登记学习"))
     session = StudySession(
         period=period,
         org=org,
@@ -219,7 +229,7 @@ def session_record(
         amount=_amount(amount),
         evidence=(evidence or "").strip(),
         evidence_file=(evidence_file or "").strip(),
-        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        recorded_by=actor_user(actor),
     )
     session.full_clean(exclude=["org_path", "recorded_by"])
     _in_period(period, held_on, "held_on")
@@ -247,11 +257,11 @@ def session_record(
 
 @transaction.atomic
 def attendance_add(
-    *, actor: Any, session: StudySession, member: Member, present: bool = True
+    *, actor: Actor | Any, session: StudySession, member: Member, present: bool = True
 ) -> Attendance:
     """Add one member's attendance to a recorded session; a second row for the same member
     is refused."""
-    _require(actor, session.org_path, "无权为该组织登记学习")
+    require(actor, Action.CHANGE, session.org_path, _("无权为该组织登记学习"))
     _attendees(session.org, session.mode, [member.pk])
     row = Attendance(session=session, member=member, member_path=member.home_path, present=present)
     row.full_clean(exclude=["member_path"])
@@ -268,14 +278,14 @@ def attendance_add(
 
 
 # ----- self-study -------------------------------------------------------------------------------
-def _is_self(actor: Any, member: Member) -> bool:
+def _is_self(actor: Actor | Any, member: Member) -> bool:
     return actor is not None and member.user_id is not None and member.user_id == actor.pk
 
 
 @transaction.atomic
 def selfstudy_record(
     *,
-    actor: Any,
+    actor: Actor | Any,
     member: Member,
     period: StudyPeriod,
     studied_on: dt.date,
@@ -288,9 +298,9 @@ def selfstudy_record(
     entry waits for the branch."""
     unit = member_study_unit(member)
     if not _is_self(actor, member):
-        _require(actor, unit.path, "无权为该党员登记自学")
+        require(actor, Action.CHANGE, unit.path, _("无权为该党员登记自学"))
     if member.transferred_out_on is not None:
-        raise ValidationError("该党员的组织关系已转出本市")
+        raise ValidationError(_("该党员的组织关系已转出本市"))
     entry = SelfStudy(
         period=period,
         member=member,
@@ -302,12 +312,12 @@ def selfstudy_record(
         mode=mode_for_sector(unit.sector),
         amount=_amount(amount),
         evidence=(evidence or "").strip(),
-        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        recorded_by=actor_user(actor),
     )
     entry.full_clean(exclude=["member_path", "org_path", "recorded_by", "confirmed_by"])
     _in_period(period, studied_on, "studied_on")
     if studied_on > timezone.localdate():
-        raise ValidationError({"studied_on": "不能登记今后日期的自学"})
+        raise ValidationError({"studied_on": _("不能登记今后日期的自学")})
     confirm = not _is_self(actor, member) and (
         actor is None or can(actor, Action.CHANGE, unit.path)
     )
@@ -328,15 +338,15 @@ def selfstudy_record(
 
 
 @transaction.atomic
-def selfstudy_confirm(*, actor: Any, entry: SelfStudy) -> SelfStudy:
+def selfstudy_confirm(*, actor: Actor | Any, entry: SelfStudy) -> SelfStudy:
     """The branch confirms a member's self-study; only then does it count."""
     entry = SelfStudy.objects.select_for_update().select_related("member").get(pk=entry.pk)
-    _require(actor, entry.org_path, "只有党员所在支部可以确认自学记录")
+    require(actor, Action.CHANGE, entry.org_path, _("只有党员所在支部可以确认自学记录"))
     if _is_self(actor, entry.member):
-        raise PermissionDenied("不能确认本人的自学记录")
+        raise PermissionDenied(_("不能确认本人的自学记录"))
     if entry.confirmed_at is not None:
-        raise ValidationError("该自学记录已确认")
-    entry.confirmed_by = actor if getattr(actor, "is_authenticated", False) else None
+        raise ValidationError(_("该自学记录已确认"))
+    entry.confirmed_by = actor_user(actor)
     entry.confirmed_at = timezone.now()
     entry.save(update_fields=["confirmed_by", "confirmed_at"])
     audit.record(

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,14 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core.scoping import Action, can, scope_of
-from jiceng.core.views import error_message, form_errors_from
+from jiceng.core.views import run_service
 from jiceng.members import selectors as member_selectors
 from jiceng.members.models import Member
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 
 from . import selectors, services
-from .forms import PeriodForm, RequirementForm, SelfStudyForm, SessionForm
+from .forms import ConfirmForm, PeriodForm, RequirementForm, SelfStudyForm, SessionForm
 from .models import StudyPeriod
 from .rules import CHECKLIST_MAX, mode_for_sector
 
@@ -140,23 +139,20 @@ def session_create(request: HttpRequest, pk: int) -> HttpResponse:
         ticked = set(request.POST.getlist("present"))
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                session = services.session_record(
-                    actor=request.user,
-                    period=data["period"],
-                    org=org,
-                    held_on=data["held_on"],
-                    topic=data["topic"],
-                    amount=data["amount"],
-                    evidence=data["evidence"],
-                    evidence_file=data["evidence_file"],
-                    attendance=_attendance_from(request),
-                )
-            except ValidationError as exc:
-                form_errors_from(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
-            else:
+            session = run_service(
+                request,
+                services.session_record,
+                form=form,
+                period=data["period"],
+                org=org,
+                held_on=data["held_on"],
+                topic=data["topic"],
+                amount=data["amount"],
+                evidence=data["evidence"],
+                evidence_file=data["evidence_file"],
+                attendance=_attendance_from(request),
+            ).value
+            if session is not None:
                 messages.success(request, _("已登记本次学习及出勤"))
                 url = reverse("study:session", args=[session.pk])
                 if request.htmx:
@@ -250,13 +246,10 @@ def selfstudy_create(request: HttpRequest, pk: int) -> HttpResponse:
     back = reverse("study:mine") if is_self else reverse("study:member", args=[member.pk])
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            entry = services.selfstudy_record(actor=request.user, member=member, **data)
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-        else:
+        entry = run_service(
+            request, services.selfstudy_record, form=form, member=member, **data
+        ).value
+        if entry is not None:
             if entry.is_confirmed:
                 messages.success(request, _("已登记并确认自学记录"))
             else:
@@ -272,21 +265,21 @@ def selfstudy_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def selfstudy_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    """The branch confirms a member's self-study."""
+    """The branch confirms a member's self-study; with htmx the row is swapped in place."""
     entry = selectors.selfstudy_get(request.user, pk, Action.CHANGE)
-    error = ""
-    try:
-        entry = services.selfstudy_confirm(actor=request.user, entry=entry)
-    except (ValidationError, PermissionDenied) as exc:
-        error = error_message(exc)
     if request.htmx:
+        row = ConfirmForm(request.POST)
+        confirmed = run_service(request, services.selfstudy_confirm, form=row, entry=entry)
         return render(
-            request, "study/_pending_row.html", {"e": entry, "error": error, "confirmed": not error}
+            request,
+            "study/_pending_row.html",
+            {
+                "e": confirmed.value or entry,
+                "error": "；".join(str(e) for e in row.non_field_errors()),
+                "confirmed": confirmed.ok,
+            },
         )
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, _("已确认自学记录"))
+    run_service(request, services.selfstudy_confirm, success=_("已确认自学记录"), entry=entry)
     return redirect(f"{reverse('study:unit', args=[entry.org_id])}?period={entry.period_id}")
 
 
@@ -296,13 +289,8 @@ def period_list(request: HttpRequest) -> HttpResponse:
     organisation department creates periods here."""
     form = PeriodForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            period = services.period_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-        else:
+        period = run_service(request, services.period_create, form=form, **form.cleaned_data).value
+        if period is not None:
             return redirect(reverse("study:period", args=[period.pk]))
     periods = selectors.period_list().prefetch_related("requirements")
     return render(request, "study/periods.html", {"periods": periods, "form": form})
@@ -314,14 +302,15 @@ def period_detail(request: HttpRequest, pk: int) -> HttpResponse:
     period = selectors.period_get(pk)
     form = RequirementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.requirement_set(actor=request.user, period=period, **form.cleaned_data)
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("已设定学习要求"))
+        requirement = run_service(
+            request,
+            services.requirement_set,
+            form=form,
+            success=_("已设定学习要求"),
+            period=period,
+            **form.cleaned_data,
+        )
+        if requirement:
             return redirect(reverse("study:period", args=[period.pk]))
     return render(
         request,

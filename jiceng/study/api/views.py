@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import IdField, call_service, query_id, query_param, validated
+from jiceng.core.api import IdField, query_id, query_param, validated
 from jiceng.core.scoping import Action
 from jiceng.members import selectors as member_selectors
 from jiceng.orgs import selectors as org_selectors
@@ -200,8 +200,7 @@ class SessionListCreate(generics.GenericAPIView):
         data = validated(StudySessionInput, request.data)
         org = org_selectors.organization_get(request.user, data.pop("org_id"), Action.CHANGE)
         period = _period(request, data.pop("period_id"))
-        session = call_service(
-            services.session_record,
+        session = services.session_record(
             actor=request.user,
             org=org,
             period=period,
@@ -281,9 +280,7 @@ class SelfStudyListCreate(generics.GenericAPIView):
         data = validated(SelfStudyInput, request.data)
         member = member_selectors.member_get(request.user, data.pop("member_id"))
         period = _period(request, data.pop("period_id"))
-        entry = call_service(
-            services.selfstudy_record, actor=request.user, member=member, period=period, **data
-        )
+        entry = services.selfstudy_record(actor=request.user, member=member, period=period, **data)
         return Response(SelfStudyOutput(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -293,5 +290,5 @@ class SelfStudyConfirm(generics.GenericAPIView):
     @extend_schema(request=None, responses=SelfStudyOutput)
     def post(self, request: Request, pk: int) -> Response:
         entry = selectors.selfstudy_get(request.user, pk, Action.CHANGE)
-        entry = call_service(services.selfstudy_confirm, actor=request.user, entry=entry)
+        entry = services.selfstudy_confirm(actor=request.user, entry=entry)
         return Response(SelfStudyOutput(entry).data)

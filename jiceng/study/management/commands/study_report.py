@@ -6,14 +6,14 @@ import json
 from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http import Http404
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from jiceng.accounts.models import User
+from jiceng.accounts import commands
 from jiceng.core import audit
 from jiceng.core.exports import SafeDictWriter
-from jiceng.core.scoping import Action, can
-from jiceng.orgs.models import Organization
+from jiceng.core.scoping import Action
 from jiceng.study import selectors
 from jiceng.study.models import StudyPeriod
 
@@ -48,15 +48,11 @@ class Command(BaseCommand):
         parser.add_argument("--below", action="store_true", help="only members below it")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = User.objects.filter(username=options["user"], is_active=True).first()
-        if user is None:
-            raise CommandError("找不到该用户")
-        org = Organization.objects.filter(code=options["org"]).first()
-        if org is None or not can(user, Action.VIEW, org.path):
-            raise CommandError(f"找不到组织 {options['org']}，或不在该用户的管辖范围内")
+        user = commands.officer(options["user"])
+        org = commands.unit(user, options["org"], Action.VIEW)
         try:
             period = selectors.period_current(options["period"])
-        except Exception as exc:  # Http404 from the selector
+        except Http404 as exc:
             raise CommandError(f"找不到学习周期 {options['period']}") from exc
         if not isinstance(period, StudyPeriod):
             raise CommandError("尚未设定学习周期")
