@@ -44,7 +44,7 @@ class AppraisalAction(models.TextChoices):
 # are at most one third of the branch's members taking part in the appraisal (S1: the city ran
 # the campaign under the central deployment). n members appraised allow floor(n / 3).
 EXCELLENT_MAX_SHARE = Fraction(1, 3)
-EXCELLENT_MAX_SHARE_LABEL = "三分之一"  # the same share, as the guidance words it
+EXCELLENT_MAX_SHARE_LABEL = _("三分之一")  # the same share, as the guidance words it
 
 # A grade below "qualified" must say why; "unqualified" always needs the committee's note
 # (the member is told the reasons and what to rectify).

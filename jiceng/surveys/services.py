@@ -10,15 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jiceng.campaigns.models import CampaignUnit
 from jiceng.campaigns.rules import Phase, UnitState
 from jiceng.core import audit
-from jiceng.core.scoping import Action, can
+from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.members.models import Member
 
 from .models import Appraisal, PeerRating, SelfAnalysis
@@ -38,17 +39,7 @@ RATING_FIELDS = ("grade", "comment", "rated_on")
 BULK_BATCH = 2_000
 
 
-def _require(actor: Any, path: str, message: str) -> None:
-    """``actor`` None is the system (demo data), which may act anywhere."""
-    if actor is not None and not can(actor, Action.CHANGE, path):
-        raise PermissionDenied(message)
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def _is_member(actor: Any, member: Member) -> bool:
+def _is_member(actor: Actor | Any, member: Member) -> bool:
     return actor is not None and member.user_id is not None and member.user_id == actor.pk
 
 
@@ -57,10 +48,13 @@ def _day(unit: CampaignUnit, on: dt.date | None) -> dt.date:
     day = on or unit.campaign.reference_date()
     if day < unit.campaign.starts_on:
         raise ValidationError(
-            {"on": f"日期不能早于活动启动日期 {unit.campaign.starts_on:%Y-%m-%d}"}
+            {
+                "on": _("日期不能早于活动启动日期 %(day)s")
+                % {"day": f"{unit.campaign.starts_on:%Y-%m-%d}"}
+            }
         )
     if day > timezone.localdate():
-        raise ValidationError({"on": "日期不能晚于今天"})
+        raise ValidationError({"on": _("日期不能晚于今天")})
     return day
 
 
@@ -90,16 +84,17 @@ def _lock_unit(unit: CampaignUnit) -> CampaignUnit:
 
 
 @transaction.atomic
-def appraisals_open(*, actor: Any, unit: CampaignUnit) -> int:
+def appraisals_open(*, actor: Actor | Any, unit: CampaignUnit) -> int:
     """Open the unit's democratic appraisal: one appraisal per member taking part, waiting
     for the member's self-analysis. Re-running adds only members who joined since. Returns
     how many were added."""
     unit = _lock_unit(unit)
-    _require(actor, unit.org_path, "无权为该单位组织民主评议")
+    require(actor, Action.CHANGE, unit.org_path, _("无权为该单位组织民主评议"))
     if not is_in_review(unit):
         phase = unit.get_phase_display() or unit.get_state_display()
         raise ValidationError(
-            f"该单位尚未进入分析评议阶段（当前：{phase}），请在进入该阶段后开始民主评议"
+            _("该单位尚未进入分析评议阶段（当前：%(phase)s），请在进入该阶段后开始民主评议")
+            % {"phase": phase}
         )
     existing = set(
         Appraisal.objects.filter(campaign_id=unit.campaign_id).values_list("member_id", flat=True)
@@ -116,7 +111,7 @@ def appraisals_open(*, actor: Any, unit: CampaignUnit) -> int:
         if pk not in existing
     ]
     if not rows and not unit.appraisals.exists():
-        raise ValidationError("该单位没有参加活动的党员，无法开始民主评议")
+        raise ValidationError(_("该单位没有参加活动的党员，无法开始民主评议"))
     Appraisal.objects.bulk_create(rows, batch_size=BULK_BATCH)
     audit.record(
         actor=actor,
@@ -139,24 +134,29 @@ def _lock(appraisal: Appraisal) -> Appraisal:
 
 @transaction.atomic
 def self_analysis_submit(
-    *, actor: Any, appraisal: Appraisal, text: str, on: dt.date | None = None
+    *, actor: Actor | Any, appraisal: Appraisal, text: str, on: dt.date | None = None
 ) -> SelfAnalysis:
     """The member submits (or revises, while peers rate) their self-analysis; the branch may
     enter it for a member from the paper copy. The appraisal moves on to the peer round."""
     appraisal = _lock(appraisal)
     if not _is_member(actor, appraisal.member):
-        _require(actor, appraisal.org_path, "只有党员本人或所在支部可以提交党性分析材料")
+        require(
+            actor,
+            Action.CHANGE,
+            appraisal.org_path,
+            _("只有党员本人或所在支部可以提交党性分析材料"),
+        )
     state = next_state(appraisal.state, AppraisalAction.SUBMIT_SELF)
     text = (text or "").strip()
     if not text:
         raise ValidationError(
-            {"text": "请填写党性分析材料（对照党章查找自身差距、分析原因、提出整改方向）"}
+            {"text": _("请填写党性分析材料（对照党章查找自身差距、分析原因、提出整改方向）")}
         )
     day = _day(appraisal.unit, on)
     current = SelfAnalysis.objects.filter(appraisal=appraisal).first()
     before = audit.snapshot(current, ("text", "submitted_on")) if current else None
     analysis = current or SelfAnalysis(appraisal=appraisal)
-    analysis.text, analysis.submitted_on, analysis.recorded_by = text, day, _user(actor)
+    analysis.text, analysis.submitted_on, analysis.recorded_by = text, day, actor_user(actor)
     analysis.full_clean(exclude=["appraisal", "recorded_by"])
     analysis.save()
     old_state = appraisal.state
@@ -179,7 +179,7 @@ def self_analysis_submit(
 @transaction.atomic
 def peer_rating_submit(
     *,
-    actor: Any,
+    actor: Actor | Any,
     appraisal: Appraisal,
     rater: Member,
     grade: str,
@@ -190,18 +190,18 @@ def peer_rating_submit(
     peer round is open). Nobody rates themself; a member of another unit cannot rate."""
     appraisal = _lock(appraisal)
     if not _is_member(actor, rater):
-        _require(actor, appraisal.org_path, "只能以本人身份参加党员互评")
+        require(actor, Action.CHANGE, appraisal.org_path, _("只能以本人身份参加党员互评"))
     if rater.pk == appraisal.member_id:
-        raise ValidationError("不能给自己评议，请对本支部其他党员进行评议")
+        raise ValidationError(_("不能给自己评议，请对本支部其他党员进行评议"))
     if not Appraisal.objects.filter(unit_id=appraisal.unit_id, member=rater).exists():
-        raise ValidationError("只有本支部参加评议的党员才能评议")
+        raise ValidationError(_("只有本支部参加评议的党员才能评议"))
     if appraisal.state != AppraisalState.PEER_REVIEW:
         raise ValidationError(
-            f"该党员的评议处于“{appraisal.get_state_display()}”，"
-            "只有提交党性分析后、支部结束互评前可以评议"
+            _("该党员的评议处于“%(state)s”，只有提交党性分析后、支部结束互评前可以评议")
+            % {"state": appraisal.get_state_display()}
         )
     if grade not in Grade.values:
-        raise ValidationError({"grade": "请选择评议等次：优秀、合格、基本合格或不合格"})
+        raise ValidationError({"grade": _("请选择评议等次：优秀、合格、基本合格或不合格")})
     day = _day(appraisal.unit, on)
     rating = PeerRating.objects.filter(appraisal=appraisal, rater=rater).first()
     before = audit.snapshot(rating, RATING_FIELDS) if rating else None
@@ -221,16 +221,16 @@ def peer_rating_submit(
 
 
 @transaction.atomic
-def peer_review_close(*, actor: Any, unit: CampaignUnit) -> int:
+def peer_review_close(*, actor: Actor | Any, unit: CampaignUnit) -> int:
     """The branch ends the peer round: every appraisal in it goes to the committee. Members
     still without a self-analysis stay where they are. Returns how many moved."""
     unit = _lock_unit(unit)
-    _require(actor, unit.org_path, "结束党员互评须由支部委员会进行")
+    require(actor, Action.CHANGE, unit.org_path, _("结束党员互评须由支部委员会进行"))
     ids = list(
         unit.appraisals.filter(state=AppraisalState.PEER_REVIEW).values_list("id", flat=True)
     )
     if not ids:
-        raise ValidationError("没有正在互评的党员（党员提交党性分析后才进入互评）")
+        raise ValidationError(_("没有正在互评的党员（党员提交党性分析后才进入互评）"))
     Appraisal.objects.filter(id__in=ids).update(
         state=AppraisalState.COMMITTEE_REVIEW, updated_at=timezone.now()
     )
@@ -260,35 +260,44 @@ def _check_cap(unit: CampaignUnit, excellent_after: int) -> None:
     if excellent_after > cap:
         raise ValidationError(
             {
-                "grade": (
-                    f"评为“优秀”的党员不能超过参加评议党员的{EXCELLENT_MAX_SHARE_LABEL}："
-                    f"本单位参加评议 {n} 人，"
-                    f"最多 {cap} 人评为优秀，按此评定将有 {excellent_after} 人。"
-                    f"请减少 {excellent_after - cap} 名“优秀”"
+                "grade": _(
+                    "评为“优秀”的党员不能超过参加评议党员的%(share)s：本单位参加评议 %(n)s 人，"
+                    "最多 %(cap)s 人评为优秀，按此评定将有 %(after)s 人。请减少 %(over)s 名“优秀”"
                 )
+                % {
+                    "share": EXCELLENT_MAX_SHARE_LABEL,
+                    "n": n,
+                    "cap": cap,
+                    "after": excellent_after,
+                    "over": excellent_after - cap,
+                }
             }
         )
 
 
-def _apply(actor: Any, appraisal: Appraisal, grade: str, note: str, day: dt.date) -> None:
+def _apply(actor: Actor | Any, appraisal: Appraisal, grade: str, note: str, day: dt.date) -> None:
     name = appraisal.member.name
     try:
         state = next_state(appraisal.state, AppraisalAction.DECIDE)
     except AppraisalTransitionError as exc:
         raise ValidationError(
-            f"{name}：{exc.messages[0]}（须先提交党性分析，并由支部结束党员互评）",
+            _("%(name)s：%(reason)s（须先提交党性分析，并由支部结束党员互评）")
+            % {"name": name, "reason": exc.messages[0]},
             code="transition_not_allowed",
         ) from exc
     if grade not in Grade.values:
-        raise ValidationError({"grade": f"{name}：请选择评定等次"})
+        raise ValidationError({"grade": _("%(name)s：请选择评定等次") % {"name": name}})
     note = (note or "").strip()
     if grade in NOTE_REQUIRED and not note:
         raise ValidationError(
-            {"note": f"{name}：评为“{Grade(grade).label}”须写明评定意见（主要问题和整改要求）"}
+            {
+                "note": _("%(name)s：评为“%(grade)s”须写明评定意见（主要问题和整改要求）")
+                % {"name": name, "grade": Grade(grade).label}
+            }
         )
     before = audit.snapshot(appraisal, APPRAISAL_FIELDS)
     appraisal.state, appraisal.grade, appraisal.decision_note = state, grade, note
-    appraisal.decided_on, appraisal.decided_by = day, _user(actor)
+    appraisal.decided_on, appraisal.decided_by = day, actor_user(actor)
     appraisal.full_clean(exclude=["campaign", "unit", "member", "decided_by"])
     appraisal.save()
     audit.record(
@@ -305,7 +314,7 @@ def _apply(actor: Any, appraisal: Appraisal, grade: str, note: str, day: dt.date
 @transaction.atomic
 def appraisals_decide(
     *,
-    actor: Any,
+    actor: Actor | Any,
     unit: CampaignUnit,
     decisions: Iterable[Decision],
     on: dt.date | None = None,
@@ -314,13 +323,18 @@ def appraisals_decide(
     none: one refused decision (wrong state, no note for "unqualified", or more "excellent"
     than one third of the members appraised) refuses the whole batch."""
     unit = _lock_unit(unit)
-    _require(actor, unit.org_path, "评定等次须由支部委员会（或有权管理该单位的上级）进行")
+    require(
+        actor,
+        Action.CHANGE,
+        unit.org_path,
+        _("评定等次须由支部委员会（或有权管理该单位的上级）进行"),
+    )
     decisions = list(decisions)
     if not decisions:
-        raise ValidationError("没有要评定的党员")
+        raise ValidationError(_("没有要评定的党员"))
     ids = [d.appraisal_id for d in decisions]
     if len(set(ids)) != len(ids):
-        raise ValidationError("同一名党员在一次评定中出现了两次")
+        raise ValidationError(_("同一名党员在一次评定中出现了两次"))
     rows = {
         a.pk: a
         for a in unit.appraisals.select_for_update(of=("self",))
@@ -329,7 +343,7 @@ def appraisals_decide(
     }
     missing = [i for i in ids if i not in rows]
     if missing:
-        raise ValidationError("评定的党员不属于该单位的民主评议")
+        raise ValidationError(_("评定的党员不属于该单位的民主评议"))
     excellent_after = unit.appraisals.filter(grade=Grade.EXCELLENT).exclude(
         pk__in=ids
     ).count() + sum(d.grade == Grade.EXCELLENT for d in decisions)
@@ -343,7 +357,12 @@ def appraisals_decide(
 
 
 def appraisal_decide(
-    *, actor: Any, appraisal: Appraisal, grade: str, note: str = "", on: dt.date | None = None
+    *,
+    actor: Actor | Any,
+    appraisal: Appraisal,
+    grade: str,
+    note: str = "",
+    on: dt.date | None = None,
 ) -> Appraisal:
     """The branch committee decides one member's grade (see ``appraisals_decide``)."""
     decided = appraisals_decide(

@@ -8,8 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,8 +17,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from jiceng.campaigns import selectors as campaign_selectors
 from jiceng.campaigns.models import Campaign
+from jiceng.core import tree
 from jiceng.core.scoping import Action, can
-from jiceng.core.views import error_message
+from jiceng.core.views import run_service
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 
@@ -31,10 +31,6 @@ from .rules import EXCELLENT_MAX_SHARE, AppraisalState, Grade
 
 def _done(request: HttpRequest, url: str) -> HttpResponse:
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
-def _fail(request: HttpRequest, exc: Exception) -> None:
-    messages.error(request, error_message(exc))
 
 
 def _form_error(request: HttpRequest, form: Any) -> None:
@@ -70,15 +66,11 @@ def unit_sheet(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def unit_open(request: HttpRequest, pk: int) -> HttpResponse:
     unit = campaign_selectors.unit_get(request.user, pk)
-    try:
-        n = services.appraisals_open(actor=request.user, unit=unit)
-    except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
-    else:
-        if n:
-            messages.success(request, _("已开始民主评议，新增评议党员 %(n)s 名") % {"n": n})
-        else:
-            messages.info(request, _("评议名单已是最新，没有新加入的党员"))
+    opened = run_service(request, services.appraisals_open, unit=unit)
+    if opened.value:
+        messages.success(request, _("已开始民主评议，新增评议党员 %(n)s 名") % {"n": opened.value})
+    elif opened:
+        messages.info(request, _("评议名单已是最新，没有新加入的党员"))
     return _done(request, reverse("surveys:unit", args=[unit.pk]))
 
 
@@ -86,11 +78,8 @@ def unit_open(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def unit_close_peers(request: HttpRequest, pk: int) -> HttpResponse:
     unit = campaign_selectors.unit_get(request.user, pk)
-    try:
-        n = services.peer_review_close(actor=request.user, unit=unit)
-    except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
-    else:
+    n = run_service(request, services.peer_review_close, unit=unit).value
+    if n is not None:
         messages.success(request, _("已结束党员互评，%(n)s 名党员待支部委员会评定") % {"n": n})
     return _done(request, reverse("surveys:unit", args=[unit.pk]))
 
@@ -120,11 +109,8 @@ def _decisions_from(request: HttpRequest, unit_pk: int) -> list[services.Decisio
 def unit_decide(request: HttpRequest, pk: int) -> HttpResponse:
     unit = campaign_selectors.unit_get(request.user, pk)
     decisions = _decisions_from(request, unit.pk)
-    try:
-        done = services.appraisals_decide(actor=request.user, unit=unit, decisions=decisions)
-    except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
-    else:
+    done = run_service(request, services.appraisals_decide, unit=unit, decisions=decisions).value
+    if done is not None:
         messages.success(request, _("已评定 %(n)s 名党员") % {"n": len(done)})
     return _done(request, reverse("surveys:unit", args=[unit.pk]))
 
@@ -173,22 +159,18 @@ def appraisal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         _form_error(request, form)
         return _done(request, back)
-    try:
-        services.appraisal_decide(
-            actor=request.user,
-            appraisal=appraisal,
-            grade=form.cleaned_data["grade"],
-            note=form.cleaned_data["note"],
-            on=form.cleaned_data["on"],
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
-        return _done(request, back)
-    messages.success(
+    decided = run_service(
         request,
-        _("已评定 %(name)s：%(grade)s")
+        services.appraisal_decide,
+        success=_("已评定 %(name)s：%(grade)s")
         % {"name": appraisal.member.name, "grade": Grade(form.cleaned_data["grade"]).label},
+        appraisal=appraisal,
+        grade=form.cleaned_data["grade"],
+        note=form.cleaned_data["note"],
+        on=form.cleaned_data["on"],
     )
+    if not decided:
+        return _done(request, back)
     return _done(request, reverse("surveys:unit", args=[appraisal.unit_id]))
 
 
@@ -207,17 +189,14 @@ def self_analysis(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         _form_error(request, form)
         return _done(request, back)
-    try:
-        services.self_analysis_submit(
-            actor=request.user,
-            appraisal=appraisal,
-            text=form.cleaned_data["text"],
-            on=form.cleaned_data["on"],
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("党性分析材料已提交"))
+    run_service(
+        request,
+        services.self_analysis_submit,
+        success=_("党性分析材料已提交"),
+        appraisal=appraisal,
+        text=form.cleaned_data["text"],
+        on=form.cleaned_data["on"],
+    )
     return _done(request, back)
 
 
@@ -230,18 +209,15 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         _form_error(request, form)
         return _done(request, back)
-    try:
-        services.peer_rating_submit(
-            actor=request.user,
-            appraisal=appraisal,
-            rater=rater,
-            grade=form.cleaned_data["grade"],
-            comment=form.cleaned_data["comment"],
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("已评议 %(name)s") % {"name": appraisal.member.name})
+    run_service(
+        request,
+        services.peer_rating_submit,
+        success=_("已评议 %(name)s") % {"name": appraisal.member.name},
+        appraisal=appraisal,
+        rater=rater,
+        grade=form.cleaned_data["grade"],
+        comment=form.cleaned_data["comment"],
+    )
     return _done(request, back)
 
 
@@ -272,12 +248,6 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 def _under(request: HttpRequest, campaign: Campaign) -> Organization:
     return campaign_selectors.campaign_subtree(request.user, campaign, request.GET.get("under"))
-    under = org_selectors.subtree_root(request.user, request.GET.get("under") or None)
-    if under.path.startswith(campaign.root_path):
-        return under
-    if campaign.root_path.startswith(under.path):
-        return campaign.root
-    raise Http404
 
 
 @login_required
@@ -285,8 +255,7 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = campaign_selectors.campaign_get(request.user, pk)
     under = _under(request, campaign)
     rows = selectors.results_by_child(request.user, campaign, under)
-    top = len(campaign.root_path)
-    paths = [under.path[:i] for i in range(top, len(under.path), Organization.steplen)]
+    paths = tree.ancestor_paths(under.path, top=tree.depth(campaign.root_path))
     crumbs = org_selectors.organization_list(request.user).filter(path__in=paths).order_by("path")
     return render(
         request,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -15,9 +14,8 @@ from rest_framework.response import Response
 
 from jiceng.campaigns import selectors as campaign_selectors
 from jiceng.campaigns.models import Campaign
-from jiceng.core.api import IdField, call_service, query_id, validated
+from jiceng.core.api import IdField, query_id, validated
 from jiceng.core.scoping import Action, can
-from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 from jiceng.surveys import selectors, services
 from jiceng.surveys.models import Appraisal
@@ -188,7 +186,7 @@ class UnitOpen(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         """Open (or bring up to date) the unit's appraisal: one per member taking part."""
         unit = campaign_selectors.unit_get(request.user, pk)
-        n = call_service(services.appraisals_open, actor=request.user, unit=unit)
+        n = services.appraisals_open(actor=request.user, unit=unit)
         return Response({"count": n}, status=status.HTTP_201_CREATED)
 
 
@@ -199,7 +197,7 @@ class UnitClosePeers(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         """End the peer round: appraisals in it go to the branch committee."""
         unit = campaign_selectors.unit_get(request.user, pk)
-        n = call_service(services.peer_review_close, actor=request.user, unit=unit)
+        n = services.peer_review_close(actor=request.user, unit=unit)
         return Response({"count": n})
 
 
@@ -214,12 +212,8 @@ class UnitDecide(generics.GenericAPIView):
         decisions = [
             services.Decision(d["appraisal_id"], d["grade"], d["note"]) for d in data["decisions"]
         ]
-        call_service(
-            services.appraisals_decide,
-            actor=request.user,
-            unit=unit,
-            decisions=decisions,
-            on=data["on"],
+        services.appraisals_decide(
+            actor=request.user, unit=unit, decisions=decisions, on=data["on"]
         )
         return Response(_sheet(request, pk))
 
@@ -239,7 +233,7 @@ class AppraisalSelfAnalysis(generics.GenericAPIView):
         """The member's own self-analysis (or the branch's entry of it)."""
         appraisal = selectors.appraisal_get(request.user, pk)
         data = validated(SelfAnalysisInput, request.data)
-        call_service(services.self_analysis_submit, actor=request.user, appraisal=appraisal, **data)
+        services.self_analysis_submit(actor=request.user, appraisal=appraisal, **data)
         return Response(_detail(request, pk))
 
 
@@ -251,8 +245,7 @@ class AppraisalRate(generics.GenericAPIView):
         """The calling member rates a fellow member of the same unit (``pk``: their appraisal)."""
         rater, appraisal = selectors.peer_of(request.user, pk)
         data = validated(RatingInput, request.data)
-        rating = call_service(
-            services.peer_rating_submit,
+        rating = services.peer_rating_submit(
             actor=request.user,
             appraisal=appraisal,
             rater=rater,
@@ -275,18 +268,12 @@ class AppraisalDecide(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         appraisal = selectors.appraisal_get(request.user, pk)
         data = validated(DecideInput, request.data)
-        call_service(services.appraisal_decide, actor=request.user, appraisal=appraisal, **data)
+        services.appraisal_decide(actor=request.user, appraisal=appraisal, **data)
         return Response(_detail(request, pk))
 
 
 def _under(request: Request, campaign: Campaign) -> Organization:
     return campaign_selectors.campaign_subtree(request.user, campaign, query_id(request, "under"))
-    under = org_selectors.subtree_root(request.user, request.query_params.get("under") or None)
-    if under.path.startswith(campaign.root_path):
-        return under
-    if campaign.root_path.startswith(under.path):
-        return campaign.root
-    raise Http404
 
 
 class Results(generics.GenericAPIView):
