@@ -14,6 +14,7 @@ from rich.table import Table
 
 from jiceng.accounts.commands import officer, unit
 from jiceng.core.exports import csv_writer
+from jiceng.core.views import error_message
 
 from . import selectors, services
 from .models import Plan
@@ -61,7 +62,7 @@ class PlanCommand(BaseCommand):
             )
             services.plan_queue(actor=user, plan=plan)
         except (ValidationError, PermissionDenied) as exc:
-            raise CommandError("；".join(getattr(exc, "messages", [str(exc)]))) from exc
+            raise CommandError(error_message(exc)) from exc
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -82,7 +83,7 @@ class PlanCommand(BaseCommand):
             try:
                 plan = services.plan_apply(actor=user, plan=plan)
             except (ValidationError, PermissionDenied) as exc:
-                raise CommandError("；".join(getattr(exc, "messages", [str(exc)]))) from exc
+                raise CommandError(error_message(exc)) from exc
         if options["csv"]:
             self.write_csv(plan, Path(options["csv"]))
         if options["json"]:

@@ -71,3 +71,10 @@ class PlanForm(forms.ModelForm):
         self.fields["target_code"].user = user
         self.fields["name"].required = False
         self.order_fields(["root_code", "kind", "name", "selection", "target_code"])
+
+
+class MoveForm(forms.Form):
+    """A plan's row moved to another branch: the member's id and the branch's index."""
+
+    member = forms.IntegerField()
+    branch = forms.IntegerField()

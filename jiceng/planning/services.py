@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jiceng import optimize
 from jiceng.core import audit
-from jiceng.core.scoping import Action, can
+from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.geo.models import District
 from jiceng.members import transfer_services
 from jiceng.members.models import Member, Transfer
@@ -65,11 +66,6 @@ def _snapshot(plan: Plan) -> dict:
     return audit.snapshot(plan, PLAN_FIELDS)
 
 
-def _require(actor: Any, org: Organization, what: str = "无权为该组织制定规划") -> None:
-    if actor is not None and not can(actor, Action.CHANGE, org.path):
-        raise PermissionDenied(what)
-
-
 def _short_name(org: Organization) -> str:
     """中共上海电气（集团）总公司委员会 → 上海电气（集团）总公司."""
     name = org.host_unit or org.name
@@ -83,22 +79,22 @@ def _short_name(org: Organization) -> str:
 # ----- create ---------------------------------------------------------------------------------
 @transaction.atomic
 def plan_create(
-    *, actor: Any, root: Organization, kind: str, name: str = "", **params: Any
+    *, actor: Actor | Any, root: Organization, kind: str, name: str = "", **params: Any
 ) -> Plan:
     """A new plan for the subtree of ``root`` (state: to be computed)."""
-    _require(actor, root)
+    require(actor, Action.CHANGE, root.path, _("无权为该组织制定规划"))
     if kind not in PlanKind.values:
-        raise ValidationError({"kind": "不支持的方案类型"})
+        raise ValidationError({"kind": _("不支持的方案类型")})
     target = params.pop("target", None)
     if target is not None:
-        _require(actor, target, "无权向该范围转入党员")
+        require(actor, Action.CHANGE, target.path, _("无权向该范围转入党员"))
     plan = Plan(
         root=root,
         root_path=root.path,
         kind=kind,
         name=(name or "").strip() or f"{_short_name(root)}{PlanKind(kind).label}方案",
         target=target,
-        created_by=actor,
+        created_by=actor_user(actor),
         **params,
     )
     _validate(plan)
@@ -112,24 +108,24 @@ def plan_create(
 
 def _validate(plan: Plan) -> None:
     if plan.size_min < 1 or plan.size_max < plan.size_min:
-        raise ValidationError({"size_max": "最多人数不能少于最少人数"})
+        raise ValidationError({"size_max": _("最多人数不能少于最少人数")})
     if not plan.size_min <= plan.target_size <= plan.size_max:
-        raise ValidationError({"target_size": "目标人数应在最少和最多人数之间"})
+        raise ValidationError({"target_size": _("目标人数应在最少和最多人数之间")})
     if plan.max_distance_km is not None and plan.max_distance_km <= 0:
-        raise ValidationError({"max_distance_km": "最远距离应大于 0"})
+        raise ValidationError({"max_distance_km": _("最远距离应大于 0")})
     if plan.move_cost_km is not None and plan.move_cost_km < 0:
-        raise ValidationError({"move_cost_km": "调整代价不能为负数"})
+        raise ValidationError({"move_cost_km": _("调整代价不能为负数")})
     if plan.kind == PlanKind.FORM and plan.root.org_type not in PARENT_TYPES:
-        raise ValidationError({"root": "区域党支部只能设在党委（党工委）之下，请选择党委一级"})
+        raise ValidationError({"root": _("区域党支部只能设在党委（党工委）之下，请选择党委一级")})
 
 
 @transaction.atomic
-def plan_queue(*, actor: Any, plan: Plan) -> Plan:
+def plan_queue(*, actor: Actor | Any, plan: Plan) -> Plan:
     """Mark a plan for computing (the caller enqueues the task after the commit)."""
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
-    _require(actor, plan.root)
+    require(actor, Action.CHANGE, plan.root.path, _("无权为该组织制定规划"))
     if plan.state in (PlanState.APPLIED, PlanState.QUEUED, PlanState.RUNNING):
-        raise ValidationError("该方案正在计算或已实施，不能重新计算")
+        raise ValidationError(_("该方案正在计算或已实施，不能重新计算"))
     plan.state = PlanState.QUEUED
     plan.progress = 0
     plan.stage = "排队中"
@@ -307,7 +303,7 @@ def plan_run(*, plan_id: int, progress: Progress | None = None) -> Plan:
     except Exception:
         # A fault, not a property of the plan: the plan says so instead of "computing" forever,
         # and the worker's log has the traceback.
-        _fail(plan, "计算出错，请稍后重新计算；如仍出错请联系系统管理员")
+        _fail(plan, _("计算出错，请稍后重新计算；如仍出错请联系系统管理员"))
         raise
     branches, assignments, extra = rows
     seconds = time.perf_counter() - started
@@ -352,18 +348,24 @@ def _district_names() -> dict[str, str]:
 def _infeasible_message(exc: optimize.InfeasibleError, plan: Plan) -> str:
     names = _district_names()
     if plan.kind == PlanKind.FORM:
-        parts = [f"党员人数不足以组建合规模的支部：还差 {exc.missing} 名党员。"]
+        parts = [_("党员人数不足以组建合规模的支部：还差 %(n)s 名党员。") % {"n": exc.missing}]
     else:
-        parts = [f"可转入的支部名额不足：缺少 {exc.missing} 个名额。"]
+        parts = [_("可转入的支部名额不足：缺少 %(n)s 个名额。") % {"n": exc.missing}]
     for s in exc.shortages[:10]:
-        where = names.get(s.label, s.label) or f"（{s.centre[0]:.3f}, {s.centre[1]:.3f}）附近"
-        parts.append(f"{where}：{s.members} 名党员，{s.capacity} 个名额，缺 {s.missing} 个。")
+        where = names.get(s.label, s.label) or _("（%(lat).3f, %(lng).3f）附近") % {
+            "lat": s.centre[0],
+            "lng": s.centre[1],
+        }
+        parts.append(
+            _("%(where)s：%(members)s 名党员，%(capacity)s 个名额，缺 %(missing)s 个。")
+            % {"where": where, "members": s.members, "capacity": s.capacity, "missing": s.missing}
+        )
     if len(exc.unreachable):
         parts.append(
-            f"{len(exc.unreachable)} 名党员在允许范围内没有可转入的支部"
-            "（请放宽最远距离或取消“不跨区县”）。"
+            _("%(n)s 名党员在允许范围内没有可转入的支部（请放宽最远距离或取消“不跨区县”）。")
+            % {"n": len(exc.unreachable)}
         )
-    parts.append("可新建区域党支部、放宽条件或缩小规划范围后重新计算。")
+    parts.append(_("可新建区域党支部、放宽条件或缩小规划范围后重新计算。"))
     return "".join(parts)
 
 
@@ -460,7 +462,7 @@ def _run_assign(
 ) -> tuple[list[PlanBranch], list[PlanAssignment], dict]:
     targets = plan_targets(plan, inputs)
     if not len(targets.org_ids):
-        raise ValidationError("转入范围内没有有坐标的支部")
+        raise ValidationError(_("转入范围内没有有坐标的支部"))
     index = {int(o): i for i, o in enumerate(targets.org_ids.tolist())}
     current = np.array([index.get(int(h), -1) for h in inputs.home_org], dtype=np.int64)
     result = optimize.assign(
@@ -584,18 +586,18 @@ def plan_refresh_summary(plan: Plan) -> None:
 # ----- edit -----------------------------------------------------------------------------------
 @transaction.atomic
 def plan_move_member(
-    *, actor: Any, plan: Plan, member_id: int, branch: PlanBranch
+    *, actor: Actor | Any, plan: Plan, member_id: int, branch: PlanBranch
 ) -> PlanAssignment:
     """Put one member of the plan in another of its branches (an officer's correction)."""
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
-    _require(actor, plan.root)
+    require(actor, Action.CHANGE, plan.root.path, _("无权为该组织制定规划"))
     if plan.state != PlanState.READY:
-        raise ValidationError("只有已生成、尚未实施的方案可以调整")
+        raise ValidationError(_("只有已生成、尚未实施的方案可以调整"))
     if branch.plan_id != plan.pk:
-        raise ValidationError("该支部不属于本方案")
+        raise ValidationError(_("该支部不属于本方案"))
     a = plan.assignments.select_related("member").filter(member_id=member_id).first()
     if a is None:
-        raise ValidationError("该党员不在本方案中")
+        raise ValidationError(_("该党员不在本方案中"))
     before = {"branch": a.branch.name, "distance_m": round(a.distance_m)}
     member = a.member
     lat, lng = member.lat, member.lng
@@ -626,9 +628,15 @@ def size_problems(plan: Plan) -> list[str]:
     problems = []
     for b in plan.branches.all():
         if plan.kind == PlanKind.FORM and not plan.size_min <= b.size <= plan.size_max:
-            problems.append(f"{b.name}：{b.size} 人，不在 {plan.size_min}–{plan.size_max} 人之间")
+            problems.append(
+                _("%(name)s：%(size)s 人，不在 %(low)s–%(high)s 人之间")
+                % {"name": b.name, "size": b.size, "low": plan.size_min, "high": plan.size_max}
+            )
         if plan.kind == PlanKind.ASSIGN and b.size > b.capacity:
-            problems.append(f"{b.name}：{b.size} 人，超过可接收的 {b.capacity} 人")
+            problems.append(
+                _("%(name)s：%(size)s 人，超过可接收的 %(capacity)s 人")
+                % {"name": b.name, "size": b.size, "capacity": b.capacity}
+            )
     return problems
 
 
@@ -646,23 +654,23 @@ def _next_codes(prefix: str, n: int) -> list[str]:
 
 
 @transaction.atomic
-def plan_apply(*, actor: Any, plan: Plan, parent: Organization | None = None) -> Plan:
+def plan_apply(*, actor: Actor | Any, plan: Plan, parent: Organization | None = None) -> Plan:
     """Carry the plan out: found its new regional branches under ``parent`` (default: the
     plan's root), then move every member whose branch changes through one bulk transfer with
     introduction letters issued; each receiving side confirms. All or nothing."""
     plan = Plan.objects.select_for_update().select_related("root").get(pk=plan.pk)
-    _require(actor, plan.root)
+    require(actor, Action.CHANGE, plan.root.path, _("无权为该组织制定规划"))
     if plan.state != PlanState.READY:
-        raise ValidationError("只有已生成、尚未实施的方案可以实施")
+        raise ValidationError(_("只有已生成、尚未实施的方案可以实施"))
     problems = size_problems(plan)
     if problems:
-        raise ValidationError(["支部规模不合规，请调整后再实施：", *problems[:10]])
+        raise ValidationError([_("支部规模不合规，请调整后再实施："), *problems[:10]])
     branches = list(plan.branches.select_related("site").order_by("index"))
     if plan.kind == PlanKind.FORM:
         parent = parent or plan.root
-        _require(actor, parent, "无权在该组织下设立支部")
+        require(actor, Action.CHANGE, parent.path, _("无权在该组织下设立支部"))
         if parent.org_type not in PARENT_TYPES:
-            raise ValidationError("区域党支部只能设在党委（党工委）之下")
+            raise ValidationError(_("区域党支部只能设在党委（党工委）之下"))
         codes = _next_codes(f"{parent.code}Q", len(branches))
         for b, code in zip(branches, codes, strict=True):
             org = org_services.organization_found(
@@ -705,7 +713,7 @@ def plan_apply(*, actor: Any, plan: Plan, parent: Organization | None = None) ->
     before = _snapshot(plan)
     plan.state = PlanState.APPLIED
     plan.applied_at = timezone.now()
-    plan.applied_by = actor if getattr(actor, "is_authenticated", False) else None
+    plan.applied_by = actor_user(actor)
     plan.transfer_batch = batch
     plan.save()
     audit.record(
@@ -728,12 +736,12 @@ def plan_transfers(plan: Plan) -> QuerySet[Transfer]:
 
 
 @transaction.atomic
-def plan_confirm(*, actor: Any, plan: Plan, note: str = "") -> int:
+def plan_confirm(*, actor: Actor | Any, plan: Plan, note: str = "") -> int:
     """The receiving side confirms every open transfer of the plan it may confirm (the
     receipt); returns how many."""
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     if plan.state != PlanState.APPLIED:
-        raise ValidationError("方案尚未实施")
+        raise ValidationError(_("方案尚未实施"))
     done = 0
     for t in (
         plan_transfers(plan)
@@ -745,7 +753,7 @@ def plan_confirm(*, actor: Any, plan: Plan, note: str = "") -> int:
         transfer_services.transfer_confirm(actor=actor, transfer=t, note=note or "按规划方案接收")
         done += 1
     if not done:
-        raise ValidationError("没有您可以确认接收的转接")
+        raise ValidationError(_("没有您可以确认接收的转接"))
     audit.record(
         actor=actor,
         verb="update",
@@ -757,19 +765,22 @@ def plan_confirm(*, actor: Any, plan: Plan, note: str = "") -> int:
 
 
 @transaction.atomic
-def plan_revert(*, actor: Any, plan: Plan, reason: str = "") -> Plan:
+def plan_revert(*, actor: Actor | Any, plan: Plan, reason: str = "") -> Plan:
     """Undo an applied plan while no receiving side has confirmed: withdraw its transfers and
     abolish the branches it founded (they hold nobody again)."""
     plan = Plan.objects.select_for_update().select_related("root").get(pk=plan.pk)
-    _require(actor, plan.root)
+    require(actor, Action.CHANGE, plan.root.path, _("无权为该组织制定规划"))
     if plan.state != PlanState.APPLIED:
-        raise ValidationError("只有已实施的方案可以撤回")
+        raise ValidationError(_("只有已实施的方案可以撤回"))
     transfers = plan_transfers(plan).select_for_update()
     confirmed = transfers.filter(state=TransferState.DONE).count()
     if confirmed:
         raise ValidationError(
-            f"已有 {confirmed} 名党员的组织关系由接收方确认，方案不能整体撤回；"
-            "如需调整，请为这些党员另行办理转接"
+            _(
+                "已有 %(n)s 名党员的组织关系由接收方确认，方案不能整体撤回；"
+                "如需调整，请为这些党员另行办理转接"
+            )
+            % {"n": confirmed}
         )
     reason = reason.strip() or f"撤回规划方案“{plan.name}”"
     for t in transfers.filter(state__in=OPEN_STATES):

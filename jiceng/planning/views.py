@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -19,13 +19,13 @@ from django.views.decorators.http import require_POST
 from jiceng.core import audit
 from jiceng.core.exports import csv_response
 from jiceng.core.scoping import Action, can
-from jiceng.core.views import error_message, form_errors_from
+from jiceng.core.views import run_service
 from jiceng.geo.models import District
 from jiceng.orgs import selectors as org_selectors
 
 from . import selectors, services, tasks
-from .forms import PlanForm
-from .models import Plan
+from .forms import MoveForm, PlanForm
+from .models import Plan, PlanAssignment
 from .rules import PlanKind, PlanState
 
 PAGE_SIZE = 100
@@ -35,6 +35,21 @@ PAGE_SIZE = 100
 def plan_list(request: HttpRequest) -> HttpResponse:
     plans = Paginator(selectors.plan_list(request.user), 30).get_page(request.GET.get("page"))
     return render(request, "planning/list.html", {"page_obj": plans})
+
+
+def _queue(*, actor: Any, plan: Plan) -> Plan:
+    """Mark the plan for computing; its task is enqueued once that is committed."""
+    with transaction.atomic():
+        plan = services.plan_queue(actor=actor, plan=plan)
+        transaction.on_commit(lambda: tasks.run_plan.enqueue(plan.pk))
+    return plan
+
+
+def _create_and_queue(*, actor: Any, **fields: Any) -> Plan:
+    """A new plan, queued for computing in the same transaction."""
+    with transaction.atomic():
+        plan = services.plan_create(actor=actor, **fields)
+        return _queue(actor=actor, plan=plan)
 
 
 @login_required
@@ -48,16 +63,10 @@ def plan_create(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         root = data.pop("root_code")
         target = data.pop("target_code")
-        try:
-            with transaction.atomic():
-                plan = services.plan_create(actor=request.user, root=root, target=target, **data)
-                plan = services.plan_queue(actor=request.user, plan=plan)
-                transaction.on_commit(lambda: tasks.run_plan.enqueue(plan.pk))
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        except PermissionDenied as exc:
-            form.add_error("root_code", str(exc))
-        else:
+        plan = run_service(
+            request, _create_and_queue, form=form, root=root, target=target, **data
+        ).value
+        if plan is not None:
             return redirect(reverse("planning:detail", args=[plan.pk]))
     return render(request, "planning/form.html", {"form": form})
 
@@ -162,12 +171,7 @@ def _back(plan: Plan) -> HttpResponse:
 @require_POST
 def plan_run(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get(request.user, pk, Action.CHANGE)
-    try:
-        with transaction.atomic():
-            plan = services.plan_queue(actor=request.user, plan=plan)
-            transaction.on_commit(lambda: tasks.run_plan.enqueue(plan.pk))
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, error_message(exc))
+    run_service(request, _queue, plan=plan)
     return _back(plan)
 
 
@@ -175,21 +179,16 @@ def plan_run(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def plan_move(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get(request.user, pk, Action.CHANGE)
-    error = ""
-    assignment = None
-    try:
-        branch = plan.branches.filter(index=int(request.POST.get("branch", "-1"))).first()
-        if branch is None:
-            raise ValidationError(_("请选择本方案中的支部"))
-        assignment = services.plan_move_member(
-            actor=request.user,
-            plan=plan,
-            member_id=int(request.POST.get("member", "0")),
-            branch=branch,
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "；".join(str(e) for errors in form.errors.values() for e in errors)
         )
-    except (ValidationError, PermissionDenied, ValueError) as exc:
-        error = error_message(exc)
-    if request.htmx and assignment is not None:
+        return _back(plan)
+    assignment = run_service(request, _move_member, plan=plan, **form.cleaned_data).value
+    if assignment is None:
+        return _back(plan)
+    if request.htmx:
         response = render(
             request,
             "planning/_assignment_row.html",
@@ -203,26 +202,28 @@ def plan_move(request: HttpRequest, pk: int) -> HttpResponse:
         )
         response["HX-Trigger"] = "plan-changed"
         return response
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, _("已调整"))
+    messages.success(request, _("已调整"))
     return _back(plan)
+
+
+def _move_member(*, actor: Any, plan: Plan, member: int, branch: int) -> PlanAssignment:
+    """The page's move: the member by id, the branch by its index in the plan."""
+    to = plan.branches.filter(index=branch).first()
+    if to is None:
+        raise ValidationError(_("请选择本方案中的支部"))
+    return services.plan_move_member(actor=actor, plan=plan, member_id=member, branch=to)
 
 
 @login_required
 @require_POST
 def plan_apply(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get(request.user, pk, Action.CHANGE)
-    try:
-        plan = services.plan_apply(actor=request.user, plan=plan)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, error_message(exc))
-    else:
-        messages.success(
-            request,
-            _("方案已实施：介绍信已开具，待接收方确认后党员的组织关系转入新支部"),
-        )
+    run_service(
+        request,
+        services.plan_apply,
+        success=_("方案已实施：介绍信已开具，待接收方确认后党员的组织关系转入新支部"),
+        plan=plan,
+    )
     return _back(plan)
 
 
@@ -230,11 +231,8 @@ def plan_apply(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def plan_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get(request.user, pk)
-    try:
-        done = services.plan_confirm(actor=request.user, plan=plan)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, error_message(exc))
-    else:
+    done = run_service(request, services.plan_confirm, plan=plan).value
+    if done is not None:
         messages.success(request, _("已确认接收 %(n)s 名党员") % {"n": done})
     return _back(plan)
 
@@ -243,14 +241,13 @@ def plan_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def plan_revert(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get(request.user, pk, Action.CHANGE)
-    try:
-        plan = services.plan_revert(
-            actor=request.user, plan=plan, reason=request.POST.get("reason", "")
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, error_message(exc))
-    else:
-        messages.success(request, _("方案已撤回：转接已撤回，新建支部已撤销"))
+    run_service(
+        request,
+        services.plan_revert,
+        success=_("方案已撤回：转接已撤回，新建支部已撤销"),
+        plan=plan,
+        reason=request.POST.get("reason", ""),
+    )
     return _back(plan)
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import MAX_INT, IdField, call_service, validated
+from jiceng.core.api import MAX_INT, IdField, validated
 from jiceng.core.scoping import Action
 from jiceng.orgs import selectors as org_selectors
 from jiceng.planning import selectors, services, tasks
@@ -145,7 +146,7 @@ class ConfirmOutput(serializers.Serializer):
 
 def _queue(request: Request, plan: Plan) -> Plan:
     with transaction.atomic():
-        plan = call_service(services.plan_queue, actor=request.user, plan=plan)
+        plan = services.plan_queue(actor=request.user, plan=plan)
         transaction.on_commit(lambda: tasks.run_plan.enqueue(plan.pk))
     plan.refresh_from_db()
     return plan
@@ -171,9 +172,7 @@ class PlanListCreate(generics.GenericAPIView):
             else None
         )
         with transaction.atomic():
-            plan = call_service(
-                services.plan_create, actor=request.user, root=root, target=target, **data
-            )
+            plan = services.plan_create(actor=request.user, root=root, target=target, **data)
         plan = _queue(request, plan)
         return Response(PlanOutput(plan).data, status=status.HTTP_201_CREATED)
 
@@ -213,9 +212,8 @@ class PlanMove(generics.GenericAPIView):
         data = validated(MoveInput, request.data)
         branch = plan.branches.filter(index=data["branch_index"]).first()
         if branch is None:
-            raise serializers.ValidationError({"branch_index": "本方案中没有该支部"})
-        a = call_service(
-            services.plan_move_member,
+            raise serializers.ValidationError({"branch_index": _("本方案中没有该支部")})
+        a = services.plan_move_member(
             actor=request.user,
             plan=plan,
             member_id=data["member_id"],
@@ -230,7 +228,7 @@ class PlanApply(generics.GenericAPIView):
     @extend_schema(request=None, responses=PlanDetailOutput)
     def post(self, request: Request, pk: int) -> Response:
         plan = selectors.plan_get(request.user, pk, Action.CHANGE)
-        plan = call_service(services.plan_apply, actor=request.user, plan=plan)
+        plan = services.plan_apply(actor=request.user, plan=plan)
         return Response(PlanDetailOutput(plan).data)
 
 
@@ -240,7 +238,7 @@ class PlanConfirm(generics.GenericAPIView):
     @extend_schema(request=None, responses=ConfirmOutput)
     def post(self, request: Request, pk: int) -> Response:
         plan = selectors.plan_get(request.user, pk)
-        done = call_service(services.plan_confirm, actor=request.user, plan=plan)
+        done = services.plan_confirm(actor=request.user, plan=plan)
         return Response({"confirmed": done})
 
 
@@ -251,5 +249,5 @@ class PlanRevert(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         plan = selectors.plan_get(request.user, pk, Action.CHANGE)
         data = validated(RevertInput, request.data)
-        plan = call_service(services.plan_revert, actor=request.user, plan=plan, **data)
+        plan = services.plan_revert(actor=request.user, plan=plan, **data)
         return Response(PlanOutput(plan).data)
