@@ -12,8 +12,8 @@ from django.http import Http404
 from rich.console import Console
 
 from jiceng.accounts.commands import officer
-from jiceng.campaigns import selectors, services
-from jiceng.campaigns.rules import Batch
+from jiceng.campaigns.progress import selectors, services
+from jiceng.campaigns.progress.rules import Batch
 
 
 class Command(BaseCommand):

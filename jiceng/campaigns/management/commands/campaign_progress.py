@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from jiceng.accounts.commands import officer, unit
-from jiceng.campaigns import selectors
+from jiceng.campaigns.progress import selectors
+from jiceng.core import tree
 from jiceng.core.exports import csv_writer
 from jiceng.core.scoping import Action
 
@@ -47,7 +48,7 @@ class Command(BaseCommand):
         except Http404 as exc:
             raise CommandError("找不到该活动，或不在该用户的范围内") from exc
         under = unit(user, options["under"], Action.VIEW) if options["under"] else campaign.root
-        if not under.path.startswith(campaign.root_path):
+        if not tree.within(under.path, campaign.root_path):
             raise CommandError("该组织不在活动范围内")
         total = selectors.progress_total(user, campaign, under)
         rows = (

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from jiceng.campaigns import selectors
 from jiceng.campaigns.models import Campaign, CampaignUnit
-from jiceng.campaigns.rules import StepState, UnitState
+from jiceng.campaigns.progress import selectors
+from jiceng.campaigns.progress.rules import StepState, UnitState
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from jiceng.campaigns import services
 from jiceng.campaigns.models import Campaign, CampaignUnit, StepRecord
-from jiceng.campaigns.rules import (
+from jiceng.campaigns.progress import services
+from jiceng.campaigns.progress.rules import (
     DEFAULT_STEPS,
     UNIT_TYPES,
     Batch,
@@ -124,6 +124,31 @@ def test_only_the_parent_signs_off(world, campaign, unit):
         services.unit_sign_off(actor=world.user("xuhui.officer"), unit=unit)
     unit.refresh_from_db()
     assert unit.step_state == StepState.SUBMITTED
+
+
+def test_the_rights_over_a_unit_are_the_buttons_and_the_services_refuse_the_rest(
+    world, campaign, unit
+):
+    """``unit_rights`` is what the unit page shows; every action it leaves out is refused."""
+    secretary, street = world.user("branch.secretary"), world.user("street.officer")
+    outsider = world.user("xuhui.officer")
+    assert services.unit_rights(secretary, unit).actions == (StepAction.LAUNCH,)
+    assert services.unit_rights(outsider, unit).actions == ()
+    unit = services.unit_launch(actor=secretary, unit=unit)
+    unit = services.unit_submit(actor=secretary, unit=unit, evidence="记录")
+    mine = services.unit_rights(secretary, unit)
+    parent = services.unit_rights(street, unit)
+    assert (mine.for_unit, mine.for_parent, mine.actions) == (True, False, ())
+    assert parent.for_parent
+    assert parent.actions == (StepAction.SIGN_OFF, StepAction.RETURN)
+    assert services.unit_rights(None, unit).actions == parent.actions  # the system
+    for actor in (secretary, outsider):
+        for action in (StepAction.SIGN_OFF, StepAction.RETURN):
+            assert action not in services.unit_rights(actor, unit).actions
+            with pytest.raises(PermissionDenied):
+                services.unit_act(actor=actor, unit=unit, action=action, text="意见")
+    unit = services.unit_act(actor=street, unit=unit, action=parent.actions[0], text="同意")
+    assert unit.signed_steps == 1
 
 
 def test_steps_out_of_order_are_refused_with_a_message(world, campaign, unit):

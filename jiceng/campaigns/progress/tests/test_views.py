@@ -12,9 +12,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from jiceng.campaigns import selectors
 from jiceng.campaigns.models import Campaign, CampaignUnit
-from jiceng.campaigns.rules import StepState, UnitState
+from jiceng.campaigns.progress import selectors
+from jiceng.campaigns.progress.rules import StepState, UnitState
 from jiceng.core.models import AuditEvent
 
 

@@ -1,0 +1,163 @@
+"""Every write of theme practices (S24, S25) and "four ones" (S18): a practice and its
+activities; an item recorded by the member or their branch, and confirmed or returned by the
+branch."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from jiceng.campaigns.progress.models import Campaign
+from jiceng.campaigns.progress.services import create_audited
+from jiceng.core import audit, generations, tree
+from jiceng.core.scoping import Action, Actor, actor_user, can, require
+from jiceng.members.models import Member
+from jiceng.orgs.models import Organization
+
+from .models import FourOnesItem, PracticeActivity, ThemePractice
+from .rules import FourOnesState
+
+FOUR_ONES_FIELDS = ("kind", "description", "evidence", "done_on", "state", "reason")
+
+
+@transaction.atomic
+def practice_create(
+    *,
+    actor: Actor | Any,
+    campaign: Campaign,
+    owner: Organization,
+    name: str,
+    targets: str = "",
+    description: str = "",
+) -> ThemePractice:
+    """Organise a theme practice in the owner's name (S25), aimed at industries or units."""
+    require(actor, Action.CHANGE, owner.path, _("无权以该单位名义组织主题实践活动"))
+    practice = ThemePractice(
+        campaign=campaign,
+        owner=owner,
+        owner_path=owner.path,
+        name=name.strip(),
+        targets=targets.strip(),
+        description=description.strip(),
+    )
+    return create_audited(
+        actor=actor, obj=practice, org_path=owner.path, fields=("name", "targets")
+    )
+
+
+@transaction.atomic
+def activity_record(
+    *,
+    actor: Actor | Any,
+    practice: ThemePractice,
+    org: Organization,
+    title: str,
+    on: dt.date,
+    place: str = "",
+    participants: int = 0,
+) -> PracticeActivity:
+    """A unit under the practice's organiser records one of its activities (S24)."""
+    require(actor, Action.CHANGE, org.path, _("无权为该单位记录活动"))
+    if not tree.within(org.path, practice.owner_path):
+        raise ValidationError(_("开展单位应在主题实践活动的组织单位之下"))
+    activity = PracticeActivity(
+        practice=practice,
+        org=org,
+        org_path=org.path,
+        title=title.strip(),
+        on=on,
+        place=place.strip(),
+        participants=participants,
+    )
+    return create_audited(
+        actor=actor, obj=activity, org_path=org.path, fields=("title", "on", "participants")
+    )
+
+
+def _is_self(actor: Actor | Any, member: Member) -> bool:
+    user = actor_user(actor)
+    return user is not None and member.user_id == user.pk
+
+
+@transaction.atomic
+def four_ones_record(
+    *,
+    actor: Actor | Any,
+    campaign: Campaign,
+    member: Member,
+    kind: str,
+    description: str,
+    done_on: dt.date,
+    evidence: str = "",
+) -> FourOnesItem:
+    """The member (self-service) or their branch records one of the four ones with its
+    evidence (S18); recording it again replaces the entry and asks for confirmation anew."""
+    may_record = _is_self(actor, member) or can(actor, Action.CHANGE, member.home_path)
+    if actor is not None and not may_record:
+        raise PermissionDenied(_("只能填报本人或本支部党员的“四个一”"))
+    if not description.strip():
+        raise ValidationError({"description": _("请填写做了什么")})
+    if done_on > campaign.ends_on or done_on < campaign.starts_on:
+        raise ValidationError({"done_on": _("完成日期应在活动期间内")})
+    item = (
+        FourOnesItem.objects.select_for_update()
+        .filter(campaign=campaign, member=member, kind=kind)
+        .first()
+    )
+    before = audit.snapshot(item, FOUR_ONES_FIELDS) if item else None
+    if item is None:
+        item = FourOnesItem(campaign=campaign, member=member, kind=kind)
+    item.member_path = member.home_path
+    item.description = description.strip()
+    item.evidence = evidence.strip()
+    item.done_on = done_on
+    item.state = FourOnesState.RECORDED
+    item.reason = ""
+    item.recorded_by = actor_user(actor)
+    item.confirmed_by, item.confirmed_on = None, None
+    item.full_clean()
+    item.save()
+    audit.record(
+        actor=actor,
+        verb="update" if before else "create",
+        obj=item,
+        org_path=member.home_path,
+        before=before,
+        after=audit.snapshot(item, FOUR_ONES_FIELDS),
+    )
+    generations.bump(generations.MEMBER_ACTIVITY)
+    return item
+
+
+@transaction.atomic
+def four_ones_confirm(
+    *, actor: Actor | Any, item: FourOnesItem, confirm: bool = True, reason: str = ""
+) -> FourOnesItem:
+    """The branch confirms a recorded item, or returns it with a reason."""
+    require(actor, Action.CHANGE, item.member_path, _("只有党员所在支部可以确认"))
+    if _is_self(actor, item.member):
+        raise PermissionDenied(_("本人填报的内容须由支部确认"))
+    if item.state != FourOnesState.RECORDED:
+        raise ValidationError(_("只能确认待确认的内容"))
+    if not confirm and not reason.strip():
+        raise ValidationError({"reason": _("请填写退回原因")})
+    before = audit.snapshot(item, FOUR_ONES_FIELDS)
+    item.state = FourOnesState.CONFIRMED if confirm else FourOnesState.RETURNED
+    item.reason = "" if confirm else reason.strip()
+    item.confirmed_by = actor_user(actor)
+    item.confirmed_on = item.campaign.reference_date()
+    item.save()
+    audit.record(
+        actor=actor,
+        verb="update",
+        obj=item,
+        org_path=item.member_path,
+        before=before,
+        after=audit.snapshot(item, FOUR_ONES_FIELDS),
+    )
+    generations.bump(generations.MEMBER_ACTIVITY)
+    return item
