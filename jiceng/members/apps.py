@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -7,11 +11,40 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from jiceng.core.notices import register_provider
+        from jiceng.orgs import signals as org_signals
 
-        from .lost_contact_selectors import lost_contact_notices
-        from .placement_selectors import placement_notices
-        from .transfer_selectors import transfer_notices
+        from .lost_contact.selectors import lost_contact_notices
+        from .placement.selectors import placement_notices
+        from .transfers.selectors import transfer_notices
 
         register_provider(transfer_notices)
         register_provider(placement_notices)
         register_provider(lost_contact_notices)
+        # The roll follows the organisation tree, through its own audited services.
+        org_signals.subtree_moved.connect(_follow_move, dispatch_uid="members.follow_move")
+        org_signals.organizations_merged.connect(_follow_merge, dispatch_uid="members.follow_merge")
+        org_signals.organization_abolished.connect(
+            _leave_abolished, dispatch_uid="members.leave_abolished"
+        )
+
+
+def _follow_move(
+    sender: Any, *, old_path: str, new_path: str, actor: Any, reason: str, **kwargs: Any
+) -> None:
+    from .services import members_follow_move
+
+    members_follow_move(actor=actor, old_path=old_path, new_path=new_path, note=reason)
+
+
+def _follow_merge(
+    sender: Any, *, source: Any, target: Any, actor: Any, reason: str, **kwargs: Any
+) -> None:
+    from .services import members_follow_merge
+
+    members_follow_merge(actor=actor, source=source, target=target, note=reason)
+
+
+def _leave_abolished(sender: Any, *, org: Any, actor: Any, reason: str, **kwargs: Any) -> None:
+    from .services import members_leave_abolished
+
+    members_leave_abolished(actor=actor, org=org, note=reason)

@@ -1,3 +1,5 @@
+"""The member roll; the workflows' models live in their packages and are registered here."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,16 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from jiceng.core.fields import EncryptedTextField
 from jiceng.core.scoping import Action, ScopedQuerySet, can, scope_of
 from jiceng.core.text import initials_key, pinyin_key, to_simplified
-
-from .lost_contact_rules import (
-    ACTIVE_STATES,
-    CaseState,
-    ContactChannel,
-    SearchChannel,
-    SearchResult,
-)
-from .placement_rules import PlacementReason
-from .transfer_rules import OPEN_STATES, TransferAction, TransferKind, TransferState
 
 
 class Sex(models.TextChoices):
@@ -261,398 +253,40 @@ class Member(models.Model):
         return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
 
 
-class TransferQuerySet(ScopedQuerySet["Transfer"]):
-    def open(self) -> TransferQuerySet:
-        return self.filter(state__in=OPEN_STATES)
+# The workflows' models, imported so that Django registers them with this app (it finds the app
+# containing each module): ``from jiceng.members.models import Transfer`` keeps working.
+from .duplicates.models import DuplicateDismissal, MemberMerge  # noqa: E402
+from .lost_contact.models import (  # noqa: E402
+    ContactRecord,
+    LastContact,
+    LostContactAttempt,
+    LostContactCase,
+    LostContactCaseQuerySet,
+)
+from .placement.models import Placement  # noqa: E402
+from .transfers.models import LetterCounter, Transfer, TransferEvent, TransferQuerySet  # noqa: E402
 
-
-class Transfer(models.Model):
-    """A transfer of a member's organisational relationship (组织关系转接).
-
-    Within the city the target is an ``Organization``; to outside the city it is a free-text
-    organisation name and region. ``from_path``/``to_path`` copy the two units' tree paths
-    when the transfer is made, so that officers of either side see it (one scoping mechanism)
-    and a third district does not. The member's ``home_org`` changes only when the transfer is
-    done (``transfer_rules`` holds the state machine).
-    """
-
-    member = models.ForeignKey(
-        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="transfers"
-    )
-    kind = models.CharField(
-        _("转接类别"), max_length=20, choices=TransferKind.choices, default=TransferKind.IN_CITY
-    )
-    state = models.CharField(
-        _("状态"), max_length=20, choices=TransferState.choices, default=TransferState.REQUESTED
-    )
-    from_org = models.ForeignKey(
-        "orgs.Organization",
-        verbose_name=_("转出党组织"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    from_path = models.CharField(max_length=255, editable=False)
-    to_org = models.ForeignKey(
-        "orgs.Organization",
-        verbose_name=_("接收党组织"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    to_path = models.CharField(max_length=255, blank=True, editable=False)
-    dest_org_name = models.CharField(_("接收党组织名称（外省市）"), max_length=120, blank=True)
-    dest_region = models.CharField(_("接收地区（外省市）"), max_length=60, blank=True)
-    reason = models.CharField(_("转接原因"), max_length=200, blank=True)
-    letter_no = models.CharField(_("介绍信编号"), max_length=40, null=True, blank=True, unique=True)
-    dues_paid_to = models.DateField(_("党费交至"), null=True, blank=True)
-    valid_days = models.PositiveSmallIntegerField(_("有效期（天）"), null=True, blank=True)
-    issued_on = models.DateField(_("开具日期"), null=True, blank=True)
-    valid_until = models.DateField(_("有效期至"), null=True, blank=True)
-    received_on = models.DateField(_("回执日期"), null=True, blank=True)
-    receipt_note = models.CharField(_("回执说明"), max_length=200, blank=True)
-    closed_reason = models.CharField(_("退回/撤回原因"), max_length=200, blank=True)
-    batch = models.UUIDField(_("批量转接批次"), null=True, blank=True, db_index=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("申请人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = models.Manager.from_queryset(TransferQuerySet)()
-    scope_path_fields: ClassVar[tuple[str, ...]] = ("from_path", "to_path")
-    scope_self_field: ClassVar[str | None] = "member__user"
-
-    class Meta:
-        verbose_name = _("组织关系转接")
-        verbose_name_plural = _("组织关系转接")
-        indexes = [
-            models.Index(fields=["from_path", "state"], name="transfer_from"),
-            models.Index(fields=["to_path", "state"], name="transfer_to"),
-            models.Index(fields=["state", "valid_until"], name="transfer_expiry"),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["member"],
-                condition=Q(state__in=sorted(OPEN_STATES)),
-                name="one_open_transfer_per_member",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.member_id}: {self.from_org_id} → {self.destination_name}"
-
-    @property
-    def destination_name(self) -> str:
-        if self.to_org is not None:
-            return self.to_org.name
-        return f"{self.dest_region} {self.dest_org_name}".strip()
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
-
-
-class TransferEvent(models.Model):
-    """One step of a transfer's history (who did what, from which state to which)."""
-
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="events")
-    action = models.CharField(_("操作"), max_length=20, choices=TransferAction.choices)
-    from_state = models.CharField(
-        _("原状态"), max_length=20, choices=TransferState.choices, blank=True
-    )
-    to_state = models.CharField(_("新状态"), max_length=20, choices=TransferState.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    actor_repr = models.CharField(_("操作人"), max_length=150)
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
-    note = models.CharField(_("说明"), max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
-        verbose_name = _("转接记录")
-        verbose_name_plural = _("转接记录")
-
-    def __str__(self) -> str:
-        return f"{self.transfer_id} {self.action} {self.to_state}"
-
-
-class LetterCounter(models.Model):
-    """The last introduction-letter number issued per district and year (rows are locked
-    while a number is taken, so numbers are unique and without gaps)."""
-
-    district_code = models.CharField(max_length=6)
-    year = models.PositiveSmallIntegerField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["district_code", "year"], name="letter_counter_key")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.district_code}/{self.year}: {self.last}"
-
-
-class Placement(models.Model):
-    """One placement of a member in a participating unit for a campaign period (S10): the
-    history behind ``Member.participating_org``, which holds the current one. ``org`` is
-    None when an officer took a placement back (the member is unplaced again)."""
-
-    member = models.ForeignKey(
-        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="placements"
-    )
-    member_path = models.CharField(max_length=255, editable=False)
-    org = models.ForeignKey(
-        "orgs.Organization",
-        verbose_name=_("参加活动单位"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    org_path = models.CharField(max_length=255, blank=True, editable=False)
-    period = models.CharField(_("活动批次"), max_length=40)
-    reason = models.CharField(_("落实方式"), max_length=20, choices=PlacementReason.choices)
-    distance_km = models.FloatField(_("距住址（公里）"), null=True, blank=True)
-    placed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    placed_at = models.DateTimeField(_("时间"), auto_now_add=True)
-    note = models.CharField(_("说明"), max_length=200, blank=True)
-
-    objects = ScopedQuerySet.as_manager()
-    scope_path_fields: ClassVar[tuple[str, ...]] = ("member_path", "org_path")
-
-    class Meta:
-        ordering = ["-placed_at", "-id"]
-        verbose_name = _("参加活动单位落实记录")
-        verbose_name_plural = _("参加活动单位落实记录")
-        indexes = [models.Index(fields=["member", "-placed_at"], name="placement_member")]
-
-    def __str__(self) -> str:
-        return f"{self.member_id} → {self.org_id} ({self.period})"
-
-
-class ContactRecord(models.Model):
-    """A contact between a member and the organisation: organisational life attended, dues
-    paid, a check-in, or a lost member found again (the evidence the six-month rule reads)."""
-
-    member = models.ForeignKey(
-        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="contacts"
-    )
-    member_path = models.CharField(max_length=255, editable=False)
-    on = models.DateField(_("日期"))
-    channel = models.CharField(_("联系方式"), max_length=30, choices=ContactChannel.choices)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("登记人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    note = models.CharField(_("说明"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ScopedQuerySet.as_manager()
-    scope_path_fields: ClassVar[tuple[str, ...]] = ("member_path",)
-
-    class Meta:
-        ordering = ["-on", "-id"]
-        verbose_name = _("联系记录")
-        verbose_name_plural = _("联系记录")
-        indexes = [models.Index(fields=["member", "-on"], name="contact_member_on")]
-
-    def __str__(self) -> str:
-        return f"{self.member_id} {self.on} {self.channel}"
-
-
-class LastContact(models.Model):
-    """Each member's latest contact, one row per member, kept by the contact services, so the
-    candidates worklist never takes a max() over the whole log."""
-
-    member = models.OneToOneField(
-        Member, primary_key=True, on_delete=models.CASCADE, related_name="last_contact"
-    )
-    on = models.DateField(_("最近联系日期"), db_index=True)
-    channel = models.CharField(_("联系方式"), max_length=30, choices=ContactChannel.choices)
-
-    def __str__(self) -> str:
-        return f"{self.member_id} {self.on}"
-
-
-class LostContactCaseQuerySet(ScopedQuerySet["LostContactCase"]):
-    def active(self) -> LostContactCaseQuerySet:
-        return self.filter(state__in=ACTIVE_STATES)
-
-
-class LostContactCase(models.Model):
-    """A search for a member out of contact (S13), from opening to found, stopped or restored."""
-
-    member = models.ForeignKey(
-        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="lost_cases"
-    )
-    member_path = models.CharField(max_length=255, editable=False)
-    state = models.CharField(
-        _("状态"), max_length=20, choices=CaseState.choices, default=CaseState.SEARCHING
-    )
-    last_contact_on = models.DateField(_("最近联系日期"), null=True, blank=True)
-    opened_on = models.DateField(_("立案日期"))
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("立案人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    found_on = models.DateField(_("找到日期"), null=True, blank=True)
-    transfer = models.ForeignKey(
-        Transfer,
-        verbose_name=_("组织关系转接"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    stopped_on = models.DateField(_("停止党籍日期"), null=True, blank=True)
-    decision_no = models.CharField(_("处置决定文号"), max_length=60, blank=True)
-    restored_on = models.DateField(_("恢复党籍日期"), null=True, blank=True)
-    outcome_note = models.CharField(_("结果说明"), max_length=300, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = models.Manager.from_queryset(LostContactCaseQuerySet)()
-    scope_path_fields: ClassVar[tuple[str, ...]] = ("member_path",)
-
-    class Meta:
-        ordering = ["-opened_on", "-id"]
-        verbose_name = _("失联党员查找")
-        verbose_name_plural = _("失联党员查找")
-        constraints = [
-            # one search under way (or one stop in force) per member at a time
-            models.UniqueConstraint(
-                fields=["member"],
-                condition=Q(state__in=["searching", "stopped"]),
-                name="lost_case_one_active",
-            )
-        ]
-        indexes = [models.Index(fields=["member_path", "state"], name="lost_case_path_state")]
-
-    def __str__(self) -> str:
-        return f"{self.member_id} {self.state}"
-
-
-class LostContactAttempt(models.Model):
-    """One search attempt: who, when, how, the result and any leads."""
-
-    case = models.ForeignKey(LostContactCase, on_delete=models.PROTECT, related_name="attempts")
-    on = models.DateField(_("日期"))
-    channel = models.CharField(_("查找方式"), max_length=20, choices=SearchChannel.choices)
-    result = models.CharField(_("结果"), max_length=20, choices=SearchResult.choices)
-    leads = models.CharField(_("线索"), max_length=300, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("查找人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    actor_repr = models.CharField(_("查找人"), max_length=150)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["on", "id"]
-        verbose_name = _("查找记录")
-        verbose_name_plural = _("查找记录")
-
-    def __str__(self) -> str:
-        return f"{self.case_id} {self.on} {self.result}"
-
-
-class DuplicateDismissal(models.Model):
-    """An officer's judgement that two members listed as likely duplicates are two people."""
-
-    member_a = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
-    member_b = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
-    member_path = models.CharField(max_length=255, editable=False)
-    dismissed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    dismissed_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ScopedQuerySet.as_manager()
-    scope_path_fields: ClassVar[tuple[str, ...]] = ("member_path",)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["member_a", "member_b"], name="dismissal_pair"),
-            models.CheckConstraint(
-                condition=Q(member_a__lt=models.F("member_b")), name="dismissal_ordered"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.member_a_id} ≠ {self.member_b_id}"
-
-
-class MemberMerge(models.Model):
-    """A merge of a duplicate member record into the one kept, with everything needed to undo
-    it: the dropped row as stored (encrypted columns as ciphertext, never in clear), the kept
-    row before the merge, the rows that were re-pointed and the related rows removed."""
-
-    kept = models.ForeignKey(
-        Member, verbose_name=_("保留的记录"), on_delete=models.PROTECT, related_name="merges"
-    )
-    dropped_id = models.BigIntegerField(_("被合并记录编号"))
-    dropped_name = models.CharField(_("被合并记录姓名"), max_length=50)
-    member_path = models.CharField(max_length=255, editable=False)
-    dropped_row = models.JSONField()
-    kept_before = models.JSONField()
-    repointed = models.JSONField(default=list)  # [[model label, pk, field, old member_path]]
-    removed = models.JSONField(default=list)  # [[db table, raw row]]
-    merged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    merged_at = models.DateTimeField(_("合并时间"), auto_now_add=True)
-    undone_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("撤销人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-
-    objects = ScopedQuerySet.as_manager()
-    scope_path_fields: ClassVar[tuple[str, ...]] = ("member_path",)
-
-    class Meta:
-        ordering = ["-merged_at", "-id"]
-        verbose_name = _("党员记录合并")
-        verbose_name_plural = _("党员记录合并")
-
-    def __str__(self) -> str:
-        return f"{self.dropped_name}（{self.dropped_id}）→ {self.kept_id}"
+__all__ = [
+    "DISPERSED_STATUSES",
+    "REVEAL_PATH_FIELD",
+    "ContactRecord",
+    "DatePrecision",
+    "DuplicateDismissal",
+    "Education",
+    "EmploymentStatus",
+    "LastContact",
+    "LetterCounter",
+    "LostContactAttempt",
+    "LostContactCase",
+    "LostContactCaseQuerySet",
+    "Member",
+    "MemberCategory",
+    "MemberMerge",
+    "MemberQuerySet",
+    "Placement",
+    "Sex",
+    "Transfer",
+    "TransferEvent",
+    "TransferQuerySet",
+    "reveal_q",
+]

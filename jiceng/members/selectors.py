@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from jiceng.core import tree
 from jiceng.core.scoping import Action, can, get_visible_or_404
 from jiceng.core.text import search_terms
 from jiceng.orgs.models import Organization
 
 from .models import Member, MemberQuerySet
+
+# The length of a district's path: rows grouped by district in SQL (``Substr(path, 1, …)``).
+DISTRICT_PATH_LEN = tree.STEP * tree.DISTRICT_DEPTH
 
 
 @dataclass(frozen=True)
@@ -59,4 +63,38 @@ def member_get(user: Any, pk: Any, action: str = Action.VIEW) -> Member:
         user,
         action,
         pk=pk,
+    )
+
+
+def members_in_subtree(user: Any, root: Organization, action: str = Action.VIEW) -> MemberQuerySet:
+    """Members registered in ``root``'s subtree that ``user`` may see (or act on, for
+    ``action``), on the roll or not. When the whole subtree lies in the user's scope the
+    subtree filter alone is the scoped set: one indexed range instead of an OR over two path
+    columns."""
+    if can(user, action, root.path):
+        qs: MemberQuerySet = Member.objects.all()
+    else:
+        qs = Member.objects.visible_to(user, action)  # type: ignore[assignment]
+    return qs.in_subtree(root.path)
+
+
+def above_district(root: Organization) -> bool:
+    """Whether ``root`` lies above the districts (the city). Worklists that scan a district's
+    roll (lost-contact candidates, likely duplicates) are listed per district or below: for the
+    whole city the scan of two million members is not run on a page (the officer picks a
+    district)."""
+    return tree.depth(root.path) < tree.DISTRICT_DEPTH
+
+
+def own_member(user: Any) -> Member | None:
+    """The member record of this user: on the roll and linked to the account (self-service),
+    or None (anonymous, or an account without one). One's own record needs no role over it,
+    and a member transferred out of the city has left the roll."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Member.objects.on_roll()
+        .filter(user=user)
+        .select_related("home_org", "participating_org")
+        .first()
     )

@@ -1,6 +1,10 @@
 from django.urls import path
 
-from . import duplicate_views, lost_contact_views, placement_views, transfer_views, views
+from . import views
+from .duplicates import views as duplicate_views
+from .lost_contact import views as lost_contact_views
+from .placement import views as placement_views
+from .transfers import views as transfer_views
 
 app_name = "members"
 urlpatterns = [

@@ -11,13 +11,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from jiceng.core.scoping import Action, can, scope_of
-from jiceng.core.views import form_errors_from
+from jiceng.core.views import error_message, run_service
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs import services as org_services
 
-from . import lost_contact_selectors, placement_selectors, selectors, services, transfer_selectors
+from . import selectors, services
 from .forms import MemberFilterForm, MemberForm
-from .lost_contact_forms import ContactForm
+from .lost_contact import selectors as lost_contact_selectors
+from .lost_contact.forms import ContactForm
+from .placement import selectors as placement_selectors
+from .transfers import selectors as transfer_selectors
 
 PAGE_SIZE = 50
 
@@ -104,7 +107,8 @@ def reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
     try:
         value = services.member_reveal(actor=request.user, member=member, field=field)
     except (PermissionDenied, ValidationError) as exc:
-        message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        # the refusal replaces the masked value in place (htmx), not a message on the page
+        message = error_message(exc)
         return HttpResponse(format_html('<span class="text-danger">{}</span>', message), status=403)
     return render(request, "members/_revealed.html", {"value": value, "field": field})
 
@@ -118,11 +122,9 @@ def create(request: HttpRequest) -> HttpResponse:
         initial = {"home_org": home.code, "participating_org": home.code}
     form = MemberForm(request.POST or None, org_queryset=orgs, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            member, warnings = services.member_create(actor=request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
+        created = run_service(request, services.member_create, form=form, **form.service_kwargs())
+        if created.value is not None:
+            member, warnings = created.value
             messages.success(request, _("已登记党员 %(n)s") % {"n": member.name})
             for w in warnings:
                 messages.warning(request, w)
@@ -133,20 +135,17 @@ def create(request: HttpRequest) -> HttpResponse:
 @login_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_get(request.user, pk, Action.CHANGE)
-    if not can(request.user, Action.CHANGE, member.home_path):
-        # Visible because the member takes part in the user's subtree; only the home
-        # organisation's officers change the record (as the service enforces).
-        raise PermissionDenied("无权修改该党员信息")
+    # Visible (and changeable) because the member takes part in the user's subtree is not
+    # enough: only the home organisation's officers change the record.
+    services.require_change(request.user, member)
     orgs = org_selectors.organization_list(request.user, Action.CHANGE).active().order_by("path")
     form = MemberForm(request.POST or None, instance=member, org_queryset=orgs)
     if request.method == "POST" and form.is_valid():
-        try:
-            _m, warnings = services.member_update(
-                actor=request.user, member=member, **form.service_kwargs()
-            )
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
+        updated = run_service(
+            request, services.member_update, form=form, member=member, **form.service_kwargs()
+        )
+        if updated.value is not None:
+            _m, warnings = updated.value
             messages.success(request, _("已保存"))
             for w in warnings:
                 messages.warning(request, w)
@@ -164,12 +163,14 @@ def appoint_secretary(request: HttpRequest, org_pk: int) -> HttpResponse:
         member = None
         if request.POST.get("member"):
             member = selectors.member_get(request.user, request.POST["member"])
-        try:
-            org_services.organization_appoint_secretary(actor=request.user, org=org, member=member)
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        else:
-            messages.success(request, _("已任命书记") if member else _("已将书记设为空缺"))
+        appointed = run_service(
+            request,
+            org_services.organization_appoint_secretary,
+            success=_("已任命书记") if member else _("已将书记设为空缺"),
+            org=org,
+            member=member,
+        )
+        if appointed:
             return redirect(reverse("orgs:detail", args=[org.pk]))
     query = request.GET.get("q", "")
     candidates = (

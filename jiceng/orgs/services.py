@@ -2,7 +2,9 @@
 organisation's health: designate weak and lax, plan, note, close, revoke, reopen (S11, S12).
 
 Each service checks that the actor may change the units involved, validates, writes inside
-one transaction and records an audit row.
+one transaction and records an audit row. What a move, merge or abolition means for the rows
+of the apps above (members' paths, their participation) is announced (``signals``) and kept
+in step by those apps, with their own audit.
 """
 
 from __future__ import annotations
@@ -12,14 +14,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat, Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from jiceng.core import audit, generations
-from jiceng.core.scoping import Action, can
+from jiceng.core import audit, generations, tree
+from jiceng.core.scoping import Action, Actor, actor_name, actor_user, can, require
 
-from . import health
+from . import health, selectors, signals
 from .models import (
     BRANCH_TYPES,
     COMPUTED_CRITERIA,
@@ -115,21 +116,23 @@ def organization_permitted_actions(user: Any, org: Organization) -> frozenset[st
     actions = set()
     if can(user, Action.CHANGE, org.path):
         actions.add(CHANGE)
-    parent_path = org.path[: -Organization.steplen]
+    parent_path = tree.parent_path(org.path)
     if parent_path and can(user, Action.CHANGE, parent_path):
         actions.add(SET_PILOT)
     return frozenset(actions)
 
 
-def _require(actor: Any, org: Organization, what: str = "") -> None:
-    if actor is not None and not can(actor, Action.CHANGE, org.path):
-        raise PermissionDenied(what or "无权修改该组织")
+def _require(actor: Actor | Any, org: Organization, message: str = "") -> None:
+    require(actor, Action.CHANGE, org.path, message or _("无权修改该组织"))
 
 
 def _check_child_type(parent: Organization, org_type: str) -> None:
     if org_type not in ALLOWED_CHILDREN.get(parent.org_type, ()):
         raise ValidationError(
-            {"org_type": f"“{OrgType(parent.org_type).label}”下不能设立“{OrgType(org_type).label}”"}
+            {
+                "org_type": _("“%(parent)s”下不能设立“%(child)s”")
+                % {"parent": OrgType(parent.org_type).label, "child": OrgType(org_type).label}
+            }
         )
 
 
@@ -140,7 +143,7 @@ def _snapshot(org: Organization) -> dict:
 @transaction.atomic
 def organization_found(
     *,
-    actor: Any,
+    actor: Actor | Any,
     parent: Organization | None,
     code: str,
     name: str,
@@ -159,7 +162,7 @@ def organization_found(
     org.founded_on = founded_on or timezone.localdate()
     org.approval_no = (org.approval_no or "").strip()
     if org.approved_on and org.approved_on > org.founded_on:
-        raise ValidationError({"approved_on": "批准日期不能晚于成立日期"})
+        raise ValidationError({"approved_on": _("批准日期不能晚于成立日期")})
     if org.secretary_id is None:
         org.secretary_vacant_since = org.founded_on
     else:
@@ -168,12 +171,12 @@ def organization_found(
         parent = Organization.objects.select_for_update().get(pk=parent.pk)
         _require(actor, parent)
         if parent.is_abolished:
-            raise ValidationError("上级组织已撤销，不能在其下设立组织")
+            raise ValidationError(_("上级组织已撤销，不能在其下设立组织"))
         _check_child_type(parent, org_type)
         if org.district_id is None:
             org.district_id = parent.district_id
     elif actor is not None and not getattr(actor, "is_superuser", False):
-        raise PermissionDenied("只有系统管理员可以设立根组织")
+        raise PermissionDenied(_("只有系统管理员可以设立根组织"))
     org.full_clean(exclude=["path", "depth", "numchild"])
     org = (
         Organization.objects.add_child(parent, instance=org)
@@ -193,13 +196,13 @@ def organization_found(
 
 
 @transaction.atomic
-def organization_update(*, actor: Any, org: Organization, **changes: Any) -> Organization:
+def organization_update(*, actor: Actor | Any, org: Organization, **changes: Any) -> Organization:
     """Change descriptive fields (name, host unit, sector, coordinates, health, …)."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
     _require(actor, org)
     before = _snapshot(org)
     if "health" in changes and changes["health"] != org.health:
-        raise ValidationError({"health": "组织状况随软弱涣散认定、整顿销号而变，不能直接修改"})
+        raise ValidationError({"health": _("组织状况随软弱涣散认定、整顿销号而变，不能直接修改")})
     changes.pop("health", None)
     if (
         actor is not None
@@ -207,10 +210,12 @@ def organization_update(*, actor: Any, org: Organization, **changes: Any) -> Org
         and changes["is_pilot"] != org.is_pilot
         and SET_PILOT not in organization_permitted_actions(actor, org)
     ):
-        raise PermissionDenied("是否试点单位由上级党组织确定")
+        raise PermissionDenied(_("是否试点单位由上级党组织确定"))
     forbidden = set(changes) - set(AUDITED_FIELDS) | ({"abolished_on"} & set(changes))
     if forbidden:
-        raise ValidationError(f"不能用此操作修改：{', '.join(sorted(forbidden))}")
+        raise ValidationError(
+            _("不能用此操作修改：%(fields)s") % {"fields": ", ".join(sorted(forbidden))}
+        )
     for key, value in changes.items():
         setattr(org, key, value)
     if "secretary" in changes:
@@ -226,47 +231,39 @@ def organization_update(*, actor: Any, org: Organization, **changes: Any) -> Org
     return org
 
 
-def organization_rename(*, actor: Any, org: Organization, name: str) -> Organization:
+def organization_rename(*, actor: Actor | Any, org: Organization, name: str) -> Organization:
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "名称不能为空"})
+        raise ValidationError({"name": _("名称不能为空")})
     return organization_update(actor=actor, org=org, name=name)
 
 
-def _repath_members(old_prefix: str, new_prefix: str) -> None:
-    """Keep the copied paths of members and transfers in step after a subtree moved (one
-    UPDATE per column)."""
-    from django.apps import apps
-
-    n = len(old_prefix)
-    for model_name, columns in (
-        ("Member", ("home_path", "participating_path")),
-        ("Transfer", ("from_path", "to_path")),
-    ):
-        model = apps.get_model("members", model_name)
-        for column in columns:
-            model.objects.filter(**{f"{column}__startswith": old_prefix}).update(
-                **{column: Concat(Value(new_prefix), Substr(F(column), n + 1))}
-            )
-
-
 @transaction.atomic
-def organization_move(*, actor: Any, org: Organization, new_parent: Organization) -> Organization:
-    """Move ``org`` with its whole subtree under ``new_parent``; members' paths follow."""
+def organization_move(
+    *, actor: Actor | Any, org: Organization, new_parent: Organization
+) -> Organization:
+    """Move ``org`` with its whole subtree under ``new_parent``; the move is announced
+    (``signals.subtree_moved``) so that members' paths follow."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
     new_parent = Organization.objects.select_for_update().get(pk=new_parent.pk)
     _require(actor, org)
-    _require(actor, new_parent, "无权把组织迁入目标上级组织")
+    _require(actor, new_parent, _("无权把组织迁入目标上级组织"))
     if new_parent.path.startswith(org.path):
-        raise ValidationError("不能把组织迁到它自己或它的下级组织之下")
+        raise ValidationError(_("不能把组织迁到它自己或它的下级组织之下"))
     if new_parent.is_abolished:
-        raise ValidationError("目标上级组织已撤销")
+        raise ValidationError(_("目标上级组织已撤销"))
     _check_child_type(new_parent, org.org_type)
     old_parent = Organization.objects.get_parent(org)
     old_path = org.path
     Organization.objects.move(org, new_parent, pos="last-child")
     org.refresh_from_db()
-    _repath_members(old_path, org.path)
+    signals.subtree_moved.send(
+        sender=Organization,
+        old_path=old_path,
+        new_path=org.path,
+        actor=actor,
+        reason=f"组织迁移：{org.name} 迁至 {new_parent.name} 之下",
+    )
     audit.record(
         actor=actor,
         verb="move",
@@ -281,26 +278,24 @@ def organization_move(*, actor: Any, org: Organization, new_parent: Organization
 
 @transaction.atomic
 def organization_abolish(
-    *, actor: Any, org: Organization, on: dt.date | None = None, reason: str = ""
+    *, actor: Actor | Any, org: Organization, on: dt.date | None = None, reason: str = ""
 ) -> Organization:
-    """Abolish an organisation that no longer holds members or active sub-units."""
-    from django.apps import apps
-
+    """Abolish an organisation that no longer holds members or active sub-units; members taking
+    part there are let go (``signals.organization_abolished``)."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
     _require(actor, org)
     if org.is_abolished:
-        raise ValidationError("该组织已撤销")
+        raise ValidationError(_("该组织已撤销"))
     if Organization.objects.get_descendants(org).filter(abolished_on__isnull=True).exists():
-        raise ValidationError("该组织还有未撤销的下级组织，请先迁移或撤销")
-    member_model = apps.get_model("members", "Member")
-    held = member_model.objects.filter(home_org=org, transferred_out_on__isnull=True).count()
+        raise ValidationError(_("该组织还有未撤销的下级组织，请先迁移或撤销"))
+    held = org.home_members.filter(transferred_out_on__isnull=True).count()
     if held:
-        raise ValidationError(f"该组织还有 {held} 名党员的组织关系，请先转出")
+        raise ValidationError(_("该组织还有 %(n)s 名党员的组织关系，请先转出") % {"n": held})
     before = _snapshot(org)
     org.abolished_on = on or timezone.localdate()
     org.save(update_fields=["abolished_on", "updated_at"])
-    member_model.objects.filter(participating_org=org).update(
-        participating_org=None, participating_path=""
+    signals.organization_abolished.send(
+        sender=Organization, org=org, actor=actor, reason=f"组织撤销：{org.name}"
     )
     audit.record(
         actor=actor,
@@ -317,28 +312,28 @@ def organization_abolish(
 
 @transaction.atomic
 def organization_merge(
-    *, actor: Any, source: Organization, target: Organization, on: dt.date | None = None
+    *, actor: Actor | Any, source: Organization, target: Organization, on: dt.date | None = None
 ) -> Organization:
-    """Merge ``source`` into ``target``: its members and sub-units move to ``target``, then
-    ``source`` is abolished. Both must be in the actor's scope."""
-    from django.apps import apps
-
+    """Merge ``source`` into ``target``: its members (``signals.organizations_merged``) and
+    sub-units move to ``target``, then ``source`` is abolished. Both must be in the actor's
+    scope."""
     source = Organization.objects.select_for_update().get(pk=source.pk)
     target = Organization.objects.select_for_update().get(pk=target.pk)
     _require(actor, source)
-    _require(actor, target, "无权并入目标组织")
+    _require(actor, target, _("无权并入目标组织"))
     if source.pk == target.pk or target.path.startswith(source.path):
-        raise ValidationError("不能把组织并入它自己或它的下级组织")
+        raise ValidationError(_("不能把组织并入它自己或它的下级组织"))
     if target.is_abolished or source.is_abolished:
-        raise ValidationError("已撤销的组织不能合并")
+        raise ValidationError(_("已撤销的组织不能合并"))
     if source.is_branch and not target.is_branch and target.org_type != OrgType.GENERAL_BRANCH:
-        raise ValidationError("支部只能并入支部、联合支部或党总支")
-    member_model = apps.get_model("members", "Member")
-    moved = member_model.objects.filter(home_org=source).update(
-        home_org=target, home_path=target.path
-    )
-    member_model.objects.filter(participating_org=source).update(
-        participating_org=target, participating_path=target.path
+        raise ValidationError(_("支部只能并入支部、联合支部或党总支"))
+    moved = source.home_members.count()
+    signals.organizations_merged.send(
+        sender=Organization,
+        source=source,
+        target=target,
+        actor=actor,
+        reason=f"组织合并：{source.name} 并入 {target.name}",
     )
     for child in list(Organization.objects.get_children(source).filter(abolished_on__isnull=True)):
         organization_move(actor=actor, org=child, new_parent=target)
@@ -360,7 +355,7 @@ def organization_merge(
 
 @transaction.atomic
 def organization_appoint_secretary(
-    *, actor: Any, org: Organization, member: Any | None
+    *, actor: Actor | Any, org: Organization, member: Any | None
 ) -> Organization:
     """Appoint ``member`` secretary of ``org`` (S11), or vacate the post when ``member`` is
     None (the vacancy then counts from today). The secretary must be a full member registered
@@ -368,12 +363,12 @@ def organization_appoint_secretary(
     org = Organization.objects.select_for_update().get(pk=org.pk)
     _require(actor, org)
     if org.is_abolished:
-        raise ValidationError("该组织已撤销")
+        raise ValidationError(_("该组织已撤销"))
     if member is not None:
         if not member.home_path.startswith(org.path):
-            raise ValidationError("书记须从本组织（含下级）的党员中产生")
+            raise ValidationError(_("书记须从本组织（含下级）的党员中产生"))
         if member.category != "full":
-            raise ValidationError("预备党员不能担任书记")
+            raise ValidationError(_("预备党员不能担任书记"))
     before = _snapshot(org)
     org.secretary = member
     org.secretary_vacant_since = None if member is not None else timezone.localdate()
@@ -413,26 +408,25 @@ def _rect_snapshot(rect: Rectification) -> dict:
     return audit.snapshot(rect, RECTIFICATION_FIELDS)
 
 
-def _full_members(org: Organization) -> int | None:
-    from django.apps import apps
-
-    if org.org_type not in BRANCH_TYPES:
-        return None
-    member_model = apps.get_model("members", "Member")
-    return int(member_model.objects.filter(home_org=org, category="full").count())
-
-
 def _criteria_state(org: Organization, entered: dict[str, str], today: dt.date) -> dict:
     """Computed criteria from the data, plus the officer's entered ones (each with a note)."""
     unknown = sorted(set(entered) - set(ENTERED_CRITERIA))
     if unknown:
         raise ValidationError(
-            {"criteria": f"这些情形由系统根据数据判定，不能手工勾选：{'、'.join(unknown)}"}
+            {
+                "criteria": _("这些情形由系统根据数据判定，不能手工勾选：%(codes)s")
+                % {"codes": "、".join(unknown)}
+            }
         )
     missing = [str(WeakCriterion(c).label) for c, note in entered.items() if not note.strip()]
     if missing:
-        raise ValidationError({"criteria": f"请为手工认定的情形填写依据说明：{'、'.join(missing)}"})
-    state = health.assess(org, full_members=_full_members(org), today=today)
+        raise ValidationError(
+            {
+                "criteria": _("请为手工认定的情形填写依据说明：%(labels)s")
+                % {"labels": "、".join(missing)}
+            }
+        )
+    state = health.assess(org, full_members=selectors.full_member_count(org), today=today)
     for code in ENTERED_CRITERIA:
         note = entered.get(code, "").strip()
         state[code] = {"met": bool(note), "entered": True, "detail": "", "note": note}
@@ -443,7 +437,7 @@ def _met_labels(state: dict) -> list[str]:
     return [str(c.label) for c in WeakCriterion if state.get(c.value, {}).get("met")]
 
 
-def _set_health(actor: Any, org: Organization, value: str, note: str) -> None:
+def _set_health(actor: Actor | Any, org: Organization, value: str, note: str) -> None:
     if org.health == value:
         return
     before = _snapshot(org)
@@ -460,14 +454,16 @@ def _set_health(actor: Any, org: Organization, value: str, note: str) -> None:
     )
 
 
-def _lock(actor: Any, rectification: Rectification, step: str) -> tuple[Rectification, str]:
+def _lock(actor: Actor | Any, rectification: Rectification, step: str) -> tuple[Rectification, str]:
     """Lock the row, check the actor's scope and the transition table; the next state."""
     rect = Rectification.objects.select_for_update().select_related("org").get(pk=rectification.pk)
-    _require(actor, rect.org, "无权处理该组织的整顿")
+    _require(actor, rect.org, _("无权处理该组织的整顿"))
     return rect, next_state(rect.state, step)
 
 
-def _record(actor: Any, rect: Rectification, verb: str, before: dict | None, note: str) -> None:
+def _record(
+    actor: Actor | Any, rect: Rectification, verb: str, before: dict | None, note: str
+) -> None:
     audit.record(
         actor=actor,
         verb=verb,
@@ -482,16 +478,18 @@ def _record(actor: Any, rect: Rectification, verb: str, before: dict | None, not
 def _day(on: dt.date | None, not_before: dt.date, what: str) -> dt.date:
     day = on or timezone.localdate()
     if day > timezone.localdate():
-        raise ValidationError({"on": f"{what}不能晚于今天"})
+        raise ValidationError({"on": _("%(what)s不能晚于今天") % {"what": what}})
     if day < not_before:
-        raise ValidationError({"on": f"{what}不能早于认定日期 {not_before}"})
+        raise ValidationError(
+            {"on": _("%(what)s不能早于认定日期 %(day)s") % {"what": what, "day": not_before}}
+        )
     return day
 
 
 @transaction.atomic
 def rectification_designate(
     *,
-    actor: Any,
+    actor: Actor | Any,
     org: Organization,
     entered: dict[str, str] | None = None,
     note: str = "",
@@ -506,24 +504,24 @@ def rectification_designate(
     org = Organization.objects.select_for_update().get(pk=org.pk)
     _require(actor, org)
     if org.is_abolished:
-        raise ValidationError("该组织已撤销")
+        raise ValidationError(_("该组织已撤销"))
     if org.org_type == OrgType.GROUP:
-        raise ValidationError("党小组不单独认定软弱涣散")
+        raise ValidationError(_("党小组不单独认定软弱涣散"))
     if Rectification.objects.filter(org=org).open().exists():
-        raise ValidationError("该组织已被认定为软弱涣散，正在整顿中")
+        raise ValidationError(_("该组织已被认定为软弱涣散，正在整顿中"))
     day = on or timezone.localdate()
     if day > timezone.localdate():
-        raise ValidationError({"on": "认定日期不能晚于今天"})
+        raise ValidationError({"on": _("认定日期不能晚于今天")})
     criteria = _criteria_state(org, entered or {}, day)
     met = _met_labels(criteria)
     if not met:
-        raise ValidationError({"criteria": "未符合任何软弱涣散情形，不能认定"})
+        raise ValidationError({"criteria": _("未符合任何软弱涣散情形，不能认定")})
     rect = Rectification(
         org=org,
         state=RectificationState.DESIGNATED,
         criteria=criteria,
         designated_on=day,
-        designated_by=actor if getattr(actor, "is_authenticated", False) else None,
+        designated_by=actor_user(actor),
         note=note.strip(),
     )
     rect.full_clean()
@@ -536,7 +534,7 @@ def rectification_designate(
 @transaction.atomic
 def rectification_plan(
     *,
-    actor: Any,
+    actor: Actor | Any,
     rectification: Rectification,
     measures: str,
     owner: str,
@@ -547,13 +545,13 @@ def rectification_plan(
     lines = [line.strip() for line in measures.splitlines() if line.strip()]
     errors = {}
     if not lines:
-        errors["measures"] = "请填写整顿措施（每行一条）"
+        errors["measures"] = _("请填写整顿措施（每行一条）")
     if not owner.strip():
-        errors["owner"] = "请填写责任人"
+        errors["owner"] = _("请填写责任人")
     if deadline is None:
-        errors["deadline"] = "请填写整顿期限"
+        errors["deadline"] = _("请填写整顿期限")
     elif deadline < rect.designated_on:
-        errors["deadline"] = "整顿期限不能早于认定日期"
+        errors["deadline"] = _("整顿期限不能早于认定日期")
     if errors:
         raise ValidationError(errors)
     before = _rect_snapshot(rect)
@@ -568,19 +566,18 @@ def rectification_plan(
 
 @transaction.atomic
 def rectification_add_note(
-    *, actor: Any, rectification: Rectification, text: str, on: dt.date | None = None
+    *, actor: Actor | Any, rectification: Rectification, text: str, on: dt.date | None = None
 ) -> RectificationNote:
     """Add a dated progress note (who, when, what) to a rectification under way."""
     rect, _state = _lock(actor, rectification, RectificationStep.NOTE)
     if not text.strip():
-        raise ValidationError({"text": "请填写进展情况"})
-    day = _day(on, rect.designated_on, "进展日期")
-    is_user = getattr(actor, "is_authenticated", False)
+        raise ValidationError({"text": _("请填写进展情况")})
+    day = _day(on, rect.designated_on, _("进展日期"))
     note = RectificationNote.objects.create(
         rectification=rect,
         on=day,
-        author=actor if is_user else None,
-        author_name=str(actor if is_user else "system")[:150],
+        author=actor_user(actor),
+        author_name=actor_name(actor)[:150],
         text=text.strip(),
     )
     audit.record(
@@ -598,7 +595,7 @@ def rectification_add_note(
 @transaction.atomic
 def rectification_close(
     *,
-    actor: Any,
+    actor: Actor | Any,
     rectification: Rectification,
     result: str,
     still_met: dict[str, str] | None = None,
@@ -609,14 +606,14 @@ def rectification_close(
     a note) against the state at designation, and the result in words. A criterion that still
     applies blocks closing; the organisation's health returns to normal."""
     rect, state = _lock(actor, rectification, RectificationStep.CLOSE)
-    day = _day(on, rect.designated_on, "销号日期")
+    day = _day(on, rect.designated_on, _("销号日期"))
     after = _criteria_state(rect.org, still_met or {}, day)
     errors = {}
     if not result.strip():
-        errors["result"] = "请填写整顿成效"
+        errors["result"] = _("请填写整顿成效")
     met = _met_labels(after)
     if met:
-        errors["criteria"] = f"仍符合以下情形，不能销号：{'、'.join(met)}"
+        errors["criteria"] = _("仍符合以下情形，不能销号：%(labels)s") % {"labels": "、".join(met)}
     if errors:
         raise ValidationError(errors)
     before = _rect_snapshot(rect)
@@ -624,7 +621,7 @@ def rectification_close(
     rect.criteria_at_close = after
     rect.result = result.strip()
     rect.closed_on = day
-    rect.closed_by = actor if getattr(actor, "is_authenticated", False) else None
+    rect.closed_by = actor_user(actor)
     rect.save()
     _record(actor, rect, "update", before, "整顿销号")
     _set_health(actor, rect.org, OrgHealth.NORMAL, "整顿销号，恢复正常")
@@ -632,11 +629,13 @@ def rectification_close(
 
 
 @transaction.atomic
-def rectification_revoke(*, actor: Any, rectification: Rectification, reason: str) -> Rectification:
+def rectification_revoke(
+    *, actor: Actor | Any, rectification: Rectification, reason: str
+) -> Rectification:
     """Withdraw a designation made in error; the organisation's health returns to normal."""
     rect, state = _lock(actor, rectification, RectificationStep.REVOKE)
     if not reason.strip():
-        raise ValidationError({"reason": "请填写撤销认定的原因"})
+        raise ValidationError({"reason": _("请填写撤销认定的原因")})
     before = _rect_snapshot(rect)
     rect.state = state
     rect.save()
@@ -646,14 +645,16 @@ def rectification_revoke(*, actor: Any, rectification: Rectification, reason: st
 
 
 @transaction.atomic
-def rectification_reopen(*, actor: Any, rectification: Rectification, reason: str) -> Rectification:
+def rectification_reopen(
+    *, actor: Actor | Any, rectification: Rectification, reason: str
+) -> Rectification:
     """Reopen a closed rectification when a later check finds the organisation weak again; the
     closing record stays in the audit log."""
     rect, state = _lock(actor, rectification, RectificationStep.REOPEN)
     if not reason.strip():
-        raise ValidationError({"reason": "请填写重新整顿的原因"})
+        raise ValidationError({"reason": _("请填写重新整顿的原因")})
     if Rectification.objects.filter(org=rect.org).open().exists():
-        raise ValidationError("该组织已有一项进行中的整顿")
+        raise ValidationError(_("该组织已有一项进行中的整顿"))
     before = _rect_snapshot(rect)
     rect.state = state
     rect.closed_on = None

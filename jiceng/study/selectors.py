@@ -24,6 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
+from jiceng.core import tree
 from jiceng.core.scoping import Action, get_visible_or_404
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
@@ -125,15 +126,11 @@ def member_selfstudy(user: Any, member: Member, period: StudyPeriod) -> QuerySet
 
 
 def own_member(user: Any) -> Member | None:
-    """The member record of a self-service account (None for officers without one)."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return (
-        Member.objects.visible_to(user)
-        .filter(user=user)
-        .select_related("home_org", "participating_org")
-        .first()
-    )
+    """The member record of a self-service account (None for officers without one): the one
+    definition, ``members.selectors.own_member``."""
+    from jiceng.members import selectors as member_selectors
+
+    return member_selectors.own_member(user)
 
 
 # ----- completion -------------------------------------------------------------------------------
@@ -297,7 +294,7 @@ def unit_completion(user: Any, org: Organization, period: StudyPeriod) -> list[U
     """Completion per direct lower unit of ``org`` (its whole subtree each), one GROUP BY on
     the study unit's path prefix. Members studying in ``org`` itself make a row of ``org``."""
     children = unit_children(user, org)
-    step = len(children[0].path) if children else len(org.path) + Organization.steplen
+    step = tree.child_length(org.path)
     by_key = _grouped(user, org, period, step)
     rows: list[UnitRow] = []
     own = by_key.pop(org.path, None)

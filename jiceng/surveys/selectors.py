@@ -11,6 +11,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 
 from jiceng.campaigns.models import Campaign, CampaignUnit
+from jiceng.core import tree
 from jiceng.core.scoping import Action, get_visible_or_404
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
@@ -108,10 +109,11 @@ def unit_counter(unit: CampaignUnit) -> Counter:
 
 # ----- the member's own page ---------------------------------------------------------------------
 def own_member(user: Any) -> Member | None:
-    """The member record of the account (self-service), or None."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return Member.objects.filter(user=user).on_roll().select_related("home_org").first()
+    """The member record of the account (self-service), or None: the one definition,
+    ``members.selectors.own_member``."""
+    from jiceng.members import selectors as member_selectors
+
+    return member_selectors.own_member(user)
 
 
 def own_appraisals(user: Any) -> QuerySet[Appraisal]:
@@ -235,7 +237,7 @@ def _result(row: Any) -> Result:
 def results_by_child(user: Any, campaign: Campaign, under: Organization) -> list[Result]:
     """One row per child of ``under`` (its subtree's units), in one GROUP BY over the path
     prefix; the unit ``under`` itself, when it has members appraised, is a row of its own."""
-    width = len(under.path) + Organization.steplen
+    width = tree.child_length(under.path)
     rows = (
         _results(user, campaign, under)
         .annotate(key=Substr("org_path", 1, width))

@@ -1,6 +1,11 @@
 from django.urls import path
 
-from . import duplicates, lost_contact, placement, transfers, views
+from jiceng.members.duplicates import api as duplicates
+from jiceng.members.lost_contact import api as lost_contact
+from jiceng.members.placement import api as placement
+from jiceng.members.transfers import api as transfers
+
+from . import views
 
 urlpatterns = [
     path("members/", views.MemberListCreate.as_view(), name="api-member-list"),

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.fields import ChoiceField
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import query_id, query_param, raise_drf, validated
+from jiceng.core.api import query_id, query_param, validated
 from jiceng.core.scoping import Action
 from jiceng.members import selectors, services
 from jiceng.members.models import EmploymentStatus
@@ -69,10 +68,7 @@ class MemberListCreate(generics.GenericAPIView):
     @extend_schema(request=MemberInput, responses={201: MemberOutput})
     def post(self, request: Request) -> Response:
         data = _resolve_orgs(request, validated(MemberInput, request.data))
-        try:
-            member, _warnings = services.member_create(actor=request.user, **data)
-        except DjangoValidationError as exc:
-            raise_drf(exc)
+        member, _warnings = services.member_create(actor=request.user, **data)
         return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)
 
 
@@ -86,10 +82,7 @@ class MemberDetail(generics.GenericAPIView):
     def patch(self, request: Request, pk: int) -> Response:
         member = selectors.member_get(request.user, pk, Action.CHANGE)
         data = _resolve_orgs(request, validated(MemberUpdateInput, request.data))
-        try:
-            member, _warnings = services.member_update(actor=request.user, member=member, **data)
-        except DjangoValidationError as exc:
-            raise_drf(exc)
+        member, _warnings = services.member_update(actor=request.user, member=member, **data)
         return Response(MemberOutput(member).data)
 
 
@@ -103,8 +96,5 @@ class MemberReveal(generics.GenericAPIView):
     )
     def post(self, request: Request, pk: int, field: str) -> Response:
         member = selectors.member_get(request.user, pk)
-        try:
-            value = services.member_reveal(actor=request.user, member=member, field=field)
-        except DjangoValidationError as exc:
-            raise_drf(exc)
+        value = services.member_reveal(actor=request.user, member=member, field=field)
         return Response({"field": field, "value": value})

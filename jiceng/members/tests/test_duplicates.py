@@ -15,11 +15,9 @@ from django.utils import timezone
 
 from jiceng.core.idnumber import make_id_number
 from jiceng.core.models import AuditEvent
-from jiceng.members import duplicate_selectors as selectors
-from jiceng.members import duplicate_services as services
-from jiceng.members import lost_contact_services
 from jiceng.members import services as member_services
-from jiceng.members import transfer_services as ts
+from jiceng.members.duplicates import selectors, services
+from jiceng.members.lost_contact import services as lost_contact_services
 from jiceng.members.models import (
     ContactRecord,
     LastContact,
@@ -28,6 +26,7 @@ from jiceng.members.models import (
     MemberMerge,
     Placement,
 )
+from jiceng.members.transfers import services as ts
 from jiceng.orgs.models import Organization
 
 pytestmark = pytest.mark.django_db

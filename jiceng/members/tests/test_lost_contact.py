@@ -14,9 +14,8 @@ from django.utils import timezone
 
 from jiceng.core.models import AuditEvent
 from jiceng.core.notices import notices_for
-from jiceng.members import lost_contact_selectors as selectors
-from jiceng.members import lost_contact_services as services
-from jiceng.members.lost_contact_rules import (
+from jiceng.members.lost_contact import selectors, services
+from jiceng.members.lost_contact.rules import (
     ACTIVE_STATES,
     TRANSITIONS,
     CaseAction,

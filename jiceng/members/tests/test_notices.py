@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jiceng.core.notices import Notice, notices_for, register_provider
-from jiceng.members import transfer_services as ts
+from jiceng.members.transfers import services as ts
 from jiceng.orgs.models import Rectification, RectificationState
 
 from .test_transfers import RECEIVER, SENDER, free_members

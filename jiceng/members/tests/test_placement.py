@@ -14,10 +14,11 @@ from django.urls import reverse
 
 from jiceng.core.models import AuditEvent
 from jiceng.core.notices import notices_for
-from jiceng.members import placement_selectors as selectors
-from jiceng.members import placement_services, services
+from jiceng.members import services
 from jiceng.members.models import EmploymentStatus, Member, Placement
-from jiceng.members.placement_rules import (
+from jiceng.members.placement import selectors
+from jiceng.members.placement import services as placement_services
+from jiceng.members.placement.rules import (
     CAPACITY,
     NO_LOCATION,
     NO_ROOM,

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from jiceng.members import transfer_services as ts
 from jiceng.members.models import Member, Transfer
-from jiceng.members.transfer_rules import TransferState
+from jiceng.members.transfers import services as ts
+from jiceng.members.transfers.rules import TransferState
 
 from .test_transfers import RECEIVER, SENDER, free_members, make
 
@@ -34,6 +34,18 @@ def test_worklist_shows_pending_counts_for_each_side(client, login, world):
     body = response.content.decode()
     assert f'data-testid="act-confirm-{issued.pk}"' in body
     assert f'data-testid="act-approve-{t.pk}"' not in body
+
+
+def test_each_action_form_offers_only_what_its_action_takes():
+    """Which action takes which parameters is decided once (``rules.ACTION_PARAMS``, read by
+    the service for the page and the API alike): no page form offers a field it would drop."""
+    from jiceng.members.transfers.forms import NoteForm
+    from jiceng.members.transfers.rules import ACTION_PARAMS, USER_ACTIONS
+    from jiceng.members.transfers.views import ACTION_FORMS
+
+    for action in USER_ACTIONS:
+        offered = set(ACTION_FORMS.get(action, NoteForm).base_fields)
+        assert offered <= set(ACTION_PARAMS[action]), action
 
 
 def test_htmx_action_redirects_after_the_write(client, login, world):

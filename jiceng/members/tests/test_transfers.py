@@ -15,9 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jiceng.core.models import AuditEvent
-from jiceng.members import transfer_services as ts
 from jiceng.members.models import Member, Transfer, TransferEvent
-from jiceng.members.transfer_rules import (
+from jiceng.members.transfers import services as ts
+from jiceng.members.transfers.rules import (
     OPEN_STATES,
     TRANSITIONS,
     NotYourSideError,

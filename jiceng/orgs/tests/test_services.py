@@ -339,6 +339,79 @@ def test_move_denies_a_target_in_another_district(world):
     assert branch.path == old_path
 
 
+def member_events(member_ids) -> dict[int, list[AuditEvent]]:
+    """The member audit rows of ``member_ids``, by member."""
+    rows: dict[int, list[AuditEvent]] = {pk: [] for pk in member_ids}
+    for event in AuditEvent.objects.filter(
+        object_type="members.member", object_id__in=[str(pk) for pk in member_ids]
+    ).order_by("id"):
+        rows[int(event.object_id)].append(event)
+    return rows
+
+
+def test_move_leaves_a_member_audit_row_for_every_member_repathed(world):
+    """Issue 16: the roll re-paths its members itself (orgs announces the move), so every
+    member whose paths follow the moved unit has one audit row saying so."""
+    from jiceng.members.transfers import services as transfers
+
+    officer = world.user("huangpu.officer")
+    street, street_2 = world.org(HUANGPU_STREET), world.org(HUANGPU_STREET_2)
+    branch = branches_of(street)[0]
+    old_path = branch.path
+    home_ids = set(Member.objects.filter(home_org=branch).values_list("id", flat=True))
+    visitor = Member.objects.filter(home_path__startswith=street_2.path).first()
+    Member.objects.filter(pk=visitor.pk).update(
+        participating_org=branch, participating_path=branch.path
+    )
+    leaving = Member.objects.filter(home_org=branch).order_by("id").first()
+    transfer = transfers.transfer_request(
+        actor=officer, member=leaving, to_org=world.branch_in(world.xuhui)
+    )
+    assert home_ids
+
+    services.organization_move(actor=officer, org=branch, new_parent=street_2)
+
+    branch.refresh_from_db()
+    assert branch.path != old_path
+    events = member_events(home_ids | {visitor.pk})
+    for pk in home_ids:
+        (event,) = events[pk]
+        assert (event.verb, event.actor_id, event.org_path) == ("update", officer.pk, branch.path)
+        assert event.changes["home_path"] == [old_path, branch.path]
+        assert branch.name in event.note
+    (event,) = events[visitor.pk]
+    visitor.refresh_from_db()
+    assert event.changes == {"participating_path": [old_path, branch.path]}
+    assert event.org_path == visitor.home_path
+    assert set(Member.objects.filter(pk__in=home_ids).values_list("home_path", flat=True)) == {
+        branch.path
+    }
+    transfer.refresh_from_db()
+    assert transfer.from_path == branch.path
+
+
+def test_move_of_a_street_re_paths_its_members_in_bulk(world, django_assert_max_num_queries):
+    """A district's move re-paths tens of thousands of members: one UPDATE per path column
+    and the audit rows in bulk, so the queries do not grow with the members moved."""
+    officer = world.user("huangpu.officer")
+    street = world.org(HUANGPU_STREET)
+    general = found(officer, street, "T-MOV-BULK", OrgType.GENERAL_BRANCH)
+    first, second = branches_of(street)[:2]
+    services.organization_move(actor=officer, org=first, new_parent=general)
+    services.organization_move(actor=officer, org=second, new_parent=general)
+    general.refresh_from_db()
+    moving = Member.objects.filter(home_path__startswith=general.path).count()
+    assert moving > 10
+
+    with django_assert_max_num_queries(40):
+        services.organization_move(
+            actor=officer, org=general, new_parent=world.org(HUANGPU_STREET_2)
+        )
+
+    general.refresh_from_db()
+    assert Member.objects.filter(home_path__startswith=general.path).count() == moving
+
+
 # ----- organization_merge --------------------------------------------------------------------
 
 
@@ -395,6 +468,60 @@ def test_merge_denies_an_officer_of_another_district(world):
 
     source.refresh_from_db()
     assert not source.is_abolished
+
+
+def test_merge_leaves_a_member_audit_row_for_every_member_moved(world):
+    """Issue 16: a merge moves members through the roll's own service, so each member moved
+    (registered in the source, or taking part there) has one audit row naming the merge."""
+    officer = world.user("huangpu.officer")
+    source, target = branches_of(world.org(HUANGPU_STREET))[:2]
+    moving = set(Member.objects.filter(home_org=source).values_list("id", flat=True))
+    visitor = Member.objects.filter(home_org=target).first()
+    Member.objects.filter(pk=visitor.pk).update(
+        participating_org=source, participating_path=source.path
+    )
+    assert moving
+
+    services.organization_merge(actor=officer, source=source, target=target)
+
+    events = member_events(moving | {visitor.pk})
+    for pk in moving:
+        (event,) = events[pk]
+        assert (event.verb, event.actor_id, event.org_path) == ("update", officer.pk, target.path)
+        assert event.changes["home_org"] == [source.pk, target.pk]
+        assert "合并" in event.note
+    assert set(Member.objects.filter(pk__in=moving).values_list("home_path", flat=True)) == {
+        target.path
+    }
+    (event,) = events[visitor.pk]
+    assert event.changes == {"participating_org": [source.pk, target.pk]}
+    visitor.refresh_from_db()
+    assert (visitor.participating_org_id, visitor.participating_path) == (target.pk, target.path)
+
+
+def test_merge_of_a_unit_with_sub_units_re_paths_their_members_with_audit(world):
+    officer = world.user("huangpu.officer")
+    street = world.org(HUANGPU_STREET)
+    source = found(officer, street, "T-MRG-SRC", OrgType.GENERAL_BRANCH)
+    target = found(officer, street, "T-MRG-TGT", OrgType.GENERAL_BRANCH)
+    child = branches_of(street)[0]
+    services.organization_move(actor=officer, org=child, new_parent=source)
+    child.refresh_from_db()
+    inside = set(Member.objects.filter(home_org=child).values_list("id", flat=True))
+    before = {pk: len(rows) for pk, rows in member_events(inside).items()}
+    assert inside
+
+    services.organization_merge(actor=officer, source=source, target=target)
+
+    child.refresh_from_db()
+    target.refresh_from_db()
+    assert parent_path(child) == target.path
+    for pk, rows in member_events(inside).items():
+        assert len(rows) == before[pk] + 1
+        assert rows[-1].changes["home_path"][1] == child.path
+    assert set(Member.objects.filter(pk__in=inside).values_list("home_path", flat=True)) == {
+        child.path
+    }
 
 
 # ----- organization_abolish ------------------------------------------------------------------
@@ -473,6 +600,22 @@ def test_abolish_denies_an_officer_of_another_district(world):
 
     with pytest.raises(PermissionDenied):
         services.organization_abolish(actor=world.user("xuhui.officer"), org=org)
+
+
+def test_abolish_lets_go_of_members_taking_part_with_a_member_audit_row(world):
+    officer = world.user("huangpu.officer")
+    first, second = branches_of(world.org(HUANGPU_STREET))[:2]
+    Member.objects.filter(home_org=first).update(home_org=second, home_path=second.path)
+    guest = Member.objects.filter(home_org=second).first()
+    Member.objects.filter(pk=guest.pk).update(
+        participating_org=first, participating_path=first.path
+    )
+
+    services.organization_abolish(actor=officer, org=first, reason="并入邻近支部")
+
+    (event,) = member_events([guest.pk])[guest.pk]
+    assert event.changes == {"participating_org": [first.pk, None]}
+    assert (event.actor_id, event.org_path) == (officer.pk, second.path)
 
 
 # ----- size warnings -------------------------------------------------------------------------

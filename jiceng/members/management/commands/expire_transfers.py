@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from jiceng.members.transfer_services import transfers_expire
+from jiceng.members.transfers.services import transfers_expire
 
 
 class Command(BaseCommand):

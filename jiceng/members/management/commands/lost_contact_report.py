@@ -11,7 +11,7 @@ from rich.table import Table
 
 from jiceng.accounts.models import User
 from jiceng.core.exports import csv_writer
-from jiceng.members import lost_contact_selectors as selectors
+from jiceng.members.lost_contact import selectors
 
 
 def _date(value: str) -> dt.date:

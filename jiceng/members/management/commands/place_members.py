@@ -12,7 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from jiceng.accounts.models import User
 from jiceng.core.scoping import Action, can
-from jiceng.members import placement_selectors, placement_services
+from jiceng.members.placement import selectors as placement_selectors
+from jiceng.members.placement import services as placement_services
 from jiceng.orgs.models import Organization
 
 

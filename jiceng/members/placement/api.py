@@ -3,21 +3,21 @@ accepting suggestions in bulk; thin views over the same selectors and services a
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import IdField, query_id, raise_drf, validated
+from jiceng.core.api import IdField, query_id, validated
 from jiceng.core.scoping import Action, can
-from jiceng.members import placement_selectors, placement_services, selectors, services
-from jiceng.members.placement_rules import PLACEMENT_TYPES, PlacementReason
+from jiceng.members import selectors as member_selectors
+from jiceng.members import services as member_services
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
+
+from . import selectors, services
+from .rules import PLACEMENT_TYPES, PlacementReason
 
 
 class SuggestionOutput(serializers.Serializer):
@@ -76,11 +76,11 @@ class UnplacedList(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         root = org_selectors.subtree_root(request.user, query_id(request, "org"))
-        qs = placement_selectors.page_members(placement_selectors.unplaced(request.user, root))
+        qs = selectors.page_members(selectors.unplaced(request.user, root))
         page = list(self.paginate_queryset(qs) or [])
         hints = {}
         if can(request.user, Action.CHANGE, root.path):
-            hints = placement_selectors.suggestions_for(page, user=request.user)
+            hints = selectors.suggestions_for(page, user=request.user)
         rows = [{"member": m, "suggestion": hints.get(m.pk)} for m in page]
         return self.get_paginated_response(UnplacedOutput(rows, many=True).data)
 
@@ -90,7 +90,7 @@ class MemberPlace(generics.GenericAPIView):
 
     @extend_schema(request=PlaceInput, responses=PlaceOutput)
     def post(self, request: Request, pk: int) -> Response:
-        member = selectors.member_get(request.user, pk, Action.CHANGE)
+        member = member_selectors.member_get(request.user, pk, Action.CHANGE)
         data = validated(PlaceInput, request.data)
         units = Organization.objects.visible_to(request.user).filter(
             org_type__in=PLACEMENT_TYPES, abolished_on__isnull=True
@@ -101,14 +101,9 @@ class MemberPlace(generics.GenericAPIView):
             unit = units.filter(pk=data.get("org_id") or 0).first()
         if unit is None:
             raise Http404
-        try:
-            member = services.member_place(
-                actor=request.user, member=member, participating_org=unit, reason=data["reason"]
-            )
-        except DjangoValidationError as exc:
-            raise_drf(exc)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
+        member = member_services.member_place(
+            actor=request.user, member=member, participating_org=unit, reason=data["reason"]
+        )
         return Response(PlaceOutput(member).data)
 
 
@@ -119,23 +114,20 @@ class PlacementAccept(generics.GenericAPIView):
     def post(self, request: Request) -> Response:
         data = validated(AcceptInput, request.data)
         root = org_selectors.organization_get(request.user, data["org_id"], Action.CHANGE)
-        try:
-            if data["scope"] == "subtree":
-                result = placement_services.subtree_place_suggested(
-                    actor=request.user, root=root, limit=data["limit"]
-                )
-            else:
-                ids = data["member_ids"]
-                visible = set(
-                    placement_selectors.unplaced(request.user, root, Action.CHANGE)
-                    .filter(pk__in=ids)
-                    .values_list("pk", flat=True)
-                )
-                result = placement_services.members_place_suggested(
-                    actor=request.user, member_ids=[i for i in ids if i in visible]
-                )
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
+        if data["scope"] == "subtree":
+            result = services.subtree_place_suggested(
+                actor=request.user, root=root, limit=data["limit"]
+            )
+        else:
+            ids = data["member_ids"]
+            visible = set(
+                selectors.unplaced(request.user, root, Action.CHANGE)
+                .filter(pk__in=ids)
+                .values_list("pk", flat=True)
+            )
+            result = services.members_place_suggested(
+                actor=request.user, member_ids=[i for i in ids if i in visible]
+            )
         return Response(
             {
                 "placed": result.placed,

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .lost_contact_rules import ContactChannel, SearchChannel, SearchResult
+from .rules import ContactChannel, SearchChannel, SearchResult
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

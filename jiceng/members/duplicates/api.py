@@ -4,16 +4,19 @@ same selectors and services as the pages."""
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import MAX_INT, IdField, call_service, query_id, query_param, validated
-from jiceng.members import duplicate_selectors as selectors
-from jiceng.members import duplicate_services as services
-from jiceng.members.models import MemberMerge
+from jiceng.core.api import MAX_INT, IdField, query_id, query_param, validated
+from jiceng.core.scoping import Action
+from jiceng.members.selectors import above_district
 from jiceng.orgs import selectors as org_selectors
+
+from . import selectors, services
+from .models import MemberMerge
 
 
 class GroupMember(serializers.Serializer):
@@ -71,9 +74,9 @@ class GroupList(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         root = org_selectors.subtree_root(request.user, query_id(request, "org"))
-        if selectors.above_district(root):
+        if above_district(root):
             raise serializers.ValidationError(
-                {"org": "疑似重复按区县查找：请指定区县或更下级的单位"}
+                {"org": _("疑似重复按区县查找：请指定区县或更下级的单位")}
             )
         keys = selectors.key_list(request.user, root)
         number = query_param(
@@ -93,8 +96,8 @@ class Merge(generics.GenericAPIView):
     def post(self, request: Request) -> Response:
         data = validated(MergeInput, request.data)
         keep, drop = selectors.pair(request.user, data["keep_id"], data["drop_id"])
-        merge = call_service(
-            services.member_merge, actor=request.user, keep=keep, drop=drop, choices=data["choices"]
+        merge = services.member_merge(
+            actor=request.user, keep=keep, drop=drop, choices=data["choices"]
         )
         return Response(MergeOutput(merge).data, status=status.HTTP_201_CREATED)
 
@@ -104,8 +107,8 @@ class MergeUndo(generics.GenericAPIView):
 
     @extend_schema(request=None, responses=MergeOutput)
     def post(self, request: Request, pk: int) -> Response:
-        merge = selectors.merge_get(request.user, pk, "change")
-        call_service(services.member_merge_undo, actor=request.user, merge=merge)
+        merge = selectors.merge_get(request.user, pk, Action.CHANGE)
+        services.member_merge_undo(actor=request.user, merge=merge)
         merge.refresh_from_db()
         return Response(MergeOutput(merge).data)
 
@@ -117,5 +120,5 @@ class Dismiss(generics.GenericAPIView):
     def post(self, request: Request) -> Response:
         data = validated(PairInput, request.data)
         a, b = selectors.pair(request.user, data["a_id"], data["b_id"])
-        call_service(services.duplicate_dismiss, actor=request.user, a=a, b=b)
+        services.duplicate_dismiss(actor=request.user, a=a, b=b)
         return Response(status=status.HTTP_201_CREATED)

@@ -14,31 +14,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.core.notices import Notice
-from jiceng.core.scoping import Action, can, get_visible_or_404, scope_of
+from jiceng.core.scoping import Action, get_visible_or_404, scope_of
+from jiceng.members.models import Member, MemberQuerySet
+from jiceng.members.selectors import DISTRICT_PATH_LEN, above_district, members_in_subtree
 from jiceng.orgs.models import Organization
 
-from .lost_contact_rules import (
+from .models import LostContactCase
+from .rules import (
     ACTIVE_STATES,
     ATTEMPT_INTERVAL_DAYS,
     FOUND_STATES,
     CaseState,
     candidate_cutoff,
 )
-from .models import LostContactCase, Member, MemberQuerySet
-
-DISTRICT_PATH_LEN = Organization.steplen * 2
-
-
-def above_district(root: Organization) -> bool:
-    """Candidates are listed per district or below: for the whole city the scan of two million
-    members' last contacts is not run on a page (the officer picks a district)."""
-    return root.depth < 2
-
-
-def _members(user: Any, root: Organization, action: str = Action.VIEW) -> MemberQuerySet:
-    if can(user, action, root.path):
-        return Member.objects.all().in_subtree(root.path)
-    return Member.objects.visible_to(user, action).in_subtree(root.path)  # type: ignore[attr-defined]
 
 
 def candidates(user: Any, root: Organization, today: dt.date | None = None) -> MemberQuerySet:
@@ -48,7 +36,7 @@ def candidates(user: Any, root: Organization, today: dt.date | None = None) -> M
     cutoff = candidate_cutoff(today or timezone.localdate())
     active = LostContactCase.objects.filter(member=OuterRef("pk"), state__in=ACTIVE_STATES)
     return (
-        _members(user, root)
+        members_in_subtree(user, root)
         .on_roll()
         .filter(
             Q(last_contact__on__lt=cutoff)

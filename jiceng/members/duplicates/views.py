@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,13 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core.scoping import Action, can
-from jiceng.core.views import error_message
+from jiceng.core.views import run_service
+from jiceng.members.models import Member
+from jiceng.members.selectors import above_district
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 
-from . import duplicate_selectors as selectors
-from . import duplicate_services as services
-from .models import DuplicateDismissal, Member
+from . import selectors, services
+from .models import DuplicateDismissal
 
 LABELS = {f: getattr(Member._meta.get_field(f), "verbose_name", f) for f in services.CHOOSABLE}
 
@@ -45,7 +45,7 @@ def _shown(member: Member, f: str) -> Any:
 @login_required
 def worklist(request: HttpRequest) -> HttpResponse:
     root = _root(request)
-    if selectors.above_district(root):
+    if above_district(root):
         return render(
             request,
             "members/duplicates/worklist.html",
@@ -56,7 +56,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     )
     groups = selectors.groups(request.user, root, list(page.object_list))
     for g in groups:
-        g.rows = [  # type: ignore[attr-defined]
+        g.rows = [
             (m, [(LABELS[f], _shown(m, f), f in g.differing) for f in services.CHOOSABLE])
             for m in g.members
         ]
@@ -78,13 +78,10 @@ def compare(request: HttpRequest, keep: int, drop: int) -> HttpResponse:
     defaults = services.default_choices(kept, dropped)
     if request.method == "POST":
         choices = {f: request.POST.get(f, defaults[f]) for f in services.CHOOSABLE}
-        try:
-            merge = services.member_merge(
-                actor=request.user, keep=kept, drop=dropped, choices=choices
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, error_message(exc))
-        else:
+        merge = run_service(
+            request, services.member_merge, keep=kept, drop=dropped, choices=choices
+        ).value
+        if merge is not None:
             messages.success(
                 request,
                 _("已把 %(drop)s 合并到 %(keep)s；如有误可撤销")
@@ -138,10 +135,8 @@ def merge_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
     merge = selectors.merge_get(request.user, pk, Action.CHANGE)
-    try:
-        restored = services.member_merge_undo(actor=request.user, merge=merge)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, error_message(exc))
+    restored = run_service(request, services.member_merge_undo, merge=merge).value
+    if restored is None:
         return redirect("members:merge", merge.pk)
     messages.success(request, _("已撤销合并，恢复了 %(name)s 的记录") % {"name": restored.name})
     return redirect("members:detail", restored.pk)

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,13 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core.scoping import Action, can
+from jiceng.core.views import run_service
+from jiceng.members import selectors as member_selectors
+from jiceng.members import services as member_services
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 
-from . import placement_selectors as selectors
-from . import placement_services, services
-from . import selectors as member_selectors
-from .placement_rules import PLACEMENT_TYPES, PlacementReason
+from . import selectors, services
+from .forms import PlaceForm
 
 PAGE_SIZE = 50
 # Members placed by one "accept all in this subtree" click; the rest stay for the next click
@@ -58,43 +58,18 @@ def unplaced(request: HttpRequest) -> HttpResponse:
     return render(request, "members/unplaced.html", context)
 
 
-def _target(request: HttpRequest) -> Organization:
-    """The unit chosen on the page: the suggested one (by id) or one typed by code."""
-    code = request.POST.get("code", "").strip()
-    units = Organization.objects.visible_to(request.user).filter(
-        org_type__in=PLACEMENT_TYPES, abolished_on__isnull=True
-    )
-    unit = (
-        units.filter(code=code).first()
-        if code
-        else units.filter(pk=request.POST.get("org") or 0).first()
-    )
-    if unit is None:
-        raise ValidationError(_("未找到可参加活动的党支部（请填写您管辖范围内党支部的组织编码）"))
-    return unit
-
-
 @login_required
 @require_POST
 def place(request: HttpRequest, pk: int) -> HttpResponse:
     """Place one member: at the suggested unit (one click) or at a unit chosen by code."""
     member = member_selectors.member_get(request.user, pk, Action.CHANGE)
-    error = ""
-    try:
-        unit = _target(request)
-        reason = request.POST.get("reason", "")
-        if request.POST.get("code") or reason not in PlacementReason.values:
-            reason = PlacementReason.MANUAL
-        distance = request.POST.get("distance_km") or None
-        member = services.member_place(
-            actor=request.user,
-            member=member,
-            participating_org=unit,
-            reason=reason,
-            distance_km=float(distance) if distance and reason != PlacementReason.MANUAL else None,
-        )
-    except (ValidationError, PermissionDenied, ValueError) as exc:
-        error = "；".join(getattr(exc, "messages", [str(exc)]))
+    form = PlaceForm(request.POST, user=request.user)
+    if form.is_valid():
+        placed = run_service(
+            request, member_services.member_place, form=form, member=member, **form.service_kwargs()
+        ).value
+        member = placed or member
+    error = "；".join(str(m) for errs in form.errors.values() for m in errs)
     if request.htmx:
         return render(request, "members/_unplaced_done.html", {"member": member, "error": error})
     if error:
@@ -113,16 +88,15 @@ def place(request: HttpRequest, pk: int) -> HttpResponse:
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
     """Accept the suggestions for the members of the page shown, or for the whole subtree."""
     root = org_selectors.organization_get(request.user, pk, Action.CHANGE)
-    try:
-        if request.POST.get("scope") == "subtree":
-            result = placement_services.subtree_place_suggested(
-                actor=request.user, root=root, limit=SUBTREE_ACCEPT_LIMIT
-            )
-        else:
-            ids = [int(v) for v in request.POST.getlist("member") if v.isdigit()]
-            result = placement_services.members_place_suggested(actor=request.user, member_ids=ids)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
+    if request.POST.get("scope") == "subtree":
+        done = run_service(
+            request, services.subtree_place_suggested, root=root, limit=SUBTREE_ACCEPT_LIMIT
+        )
+    else:
+        ids = [int(v) for v in request.POST.getlist("member") if v.isdigit()]
+        done = run_service(request, services.members_place_suggested, member_ids=ids)
+    result = done.value
+    if result is None:
         return redirect(_worklist_url(root))
     messages.success(request, _("已为 %(n)s 名党员落实参加活动单位") % {"n": result.placed})
     if result.unplaceable:

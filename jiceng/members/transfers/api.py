@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import IdField, query_param, raise_drf, validated
+from jiceng.core.api import IdField, query_param, validated
 from jiceng.core.scoping import Action
 from jiceng.members import selectors as member_selectors
-from jiceng.members import transfer_selectors as selectors
-from jiceng.members import transfer_services as services
-from jiceng.members.models import Member, Transfer, TransferEvent
-from jiceng.members.transfer_rules import USER_ACTIONS, NotYourSideError, TransferState
+from jiceng.members.models import Member
+
+from . import selectors, services
+from .models import Transfer, TransferEvent
+from .rules import USER_ACTIONS, TransferState
 
 
 class TransferEventOutput(serializers.ModelSerializer):
@@ -80,6 +79,8 @@ class TransferInput(serializers.Serializer):
 
 
 class TransferActionInput(serializers.Serializer):
+    """Every parameter an action may take; each action takes its own (``rules.ACTION_PARAMS``)."""
+
     note = serializers.CharField(max_length=200, required=False, allow_blank=True)
     # a reason is always handed on, so that "reject" without one is the service's 400
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -104,18 +105,6 @@ class TransferBulkOutput(serializers.Serializer):
     batch = serializers.UUIDField()
     count = serializers.IntegerField()
     completed = serializers.BooleanField()
-
-
-# The parameters each action takes (the rest of the input is ignored).
-ACTION_PARAMS = {
-    "approve": ("note",),
-    "issue": ("dues_paid_to", "valid_days", "note"),
-    "dispatch": ("note",),
-    "confirm": ("note",),
-    "record_receipt": ("received_on", "note"),
-    "reject": ("reason",),
-    "withdraw": ("reason",),
-}
 
 
 class TransferListCreate(generics.GenericAPIView):
@@ -156,13 +145,10 @@ class TransferListCreate(generics.GenericAPIView):
         if code:
             to_org = selectors.transfer_target_by_code(code)
             if to_org is None:
-                raise_drf(DjangoValidationError({"to_org_code": "找不到可接收组织关系的党组织"}))
-        try:
-            t = services.transfer_request(actor=request.user, member=member, to_org=to_org, **data)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise_drf(exc)
+                raise serializers.ValidationError(
+                    {"to_org_code": [_("找不到可接收组织关系的党组织")]}
+                )
+        t = services.transfer_request(actor=request.user, member=member, to_org=to_org, **data)
         return Response(TransferOutput(t).data, status=status.HTTP_201_CREATED)
 
 
@@ -186,17 +172,7 @@ class TransferAct(generics.GenericAPIView):
     def post(self, request: Request, pk: int, action: str) -> Response:
         t = selectors.transfer_get(request.user, pk)
         data = validated(TransferActionInput, request.data)
-        params = {k: v for k, v in data.items() if k in ACTION_PARAMS.get(action, ())}
-        if action == "issue" and "dues_paid_to" not in params:
-            raise_drf(DjangoValidationError({"dues_paid_to": "请填写党费交至年月"}))
-        try:
-            t = services.transfer_act(actor=request.user, transfer=t, action=action, **params)
-        except NotYourSideError as exc:
-            raise PermissionDenied(exc.messages[0]) from exc
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise_drf(exc)
+        t = services.transfer_act(actor=request.user, transfer=t, action=action, **data)
         t = selectors.transfer_get(request.user, t.pk)
         return Response(TransferDetailOutput(t, context={"request": request}).data)
 
@@ -219,17 +195,15 @@ class TransferBulk(generics.GenericAPIView):
             raise Http404
         targets = selectors.targets_by_code({m["to_org_code"] for m in moves_in})
         errors = [
-            f"{m['member_id']}：未找到可接收组织关系的党组织 {m['to_org_code']}"
+            _("%(member)s：未找到可接收组织关系的党组织 %(code)s")
+            % {"member": m["member_id"], "code": m["to_org_code"]}
             for m in moves_in
             if m["to_org_code"] not in targets
         ]
         if errors:
-            raise_drf(DjangoValidationError(errors[:20]))
+            raise serializers.ValidationError(errors[:20])
         moves = [(members[m["member_id"]], targets[m["to_org_code"]]) for m in moves_in]
-        try:
-            result = services.transfer_bulk(actor=request.user, moves=moves, **data)
-        except DjangoValidationError as exc:
-            raise_drf(exc)
+        result = services.transfer_bulk(actor=request.user, moves=moves, **data)
         return Response(
             TransferBulkOutput(result).data,
             status=status.HTTP_201_CREATED,

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,23 +16,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core.scoping import Action, can
-from jiceng.core.views import error_message
+from jiceng.core.views import run_service
+from jiceng.members import selectors as member_selectors
+from jiceng.members.models import Member
+from jiceng.members.transfers import selectors as transfer_selectors
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 
-from . import lost_contact_selectors as selectors
-from . import lost_contact_services as services
-from . import selectors as member_selectors
-from . import transfer_selectors
-from .lost_contact_forms import ActForm, AttemptForm, ContactForm, ReportForm
-from .lost_contact_rules import (
+from . import selectors, services
+from .forms import ActForm, AttemptForm, ContactForm, ReportForm
+from .rules import (
     CaseAction,
     CaseState,
     restore_allowed_until,
     stop_allowed_from,
     transition_for,
 )
-from .models import Member
 
 PAGE_SIZE = 50
 TABS = ("candidates", "open", "closed")
@@ -50,7 +48,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     tab = tab if tab in TABS else "candidates"
     today = timezone.localdate()
     districts = None
-    if tab == "candidates" and selectors.above_district(root):
+    if tab == "candidates" and member_selectors.above_district(root):
         districts = org_selectors.tree_children(request.user, root)
         qs: Any = Member.objects.none()
     elif tab == "candidates":
@@ -93,11 +91,8 @@ def open_cases(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if len(members) != len(set(ids)) or not members:
         raise Http404
-    try:
-        opened = services.cases_open(actor=request.user, members=members)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, error_message(exc))
-    else:
+    opened = run_service(request, services.cases_open, members=members).value
+    if opened is not None:
         messages.success(request, _("已为 %(n)s 名党员立案查找") % {"n": len(opened)})
         if len(opened) == 1:
             return redirect("members:lost-case", opened[0].pk)
@@ -133,12 +128,13 @@ def case_attempt(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请填写查找日期、方式和结果"))
     else:
-        try:
-            services.case_attempt(actor=request.user, case=case, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, error_message(exc))
-        else:
-            messages.success(request, _("已登记查找记录"))
+        run_service(
+            request,
+            services.case_attempt,
+            success=_("已登记查找记录"),
+            case=case,
+            **form.cleaned_data,
+        )
     return redirect("members:lost-case", case.pk)
 
 
@@ -157,22 +153,19 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if to_org is None:
             messages.error(request, _("未找到可接收组织关系的党组织"))
             return redirect("members:lost-case", case.pk)
-    try:
-        services.case_act(
-            actor=request.user,
-            case=case,
-            action=action,
-            on=data.get("on"),
-            note=data.get("note", ""),
-            decision_no=data.get("decision_no", ""),
-            to_org=to_org,
-            dest_org_name=data.get("dest_org_name", ""),
-            dest_region=data.get("dest_region", ""),
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, error_message(exc))
-    else:
-        messages.success(request, _("已办理：%(action)s") % {"action": CaseAction(action).label})
+    run_service(
+        request,
+        services.case_act,
+        success=_("已办理：%(action)s") % {"action": CaseAction(action).label},
+        case=case,
+        action=action,
+        on=data.get("on"),
+        note=data.get("note", ""),
+        decision_no=data.get("decision_no", ""),
+        to_org=to_org,
+        dest_org_name=data.get("dest_org_name", ""),
+        dest_region=data.get("dest_region", ""),
+    )
     return redirect("members:lost-case", case.pk)
 
 
@@ -182,12 +175,13 @@ def contact(request: HttpRequest, pk: int) -> HttpResponse:
     member = member_selectors.member_get(request.user, pk, Action.CHANGE)
     form = ContactForm(request.POST)
     if form.is_valid():
-        try:
-            services.contact_record(actor=request.user, member=member, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, error_message(exc))
-        else:
-            messages.success(request, _("已登记联系"))
+        run_service(
+            request,
+            services.contact_record,
+            success=_("已登记联系"),
+            member=member,
+            **form.cleaned_data,
+        )
     else:
         messages.error(request, _("请填写联系日期和方式"))
     return redirect("members:detail", member.pk)

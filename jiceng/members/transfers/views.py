@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,14 +15,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from jiceng.core.scoping import Action, can
-from jiceng.core.views import form_errors_from
+from jiceng.core.views import run_service
+from jiceng.members import selectors as member_selectors
+from jiceng.members.models import Member
+from jiceng.members.services import id_number_index
 
-from . import selectors as member_selectors
-from . import transfer_selectors as selectors
-from . import transfer_services as services
-from .models import Member, Transfer
-from .services import id_number_index
-from .transfer_forms import (
+from . import selectors, services
+from .forms import (
     BulkTransferForm,
     IssueForm,
     NoteForm,
@@ -33,24 +31,20 @@ from .transfer_forms import (
     parse_member_lines,
     this_month,
 )
-from .transfer_rules import TransferAction, TransferKind, TransferState
+from .models import Transfer
+from .rules import TransferAction, TransferKind, TransferState
 
 PAGE_SIZE = 50
 BULK_PICK_LIMIT = 200
 
-# Which form each action takes (actions without one take an optional note).
+# The form each action shows (actions without one show an optional note); what an action
+# takes of it is the service's ``rules.ACTION_PARAMS``.
 ACTION_FORMS: dict[str, type] = {
     TransferAction.ISSUE: IssueForm,
     TransferAction.REJECT: ReasonForm,
     TransferAction.WITHDRAW: ReasonForm,
     TransferAction.RECORD_RECEIPT: ReceiptForm,
 }
-
-
-def _message(exc: ValidationError | PermissionDenied) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or _("无权执行该操作")
 
 
 def _action_forms(t: Transfer, actions: list[str]) -> dict[str, Any]:
@@ -115,32 +109,24 @@ def transfer_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     next_url = request.POST.get("next") or detail_url
     if not next_url.startswith("/"):
         next_url = detail_url
-    form_class = ACTION_FORMS.get(action, NoteForm)
-    form = form_class(request.POST, prefix=action)
-    error = ""
-    if not form.is_valid():
+    form = ACTION_FORMS.get(action, NoteForm)(request.POST, prefix=action)
+    if form.is_valid():
+        label = TransferAction(action).label if action in TransferAction.values else action
+        run_service(
+            request,
+            services.transfer_act,
+            form=form,
+            success=_("已%(action)s") % {"action": label},
+            transfer=t,
+            action=action,
+            **form.cleaned_data,
+        )
+    if form.errors:
         error = "；".join(str(m) for errs in form.errors.values() for m in errs)
-    else:
-        params = dict(form.cleaned_data)
-        if form_class is NoteForm and action in (
-            TransferAction.APPROVE,
-            TransferAction.DISPATCH,
-            TransferAction.CONFIRM,
-        ):
-            params = {"note": params.get("note", "")}
-        if action in (TransferAction.REJECT, TransferAction.WITHDRAW):
-            params = {"reason": params.get("reason", "")}
-        try:
-            services.transfer_act(actor=request.user, transfer=t, action=action, **params)
-        except (ValidationError, PermissionDenied) as exc:
-            error = _message(exc)
-    if error:
         if request.htmx:
             return render(request, "members/transfers/_error.html", {"error": error, "t": t})
         messages.error(request, error)
         return redirect(next_url)
-    label = TransferAction(action).label if action in TransferAction.values else action
-    messages.success(request, _("已%(action)s") % {"action": label})
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = next_url
@@ -151,22 +137,19 @@ def transfer_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @login_required
 def transfer_request(request: HttpRequest, member_pk: int) -> HttpResponse:
     member = member_selectors.member_get(request.user, member_pk, Action.CHANGE)
-    if not can(request.user, Action.CHANGE, member.home_path):
-        raise PermissionDenied(_("只有党员组织关系所在党组织可以申请转出"))
+    services.require_sending_side(request.user, member)
     form = TransferRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            t = services.transfer_request(
-                actor=request.user, member=member, **form.service_kwargs()
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            if isinstance(exc, ValidationError):
-                form_errors_from(form, exc)
-            else:
-                form.add_error(None, _message(exc))
-        else:
-            messages.success(request, _("已提交组织关系转接申请"))
-            return redirect(reverse("members:transfer-detail", args=[t.pk]))
+        done = run_service(
+            request,
+            services.transfer_request,
+            form=form,
+            success=_("已提交组织关系转接申请"),
+            member=member,
+            **form.service_kwargs(),
+        )
+        if done.value is not None:
+            return redirect(reverse("members:transfer-detail", args=[done.value.pk]))
     return render(request, "members/transfers/request.html", {"form": form, "member": member})
 
 
@@ -209,7 +192,7 @@ def _resolve_members(
 def transfer_bulk(request: HttpRequest) -> HttpResponse:
     """Pick members (checkboxes from a filtered list, or a pasted list) and their targets;
     the whole list is transferred as one all-or-nothing operation."""
-    from .views import filters_from_request
+    from jiceng.members.views import filters_from_request
 
     filter_form, filters = filters_from_request(request)
     candidates = (
@@ -243,17 +226,16 @@ def transfer_bulk(request: HttpRequest) -> HttpResponse:
             for p in problems[:20]:
                 form.add_error(None, p)
         else:
-            try:
-                result = services.transfer_bulk(
-                    actor=request.user,
-                    moves=moves,
-                    reason=data["reason"],
-                    complete=data["complete"],
-                    dues_paid_to=data["dues_paid_to"],
-                )
-            except ValidationError as exc:
-                form_errors_from(form, exc)
-            else:
+            done = run_service(
+                request,
+                services.transfer_bulk,
+                form=form,
+                moves=moves,
+                reason=data["reason"],
+                complete=data["complete"],
+                dues_paid_to=data["dues_paid_to"],
+            )
+            if (result := done.value) is not None:
                 if result.completed:
                     msg = _("已完成 %(n)s 名党员的组织关系转接") % {"n": result.count}
                 else:

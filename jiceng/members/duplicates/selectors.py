@@ -12,22 +12,16 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.urls import reverse
 
-from jiceng.core.scoping import Action, can, get_visible_or_404
+from jiceng.core.scoping import Action, get_visible_or_404
+from jiceng.members.models import Member, MemberQuerySet
+from jiceng.members.selectors import DISTRICT_PATH_LEN, members_in_subtree
 from jiceng.orgs.models import Organization
 
-from .duplicate_services import differing_fields
-from .models import DuplicateDismissal, Member, MemberMerge, MemberQuerySet
+from .models import DuplicateDismissal, MemberMerge
+from .services import differing_fields
 
-DISTRICT_DEPTH = 2
-DISTRICT_PATH_LEN = Organization.steplen * DISTRICT_DEPTH
-
-
-def above_district(root: Organization) -> bool:
-    """Duplicates are looked for within a district: above it (the city) the grouped scan of
-    the whole roll (two million rows, seconds) is not run; the officer picks a district."""
-    return root.depth < DISTRICT_DEPTH
-
-
+# Duplicates are looked for within a district (``members.selectors.above_district``: the
+# grouped scan of the whole city's roll is not run on a page), a page of groups at a time.
 GROUPS_PER_PAGE = 20
 
 
@@ -41,11 +35,7 @@ class Group:
 
 
 def _members(user: Any, root: Organization) -> MemberQuerySet:
-    if can(user, Action.VIEW, root.path):
-        qs: MemberQuerySet = Member.objects.all()
-    else:
-        qs = Member.objects.visible_to(user)  # type: ignore[assignment]
-    return qs.on_roll().in_subtree(root.path)
+    return members_in_subtree(user, root).on_roll()
 
 
 def group_keys(user: Any, root: Organization) -> QuerySet[Any]:

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import IdField, call_service, query_id, query_param, raise_drf, validated
+from jiceng.core.api import IdField, query_id, query_param, validated
 from jiceng.core.scoping import Action
-from jiceng.members import lost_contact_selectors as selectors
-from jiceng.members import lost_contact_services as services
-from jiceng.members import transfer_selectors
-from jiceng.members.lost_contact_rules import CaseAction, SearchChannel, SearchResult
-from jiceng.members.models import LostContactAttempt, LostContactCase, Member
+from jiceng.members.models import Member
+from jiceng.members.selectors import above_district
+from jiceng.members.transfers import selectors as transfer_selectors
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
+
+from . import selectors, services
+from .models import LostContactAttempt, LostContactCase
+from .rules import CaseAction, SearchChannel, SearchResult
 
 
 def _root(request: Request) -> Organization:
@@ -110,9 +112,9 @@ class CandidateList(generics.GenericAPIView):
     @extend_schema(parameters=[OpenApiParameter("org", int)], responses=CandidateOutput(many=True))
     def get(self, request: Request) -> Response:
         root = _root(request)
-        if selectors.above_district(root):
+        if above_district(root):
             raise serializers.ValidationError(
-                {"org": "失联候选按区县列出：请指定区县或更下级的单位"}
+                {"org": _("失联候选按区县列出：请指定区县或更下级的单位")}
             )
         page = self.paginate_queryset(selectors.candidates(request.user, root))
         return self.get_paginated_response(CandidateOutput(page, many=True).data)
@@ -140,9 +142,7 @@ class CaseListCreate(generics.GenericAPIView):
         members = list(Member.objects.visible_to(request.user, Action.CHANGE).filter(pk__in=ids))
         if len(members) != len(ids):
             raise Http404
-        opened = call_service(
-            services.cases_open, actor=request.user, members=members, note=data["note"]
-        )
+        opened = services.cases_open(actor=request.user, members=members, note=data["note"])
         return Response(CaseOutput(opened, many=True).data, status=status.HTTP_201_CREATED)
 
 
@@ -160,7 +160,7 @@ class CaseAttempt(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         case = selectors.case_get(request.user, pk, Action.CHANGE)
         data = validated(AttemptInput, request.data)
-        attempt = call_service(services.case_attempt, actor=request.user, case=case, **data)
+        attempt = services.case_attempt(actor=request.user, case=case, **data)
         return Response(AttemptOutput(attempt).data, status=status.HTTP_201_CREATED)
 
 
@@ -181,9 +181,9 @@ class CaseAct(generics.GenericAPIView):
         code = data.pop("to_org_code")
         to_org = transfer_selectors.transfer_target_by_code(code) if code else None
         if code and to_org is None:
-            raise_drf(DjangoValidationError({"to_org_code": "未找到可接收组织关系的党组织"}))
-        case = call_service(
-            services.case_act, actor=request.user, case=case, action=action, to_org=to_org, **data
+            raise serializers.ValidationError({"to_org_code": [_("未找到可接收组织关系的党组织")]})
+        case = services.case_act(
+            actor=request.user, case=case, action=action, to_org=to_org, **data
         )
         return Response(CaseOutput(case).data)
 

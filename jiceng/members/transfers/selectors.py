@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 
 from jiceng.core.notices import Notice
 from jiceng.core.scoping import Action, get_visible_or_404, scope_of
+from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
 
-from .models import Member, Transfer, TransferEvent, TransferQuerySet
-from .transfer_rules import LETTER_OUT, OPEN_STATES, TransferState
-from .transfer_services import RECEIVING_TYPES
+from .models import Transfer, TransferEvent, TransferQuerySet
+from .rules import LETTER_OUT, OPEN_STATES, TransferState
+from .services import RECEIVING_TYPES
 
 
 @dataclass(frozen=True)

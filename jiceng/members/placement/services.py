@@ -1,6 +1,6 @@
 """Writes for placement (S10): accepting the suggested units for many members at once.
 
-One member at a time goes through ``services.member_place`` (with its reason and distance);
+One member at a time goes through ``members.services.member_place`` (with its reason and distance);
 this module places a batch as one audited, all-or-nothing operation without per-row queries,
 and walks a whole subtree batch by batch (each batch its own transaction, so an interrupted
 run keeps the batches done and a re-run places only who is still unplaced).
@@ -13,18 +13,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jiceng.core import audit
-from jiceng.core.scoping import Action, can
+from jiceng.core.scoping import Action, Actor, actor_user, require
+from jiceng.members.models import Member
+from jiceng.members.transfers.services import common_path
 from jiceng.orgs.models import Organization
 
-from . import placement_selectors as selectors
-from .models import Member, Placement
-from .placement_rules import CURRENT_PERIOD
-from .transfer_services import common_path
+from . import selectors
+from .models import Placement
+from .rules import CURRENT_PERIOD
 
 BATCH = 500
 
@@ -38,7 +39,7 @@ class PlaceResult:
 
 
 @transaction.atomic
-def members_place_suggested(*, actor: Any, member_ids: Sequence[int]) -> PlaceResult:
+def members_place_suggested(*, actor: Actor | Any, member_ids: Sequence[int]) -> PlaceResult:
     """Place each member at their suggested unit, as one audited operation.
 
     Members already placed meanwhile are left alone (a re-run is safe). A member outside the
@@ -53,14 +54,15 @@ def members_place_suggested(*, actor: Any, member_ids: Sequence[int]) -> PlaceRe
         .order_by("home_path", "id")
     )
     for m in members:
-        if actor is not None and not can(actor, Action.CHANGE, m.home_path):
-            raise PermissionDenied(f"{m.name}：不在您的管理范围内")
+        require(
+            actor, Action.CHANGE, m.home_path, _("%(name)s：不在您的管理范围内") % {"name": m.name}
+        )
     suggestions = selectors.suggestions_for(members, user=actor)
     result = PlaceResult(batches=1)
     by_unit: dict[int, list[int]] = {}
     paths: dict[int, str] = {}
     history: list[Placement] = []
-    user = actor if getattr(actor, "pk", None) else None
+    user = actor_user(actor)
     for m in members:
         s = suggestions[m.pk]
         if s.unit is None:
@@ -110,7 +112,7 @@ def members_place_suggested(*, actor: Any, member_ids: Sequence[int]) -> PlaceRe
 
 def subtree_place_suggested(
     *,
-    actor: Any,
+    actor: Actor | Any,
     root: Organization,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,

@@ -8,9 +8,9 @@ the bulk acceptance and the command all suggest the same unit).
   就近就便参加所在社区或单位党组织的活动" — a member at post takes part in their own
   branch; members on the roll but not at post, mobile members and members whose relationship
   is entrusted (托管) take part in a nearby unit.
-* S16/S17: dispersed members are placed at the nearest branch; the optimisation issue
-  (issue 5) replaces the straight-line nearest-with-room suggestion by an optimal
-  capacitated assignment.
+* S16/S17: dispersed members are placed at the nearest branch. This is the straight-line
+  nearest-with-room suggestion for a member or a page at a time; the optimal capacitated
+  assignment of a whole district is the planning app's (issue 5).
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from django.utils.translation import gettext_lazy as _
 from jiceng.orgs import rules as org_rules
 from jiceng.orgs.models import OrgType
 
-# The campaign batch that placement is recorded for. Campaigns and their periods arrive with
-# the campaign engine (issue 6), which will link each placement to its campaign; until then
-# the placement history carries this label. Source: the report's subject, the second batch
-# (第二批) of the campaign, launched city-wide on 2005-06-30 (S4).
+# The campaign batch that placement is recorded for, a label on each line of the placement
+# history (not a link to a campaign). Source: the report's subject, the second batch (第二批)
+# of the campaign, launched city-wide on 2005-06-30 (S4).
 CURRENT_PERIOD = "2005-第二批"
 
 # Units that members take part in: branches, joint branches and general branches (a general
@@ -50,7 +49,8 @@ SAME_DISTRICT_ONLY = True
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 
-# ``models.EmploymentStatus`` values (models.py imports this module, so not imported here).
+# ``members.models.EmploymentStatus`` values, not imported: the member models import this
+# module (through ``placement.models``).
 AT_POST = "at_post"
 MOBILE = "mobile"
 

@@ -18,16 +18,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import UniqueConstraint
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jiceng.core import audit
-from jiceng.core.scoping import Action, can
+from jiceng.core.scoping import Action, Actor, actor_user, require
+from jiceng.members.models import Member
+from jiceng.members.transfers.models import Transfer
+from jiceng.members.transfers.rules import OPEN_STATES
 
-from .models import DuplicateDismissal, Member, MemberMerge, Transfer
-from .transfer_rules import OPEN_STATES
+from .models import DuplicateDismissal, MemberMerge
 
 # Fields an officer chooses between (ID number and phone carry their index and mask along).
 CHOOSABLE = (
@@ -130,23 +133,24 @@ def differing_fields(keep: Member, drop: Member) -> list[str]:
     return [f for f in CHOOSABLE if getattr(keep, f) != getattr(drop, f)]
 
 
-def _check(actor: Any, keep: Member, drop: Member) -> None:
+def _check(actor: Actor | Any, keep: Member, drop: Member) -> None:
     if keep.pk == drop.pk:
-        raise ValidationError("不能把一条记录与自身合并")
+        raise ValidationError(_("不能把一条记录与自身合并"))
     for m in (keep, drop):
-        if actor is not None and not can(actor, Action.CHANGE, m.home_path):
-            raise PermissionDenied("无权合并不在您管辖范围内的党员记录")
+        require(actor, Action.CHANGE, m.home_path, _("无权合并不在您管辖范围内的党员记录"))
         if m.transferred_out_on is not None:
-            raise ValidationError(f"{m.name}（{m.pk}）的组织关系已转出本市，不能合并")
+            raise ValidationError(
+                _("%(name)s（%(pk)s）的组织关系已转出本市，不能合并") % {"name": m.name, "pk": m.pk}
+            )
     if Transfer.objects.filter(member__in=[keep, drop], state__in=OPEN_STATES).exists():
-        raise ValidationError("有未办结的组织关系转接，请办结或撤回后再合并")
+        raise ValidationError(_("有未办结的组织关系转接，请办结或撤回后再合并"))
     if keep.user_id and drop.user_id:
-        raise ValidationError("两条记录都绑定了登录账号：请先停用其中一个账号，再合并")
+        raise ValidationError(_("两条记录都绑定了登录账号：请先停用其中一个账号，再合并"))
 
 
 @transaction.atomic
 def member_merge(
-    *, actor: Any, keep: Member, drop: Member, choices: dict[str, str] | None = None
+    *, actor: Actor | Any, keep: Member, drop: Member, choices: dict[str, str] | None = None
 ) -> MemberMerge:
     """Merge ``drop`` into ``keep`` (see the module docstring). ``choices``: field →
     ``"keep"`` or ``"drop"`` for the fields in ``CHOOSABLE``; unspecified fields default as
@@ -156,7 +160,7 @@ def member_merge(
     _check(actor, keep, drop)
     picked = {**default_choices(keep, drop), **(choices or {})}
     if any(v not in ("keep", "drop") for v in picked.values()):
-        raise ValidationError("合并选项无效")
+        raise ValidationError(_("合并选项无效"))
     dropped_row = _raw_row(Member, drop.pk)
     kept_before = _raw_row(Member, keep.pk)
     repointed: list[list[Any]] = []
@@ -211,7 +215,7 @@ def member_merge(
         kept_before=kept_before,
         repointed=repointed,
         removed=removed,
-        merged_by=actor if getattr(actor, "pk", None) else None,
+        merged_by=actor_user(actor),
     )
     audit.record(
         actor=actor,
@@ -231,29 +235,30 @@ def member_merge(
 
 
 @transaction.atomic
-def member_merge_undo(*, actor: Any, merge: MemberMerge) -> Member:
+def member_merge_undo(*, actor: Actor | Any, merge: MemberMerge) -> Member:
     """Restore the dropped record with its original id and values, the kept record's previous
     values, and point the re-pointed rows back. Refused when something changed since that
     makes it unsafe."""
     merge = MemberMerge.objects.select_for_update().get(pk=merge.pk)
     if merge.undone_at is not None:
-        raise ValidationError("该合并已撤销")
+        raise ValidationError(_("该合并已撤销"))
     keep = Member.objects.select_for_update().get(pk=merge.kept_id)
-    if actor is not None and not can(actor, Action.CHANGE, keep.home_path):
-        raise PermissionDenied("无权撤销该合并")
+    require(actor, Action.CHANGE, keep.home_path, _("无权撤销该合并"))
     if keep.home_path != merge.member_path or keep.transferred_out_on is not None:
-        raise ValidationError("保留的记录合并后已转接组织关系，不能撤销合并")
+        raise ValidationError(_("保留的记录合并后已转接组织关系，不能撤销合并"))
     if Transfer.objects.filter(member=keep, state__in=OPEN_STATES).exists():
-        raise ValidationError("保留的记录有未办结的组织关系转接，请办结或撤回后再撤销合并")
+        raise ValidationError(_("保留的记录有未办结的组织关系转接，请办结或撤回后再撤销合并"))
     if Member._base_manager.filter(pk=merge.dropped_id).exists():
-        raise ValidationError("被合并记录的编号已被占用，不能撤销")
+        raise ValidationError(_("被合并记录的编号已被占用，不能撤销"))
     missing = [
         (label, pk)
         for label, pk, field, _path in merge.repointed
         if not apps.get_model(label)._base_manager.filter(pk=pk, **{field: keep}).exists()
     ]
     if missing:
-        raise ValidationError(f"合并后有 {len(missing)} 条相关记录已删除或改动，不能撤销")
+        raise ValidationError(
+            _("合并后有 %(n)s 条相关记录已删除或改动，不能撤销") % {"n": len(missing)}
+        )
     # The kept record's previous values first (frees the dropped ID number's unique index
     # if the kept record took it), then the dropped record as it was stored.
     _update_raw(Member._meta.db_table, keep.pk, merge.kept_before)
@@ -266,7 +271,7 @@ def member_merge_undo(*, actor: Any, merge: MemberMerge) -> Member:
     for table, row in merge.removed:
         _insert_raw(table, row)
     merge.undone_at = timezone.now()
-    merge.undone_by = actor if getattr(actor, "pk", None) else None
+    merge.undone_by = actor_user(actor)
     merge.save(update_fields=["undone_at", "undone_by"])
     dropped = Member.objects.get(pk=merge.dropped_id)
     audit.record(
@@ -281,20 +286,19 @@ def member_merge_undo(*, actor: Any, merge: MemberMerge) -> Member:
 
 
 @transaction.atomic
-def duplicate_dismiss(*, actor: Any, a: Member, b: Member) -> DuplicateDismissal:
+def duplicate_dismiss(*, actor: Actor | Any, a: Member, b: Member) -> DuplicateDismissal:
     """Record that two listed members are two people; the pair leaves the worklist."""
     if a.pk == b.pk:
-        raise ValidationError("请选择两条不同的党员记录")
+        raise ValidationError(_("请选择两条不同的党员记录"))
     for m in (a, b):
-        if actor is not None and not can(actor, Action.CHANGE, m.home_path):
-            raise PermissionDenied("无权处理不在您管辖范围内的党员记录")
+        require(actor, Action.CHANGE, m.home_path, _("无权处理不在您管辖范围内的党员记录"))
     first, second = sorted((a, b), key=lambda m: m.pk)
     dismissal, _created = DuplicateDismissal.objects.get_or_create(
         member_a=first,
         member_b=second,
         defaults={
             "member_path": first.home_path,
-            "dismissed_by": actor if getattr(actor, "pk", None) else None,
+            "dismissed_by": actor_user(actor),
         },
     )
     audit.record(
@@ -309,9 +313,9 @@ def duplicate_dismiss(*, actor: Any, a: Member, b: Member) -> DuplicateDismissal
 
 
 @transaction.atomic
-def duplicate_dismissal_undo(*, actor: Any, dismissal: DuplicateDismissal) -> None:
-    if actor is not None and not can(actor, Action.CHANGE, dismissal.member_path):
-        raise PermissionDenied("无权撤销")
+def duplicate_dismissal_undo(*, actor: Actor | Any, dismissal: DuplicateDismissal) -> None:
+    """Withdraw a "not a duplicate" judgement; the pair is listed again."""
+    require(actor, Action.CHANGE, dismissal.member_path, _("无权撤销"))
     audit.record(
         actor=actor,
         verb="delete",

@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from jiceng.orgs.models import Organization
 
-from . import transfer_selectors as selectors
-from .transfer_rules import TransferKind
+from . import selectors
+from .rules import TransferKind
 
 
 class MonthField(forms.CharField):
@@ -37,7 +37,7 @@ def this_month() -> str:
 
 class TargetCodeField(forms.CharField):
     """A receiving unit anywhere in the city, by organisation code (see
-    ``transfer_selectors.transfer_target_by_code``)."""
+    ``selectors.transfer_target_by_code``)."""
 
     def to_python(self, value: Any) -> Organization | None:
         code = super().to_python(value)
