@@ -4,7 +4,7 @@ service errors into responses, and the bounded pagination."""
 from __future__ import annotations
 
 import logging
-from typing import Any, NoReturn
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -60,11 +60,6 @@ def _drf_validation_error(exc: DjangoValidationError) -> ValidationError:
             {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()}
         )
     return ValidationError(exc.messages)
-
-
-def raise_drf(exc: DjangoValidationError) -> NoReturn:
-    """Re-raise a service's ValidationError as a 400 with the same (Chinese) messages."""
-    raise _drf_validation_error(exc) from exc
 
 
 def _json_type_errors(field: serializers.Field, value: Any) -> Any:
@@ -129,12 +124,6 @@ def validated(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
     if json_body and (errors := _json_type_errors(s, data)):
         raise ValidationError(errors)
     return dict(s.validated_data)
-
-
-def call_service(fn: Any, **kwargs: Any) -> Any:
-    """Call a service. Its ValidationError (a 400) and PermissionDenied (a 403) reach the
-    exception handler below with the service's (Chinese) message."""
-    return fn(**kwargs)
 
 
 class Conflict(APIException):
