@@ -126,15 +126,11 @@ def member_selfstudy(user: Any, member: Member, period: StudyPeriod) -> QuerySet
 
 
 def own_member(user: Any) -> Member | None:
-    """The member record of a self-service account (None for officers without one)."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return (
-        Member.objects.visible_to(user)
-        .filter(user=user)
-        .select_related("home_org", "participating_org")
-        .first()
-    )
+    """The member record of a self-service account (None for officers without one): the one
+    definition, ``members.selectors.own_member``."""
+    from jiceng.members import selectors as member_selectors
+
+    return member_selectors.own_member(user)
 
 
 # ----- completion -------------------------------------------------------------------------------

@@ -109,10 +109,11 @@ def unit_counter(unit: CampaignUnit) -> Counter:
 
 # ----- the member's own page ---------------------------------------------------------------------
 def own_member(user: Any) -> Member | None:
-    """The member record of the account (self-service), or None."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return Member.objects.filter(user=user).on_roll().select_related("home_org").first()
+    """The member record of the account (self-service), or None: the one definition,
+    ``members.selectors.own_member``."""
+    from jiceng.members import selectors as member_selectors
+
+    return member_selectors.own_member(user)
 
 
 def own_appraisals(user: Any) -> QuerySet[Appraisal]:
