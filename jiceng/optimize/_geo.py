@@ -1,8 +1,10 @@
-"""Points on the sphere: unit vectors for k-d trees, great-circle distances in metres.
+"""Points on the sphere: unit vectors for k-d trees, great-circle distances in metres, and
+compact tiles of points for problems solved piece by piece.
 
 A k-d tree over unit vectors finds nearest neighbours by chord length, and the chord is a
 monotone function of the great-circle distance, so "nearest by chord" is "nearest on the
-Earth" and the optimisers never project coordinates onto a plane.
+Earth" and the optimisers never measure a distance in a projection (``tangent_plane`` only
+serves to cut tiles).
 """
 
 from __future__ import annotations
@@ -103,3 +105,39 @@ def to_points(xyz: FloatArray) -> FloatArray:
     lat = np.degrees(np.arcsin(np.clip(v[:, 2], -1.0, 1.0)))
     lng = np.degrees(np.arctan2(v[:, 1], v[:, 0]))
     return np.column_stack((lat, lng))
+
+
+def tangent_plane(xyz: FloatArray) -> FloatArray:
+    """Points as (east, north) coordinates in the tangent plane at their centre."""
+    centre = xyz.mean(axis=0)
+    norm = np.linalg.norm(centre)
+    up = centre / norm if norm > 0 else np.array([0.0, 0.0, 1.0])
+    east = np.cross([0.0, 0.0, 1.0], up)
+    if np.linalg.norm(east) < 1e-9:
+        east = np.array([1.0, 0.0, 0.0])
+    east /= np.linalg.norm(east)
+    north = np.cross(up, east)
+    return np.column_stack((xyz @ east, xyz @ north))
+
+
+def compact_tiles(points: FloatArray, weight: IntArray, per_tile: int) -> IntArray:
+    """Split points (2-d) into compact tiles of about ``per_tile`` total weight: recursive
+    bisection at the weighted median of the wider coordinate."""
+    tile = np.zeros(len(points), dtype=np.int64)
+    stack = [np.arange(len(points), dtype=np.int64)]
+    parts: list[IntArray] = []
+    while stack:
+        idx = stack.pop()
+        total = int(weight[idx].sum())
+        if total <= per_tile * 1.5 or len(idx) < 4:
+            parts.append(idx)
+            continue
+        pts = points[idx]
+        axis = int(np.argmax(pts.max(axis=0) - pts.min(axis=0)))
+        order = np.argsort(pts[:, axis], kind="stable")
+        cut = int(np.searchsorted(np.cumsum(weight[idx][order]), total / 2))
+        cut = min(max(cut, 1), len(idx) - 1)
+        stack += [idx[order[:cut]], idx[order[cut:]]]
+    for t, idx in enumerate(parts):
+        tile[idx] = t
+    return tile

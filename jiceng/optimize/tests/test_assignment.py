@@ -152,14 +152,14 @@ def test_bad_input_gets_a_clear_error():
 def test_the_window_path_for_millions_keeps_capacities_and_a_valid_bound(monkeypatch):
     """Above ``GLOBAL_MEMBERS`` the first answer comes window by window and the bound comes
     from prices; here the same path on a small city, checked against the exact optimum."""
-    from jiceng.optimize import _transport
+    from jiceng.optimize._transport import driver, windows
 
     rng = np.random.default_rng(21)
     members, branches = _points(rng, 3000), _points(rng, 90)
     cap = np.full(90, 37)
     exact = assign(members, branches, cap)
-    monkeypatch.setattr(_transport, "GLOBAL_MEMBERS", 1000)
-    monkeypatch.setattr(_transport, "TILE_MEMBERS", 400)
+    monkeypatch.setattr(driver, "GLOBAL_MEMBERS", 1000)
+    monkeypatch.setattr(windows, "TILE_MEMBERS", 400)
     windowed = assign(members, branches, cap, gap=0.01)
     assert (np.bincount(windowed.branch, minlength=90) <= cap).all()
     assert windowed.lower_bound <= exact.cost <= windowed.cost
