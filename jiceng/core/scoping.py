@@ -12,7 +12,7 @@ Views, API views, exports, counts, searches and dropdowns all start from ``visib
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
@@ -20,6 +20,9 @@ from django.db.models import Q
 from django.http import Http404
 
 from jiceng.core import tree
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 
 class Action(models.TextChoices):
@@ -43,9 +46,14 @@ class Scope:
 
 
 class ScopedUser(Protocol):
-    pk: Any
-    is_authenticated: bool
-    is_active: bool
+    """A user whose scope can be asked (``accounts.User``)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def is_authenticated(self) -> bool: ...
+    @property
+    def is_active(self) -> bool: ...
 
     def scope_for(self, action: str) -> Scope: ...
 
@@ -140,12 +148,13 @@ def can(user: Any, action: str, path: str) -> bool:
     return any(path.startswith(p) for p in scope_of(user, action).paths)
 
 
-# Who calls a service: a user (``accounts.User``), or ``None`` for the system itself (the demo
-# data builder, migrations, scheduled jobs), which may act anywhere.
-Actor = ScopedUser | None
+# Who calls a service: a user (``accounts.User``; ``request.user`` may also be Django's
+# ``AnonymousUser``, which has no scope), or ``None`` for the system itself (the demo data
+# builder, migrations, scheduled jobs), which may act anywhere.
+Actor: TypeAlias = "ScopedUser | AnonymousUser | None"
 
 
-def require(actor: Actor | Any, action: str, path: str, message: str) -> None:
+def require(actor: Actor, action: str, path: str, message: str) -> None:
     """The one check a service makes before acting on rows placed at ``path``: refused with
     ``message`` (said to the user: what they may not do, not that something is unknown)
     unless ``actor`` is the system or may do ``action`` there."""
@@ -153,13 +162,13 @@ def require(actor: Actor | Any, action: str, path: str, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def actor_user(actor: Actor | Any) -> Any:
+def actor_user(actor: Actor) -> Any:
     """The user to record as having acted (``created_by``, ``recorded_by``), or ``None`` for
     the system and anonymous callers."""
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def actor_name(actor: Actor | Any) -> str:
+def actor_name(actor: Actor) -> str:
     """How an actor is named in messages and notes: the user, or 系统 for the system."""
     user = actor_user(actor)
     return str(user) if user is not None else "系统"
