@@ -56,9 +56,9 @@ def main() -> int:
     from django.db import connection, transaction
 
     from jiceng.accounts.models import User
-    from jiceng.members import transfer_services as ts
     from jiceng.members.models import Member, Transfer
-    from jiceng.members.transfer_rules import OPEN_STATES
+    from jiceng.members.transfers import services as ts
+    from jiceng.members.transfers.rules import OPEN_STATES
     from jiceng.orgs.models import Organization
     from jiceng.scenario.build import is_built
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from jiceng.core.api import MAX_ID
 from jiceng.members.models import Transfer
-from jiceng.members.transfer_rules import OPEN_STATES
+from jiceng.members.transfers.rules import OPEN_STATES
 
 HUGE = 10**20
 

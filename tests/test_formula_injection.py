@@ -132,8 +132,8 @@ def test_the_campaign_progress_command_csv(world, payload):
 
 
 def test_the_lost_contact_report_command_csv(world, payload):
-    from jiceng.members import lost_contact_services
-    from jiceng.members.lost_contact_rules import CaseAction
+    from jiceng.members.lost_contact import services as lost_contact_services
+    from jiceng.members.lost_contact.rules import CaseAction
     from jiceng.members.tests.test_lost_contact import open_case
 
     case = open_case(world)

@@ -463,7 +463,7 @@ def foreign(world) -> Foreign:
     assignment = RoleAssignment.objects.get(user=account)
     from django.utils import timezone
 
-    from jiceng.members import transfer_services as ts
+    from jiceng.members.transfers import services as ts
 
     transfer = ts.transfer_request(
         actor=account, member=member, dest_org_name="中共南京市鼓楼区委", dest_region="江苏省"
@@ -545,9 +545,11 @@ def foreign(world) -> Foreign:
         created_by=account,
         summary={"members": 0},
     )
-    from jiceng.campaigns import services as campaign_services
+    from jiceng.campaigns.chains.services import task_create
+    from jiceng.campaigns.practices.services import four_ones_record, practice_create
+    from jiceng.campaigns.progress.services import campaign_create
 
-    campaign = campaign_services.campaign_create(
+    campaign = campaign_create(
         actor=account,
         name="黄浦区专项活动",
         batch="second",
@@ -562,10 +564,8 @@ def foreign(world) -> Foreign:
     assert appraisal is not None, "the demo has appraisals in 黄浦"
     city_campaign = unit.campaign
     plan_item = UnitPlanItem.objects.create(unit=unit, kind="carrier", text="黄浦自选载体")
-    task = campaign_services.task_create(
-        actor=account, unit=unit, title="黄浦任务", due_on=dt.date(2005, 9, 1)
-    )
-    four_ones = campaign_services.four_ones_record(
+    task = task_create(actor=account, unit=unit, title="黄浦任务", due_on=dt.date(2005, 9, 1))
+    four_ones = four_ones_record(
         actor=account,
         campaign=city_campaign,
         member=member,
@@ -573,7 +573,7 @@ def foreign(world) -> Foreign:
         description="黄浦公益",
         done_on=dt.date(2005, 8, 1),
     )
-    practice = campaign_services.practice_create(
+    practice = practice_create(
         actor=account, campaign=city_campaign, owner=huangpu, name="黄浦主题实践"
     )
     return Foreign(

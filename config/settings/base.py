@@ -217,13 +217,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BranchKindEnum": "jiceng.orgs.models.BranchKind",
         "RectificationStateEnum": "jiceng.orgs.models.RectificationState",
-        "TransferKindEnum": "jiceng.members.transfer_rules.TransferKind",
-        "TransferStateEnum": "jiceng.members.transfer_rules.TransferState",
-        "LostContactStateEnum": "jiceng.members.lost_contact_rules.CaseState",
+        "TransferKindEnum": "jiceng.members.transfers.rules.TransferKind",
+        "TransferStateEnum": "jiceng.members.transfers.rules.TransferState",
+        "LostContactStateEnum": "jiceng.members.lost_contact.rules.CaseState",
         "PlanKindEnum": "jiceng.planning.rules.PlanKind",
         "PlanStateEnum": "jiceng.planning.rules.PlanState",
-        "CampaignUnitStateEnum": "jiceng.campaigns.rules.UnitState",
-        "FourOnesKindEnum": "jiceng.campaigns.rules.FourOnes",
+        "CampaignUnitStateEnum": "jiceng.campaigns.progress.rules.UnitState",
+        "FourOnesKindEnum": "jiceng.campaigns.practices.rules.FourOnes",
         "AppraisalStateEnum": "jiceng.surveys.rules.AppraisalState",
     },
 }

@@ -666,7 +666,7 @@ class Builder:
         徐汇 (and out of the city), made through the services so that the worklists and the
         history are alive. Members that tests and accounts lean on (the first of each
         district, secretaries, the self-service member) are left alone."""
-        from jiceng.members import transfer_services as ts
+        from jiceng.members.transfers import services as ts
 
         by_code = {o.code: o for o in Organization.objects.filter(code__in=["310101", "310104"])}
         huangpu, xuhui = by_code["310101"], by_code["310104"]

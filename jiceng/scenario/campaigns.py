@@ -13,7 +13,10 @@ import datetime as dt
 import random
 
 from jiceng.accounts.models import User
-from jiceng.campaigns import services
+from jiceng.campaigns.chains.rules import TaskState
+from jiceng.campaigns.chains.services import tasks_from_step
+from jiceng.campaigns.coverage.rules import Coverage
+from jiceng.campaigns.guidance.services import template_create
 from jiceng.campaigns.models import (
     Campaign,
     CampaignUnit,
@@ -25,17 +28,16 @@ from jiceng.campaigns.models import (
     StepRecord,
     UnitPlanItem,
 )
-from jiceng.campaigns.rules import (
+from jiceng.campaigns.practices.rules import FourOnes, FourOnesState
+from jiceng.campaigns.practices.services import activity_record, practice_create
+from jiceng.campaigns.progress.rules import (
     SECOND_BATCH_LAUNCH,
     Batch,
-    Coverage,
-    FourOnes,
-    FourOnesState,
     StepAction,
     StepState,
-    TaskState,
     UnitState,
 )
+from jiceng.campaigns.progress.services import campaign_create
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization, OrgType, Sector
 
@@ -219,7 +221,7 @@ def _first_batch(city: Organization) -> Campaign:
         )
         if street is not None:
             streets.append(street)
-    first = services.campaign_create(
+    first = campaign_create(
         actor=None,
         name="保持共产党员先进性教育活动（第一批）",
         batch=Batch.FIRST,
@@ -334,7 +336,7 @@ def _guidance(campaign: Campaign, units: list[CampaignUnit]) -> None:
         owner = _by_code_fragment(owner_code)
         if owner is None:
             continue
-        made[sector] = services.template_create(
+        made[sector] = template_create(
             actor=None,
             campaign=campaign,
             owner=owner,
@@ -368,7 +370,7 @@ def _tasks(campaign: Campaign, units: list[CampaignUnit]) -> None:
     city = campaign.root
     for order in (2, 3):
         step = campaign.steps.get(order=order)
-        services.tasks_from_step(actor=None, campaign=campaign, step=step, under=city)
+        tasks_from_step(actor=None, campaign=campaign, step=step, under=city)
         signed = [u.pk for u in units if u.signed_steps >= order]
         ResponsibilityTask.objects.filter(campaign=campaign, step=step, unit_id__in=signed).update(
             state=TaskState.DONE, done_on=step.due_on
@@ -409,7 +411,7 @@ def _practices(campaign: Campaign) -> None:
         owner = _by_code_fragment(owner_code)
         if owner is None:
             continue
-        practice = services.practice_create(
+        practice = practice_create(
             actor=None,
             campaign=campaign,
             owner=owner,
@@ -421,7 +423,7 @@ def _practices(campaign: Campaign) -> None:
             path__startswith=owner.path, org_type=OrgType.BRANCH
         ).order_by("path")[:4]
         for n, branch in enumerate(branches):
-            services.activity_record(
+            activity_record(
                 actor=None,
                 practice=practice,
                 org=branch,
@@ -477,7 +479,7 @@ def build_campaigns(scale: str, seed: int) -> int:
     if city is None:
         return 0
     first = _first_batch(city)
-    campaign = services.campaign_create(
+    campaign = campaign_create(
         actor=None,
         name="保持共产党员先进性教育活动（第二批）",
         batch=Batch.SECOND,

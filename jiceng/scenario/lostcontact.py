@@ -12,8 +12,8 @@ from collections.abc import Callable
 from django.utils import timezone
 
 from jiceng.accounts.models import User
-from jiceng.members import lost_contact_services as services
-from jiceng.members.lost_contact_rules import (
+from jiceng.members.lost_contact import services
+from jiceng.members.lost_contact.rules import (
     CaseAction,
     ContactChannel,
     SearchChannel,

@@ -14,7 +14,7 @@ from collections import defaultdict
 from django.db.models import Q
 
 from jiceng.campaigns.models import Campaign, CampaignUnit
-from jiceng.campaigns.rules import Batch, Phase, StepState, UnitState
+from jiceng.campaigns.progress.rules import Batch, Phase, StepState, UnitState
 from jiceng.members.models import Member
 from jiceng.surveys.models import Appraisal, PeerRating, SelfAnalysis
 from jiceng.surveys.rules import AppraisalState, Grade, excellent_cap
