@@ -1,23 +1,22 @@
-"""Running an import job: check every row (dry run), then write batch by batch.
+"""Running an import job, for every kind of row alike: check every row (dry run), then write
+batch by batch.
 
-``job_validate`` reads the whole file, finds the header, checks every row and stores every
-problem; nothing is written to the roll. ``job_run`` re-reads and re-checks the file and writes
-the valid rows in batches (``settings.IMPORT_BATCH_SIZE``), each in one transaction with the
-job's ``batches_done`` counter: a worker killed at any moment leaves whole batches only, and
-running the job again resumes after the last committed batch. Rows are matched by natural key
-(the ID number's blind index), so a re-run creates no duplicates.
+``job_validate`` reads the whole file, finds the header, checks every row, stores every
+problem and stages the valid rows, ready to write, in frames of one batch each; nothing is
+written to the roll. ``job_run`` writes the staged batches (``settings.IMPORT_BATCH_SIZE``
+rows), each in one transaction with the job's ``batches_done`` counter: a worker killed at any
+moment leaves whole batches only, and running the job again resumes after the last committed
+batch. Rows are matched by natural key, so a re-run creates no duplicates. What is particular
+to a kind of row is its importer's (``job.importer``, ``importer.Importer``).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import shutil
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
-from itertools import groupby
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,31 +24,11 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
-from jiceng.core import audit
-
-from .cleaning import CellError, not_a_record
-from .headers import COLUMNS, find_header
-from .members import (
-    REFUSED_FOREIGN,
-    CheckedRow,
-    OrgDirectory,
-    ReadyRow,
-    check_chunk,
-    existing_members,
-    line_name,
-    may_change,
-    set_check_context,
-    write_batch,
-)
-from .models import ImportJob, ImportRowError
-from .organizations import (
-    OrgRow,
-    check_against_tree,
-    clean_org_row,
-    parents_first,
-    street_directory,
-    write_org_batch,
-)
+from .cleaning import not_a_record
+from .directory import OrgDirectory
+from .headers import find_header
+from .importer import Chunk, Importer
+from .models import SHEET_STRIDE, ImportJob, ImportRowError
 from .readers import SheetInfo, UnreadableFileError, iter_rows, sheet_list
 
 HEADER_PEEK_ROWS = 20
@@ -58,14 +37,10 @@ CHUNK_ROWS = 2000  # rows per task sent to a checking process
 LOOKUP_ROWS = 5000  # checked rows looked up on the roll per query
 # Rows whose problems are stored per job: the page lists 200 and an officer fixes a file from
 # the first thousand; the counts by column stay exact (``ImportJob.problem_counts``). Without a
-# cap one 200 MB CSV stored 814,402 problem rows (+165 MB, issue 14).
+# cap one 200 MB CSV stored 814,402 problem rows (+165 MB).
 MAX_STORED_PROBLEM_ROWS = 1000
 
 Progress = Callable[[ImportJob], None]
-NAME_COLUMN = "姓名"
-# Rows of several sheets are numbered ``position × SHEET_STRIDE + row`` inside the engine
-# (a CSV or a single sheet keeps its own row numbers); stored problems keep sheet and row.
-SHEET_STRIDE = 1 << 32
 
 
 def officer_columns(job: ImportJob) -> dict[str, str]:
@@ -74,26 +49,8 @@ def officer_columns(job: ImportJob) -> dict[str, str]:
     sheets = job.sheets_read
     if not sheets:
         return {}
-    labels = {f: aliases[0] for f, aliases in COLUMNS[job.kind].items()}
+    labels = job.importer.labels
     return {labels[f]: text for f, text in sheets[0].get("headers", {}).items() if f in labels}
-
-
-def _sheet_names(job: ImportJob) -> list[str]:
-    return [s["name"] for s in job.sheets_read]
-
-
-def where(job: ImportJob, number: int, names: list[str] | None = None) -> tuple[str, int]:
-    """(sheet name, row number in that sheet) of an engine row number."""
-    names = _sheet_names(job) if names is None else names
-    position, row = divmod(number, SHEET_STRIDE)
-    return (names[position] if len(names) > 1 else ""), row
-
-
-def row_label(job: ImportJob, number: int) -> str:
-    """How a message names a row: 第 12 行, or “退休党员”表第 12 行 when several sheets are
-    read."""
-    sheet, row = where(job, number)
-    return f"“{sheet}”表第 {row} 行" if sheet else f"第 {row} 行"
 
 
 def _noop(job: ImportJob) -> None:
@@ -116,7 +73,6 @@ class _ProblemLog:
 
     def __init__(self, job: ImportJob, *, stored_rows: int = 0) -> None:
         self.job = job
-        self.sheet_names = _sheet_names(job)
         self.columns = officer_columns(job)
         self.stored: dict[str, int] = {ImportRowError.Level.PROBLEM: stored_rows}
         self.pending: list[ImportRowError] = []
@@ -124,7 +80,7 @@ class _ProblemLog:
     def add(
         self,
         row_number: int,
-        problems: list[tuple[str, str]] | tuple[tuple[str, str], ...],
+        problems: Sequence[tuple[str, str]],
         level: str = ImportRowError.Level.PROBLEM,
     ) -> None:
         problems = [(self.columns.get(c, c), m) for c, m in problems]
@@ -134,7 +90,7 @@ class _ProblemLog:
                 counts[column] = counts.get(column, 0) + 1
         stored = self.stored.get(level, 0)
         if stored < MAX_STORED_PROBLEM_ROWS:
-            sheet, row = where(self.job, row_number, self.sheet_names)
+            sheet, row = self.job.where(row_number)
             self.stored[level] = stored + 1
             self.pending.extend(
                 ImportRowError(
@@ -162,7 +118,7 @@ def _rows(job: ImportJob) -> Iterator[tuple[int, list[Any]]]:
     sheets = job.sheets_read or [{"name": None, "header_row": job.header_row}]
     columns = {field: int(col) for col, field in job.mapping.items()}
     mapping = {col: field for field, col in columns.items()}
-    key_field = "id_number" if job.kind == ImportJob.Kind.MEMBER else "code"
+    key_field = job.importer.key_field
     width = max(columns.values(), default=-1) + 1
     for position, sheet in enumerate(sheets):
         place = None
@@ -187,8 +143,8 @@ def _rows(job: ImportJob) -> Iterator[tuple[int, list[Any]]]:
             yield position * SHEET_STRIDE + index + 1, cells
 
 
-def _chunks(job: ImportJob) -> Iterator[list[tuple[int, list[Any]]]]:
-    chunk: list[tuple[int, list[Any]]] = []
+def _chunks(job: ImportJob) -> Iterator[Chunk]:
+    chunk: Chunk = []
     for item in _rows(job):
         chunk.append(item)
         if len(chunk) >= CHUNK_ROWS:
@@ -205,30 +161,6 @@ def _workers(job: ImportJob) -> int:
     return max(0, settings.IMPORT_WORKERS if settings.IMPORT_WORKERS else os.cpu_count() or 1)
 
 
-def _checked_rows(job: ImportJob, orgs: OrgDirectory) -> Iterator[CheckedRow]:
-    """Every data row in file order, checked and prepared, or with its problems.
-
-    A large file is checked by a pool of forked worker processes (checking is pure Python:
-    no database), with a bounded number of chunks in flight so memory stays flat.
-    """
-    mapping = {int(k): v for k, v in job.mapping.items()}
-    set_check_context(mapping, orgs)
-    workers = _workers(job)
-    if workers < 2:
-        for chunk in _chunks(job):
-            yield from check_chunk(chunk)
-        return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers, set_check_context, (mapping, orgs)) as pool:
-        in_flight: deque[Any] = deque()
-        for chunk in _chunks(job):
-            in_flight.append(pool.apply_async(check_chunk, (chunk,)))
-            if len(in_flight) > 2 * workers:
-                yield from in_flight.popleft().get()
-        while in_flight:
-            yield from in_flight.popleft().get()
-
-
 def _stage_path(job: ImportJob) -> Path:
     return Path(job.stored_path).parent / "checked.pickle"
 
@@ -242,10 +174,10 @@ class _Stage:
         self.final = _stage_path(job)
         self.temp = self.final.with_suffix(".partial")
         self.fh = self.temp.open("wb")
-        self.frame: list[ReadyRow] = []
+        self.frame: list[Any] = []
         self.size = settings.IMPORT_BATCH_SIZE
 
-    def add(self, rows: list[ReadyRow]) -> None:
+    def add(self, rows: list[Any]) -> None:
         for row in rows:
             self.frame.append(row)
             if len(self.frame) >= self.size:
@@ -265,81 +197,13 @@ class _Stage:
             self.temp.unlink(missing_ok=True)
 
 
-def _staged_batches(job: ImportJob) -> Iterator[list[ReadyRow]]:
+def _staged_batches(job: ImportJob) -> Iterator[list[Any]]:
     with _stage_path(job).open("rb") as fh:
         while True:
             try:
                 yield pickle.load(fh)  # noqa: S301 - our own file, written by _Stage
             except EOFError:
                 return
-
-
-def _org_rows(
-    job: ImportJob, orgs: OrgDirectory
-) -> tuple[list[OrgRow], list[tuple[int, str, str]], int]:
-    """All organisation rows at once (a parent may come after its children): the valid rows
-    parents first, the problems, and the number of data rows."""
-    from jiceng.core.text import clean
-
-    from .cleaning import choice, name_key
-    from .organizations import ORG_TYPES
-
-    mapping = {int(k): v for k, v in job.mapping.items()}
-    code_col = next(i for i, f in mapping.items() if f == "code")
-    type_col = next(i for i, f in mapping.items() if f == "org_type")
-    data = list(_rows(job))
-    name_col = next((i for i, f in mapping.items() if f == "name"), None)
-    file_codes: dict[str, str] = {}
-    file_names: dict[str, str] = {}
-    seen: dict[str, int] = {}
-    problems: list[tuple[int, str, str]] = []
-    for row_number, cells in data:
-        code = clean(str(cells[code_col] or "")).upper() if code_col < len(cells) else ""
-        if code in seen:
-            problems.append(
-                (row_number, "组织代码", f"与{row_label(job, seen[code])}的组织代码重复")
-            )
-            continue
-        seen[code] = row_number
-        if name_col is not None and name_col < len(cells):
-            file_names.setdefault(name_key(cells[name_col]), code)
-        try:
-            file_codes[code] = choice(
-                cells[type_col] if type_col < len(cells) else None, ORG_TYPES, label="组织类别"
-            )
-        except CellError:
-            file_codes[code] = ""
-    duplicate_rows = {n for n, _c, _m in problems}
-    streets = street_directory()
-    valid: list[OrgRow] = []
-    for row_number, cells in data:
-        if row_number in duplicate_rows:
-            continue
-        row, row_problems = clean_org_row(
-            cells, mapping, orgs, file_codes, streets, row_number, file_names
-        )
-        if row is None:
-            problems.extend((row_number, c, m) for c, m in row_problems)
-        else:
-            valid.append(row)
-    tree_problems = check_against_tree(valid, job.org_path)
-    bad = {n for n, _c, _m in tree_problems}
-    problems.extend(tree_problems)
-    ordered, cycles = parents_first([r for r in valid if r.row_number not in bad])
-    problems.extend((n, "上级党组织", m) for n, m in cycles)
-    problems.sort()
-    return ordered, problems, len(data)
-
-
-def _validate_orgs(job: ImportJob, orgs: OrgDirectory) -> None:
-    ordered, problems, total = _org_rows(job, orgs)
-    log = _ProblemLog(job)
-    for row_number, row_problems in groupby(problems, key=lambda p: p[0]):
-        log.add(row_number, [(c, m) for _n, c, m in row_problems])
-    log.flush()
-    job.rows_total = job.rows_done = total
-    job.rows_valid = len(ordered)
-    job.rows_invalid = len({n for n, _c, _m in problems})
 
 
 def _peek(job: ImportJob, sheet: str | None) -> list[list[Any]]:
@@ -352,10 +216,7 @@ def _peek(job: ImportJob, sheet: str | None) -> list[list[Any]]:
 
 
 def _missing_message(job: ImportJob, missing: tuple[str, ...]) -> str:
-    from .members import LABELS as MEMBER_LABELS
-    from .organizations import LABELS as ORG_LABELS
-
-    labels = MEMBER_LABELS if job.kind == ImportJob.Kind.MEMBER else ORG_LABELS
+    labels = job.importer.labels
     return "、".join(labels.get(f, f) for f in missing)
 
 
@@ -369,7 +230,7 @@ def _sheet_entry(job: ImportJob, info: SheetInfo, *, asked: bool) -> tuple[dict,
         entry["reason"] = "隐藏的工作表，未读取（如需导入请指定该工作表）"
         return entry, None
     try:
-        peek = _peek(job, info.name or None)  # checks the sheet's extent first (issue 14)
+        peek = _peek(job, info.name or None)  # reading checks the sheet's extent first
     except UnreadableFileError as exc:
         if asked:
             raise
@@ -378,7 +239,7 @@ def _sheet_entry(job: ImportJob, info: SheetInfo, *, asked: bool) -> tuple[dict,
     if not any(any(c not in (None, "") for c in r) for r in peek):
         entry["reason"] = "空工作表"
         return entry, None
-    match = find_header(peek, job.kind)
+    match = find_header(peek, job.importer.columns, job.importer.required)
     if match.missing:
         entry["reason"] = f"不像名册：找不到必需的列 {_missing_message(job, match.missing)}"
         return entry, match
@@ -467,11 +328,7 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
             _save(job, *_HEADER_FIELDS, "finished_at")
             discard_upload(job)
             return job
-        orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
-        if job.kind == ImportJob.Kind.ORGANIZATION:
-            _validate_orgs(job, orgs)
-        else:
-            _validate_members(job, orgs, progress)
+        _check(job, job.importer, progress)
         job.rows_done = job.rows_total
         job.status = ImportJob.Status.VALIDATED
         if job.rows_total == 0:
@@ -500,20 +357,24 @@ def job_validate(job: ImportJob, progress: Progress = _noop) -> ImportJob:
     return job
 
 
-def _validate_members(job: ImportJob, orgs: OrgDirectory, progress: Progress) -> None:
-    """Check every row, store every problem, and stage the valid rows ready to write."""
+def _check(job: ImportJob, importer: Importer[Any], progress: Progress) -> None:
+    """Check every row, store every problem, and stage the valid rows ready to write: a key
+    met again is a problem of the later row; the valid rows are looked up on the records
+    ``LOOKUP_ROWS`` at a time."""
+    orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
+    key_label = importer.labels[importer.key_field]
     stage = _Stage(job)
     complete = False
     try:
         log = _ProblemLog(job)
         first_seen: dict[str, int] = {}
-        pending: list[ReadyRow] = []
-        for row_number, row, problems in _checked_rows(job, orgs):
+        pending: list[Any] = []
+        checked = importer.checked(job, _chunks(job), orgs, workers=_workers(job))
+        for row_number, row, problems in checked:
             job.rows_total += 1
             if row is not None and row.key in first_seen:
-                problems = [
-                    ("公民身份号码", f"与{row_label(job, first_seen[row.key])}的身份证号重复")
-                ]
+                said = f"与{job.row_label(first_seen[row.key])}的{importer.key_name}重复"
+                problems = [(key_label, said)]
                 row = None
             if row is None:
                 job.rows_invalid += 1
@@ -522,7 +383,7 @@ def _validate_members(job: ImportJob, orgs: OrgDirectory, progress: Progress) ->
                 first_seen[row.key] = row_number
                 pending.append(row)
                 if len(pending) >= LOOKUP_ROWS:
-                    _stage_checked(job, stage, pending, log)
+                    _stage_checked(job, importer, stage, pending, log)
                     pending = []
             if job.rows_total % PROGRESS_EVERY == 0:
                 job.rows_done = job.rows_total
@@ -531,40 +392,21 @@ def _validate_members(job: ImportJob, orgs: OrgDirectory, progress: Progress) ->
                     job, "rows_done", "rows_total", "rows_valid", "rows_invalid", "problem_counts"
                 )
                 progress(job)
-        _stage_checked(job, stage, pending, log)
+        _stage_checked(job, importer, stage, pending, log)
         log.flush()
         complete = True
     finally:
         stage.close(complete=complete)
 
 
-def _stage_checked(job: ImportJob, stage: _Stage, rows: list[ReadyRow], log: _ProblemLog) -> None:
-    """Look the rows up on the roll: a member registered outside the import's subtree is
-    refused, not moved (moving a member is a transfer, issue 4's workflow); one inside is
-    marked for update, and listed as a name conflict when registered under another name;
-    the rest are new. Valid rows go to the stage, their notices to the log."""
-    found = existing_members([r.key for r in rows]) if rows else {}
-    refused = 0
-    staged: list[ReadyRow] = []
-    for row in rows:
-        home_path, stored_name = found.get(row.key, ("", ""))
-        if row.notices:
-            job.notice_count += 1
-            log.add(row.row_number, row.notices, ImportRowError.Level.NOTICE)
-        if not home_path:
-            staged.append(row)
-        elif may_change(job.created_by, job.org_path, home_path):
-            rename = stored_name != (file_name := line_name(row.line))
-            if rename:
-                job.rename_count += 1
-                message = f"已登记姓名“{stored_name}”，文件中为“{file_name}”"
-                log.add(row.row_number, [(NAME_COLUMN, message)], ImportRowError.Level.RENAME)
-            staged.append(row._replace(existing=True, rename=rename))
-        else:
-            refused += 1
-            log.add(row.row_number, [("公民身份号码", REFUSED_FOREIGN)])
+def _stage_checked(
+    job: ImportJob, importer: Importer[Any], stage: _Stage, rows: list[Any], log: _ProblemLog
+) -> None:
+    """The valid rows the importer keeps after looking them up go to the stage; the rest are
+    refused (their problems logged by the importer)."""
+    staged = importer.look_up(job, rows, log)
     job.rows_valid += len(staged)
-    job.rows_invalid += refused
+    job.rows_invalid += len(rows) - len(staged)
     stage.add(staged)
 
 
@@ -592,15 +434,6 @@ def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         "unchanged_count",
     )
     start = time.perf_counter()
-    if job.kind == ImportJob.Kind.ORGANIZATION:
-        orgs = OrgDirectory.for_subtree(job.created_by, job.organization)
-        batch_size = settings.IMPORT_BATCH_SIZE
-        skip = job.batches_done * batch_size
-        ordered, _org_problems, _total = _org_rows(job, orgs)
-        for i in range(skip, len(ordered), batch_size):
-            _commit_org_batch(job, ordered[i : i + batch_size])
-            progress(job)
-        return _finish(job, start, progress)
     if not _stage_path(job).exists():  # the checked rows are gone (e.g. cleaned away by hand)
         job.status = ImportJob.Status.FAILED
         job.message = "检查结果已失效，请重新上传文件并检查"
@@ -613,7 +446,7 @@ def job_run(job: ImportJob, progress: Progress = _noop) -> ImportJob:
         if number < job.batches_done:
             continue
         try:
-            _commit_batch(job, batch)
+            _commit_batch(job, job.importer, batch)
         except DatabaseError as exc:
             _stopped(job, exc)
             progress(job)
@@ -668,43 +501,37 @@ def _finish(job: ImportJob, start: float, progress: Progress) -> ImportJob:
     return job
 
 
-def _commit_batch(job: ImportJob, rows: list[ReadyRow]) -> None:
-    """Write one batch with the job's counters, all or nothing. A batch that held no
-    existing member when checked is inserted straight away; if a member was added in the
-    meantime the insert fails on the unique key and the batch is written again carefully."""
-    trust_new = not any(r.existing for r in rows)
+def _commit_batch(job: ImportJob, importer: Importer[Any], rows: list[Any]) -> None:
+    """Write one batch with the job's counters, all or nothing. A batch of rows the check
+    found new is written straight away (``Importer.all_new``); if one was added in the
+    meantime the database refuses it on the unique key and the batch is written again
+    carefully."""
+    trust_new = importer.all_new(rows)
     try:
-        _write_batch(job, rows, trust_new=trust_new)
+        _write_batch(job, importer, rows, trust_new=trust_new)
     except IntegrityError:
         if not trust_new:
             raise
         job.refresh_from_db()
-        _write_batch(job, rows, trust_new=False)
+        _write_batch(job, importer, rows, trust_new=False)
 
 
 @transaction.atomic
-def _write_batch(job: ImportJob, rows: list[ReadyRow], *, trust_new: bool) -> None:
-    done = len(rows)
-    if not job.accept_renames:  # the officer chose to skip the name conflicts
-        rows = [r for r in rows if not r.rename]
-    outcome = write_batch(
-        job.created_by,
-        rows,
-        job.org_path,
-        set(job.mapping.values()),
-        trust_new=trust_new,
-        accept_renames=job.accept_renames,
-    )
+def _write_batch(
+    job: ImportJob, importer: Importer[Any], rows: list[Any], *, trust_new: bool
+) -> None:
+    outcome = importer.write(job, rows, trust_new=trust_new)
     job.batches_done += 1
-    job.rows_done += done
+    job.rows_done += len(rows)
     job.created_count += len(outcome.created)
     job.updated_count += len(outcome.updated)
     job.unchanged_count += outcome.unchanged
     if outcome.refused:
         stored = job.errors.filter(level=ImportRowError.Level.PROBLEM)
         log = _ProblemLog(job, stored_rows=stored.values("row_number").distinct().count())
+        key_label = importer.labels[importer.key_field]
         for n, m in outcome.refused:
-            log.add(n, [("公民身份号码", m)])
+            log.add(n, [(key_label, m)])
         log.flush()
         job.rows_invalid += len(outcome.refused)
     _save(
@@ -717,27 +544,3 @@ def _write_batch(job: ImportJob, rows: list[ReadyRow], *, trust_new: bool) -> No
         "rows_invalid",
         "problem_counts",
     )
-    if outcome.created or outcome.updated:
-        renamed = sum("name" in d for d in outcome.updated.values())
-        audit.record(
-            actor=job.created_by,
-            verb="create",
-            object_type="imports.importjob",
-            object_id=str(job.pk),
-            object_repr=f"导入 {job.original_name} 第 {job.batches_done} 批",
-            org_path=job.org_path,
-            after={"created": outcome.created, "updated": outcome.updated},
-            note=f"新建 {len(outcome.created)}，更新 {len(outcome.updated)}，"
-            f"未变 {outcome.unchanged}" + (f"，经确认更名 {renamed}" if renamed else ""),
-        )
-
-
-@transaction.atomic
-def _commit_org_batch(job: ImportJob, rows: list[OrgRow]) -> None:
-    counts = write_org_batch(job.created_by, rows, job.org_path)
-    job.batches_done += 1
-    job.rows_done += len(rows)
-    job.created_count += counts["created"]
-    job.updated_count += counts["updated"]
-    job.unchanged_count += counts["unchanged"]
-    _save(job, "batches_done", "rows_done", "created_count", "updated_count", "unchanged_count")

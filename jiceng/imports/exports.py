@@ -1,13 +1,15 @@
 """Exports of the member roll and the organisation list: the rows the user can see, with the
-list page's filters, streamed as CSV (UTF-8 with BOM, for Excel) or .xlsx.
+list page's filters, as rows for ``core.exports`` to stream as CSV or .xlsx (formula-like text
+neutralised).
 
-ID numbers, phones and home addresses are masked unless the user asks for them (a POST) and
-the reveal rule allows it for that member (``Member.may_reveal``: REVEAL over the member's
-home organisation), row by row: a member who only takes part in the user's subtree stays
-masked. Either way the export is audited where each member's home is
-(``record_member_export``), so a district sees who exported its members. The files are written
-by ``core.exports`` (formula-like text neutralised). Column names are the import's, so a full
-export can be imported again.
+``members_export`` and ``organizations_export`` are the services a page calls: they decide
+what is exported and revealed, and audit it before the first row goes out. ID numbers, phones
+and home addresses are masked unless the user asks for them (a POST) and the reveal rule
+allows it for that member (``Member.may_reveal``: REVEAL over the member's home
+organisation), row by row: a member who only takes part in the user's subtree stays masked.
+Either way the export is audited where each member's home is (``record_member_export``), so a
+district sees who exported its members. Column names are the import's, so a full export can
+be imported again.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Min, Value
 from django.db.models.functions import Substr
+from django.utils.translation import gettext as _
 
-from jiceng.core import audit
+from jiceng.core import audit, tree
+from jiceng.core.scoping import Action, Actor, scope_of
+from jiceng.members import selectors as member_selectors
 from jiceng.members.models import DatePrecision, Member, MemberQuerySet, reveal_q
 from jiceng.members.phones import display_phone
-from jiceng.members.placement_selectors import DISTRICT_DEPTH
+from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 
 MEMBER_HEADER = [
@@ -35,7 +41,64 @@ ORG_HEADER = [
 ]  # fmt: skip
 
 
-def member_rows(qs: Iterable[Member], *, revealer: Any = None) -> Iterator[list[Any]]:
+def members_export(
+    *,
+    actor: Actor,
+    filters: member_selectors.MemberFilters,
+    reveal: bool,
+    query: dict[str, str],
+) -> Iterator[list[Any]]:
+    """The rows of the member list ``actor`` sees with ``filters``, audited where the members'
+    homes are before any row is read. ``reveal``: sensitive fields in clear for the members
+    the actor may reveal, the others masked; refused to a role that may reveal no one.
+    ``query``: the list's query string, kept in the audit."""
+    if reveal and scope_of(actor, Action.REVEAL).is_empty:
+        raise PermissionDenied(_("您的角色无权导出完整的敏感信息"))
+    qs = member_selectors.member_list(actor, filters)
+    record_member_export(
+        actor=actor,
+        qs=qs,
+        reveal=reveal,
+        filters=query,
+        own_path=filters.org.path if filters.org else _first_path(actor),
+    )
+    return member_rows(
+        qs.select_related("home_org", "participating_org")
+        .order_by("home_path", "id")
+        .iterator(chunk_size=2000),
+        revealer=actor if reveal else None,
+    )
+
+
+def organizations_export(
+    *, actor: Actor, root: Organization | None, query: dict[str, str]
+) -> Iterator[list[Any]]:
+    """The rows of the organisations ``actor`` sees (in ``root``'s subtree if given), in tree
+    order, audited before any row is read."""
+    qs = org_selectors.organization_list(actor).select_related("secretary")
+    if root is not None:
+        qs = qs.filter(path__startswith=root.path)
+    qs = qs.order_by("path")
+    total = qs.count()
+    audit.record(
+        actor=actor,
+        verb="export",
+        object_type="orgs.organization",
+        object_repr=f"党组织导出（{total} 个）",
+        org_path=_first_path(actor),
+        after={"filters": query, "rows": total},
+    )
+    return organization_rows(qs.iterator(chunk_size=2000))
+
+
+def _first_path(actor: Actor) -> str:
+    """Where an export that names no organisation is filed: the first of the actor's
+    subtrees."""
+    paths = scope_of(actor, Action.VIEW).paths
+    return paths[0] if paths else ""
+
+
+def member_rows(qs: Iterable[Member], *, revealer: Actor = None) -> Iterator[list[Any]]:
     """Rows of the member export; sensitive fields in clear only for members ``revealer`` (the
     user who asked for them, else None) may reveal."""
     for m in qs:
@@ -74,7 +137,7 @@ def _common_path(low: str, high: str) -> str:
     >>> _common_path("000100020003", "000100020009"), _common_path("0001", "00010002")
     ('00010002', '0001')
     """
-    step = Organization.steplen
+    step = tree.STEP
     n = 0
     while n + step <= min(len(low), len(high)) and low[n : n + step] == high[n : n + step]:
         n += step
@@ -82,14 +145,14 @@ def _common_path(low: str, high: str) -> str:
 
 
 def record_member_export(
-    *, actor: Any, qs: MemberQuerySet, reveal: bool, filters: dict[str, str], own_path: str
+    *, actor: Actor, qs: MemberQuerySet, reveal: bool, filters: dict[str, str], own_path: str
 ) -> int:
     """Audit a member export where the exported members' homes are: one row per home district,
     filed under the deepest organisation holding all of that district's exported members, so
     the district (and the unit, if the export is one unit's) reads who exported its members
     and how many were revealed; an empty export is filed under ``own_path``. Returns the
     number of rows exported."""
-    district_len = Organization.steplen * DISTRICT_DEPTH
+    district_len = tree.STEP * tree.DISTRICT_DEPTH
     per_district = (
         qs.order_by()
         .annotate(district=Substr("home_path", 1, district_len))
@@ -132,7 +195,7 @@ def organization_rows(qs: Iterable[Organization]) -> Iterator[list[Any]]:
             o.code,
             o.name,
             o.get_org_type_display(),
-            parents.get(o.path[: -Organization.steplen], ""),
+            parents.get(tree.parent_path(o.path), ""),
             o.get_sector_display(),
             o.host_unit,
             o.founded_on or "",

@@ -3,12 +3,13 @@
 Files rarely start with the table: a title in merged cells, a unit and a date come first, and
 the same column goes by several names (身份证号 / 公民身份号码 / 身份证号码; 所在支部 /
 组织关系所在党组织). ``find_header`` looks for the row among the first rows that names the most
-known columns, and maps each column to a field.
+known columns of an importer's table, and maps each column to a field.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,8 @@ from jiceng.core.text import clean, to_simplified
 
 HEADER_SEARCH_ROWS = 20
 
-# The one table of synonyms: field -> the column names it goes by. Written Simplified:
+# The tables of synonyms, one per kind of import: field -> the column names it goes by, the
+# first being its usual name (``Importer.labels``). Written Simplified:
 # headers are matched after Traditional → Simplified, without spaces, punctuation and notes in
 # brackets (``身份证号（18位）``, ``入党时间（年月日）``), see ``_key``.
 MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -80,12 +82,7 @@ ORGANIZATION_COLUMNS: dict[str, tuple[str, ...]] = {
     "street": ("所在街道", "街道/乡镇", "所在街镇"),
 }
 
-REQUIRED = {
-    "member": ("name", "id_number", "joined_on", "home_org"),
-    "organization": ("code", "name", "org_type", "parent"),
-}
-COLUMNS = {"member": MEMBER_COLUMNS, "organization": ORGANIZATION_COLUMNS}
-
+Columns = Mapping[str, tuple[str, ...]]
 
 _NOTE = re.compile(r"[(\[【<《][^)\]】>》]*[)\]】>》]")  # after NFKC: （18位） is (18位)
 _NOISE = re.compile(r"[\s*＊:：()\[\]【】<>《》、,，.。/\\_-]")
@@ -111,13 +108,13 @@ class HeaderMatch:
     names: dict[str, str] = field(default_factory=dict)  # field -> the officer's header text
 
 
-def match_columns(header: list[Any], kind: str) -> dict[int, str]:
+def match_columns(header: list[Any], columns: Columns) -> dict[int, str]:
     """Map each recognised header cell to its field; the first column wins a duplicate.
 
-    >>> match_columns(["序号", "姓名", "身份证号码", "所在支部"], "member")
+    >>> match_columns(["序号", "姓名", "身份证号码", "所在支部"], MEMBER_COLUMNS)
     {1: 'name', 2: 'id_number', 3: 'home_org'}
     """
-    lookup = {_key(alias): field for field, aliases in COLUMNS[kind].items() for alias in aliases}
+    lookup = {_key(alias): field for field, aliases in columns.items() for alias in aliases}
     mapping: dict[int, str] = {}
     for i, cell in enumerate(header):
         field = lookup.get(_key(cell))
@@ -139,25 +136,25 @@ def _two_rows(top: list[Any], bottom: list[Any]) -> list[Any]:
     return out
 
 
-def find_header(rows: list[list[Any]], kind: str) -> HeaderMatch:
-    """Find the header among the first rows: the row that names the most known columns, or
-    two rows read together when they name more (a header with merged cells over two rows).
-    ``row_index`` is the header's last row.
+def find_header(rows: list[list[Any]], columns: Columns, required: tuple[str, ...]) -> HeaderMatch:
+    """Find the header among the first rows: the row that names the most known ``columns``,
+    or two rows read together when they name more (a header with merged cells over two rows).
+    ``row_index`` is the header's last row; ``missing`` the ``required`` fields not found.
 
     >>> rows = [["姓名", "身份证号", "入党情况", None], [None, None, "入党时间", "所在支部"]]
-    >>> m = find_header(rows, "member")
+    >>> m = find_header(rows, MEMBER_COLUMNS, ("name", "id_number"))
     >>> m.row_index, m.mapping
     (1, {0: 'name', 1: 'id_number', 2: 'joined_on', 3: 'home_org'})
     """
     best_index, best, header = 0, dict[int, str](), rows[0] if rows else []
     candidates = rows[:HEADER_SEARCH_ROWS]
     for i, row in enumerate(candidates):
-        mapping = match_columns(row, kind)
+        mapping = match_columns(row, columns)
         if len(mapping) > len(best):
             best_index, best, header = i, mapping, row
     for i in range(len(candidates) - 1):
         merged = _two_rows(candidates[i], candidates[i + 1])
-        mapping = match_columns(merged, kind)
+        mapping = match_columns(merged, columns)
         if len(mapping) > len(best):
             best_index, best, header = i + 1, mapping, merged
     # every column not used, by the officer's own header text (a 序号 too: issue 15 asks
@@ -165,6 +162,6 @@ def find_header(rows: list[list[Any]], kind: str) -> HeaderMatch:
     unknown = tuple(
         " ".join(str(c).split()) for i, c in enumerate(header) if i not in best and _key(c)
     )
-    missing = tuple(f for f in REQUIRED[kind] if f not in best.values())
+    missing = tuple(f for f in required if f not in best.values())
     names = {f: " ".join(str(header[i]).split()) for i, f in best.items()}
     return HeaderMatch(best_index, best, unknown, missing, names)

@@ -1,22 +1,25 @@
-"""Validating and writing member rows in bulk.
+"""The member importer: validating and writing member rows in bulk.
 
 A row becomes either a clean set of member fields or a list of (column, message) problems.
-Writes happen per batch: existing members (same ID-number blind index) are updated when
-something changed and left alone otherwise, new ones are inserted (PostgreSQL: ``COPY``), so
-running the same file twice changes nothing the second time.
+Rows are checked in forked worker processes for a large file, and prepared there as ready
+``COPY`` lines. Writes happen per batch: existing members (same ID-number blind index) are
+updated when something changed and left alone otherwise, new ones are inserted (PostgreSQL:
+``COPY``), so running the same file twice changes nothing the second time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from jiceng.core import audit, tree
 from jiceng.core.crypto import blind_index, decrypt, encrypt
 from jiceng.core.idnumber import mask_id_number
 from jiceng.core.scoping import Action, scope_of
@@ -24,11 +27,17 @@ from jiceng.core.text import initials_key, pinyin_key, to_simplified
 from jiceng.members.models import Education, EmploymentStatus, Member, MemberCategory, Sex
 from jiceng.members.phones import mask_phone, normalize_phone
 from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE, member_date_errors
-from jiceng.orgs.models import Organization
 
 from . import cleaning
 from .cleaning import CellError
+from .directory import OrgDirectory, OrgRef
 from .headers import MEMBER_COLUMNS
+from .importer import BatchOutcome, CheckedRow, Chunk, Importer, Problems, ProblemSink
+from .models import ImportJob, ImportRowError
+from .parallel import map_chunks
+
+if TYPE_CHECKING:
+    from jiceng.accounts.models import User
 
 LABELS = {f: aliases[0] for f, aliases in MEMBER_COLUMNS.items()}
 
@@ -83,53 +92,6 @@ COMPARED = (
     "home_org_id",
     "participating_org_id",
 )
-
-
-@dataclass(frozen=True)
-class OrgRef:
-    id: int
-    path: str
-
-
-@dataclass
-class OrgDirectory:
-    """The organisations rows may name, by code and by unique Simplified name: the active units
-    of the import's subtree that the importer may change."""
-
-    by_code: dict[str, OrgRef] = field(default_factory=dict)
-    by_name: dict[str, OrgRef | None] = field(default_factory=dict)  # None: ambiguous
-
-    @classmethod
-    def for_subtree(cls, user: Any, root: Organization) -> OrgDirectory:
-        d = cls()
-        rows = (
-            Organization.objects.visible_to(user, Action.CHANGE)
-            .filter(path__startswith=root.path, abolished_on__isnull=True)
-            .values_list("id", "path", "code", "name_simplified")
-        )
-        for pk, path, code, name in rows.iterator(chunk_size=5000):
-            ref = OrgRef(pk, path)
-            d.by_code[code] = ref
-            d.by_name[name] = None if name in d.by_name else ref
-        return d
-
-    def find(self, value: Any) -> OrgRef:
-        raw = cleaning.text(value)
-        if not raw:
-            raise CellError("缺少党组织")
-        ref = self.by_code.get(raw) or self.by_code.get(raw.upper())
-        if ref:
-            return ref
-        name = cleaning.name_key(raw)
-        if name in self.by_name:
-            found = self.by_name[name]
-            if found is None:
-                raise CellError(f"有多个党组织名为“{name}”，请改填组织代码")
-            return found
-        raise CellError(f"找不到党组织“{raw}”（请填写组织代码或全称），或它不在本次导入范围内")
-
-
-Problems = list[tuple[str, str]]
 
 
 @dataclass
@@ -252,14 +214,6 @@ def clean_member_row(
     return CleanRow(row_number, values, warnings), []
 
 
-@dataclass
-class BatchOutcome:
-    created: list[int] = field(default_factory=list)
-    updated: dict[int, dict[str, list[Any]]] = field(default_factory=dict)
-    unchanged: int = 0
-    refused: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
-
-
 class ReadyRow(NamedTuple):
     """A checked row, ready to write: its member columns as one line of PostgreSQL ``COPY``
     text (ID number and phone already encrypted, search keys and masks filled)."""
@@ -268,9 +222,8 @@ class ReadyRow(NamedTuple):
     key: str  # the ID number's blind index: the natural key
     line: str
     existing: bool = False  # a member with this ID number existed when the file was checked
-    notices: tuple[
-        tuple[str, str], ...
-    ] = ()  # (column, message) shown to the officer; the row is imported as written
+    # (column, message) shown to the officer; the row is imported as written
+    notices: tuple[tuple[str, str], ...] = ()
     # the member with this ID number is registered under another name: written only when the
     # officer confirms the renames (``ImportJob.accept_renames``)
     rename: bool = False
@@ -362,8 +315,6 @@ def line_values(line: str) -> dict[str, Any]:
     return values
 
 
-CheckedRow = tuple[int, ReadyRow | None, Problems]
-
 _CHECK_CONTEXT: tuple[dict[int, str], OrgDirectory] | None = None
 
 
@@ -373,13 +324,13 @@ def set_check_context(mapping: dict[int, str], orgs: OrgDirectory) -> None:
     _CHECK_CONTEXT = (mapping, orgs)
 
 
-def check_chunk(chunk: list[tuple[int, list[Any]]]) -> list[CheckedRow]:
+def check_chunk(chunk: Chunk) -> list[CheckedRow[ReadyRow]]:
     """Check and prepare rows; pure computation (no database), so it runs in worker
     processes."""
     if _CHECK_CONTEXT is None:
         raise RuntimeError("set_check_context() first")
     mapping, orgs = _CHECK_CONTEXT
-    out: list[CheckedRow] = []
+    out: list[CheckedRow[ReadyRow]] = []
     for row_number, cells in chunk:
         row, problems = clean_member_row(cells, mapping, orgs, row_number)
         out.append((row_number, ready_row(row) if row is not None else None, problems))
@@ -412,11 +363,11 @@ def existing_members(indexes: list[str]) -> dict[str, tuple[str, str]]:
     return {key: (path, name) for key, path, name in found}
 
 
-def may_change(user: Any, job_root_path: str, home_path: str) -> bool:
+def may_change(user: User, job_root_path: str, home_path: str) -> bool:
     """Whether an import into ``job_root_path`` by ``user`` may update this member."""
-    if not home_path.startswith(job_root_path):
+    if not tree.within(home_path, job_root_path):
         return False
-    return any(home_path.startswith(p) for p in scope_of(user, Action.CHANGE).paths)
+    return any(tree.within(home_path, p) for p in scope_of(user, Action.CHANGE).paths)
 
 
 # Which compared fields a file column governs; a field whose column is absent from the file
@@ -436,7 +387,7 @@ FIELD_COLUMNS = {
 
 
 def write_batch(
-    user: Any,
+    user: User,
     rows: list[ReadyRow],
     job_root_path: str,
     columns: set[str] | None = None,
@@ -547,3 +498,81 @@ def insert_lines(lines: list[str]) -> list[int]:
         cursor.executemany(insert, params)
     indexes = [line.split("\t", _POSITION["id_number_index"] + 1)[-2] for line in lines]
     return list(Member.objects.filter(id_number_index__in=indexes).values_list("id", flat=True))
+
+
+class MemberImporter(Importer[ReadyRow]):
+    """Members, matched by ID number: new ones inserted, those of the import's subtree
+    updated, renamed only when the officer confirms; members registered outside it refused
+    (moving a member is a transfer, not an import)."""
+
+    columns = MEMBER_COLUMNS
+    required = ("name", "id_number", "joined_on", "home_org")
+    key_field = "id_number"
+    key_name = "身份证号"
+
+    def checked(
+        self, job: ImportJob, chunks: Iterable[Chunk], orgs: OrgDirectory, *, workers: int
+    ) -> Iterator[CheckedRow[ReadyRow]]:
+        mapping = {int(k): v for k, v in job.mapping.items()}
+        return map_chunks(
+            check_chunk,
+            chunks,
+            workers=workers,
+            initializer=set_check_context,
+            initargs=(mapping, orgs),
+        )
+
+    def look_up(self, job: ImportJob, rows: list[ReadyRow], log: ProblemSink) -> list[ReadyRow]:
+        """A member registered outside the import's subtree is refused; one inside is marked
+        for update, and listed as a name conflict when registered under another name; the
+        rest are new. Notices are listed for every row."""
+        found = existing_members([r.key for r in rows]) if rows else {}
+        staged: list[ReadyRow] = []
+        for row in rows:
+            home_path, stored_name = found.get(row.key, ("", ""))
+            if row.notices:
+                job.notice_count += 1
+                log.add(row.row_number, row.notices, ImportRowError.Level.NOTICE)
+            if not home_path:
+                staged.append(row)
+            elif may_change(job.created_by, job.org_path, home_path):
+                rename = stored_name != (file_name := line_name(row.line))
+                if rename:
+                    job.rename_count += 1
+                    message = f"已登记姓名“{stored_name}”，文件中为“{file_name}”"
+                    log.add(
+                        row.row_number, [(LABELS["name"], message)], ImportRowError.Level.RENAME
+                    )
+                staged.append(row._replace(existing=True, rename=rename))
+            else:
+                log.add(row.row_number, [(LABELS["id_number"], REFUSED_FOREIGN)])
+        return staged
+
+    def all_new(self, rows: list[ReadyRow]) -> bool:
+        return not any(r.existing for r in rows)
+
+    def write(self, job: ImportJob, rows: list[ReadyRow], *, trust_new: bool) -> BatchOutcome:
+        if not job.accept_renames:  # the officer chose to skip the name conflicts
+            rows = [r for r in rows if not r.rename]
+        outcome = write_batch(
+            job.created_by,
+            rows,
+            job.org_path,
+            set(job.mapping.values()),
+            trust_new=trust_new,
+            accept_renames=job.accept_renames,
+        )
+        if outcome.created or outcome.updated:
+            renamed = sum("name" in d for d in outcome.updated.values())
+            audit.record(
+                actor=job.created_by,
+                verb="create",
+                object_type="imports.importjob",
+                object_id=str(job.pk),
+                object_repr=f"导入 {job.original_name} 第 {job.batches_done + 1} 批",
+                org_path=job.org_path,
+                after={"created": outcome.created, "updated": outcome.updated},
+                note=f"新建 {len(outcome.created)}，更新 {len(outcome.updated)}，"
+                f"未变 {outcome.unchanged}" + (f"，经确认更名 {renamed}" if renamed else ""),
+            )
+        return outcome

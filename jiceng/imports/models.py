@@ -1,13 +1,25 @@
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.core.scoping import ScopedManager
+
+if TYPE_CHECKING:
+    from .importer import Importer
+
+# Rows of several sheets are numbered ``position × SHEET_STRIDE + row`` inside the engine (a CSV
+# or a single sheet keeps its own row numbers); stored problems keep sheet and row.
+SHEET_STRIDE = 1 << 32
+
+
+def row_place(sheet: str, row: int) -> str:
+    """How a message names a row: 第 12 行, or “退休党员”表第 12 行 when several sheets are read."""
+    return f"“{sheet}”表第 {row} 行" if sheet else f"第 {row} 行"
 
 
 class ImportJob(models.Model):
@@ -95,11 +107,16 @@ class ImportJob(models.Model):
         return f"{self.get_kind_display()} · {self.original_name}"
 
     @property
+    def importer(self) -> Importer[Any]:
+        """What is particular to this job's kind of rows (``kinds.IMPORTERS``)."""
+        from .kinds import IMPORTERS
+
+        return IMPORTERS[self.kind]
+
+    @property
     def mapped_labels(self) -> list[str]:
         """The recognised columns, by the officer's own header (else their usual name)."""
-        from .headers import COLUMNS
-
-        names = {f: aliases[0] for f, aliases in COLUMNS[self.kind].items()}
+        names = self.importer.labels
         if self.sheets_read:
             names |= self.sheets_read[0].get("headers", {})
         return [names.get(f, f) for f in self.mapping.values()]
@@ -107,6 +124,17 @@ class ImportJob(models.Model):
     @property
     def sheets_read(self) -> list[dict]:
         return [s for s in self.sheets if s.get("read")]
+
+    def where(self, number: int) -> tuple[str, int]:
+        """(sheet name, row number in that sheet) of an engine row number; the sheet is named
+        only when several are read."""
+        names = [s["name"] for s in self.sheets_read]
+        position, row = divmod(number, SHEET_STRIDE)
+        return (names[position] if len(names) > 1 else ""), row
+
+    def row_label(self, number: int) -> str:
+        """How a message names an engine row number (``row_place``)."""
+        return row_place(*self.where(number))
 
     @property
     def problems_truncated(self) -> bool:
@@ -164,6 +192,4 @@ class ImportRowError(models.Model):
     @property
     def place(self) -> str:
         """第 12 行, or “退休党员”表第 12 行 when the import read several sheets."""
-        return (
-            f"“{self.sheet}”表第 {self.row_number} 行" if self.sheet else f"第 {self.row_number} 行"
-        )
+        return row_place(self.sheet, self.row_number)

@@ -1,4 +1,4 @@
-"""Validating and writing organisation rows.
+"""The organisation importer: validating and writing organisation rows.
 
 A row names its parent by code or full name: an organisation already in the import's subtree,
 or another row of the same file (in any order: rows are written parents first). New
@@ -9,19 +9,29 @@ organisation is not an import's business: a different parent is a row error.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from itertools import groupby
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
+from jiceng.core import tree
+from jiceng.core.text import clean
 from jiceng.geo.models import Street
 from jiceng.orgs import services as org_services
 from jiceng.orgs.models import Organization, OrgType, Sector
 
 from . import cleaning
 from .cleaning import CellError
+from .directory import OrgDirectory
 from .headers import ORGANIZATION_COLUMNS
-from .members import OrgDirectory, Problems
+from .importer import BatchOutcome, CheckedRow, Chunk, Importer, Problems, ProblemSink
+from .models import ImportJob
+
+if TYPE_CHECKING:
+    from jiceng.accounts.models import User
 
 LABELS = {f: aliases[0] for f, aliases in ORGANIZATION_COLUMNS.items()}
 ORG_TYPES = {str(label): value for value, label in OrgType.choices} | {
@@ -40,6 +50,10 @@ UPDATABLE = ("name", "sector", "host_unit", "founded_on", "street_id")
 class OrgRow:
     row_number: int
     values: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return str(self.values["code"])
 
 
 def clean_org_row(
@@ -162,17 +176,17 @@ def check_against_tree(rows: list[OrgRow], job_root_path: str) -> list[tuple[int
         old = existing.get(v["code"])
         if old is None:
             continue
-        if not old.path.startswith(job_root_path):
+        if not tree.within(old.path, job_root_path):
             problems.append(
                 (r.row_number, LABELS["code"], f"组织代码 {v['code']} 已属于本次导入范围以外的组织")
             )
-        elif parent is not None and old.path[: -Organization.steplen] != parent.path:
+        elif parent is not None and tree.parent_path(old.path) != parent.path:
             problems.append(
                 (r.row_number, LABELS["parent"], "与现有记录的上级组织不一致；迁移请在组织页面操作")
             )
         elif "parent_code" in v:
             record_parent = existing.get(v["parent_code"])
-            if record_parent is None or old.path[: -Organization.steplen] != record_parent.path:
+            if record_parent is None or tree.parent_path(old.path) != record_parent.path:
                 problems.append(
                     (
                         r.row_number,
@@ -191,10 +205,10 @@ def street_directory() -> dict[str, str]:
     return out
 
 
-def write_org_batch(user: Any, rows: list[OrgRow], job_root_path: str) -> dict[str, int]:
+def write_org_batch(user: User, rows: list[OrgRow], job_root_path: str) -> BatchOutcome:
     """Found or update the rows of one batch, parents first (the caller holds the
     transaction)."""
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    outcome = BatchOutcome()
     codes = [r.values["code"] for r in rows]
     parent_codes = {r.values["parent_code"] for r in rows if "parent_code" in r.values}
     known = {o.code: o for o in Organization.objects.filter(code__in=[*codes, *parent_codes])}
@@ -205,20 +219,23 @@ def write_org_batch(user: Any, rows: list[OrgRow], job_root_path: str) -> dict[s
         existing = known.get(v["code"])
         parent = by_id[v["parent_ref"].id] if "parent_ref" in v else known[v["parent_code"]]
         if existing is not None:
-            if not existing.path.startswith(job_root_path):  # checked in the dry run too
-                raise ValidationError(f"组织代码 {v['code']} 已属于本次导入范围以外的组织")
-            changes = {
-                f.removesuffix("_id") if f == "street_id" else f: v[f]
+            if not tree.within(existing.path, job_root_path):  # checked in the dry run too
+                raise ValidationError(
+                    _("组织代码 %(code)s 已属于本次导入范围以外的组织") % {"code": v["code"]}
+                )
+            diff = {
+                f: [str(getattr(existing, f)), str(v[f])]
                 for f in UPDATABLE
                 if v[f] not in (None, "") and getattr(existing, f) != v[f]
             }
+            if not diff:
+                outcome.unchanged += 1
+                continue
+            outcome.updated[existing.pk] = diff
+            changes = {f.removesuffix("_id"): v[f] for f in diff}
             if "street" in changes:
                 changes["street"] = Street.objects.get(code=changes["street"])
-            if changes:
-                org_services.organization_update(actor=user, org=existing, **changes)
-                counts["updated"] += 1
-            else:
-                counts["unchanged"] += 1
+            org_services.organization_update(actor=user, org=existing, **changes)
             continue
         created = org_services.organization_found(
             actor=user,
@@ -233,5 +250,78 @@ def write_org_batch(user: Any, rows: list[OrgRow], job_root_path: str) -> dict[s
             audit_note=f"批量导入第 {row.row_number} 行",
         )
         known[created.code] = created
-        counts["created"] += 1
-    return counts
+        outcome.created.append(created.pk)
+    return outcome
+
+
+class OrganizationImporter(Importer[OrgRow]):
+    """Organisations, matched by code: founded under a parent of the tree or of the file
+    (parents first), or updated; never moved."""
+
+    columns = ORGANIZATION_COLUMNS
+    required = ("code", "name", "org_type", "parent")
+    key_field = "code"
+    key_name = "组织代码"
+
+    def checked(
+        self, job: ImportJob, chunks: Iterable[Chunk], orgs: OrgDirectory, *, workers: int
+    ) -> Iterator[CheckedRow[OrgRow]]:
+        """The whole file at once, inline (a parent may come after its children, and the
+        tree says what may sit under what): first the rows with problems in row order, then
+        the valid rows parents first."""
+        mapping = {int(k): v for k, v in job.mapping.items()}
+        code_col = next(i for i, f in mapping.items() if f == "code")
+        type_col = next(i for i, f in mapping.items() if f == "org_type")
+        name_col = next((i for i, f in mapping.items() if f == "name"), None)
+        data = [item for chunk in chunks for item in chunk]
+        file_codes: dict[str, str] = {}
+        file_names: dict[str, str] = {}
+        seen: dict[str, int] = {}
+        problems: list[tuple[int, str, str]] = []
+        for row_number, cells in data:
+            code = clean(str(cells[code_col] or "")).upper() if code_col < len(cells) else ""
+            if code in seen:
+                duplicate = f"与{job.row_label(seen[code])}的{self.key_name}重复"
+                problems.append((row_number, LABELS["code"], duplicate))
+                continue
+            seen[code] = row_number
+            if name_col is not None and name_col < len(cells):
+                file_names.setdefault(cleaning.name_key(cells[name_col]), code)
+            try:
+                kind = cells[type_col] if type_col < len(cells) else None
+                file_codes[code] = cleaning.choice(kind, ORG_TYPES, label="组织类别")
+            except CellError:
+                file_codes[code] = ""
+        duplicate_rows = {n for n, _c, _m in problems}
+        streets = street_directory()
+        valid: list[OrgRow] = []
+        for row_number, cells in data:
+            if row_number in duplicate_rows:
+                continue
+            row, row_problems = clean_org_row(
+                cells, mapping, orgs, file_codes, streets, row_number, file_names
+            )
+            if row is None:
+                problems.extend((row_number, c, m) for c, m in row_problems)
+            else:
+                valid.append(row)
+        tree_problems = check_against_tree(valid, job.org_path)
+        bad = {n for n, _c, _m in tree_problems}
+        problems.extend(tree_problems)
+        ordered, cycles = parents_first([r for r in valid if r.row_number not in bad])
+        problems.extend((n, LABELS["parent"], m) for n, m in cycles)
+        problems.sort()
+        for row_number, found in groupby(problems, key=lambda p: p[0]):
+            yield row_number, None, [(c, m) for _n, c, m in found]
+        for row in ordered:
+            yield row.row_number, row, []
+
+    def look_up(self, job: ImportJob, rows: list[OrgRow], log: ProblemSink) -> list[OrgRow]:
+        """Nothing more to do: ``checked`` holds the rows against the tree, with the whole
+        file (a parent may be a row of it)."""
+        return rows
+
+    def write(self, job: ImportJob, rows: list[OrgRow], *, trust_new: bool) -> BatchOutcome:
+        """Each organisation through ``organization_found`` or ``organization_update``,
+        audited there."""
+        return write_org_batch(job.created_by, rows, job.org_path)

@@ -8,7 +8,7 @@ library, a restart) leaves its django-tasks row RUNNING and the job "checking" o
 ``recover_stale_imports`` runs when a worker starts and when a running job's page is opened:
 
 - a check (``validate_import``) whose worker is gone fails with a message: the file may be
-  what killed it, and the officer uploads it again (files are checked before reading now);
+  what killed it, and the officer uploads it again;
 - an import run (``run_import``) is enqueued again, once: it resumes after the last committed
   batch; a second death fails the job with a message;
 - a task that failed with an exception while its job still shows running fails the job.

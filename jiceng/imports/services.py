@@ -7,14 +7,14 @@ import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from jiceng.core import audit
-from jiceng.core.scoping import Action, can
+from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.orgs.models import Organization
 
 from .models import ImportJob
@@ -29,7 +29,7 @@ def _safe_name(name: str) -> str:
 @transaction.atomic
 def import_job_create(
     *,
-    actor: Any,
+    actor: Actor,
     organization: Organization,
     kind: str,
     original_name: str,
@@ -40,10 +40,12 @@ def import_job_create(
     zip bombs with a message the officer understands; nothing is kept of a refused file.
     ``sheet``: the one sheet to read (a hidden one too); blank reads every visible sheet that
     looks like a roster."""
-    if not can(actor, Action.CHANGE, organization.path):
-        raise PermissionDenied("无权向该组织导入数据")
+    officer = actor_user(actor)  # the rows are checked against the scope of who imports
+    if officer is None:
+        raise PermissionDenied(_("无权向该组织导入数据"))
+    require(actor, Action.CHANGE, organization.path, _("无权向该组织导入数据"))
     if kind not in ImportJob.Kind.values:
-        raise ValidationError("不支持的导入内容")
+        raise ValidationError(_("不支持的导入内容"))
     job_id = uuid.uuid4()
     folder = Path(settings.IMPORT_ROOT) / str(job_id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -56,7 +58,9 @@ def import_job_create(
                 out.close()
                 path.unlink(missing_ok=True)
                 folder.rmdir()
-                raise ValidationError(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请分批导入")
+                raise ValidationError(
+                    _("文件超过 %(mb)d MB，请分批导入") % {"mb": MAX_UPLOAD_BYTES // 1024 // 1024}
+                )
             out.write(chunk)
     try:
         file_type = sniff(path, original_name)
@@ -69,7 +73,7 @@ def import_job_create(
         kind=kind,
         organization=organization,
         org_path=organization.path,
-        created_by=actor,
+        created_by=officer,
         original_name=original_name[:255],
         stored_path=str(path),
         file_type=file_type,
@@ -87,26 +91,26 @@ def import_job_create(
 
 
 def import_job_start(
-    *, actor: Any, job: ImportJob, skip_invalid: bool = False, accept_renames: bool = False
+    *, actor: Actor, job: ImportJob, skip_invalid: bool = False, accept_renames: bool = False
 ) -> ImportJob:
     """Allow the real run (after a dry run); rows with problems are skipped only when the
     officer says so, and stay listed in the error report. Members registered under another
     name than the file's are renamed only with ``accept_renames`` (audited with the batch);
     otherwise their rows are skipped with ``skip_invalid``, or the start is refused."""
-    if not can(actor, Action.CHANGE, job.org_path):
-        raise PermissionDenied("无权向该组织导入数据")
+    require(actor, Action.CHANGE, job.org_path, _("无权向该组织导入数据"))
     if job.status != ImportJob.Status.VALIDATED:
-        raise ValidationError("请先完成检查（试运行），再开始导入")
+        raise ValidationError(_("请先完成检查（试运行），再开始导入"))
     if job.rows_valid == 0:
-        raise ValidationError("没有可以导入的行")
+        raise ValidationError(_("没有可以导入的行"))
     if job.rows_invalid and not skip_invalid:
         raise ValidationError(
-            f"有 {job.rows_invalid} 行存在问题：请修改文件后重新上传，或选择跳过这些行"
+            _("有 %(count)d 行存在问题：请修改文件后重新上传，或选择跳过这些行")
+            % {"count": job.rows_invalid}
         )
     if job.rename_count and not (accept_renames or skip_invalid):
         raise ValidationError(
-            f"有 {job.rename_count} 人的身份证号已登记在另一姓名下：请核对后确认更名，"
-            "或选择跳过这些行"
+            _("有 %(count)d 人的身份证号已登记在另一姓名下：请核对后确认更名，或选择跳过这些行")
+            % {"count": job.rename_count}
         )
     job.skip_invalid = skip_invalid
     job.accept_renames = accept_renames

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import (
     Http404,
@@ -21,11 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from jiceng.core import audit
 from jiceng.core.exports import attachment, stream_csv, stream_xlsx
-from jiceng.core.scoping import Action, can, scope_of
-from jiceng.core.views import form_errors_from
-from jiceng.members import selectors as member_selectors
+from jiceng.core.scoping import Action, can
+from jiceng.core.views import run_service
 from jiceng.members import views as member_views
 from jiceng.orgs import selectors as org_selectors
 
@@ -77,20 +74,17 @@ def _job_list_checked(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        try:
-            job = services.import_job_create(
-                actor=request.user,
-                organization=form.cleaned_data["organization"],
-                kind=form.cleaned_data["kind"],
-                original_name=upload.name,
-                chunks=upload.chunks(),
-                sheet=form.cleaned_data["sheet"],
-            )
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        except PermissionDenied as exc:
-            form.add_error("organization", str(exc))
-        else:
+        created = run_service(
+            request,
+            services.import_job_create,
+            form=form,
+            organization=form.cleaned_data["organization"],
+            kind=form.cleaned_data["kind"],
+            original_name=upload.name,
+            chunks=upload.chunks(),
+            sheet=form.cleaned_data["sheet"],
+        )
+        if job := created.value:
             tasks.validate_import.enqueue(str(job.pk))
             return redirect(reverse("imports:detail", args=[job.pk]))
     return _job_list_page(request, form)
@@ -133,18 +127,15 @@ def job_start(request: HttpRequest, pk: str) -> HttpResponse:
         return redirect(reverse("imports:detail", args=[job.pk]))
     form = StartForm(request.POST)
     form.is_valid()
-    try:
-        services.import_job_start(
-            actor=request.user,
-            job=job,
-            skip_invalid=form.cleaned_data.get("skip_invalid", False),
-            accept_renames=form.cleaned_data.get("accept_renames", False),
-        )
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
+    if run_service(
+        request,
+        services.import_job_start,
+        success=_("已开始导入"),
+        job=job,
+        skip_invalid=form.cleaned_data.get("skip_invalid", False),
+        accept_renames=form.cleaned_data.get("accept_renames", False),
+    ):
         tasks.run_import.enqueue(str(job.pk))
-        messages.success(request, _("已开始导入"))
     return redirect(reverse("imports:detail", args=[job.pk]))
 
 
@@ -180,22 +171,9 @@ def export_members(request: HttpRequest, fmt: str) -> HttpResponseBase:
             content_type="text/plain; charset=utf-8",
         )
     reveal = request.method == "POST" and request.POST.get("reveal") == "1"
-    if reveal and scope_of(request.user, Action.REVEAL).is_empty:
-        raise PermissionDenied(_("您的角色无权导出完整的敏感信息"))
     _form, filters = member_views.filters_from_request(request)
-    qs = member_selectors.member_list(request.user, filters)
-    exports.record_member_export(
-        actor=request.user,
-        qs=qs,
-        reveal=reveal,
-        filters=request.GET.dict(),
-        own_path=filters.org.path if filters.org else _first_path(request),
-    )
-    rows = exports.member_rows(
-        qs.select_related("home_org", "participating_org")
-        .order_by("home_path", "id")
-        .iterator(chunk_size=2000),
-        revealer=request.user if reveal else None,
+    rows = exports.members_export(
+        actor=request.user, filters=filters, reveal=reveal, query=request.GET.dict()
     )
     return _download(fmt, exports.MEMBER_HEADER, rows, "党员名册")
 
@@ -204,21 +182,10 @@ def export_members(request: HttpRequest, fmt: str) -> HttpResponseBase:
 def export_organizations(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     if fmt not in EXPORT_TYPES:
         raise Http404
-    qs = org_selectors.organization_list(request.user).select_related("secretary")
+    root = None
     if request.GET.get("org"):
         root = org_selectors.organization_get(request.user, request.GET["org"])
-        qs = qs.filter(path__startswith=root.path)
-    qs = qs.order_by("path")
-    total = qs.count()
-    audit.record(
-        actor=request.user,
-        verb="export",
-        object_type="orgs.organization",
-        object_repr=f"党组织导出（{total} 个）",
-        org_path=_first_path(request),
-        after={"filters": request.GET.dict(), "rows": total},
-    )
-    rows = exports.organization_rows(qs.iterator(chunk_size=2000))
+    rows = exports.organizations_export(actor=request.user, root=root, query=request.GET.dict())
     return _download(fmt, exports.ORG_HEADER, rows, "党组织")
 
 
@@ -229,8 +196,3 @@ def _download(
     response = StreamingHttpResponse(body, content_type=EXPORT_TYPES[fmt])
     response["Content-Disposition"] = attachment(f"{title}.{fmt}")
     return response
-
-
-def _first_path(request: HttpRequest) -> str:
-    paths = scope_of(request.user, Action.VIEW).paths
-    return paths[0] if paths else ""
