@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -18,7 +16,7 @@ from .models import RoleAssignment, User
 from .roles import GRANTABLE, Role
 
 
-def _may_grant(actor: Actor | Any, role: str, organization: Organization) -> None:
+def _may_grant(actor: Actor, role: str, organization: Organization) -> None:
     if actor is None:
         return
     require(actor, Action.MANAGE_ACCOUNTS, organization.path, _("无权管理该组织的账号"))
@@ -36,7 +34,7 @@ def _may_grant(actor: Actor | Any, role: str, organization: Organization) -> Non
 @transaction.atomic
 def user_create(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     username: str,
     password: str,
     display_name: str,
@@ -69,7 +67,7 @@ def user_create(
 
 @transaction.atomic
 def role_grant(
-    *, actor: Actor | Any, user: User, role: str, organization: Organization
+    *, actor: Actor, user: User, role: str, organization: Organization
 ) -> RoleAssignment:
     _may_grant(actor, role, organization)
     if role == Role.MEMBER and not hasattr(user, "member"):
@@ -96,7 +94,7 @@ def role_grant(
 
 
 @transaction.atomic
-def role_withdraw(*, actor: Actor | Any, assignment: RoleAssignment) -> RoleAssignment:
+def role_withdraw(*, actor: Actor, assignment: RoleAssignment) -> RoleAssignment:
     assignment = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.withdrawn_at is not None:
         raise ValidationError(_("该授权已收回"))
@@ -119,7 +117,7 @@ def role_withdraw(*, actor: Actor | Any, assignment: RoleAssignment) -> RoleAssi
 
 
 @transaction.atomic
-def user_deactivate(*, actor: Actor | Any, user: User) -> User:
+def user_deactivate(*, actor: Actor, user: User) -> User:
     """Deactivate an account; all its assignments must lie inside the actor's subtree."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if actor is not None:

@@ -79,7 +79,7 @@ def _short_name(org: Organization) -> str:
 # ----- create ---------------------------------------------------------------------------------
 @transaction.atomic
 def plan_create(
-    *, actor: Actor | Any, root: Organization, kind: str, name: str = "", **params: Any
+    *, actor: Actor, root: Organization, kind: str, name: str = "", **params: Any
 ) -> Plan:
     """A new plan for the subtree of ``root`` (state: to be computed)."""
     require(actor, Action.CHANGE, root.path, _("无权为该组织制定规划"))
@@ -120,7 +120,7 @@ def _validate(plan: Plan) -> None:
 
 
 @transaction.atomic
-def plan_queue(*, actor: Actor | Any, plan: Plan) -> Plan:
+def plan_queue(*, actor: Actor, plan: Plan) -> Plan:
     """Mark a plan for computing (the caller enqueues the task after the commit)."""
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     require(actor, Action.CHANGE, plan.root.path, _("无权为该组织制定规划"))
@@ -586,7 +586,7 @@ def plan_refresh_summary(plan: Plan) -> None:
 # ----- edit -----------------------------------------------------------------------------------
 @transaction.atomic
 def plan_move_member(
-    *, actor: Actor | Any, plan: Plan, member_id: int, branch: PlanBranch
+    *, actor: Actor, plan: Plan, member_id: int, branch: PlanBranch
 ) -> PlanAssignment:
     """Put one member of the plan in another of its branches (an officer's correction)."""
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
@@ -654,7 +654,7 @@ def _next_codes(prefix: str, n: int) -> list[str]:
 
 
 @transaction.atomic
-def plan_apply(*, actor: Actor | Any, plan: Plan, parent: Organization | None = None) -> Plan:
+def plan_apply(*, actor: Actor, plan: Plan, parent: Organization | None = None) -> Plan:
     """Carry the plan out: found its new regional branches under ``parent`` (default: the
     plan's root), then move every member whose branch changes through one bulk transfer with
     introduction letters issued; each receiving side confirms. All or nothing."""
@@ -736,7 +736,7 @@ def plan_transfers(plan: Plan) -> QuerySet[Transfer]:
 
 
 @transaction.atomic
-def plan_confirm(*, actor: Actor | Any, plan: Plan, note: str = "") -> int:
+def plan_confirm(*, actor: Actor, plan: Plan, note: str = "") -> int:
     """The receiving side confirms every open transfer of the plan it may confirm (the
     receipt); returns how many."""
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
@@ -765,7 +765,7 @@ def plan_confirm(*, actor: Actor | Any, plan: Plan, note: str = "") -> int:
 
 
 @transaction.atomic
-def plan_revert(*, actor: Actor | Any, plan: Plan, reason: str = "") -> Plan:
+def plan_revert(*, actor: Actor, plan: Plan, reason: str = "") -> Plan:
     """Undo an applied plan while no receiving side has confirmed: withdraw its transfers and
     abolish the branches it founded (they hold nobody again)."""
     plan = Plan.objects.select_for_update().select_related("root").get(pk=plan.pk)

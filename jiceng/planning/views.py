@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from jiceng.core import audit
 from jiceng.core.exports import csv_response
-from jiceng.core.scoping import Action, can
+from jiceng.core.scoping import Action, Actor, can
 from jiceng.core.views import run_service
 from jiceng.geo.models import District
 from jiceng.orgs import selectors as org_selectors
@@ -37,7 +37,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     return render(request, "planning/list.html", {"page_obj": plans})
 
 
-def _queue(*, actor: Any, plan: Plan) -> Plan:
+def _queue(*, actor: Actor, plan: Plan) -> Plan:
     """Mark the plan for computing; its task is enqueued once that is committed."""
     with transaction.atomic():
         plan = services.plan_queue(actor=actor, plan=plan)
@@ -45,7 +45,7 @@ def _queue(*, actor: Any, plan: Plan) -> Plan:
     return plan
 
 
-def _create_and_queue(*, actor: Any, **fields: Any) -> Plan:
+def _create_and_queue(*, actor: Actor, **fields: Any) -> Plan:
     """A new plan, queued for computing in the same transaction."""
     with transaction.atomic():
         plan = services.plan_create(actor=actor, **fields)
@@ -206,7 +206,7 @@ def plan_move(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(plan)
 
 
-def _move_member(*, actor: Any, plan: Plan, member: int, branch: int) -> PlanAssignment:
+def _move_member(*, actor: Actor, plan: Plan, member: int, branch: int) -> PlanAssignment:
     """The page's move: the member by id, the branch by its index in the plan."""
     to = plan.branches.filter(index=branch).first()
     if to is None:

@@ -47,7 +47,7 @@ def member_mode(member: Member) -> StudyMode:
     return mode_for_sector(member_study_unit(member).sector)
 
 
-def _require_city(actor: Actor | Any) -> None:
+def _require_city(actor: Actor) -> None:
     """Periods and requirements are city-wide reference data: set by those who may change
     the city committee (before the tree exists, ``""`` is in no one's scope but the system's)."""
     root = Organization.objects.filter(depth=1).order_by("path").first()
@@ -88,9 +88,7 @@ def _in_period(period: StudyPeriod, day: dt.date, field: str) -> None:
 
 # ----- periods and requirements -----------------------------------------------------------------
 @transaction.atomic
-def period_create(
-    *, actor: Actor | Any, name: str, starts_on: dt.date, ends_on: dt.date
-) -> StudyPeriod:
+def period_create(*, actor: Actor, name: str, starts_on: dt.date, ends_on: dt.date) -> StudyPeriod:
     """A new study period (city-wide reference data)."""
     _require_city(actor)
     period = StudyPeriod(name=(name or "").strip(), starts_on=starts_on, ends_on=ends_on)
@@ -108,7 +106,7 @@ def period_create(
 @transaction.atomic
 def requirement_set(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     period: StudyPeriod,
     mode: str,
     required_amount: Decimal | str | int,
@@ -202,7 +200,7 @@ def _attendees(org: Organization, mode: str, ids: list[int]) -> dict[int, Member
 @transaction.atomic
 def session_record(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     period: StudyPeriod,
     org: Organization,
     held_on: dt.date,
@@ -257,7 +255,7 @@ def session_record(
 
 @transaction.atomic
 def attendance_add(
-    *, actor: Actor | Any, session: StudySession, member: Member, present: bool = True
+    *, actor: Actor, session: StudySession, member: Member, present: bool = True
 ) -> Attendance:
     """Add one member's attendance to a recorded session; a second row for the same member
     is refused."""
@@ -278,14 +276,14 @@ def attendance_add(
 
 
 # ----- self-study -------------------------------------------------------------------------------
-def _is_self(actor: Actor | Any, member: Member) -> bool:
+def _is_self(actor: Actor, member: Member) -> bool:
     return actor is not None and member.user_id is not None and member.user_id == actor.pk
 
 
 @transaction.atomic
 def selfstudy_record(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     member: Member,
     period: StudyPeriod,
     studied_on: dt.date,
@@ -338,7 +336,7 @@ def selfstudy_record(
 
 
 @transaction.atomic
-def selfstudy_confirm(*, actor: Actor | Any, entry: SelfStudy) -> SelfStudy:
+def selfstudy_confirm(*, actor: Actor, entry: SelfStudy) -> SelfStudy:
     """The branch confirms a member's self-study; only then does it count."""
     entry = SelfStudy.objects.select_for_update().select_related("member").get(pk=entry.pk)
     require(actor, Action.CHANGE, entry.org_path, _("只有党员所在支部可以确认自学记录"))

@@ -39,7 +39,7 @@ RATING_FIELDS = ("grade", "comment", "rated_on")
 BULK_BATCH = 2_000
 
 
-def _is_member(actor: Actor | Any, member: Member) -> bool:
+def _is_member(actor: Actor, member: Member) -> bool:
     return actor is not None and member.user_id is not None and member.user_id == actor.pk
 
 
@@ -84,7 +84,7 @@ def _lock_unit(unit: CampaignUnit) -> CampaignUnit:
 
 
 @transaction.atomic
-def appraisals_open(*, actor: Actor | Any, unit: CampaignUnit) -> int:
+def appraisals_open(*, actor: Actor, unit: CampaignUnit) -> int:
     """Open the unit's democratic appraisal: one appraisal per member taking part, waiting
     for the member's self-analysis. Re-running adds only members who joined since. Returns
     how many were added."""
@@ -134,7 +134,7 @@ def _lock(appraisal: Appraisal) -> Appraisal:
 
 @transaction.atomic
 def self_analysis_submit(
-    *, actor: Actor | Any, appraisal: Appraisal, text: str, on: dt.date | None = None
+    *, actor: Actor, appraisal: Appraisal, text: str, on: dt.date | None = None
 ) -> SelfAnalysis:
     """The member submits (or revises, while peers rate) their self-analysis; the branch may
     enter it for a member from the paper copy. The appraisal moves on to the peer round."""
@@ -179,7 +179,7 @@ def self_analysis_submit(
 @transaction.atomic
 def peer_rating_submit(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     appraisal: Appraisal,
     rater: Member,
     grade: str,
@@ -221,7 +221,7 @@ def peer_rating_submit(
 
 
 @transaction.atomic
-def peer_review_close(*, actor: Actor | Any, unit: CampaignUnit) -> int:
+def peer_review_close(*, actor: Actor, unit: CampaignUnit) -> int:
     """The branch ends the peer round: every appraisal in it goes to the committee. Members
     still without a self-analysis stay where they are. Returns how many moved."""
     unit = _lock_unit(unit)
@@ -275,7 +275,7 @@ def _check_cap(unit: CampaignUnit, excellent_after: int) -> None:
         )
 
 
-def _apply(actor: Actor | Any, appraisal: Appraisal, grade: str, note: str, day: dt.date) -> None:
+def _apply(actor: Actor, appraisal: Appraisal, grade: str, note: str, day: dt.date) -> None:
     name = appraisal.member.name
     try:
         state = next_state(appraisal.state, AppraisalAction.DECIDE)
@@ -314,7 +314,7 @@ def _apply(actor: Actor | Any, appraisal: Appraisal, grade: str, note: str, day:
 @transaction.atomic
 def appraisals_decide(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     unit: CampaignUnit,
     decisions: Iterable[Decision],
     on: dt.date | None = None,
@@ -358,7 +358,7 @@ def appraisals_decide(
 
 def appraisal_decide(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     appraisal: Appraisal,
     grade: str,
     note: str = "",

@@ -6,8 +6,6 @@ django-otp's throttling counter survive the refusal.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -133,7 +131,7 @@ def recovery_codes_regenerate(*, actor: User) -> list[str]:
     return codes
 
 
-def reset_refusal(actor: Actor | Any, user: User) -> str:
+def reset_refusal(actor: Actor, user: User) -> str:
     """Why ``actor`` may not reset ``user``'s second factor ("" when they may): the page hides
     the button and the service refuses on the same answer."""
     if actor is None:
@@ -147,7 +145,7 @@ def reset_refusal(actor: Actor | Any, user: User) -> str:
 
 
 @transaction.atomic
-def second_factor_reset(*, actor: Actor | Any, user: User) -> int:
+def second_factor_reset(*, actor: Actor, user: User) -> int:
     """Delete ``user``'s authenticators and recovery codes (and their API token): remembered
     devices stop working and the next login enrols again. Returns the devices removed."""
     refusal = reset_refusal(actor, user)
