@@ -78,6 +78,8 @@ def test_a_campaign_issued_above_is_read_from_below_but_changed_only_from_above(
     officer = world.user("huangpu.officer")
     assert Campaign.objects.visible_to(officer).filter(pk=campaign.pk).exists()
     assert not Campaign.objects.visible_to(officer, Action.CHANGE).filter(pk=campaign.pk).exists()
-    assert Campaign.objects.visible_to(world.user("city.admin"), Action.CHANGE).filter(
-        pk=campaign.pk
-    ).exists()
+    assert (
+        Campaign.objects.visible_to(world.user("city.admin"), Action.CHANGE)
+        .filter(pk=campaign.pk)
+        .exists()
+    )
