@@ -86,13 +86,13 @@ def _mark_changed_secrets(before: dict[str, Any], member: Member, after: dict) -
             after[name] = CHANGED_MASK
 
 
-def require_change(actor: Actor | Any, member: Member) -> None:
+def require_change(actor: Actor, member: Member) -> None:
     """Only the home organisation's officers change a member's record (one who merely takes
     part in their subtree is visible to them, not theirs to change)."""
     require(actor, Action.CHANGE, member.home_path, _("无权修改该党员信息"))
 
 
-def _require_unit(actor: Actor | Any, participating_org: Organization | None) -> None:
+def _require_unit(actor: Actor, participating_org: Organization | None) -> None:
     """The participating unit must be one the actor can see (as for ``member_place``)."""
     if participating_org is not None:
         require(actor, Action.VIEW, participating_org.path, _("无权使用该参加活动单位"))
@@ -161,7 +161,7 @@ def _set_orgs(
 @transaction.atomic
 def member_create(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     home_org: Organization,
     id_number: str,
     phone: str = "",
@@ -194,7 +194,7 @@ def member_create(
 
 @transaction.atomic
 def member_update(
-    *, actor: Actor | Any, member: Member, **changes: Any
+    *, actor: Actor, member: Member, **changes: Any
 ) -> tuple[Member, list[str]]:
     """Change a member's fields. The home organisation changes only through a transfer, but
     an officer may correct it within their own subtree."""
@@ -254,7 +254,7 @@ def member_update(
 @transaction.atomic
 def member_place(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     member: Member,
     participating_org: Organization | None,
     reason: str = PlacementReason.MANUAL,
@@ -299,7 +299,7 @@ def member_place(
 REVEALABLE = {"id_number": "公民身份号码", "phone": "联系电话"}
 
 
-def member_reveal(*, actor: Actor | Any, member: Member, field: str) -> str:
+def member_reveal(*, actor: Actor, member: Member, field: str) -> str:
     """Return a sensitive field in clear for a role allowed to REVEAL, and log who read what
     (never the value)."""
     if field not in REVEALABLE:
@@ -404,7 +404,7 @@ def _repathed(column: str, old_prefix: str, new_prefix: str) -> Concat:
 
 
 def _audit_members(
-    actor: Actor | Any,
+    actor: Actor,
     note: str,
     rows: Iterable[tuple[int, str, str, dict[str, Any], dict[str, Any]]],
 ) -> None:
@@ -432,7 +432,7 @@ def _audit_members(
 
 
 @transaction.atomic
-def members_follow_move(*, actor: Actor | Any, old_path: str, new_path: str, note: str) -> int:
+def members_follow_move(*, actor: Actor, old_path: str, new_path: str, note: str) -> int:
     """A subtree moved from ``old_path`` to ``new_path``: the home and participating paths of
     the members registered or taking part in it follow (one UPDATE per column, never a save
     per member), with one audit row per member, and so do the paths the workflows' rows copy
@@ -472,7 +472,7 @@ def members_follow_move(*, actor: Actor | Any, old_path: str, new_path: str, not
 
 @transaction.atomic
 def members_follow_merge(
-    *, actor: Actor | Any, source: Organization, target: Organization, note: str
+    *, actor: Actor, source: Organization, target: Organization, note: str
 ) -> int:
     """``source`` was merged into ``target``: the members registered there and those taking
     part there move to ``target`` (its sub-units move on their own, ``members_follow_move``),
@@ -510,7 +510,7 @@ def members_follow_merge(
 
 
 @transaction.atomic
-def members_leave_abolished(*, actor: Actor | Any, org: Organization, note: str) -> int:
+def members_leave_abolished(*, actor: Actor, org: Organization, note: str) -> int:
     """``org`` was abolished: the members taking part there take part nowhere until placed
     again (S10: they return to the unplaced worklist), one audit row per member."""
     members = list(

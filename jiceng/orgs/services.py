@@ -122,7 +122,7 @@ def organization_permitted_actions(user: Any, org: Organization) -> frozenset[st
     return frozenset(actions)
 
 
-def _require(actor: Actor | Any, org: Organization, message: str = "") -> None:
+def _require(actor: Actor, org: Organization, message: str = "") -> None:
     require(actor, Action.CHANGE, org.path, message or _("无权修改该组织"))
 
 
@@ -143,7 +143,7 @@ def _snapshot(org: Organization) -> dict:
 @transaction.atomic
 def organization_found(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     parent: Organization | None,
     code: str,
     name: str,
@@ -196,7 +196,7 @@ def organization_found(
 
 
 @transaction.atomic
-def organization_update(*, actor: Actor | Any, org: Organization, **changes: Any) -> Organization:
+def organization_update(*, actor: Actor, org: Organization, **changes: Any) -> Organization:
     """Change descriptive fields (name, host unit, sector, coordinates, health, …)."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
     _require(actor, org)
@@ -231,7 +231,7 @@ def organization_update(*, actor: Actor | Any, org: Organization, **changes: Any
     return org
 
 
-def organization_rename(*, actor: Actor | Any, org: Organization, name: str) -> Organization:
+def organization_rename(*, actor: Actor, org: Organization, name: str) -> Organization:
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("名称不能为空")})
@@ -240,7 +240,7 @@ def organization_rename(*, actor: Actor | Any, org: Organization, name: str) -> 
 
 @transaction.atomic
 def organization_move(
-    *, actor: Actor | Any, org: Organization, new_parent: Organization
+    *, actor: Actor, org: Organization, new_parent: Organization
 ) -> Organization:
     """Move ``org`` with its whole subtree under ``new_parent``; the move is announced
     (``signals.subtree_moved``) so that members' paths follow."""
@@ -278,7 +278,7 @@ def organization_move(
 
 @transaction.atomic
 def organization_abolish(
-    *, actor: Actor | Any, org: Organization, on: dt.date | None = None, reason: str = ""
+    *, actor: Actor, org: Organization, on: dt.date | None = None, reason: str = ""
 ) -> Organization:
     """Abolish an organisation that no longer holds members or active sub-units; members taking
     part there are let go (``signals.organization_abolished``)."""
@@ -312,7 +312,7 @@ def organization_abolish(
 
 @transaction.atomic
 def organization_merge(
-    *, actor: Actor | Any, source: Organization, target: Organization, on: dt.date | None = None
+    *, actor: Actor, source: Organization, target: Organization, on: dt.date | None = None
 ) -> Organization:
     """Merge ``source`` into ``target``: its members (``signals.organizations_merged``) and
     sub-units move to ``target``, then ``source`` is abolished. Both must be in the actor's
@@ -355,7 +355,7 @@ def organization_merge(
 
 @transaction.atomic
 def organization_appoint_secretary(
-    *, actor: Actor | Any, org: Organization, member: Any | None
+    *, actor: Actor, org: Organization, member: Any | None
 ) -> Organization:
     """Appoint ``member`` secretary of ``org`` (S11), or vacate the post when ``member`` is
     None (the vacancy then counts from today). The secretary must be a full member registered
@@ -437,7 +437,7 @@ def _met_labels(state: dict) -> list[str]:
     return [str(c.label) for c in WeakCriterion if state.get(c.value, {}).get("met")]
 
 
-def _set_health(actor: Actor | Any, org: Organization, value: str, note: str) -> None:
+def _set_health(actor: Actor, org: Organization, value: str, note: str) -> None:
     if org.health == value:
         return
     before = _snapshot(org)
@@ -454,7 +454,7 @@ def _set_health(actor: Actor | Any, org: Organization, value: str, note: str) ->
     )
 
 
-def _lock(actor: Actor | Any, rectification: Rectification, step: str) -> tuple[Rectification, str]:
+def _lock(actor: Actor, rectification: Rectification, step: str) -> tuple[Rectification, str]:
     """Lock the row, check the actor's scope and the transition table; the next state."""
     rect = Rectification.objects.select_for_update().select_related("org").get(pk=rectification.pk)
     _require(actor, rect.org, _("无权处理该组织的整顿"))
@@ -462,7 +462,7 @@ def _lock(actor: Actor | Any, rectification: Rectification, step: str) -> tuple[
 
 
 def _record(
-    actor: Actor | Any, rect: Rectification, verb: str, before: dict | None, note: str
+    actor: Actor, rect: Rectification, verb: str, before: dict | None, note: str
 ) -> None:
     audit.record(
         actor=actor,
@@ -489,7 +489,7 @@ def _day(on: dt.date | None, not_before: dt.date, what: str) -> dt.date:
 @transaction.atomic
 def rectification_designate(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     org: Organization,
     entered: dict[str, str] | None = None,
     note: str = "",
@@ -534,7 +534,7 @@ def rectification_designate(
 @transaction.atomic
 def rectification_plan(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     rectification: Rectification,
     measures: str,
     owner: str,
@@ -566,7 +566,7 @@ def rectification_plan(
 
 @transaction.atomic
 def rectification_add_note(
-    *, actor: Actor | Any, rectification: Rectification, text: str, on: dt.date | None = None
+    *, actor: Actor, rectification: Rectification, text: str, on: dt.date | None = None
 ) -> RectificationNote:
     """Add a dated progress note (who, when, what) to a rectification under way."""
     rect, _state = _lock(actor, rectification, RectificationStep.NOTE)
@@ -595,7 +595,7 @@ def rectification_add_note(
 @transaction.atomic
 def rectification_close(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     rectification: Rectification,
     result: str,
     still_met: dict[str, str] | None = None,
@@ -630,7 +630,7 @@ def rectification_close(
 
 @transaction.atomic
 def rectification_revoke(
-    *, actor: Actor | Any, rectification: Rectification, reason: str
+    *, actor: Actor, rectification: Rectification, reason: str
 ) -> Rectification:
     """Withdraw a designation made in error; the organisation's health returns to normal."""
     rect, state = _lock(actor, rectification, RectificationStep.REVOKE)
@@ -646,7 +646,7 @@ def rectification_revoke(
 
 @transaction.atomic
 def rectification_reopen(
-    *, actor: Actor | Any, rectification: Rectification, reason: str
+    *, actor: Actor, rectification: Rectification, reason: str
 ) -> Rectification:
     """Reopen a closed rectification when a later check finds the organisation weak again; the
     closing record stays in the audit log."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -46,7 +45,7 @@ def _links(task: ResponsibilityTask, owners: dict[str, Organization]) -> list[Ch
 @transaction.atomic
 def task_create(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     unit: CampaignUnit,
     title: str,
     due_on: dt.date,
@@ -78,7 +77,7 @@ def task_create(
 
 @transaction.atomic
 def tasks_from_step(
-    *, actor: Actor | Any, campaign: Campaign, step: Step, under: Organization
+    *, actor: Actor, campaign: Campaign, step: Step, under: Organization
 ) -> int:
     """One task per unit of a subtree for a step, due with the step (all or none); units
     that already have the step's task are skipped, so it can be re-run."""
@@ -126,7 +125,7 @@ def tasks_from_step(
 
 @transaction.atomic
 def task_done(
-    *, actor: Actor | Any, task: ResponsibilityTask, on: dt.date | None = None
+    *, actor: Actor, task: ResponsibilityTask, on: dt.date | None = None
 ) -> ResponsibilityTask:
     """Any owner on the chain may report the task done."""
     require(actor, Action.CHANGE, task.org_path, _("无权办结该任务"))

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -20,7 +18,7 @@ from .rules import ENTERED_COVERAGE
 @transaction.atomic
 def coverage_enter(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     unit: CampaignUnit,
     indicator: str,
     numerator: int,

@@ -4,7 +4,6 @@ each unit's plan from it, with the unit's own items (S7)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,7 +21,7 @@ from .selectors import template_for
 
 
 @transaction.atomic
-def unit_set_pilot(*, actor: Actor | Any, unit: CampaignUnit, is_pilot: bool) -> CampaignUnit:
+def unit_set_pilot(*, actor: Actor, unit: CampaignUnit, is_pilot: bool) -> CampaignUnit:
     """Flag (or unflag) a unit as a pilot of its sector; the parent unit decides (S5)."""
     require(actor, Action.CHANGE, unit.side_path(Side.PARENT), _("审核须由上级党组织进行"))
     before = audit.snapshot(unit, ("is_pilot",))
@@ -42,7 +41,7 @@ def unit_set_pilot(*, actor: Actor | Any, unit: CampaignUnit, is_pilot: bool) ->
 
 @transaction.atomic
 def lesson_record(
-    *, actor: Actor | Any, unit: CampaignUnit, title: str, text: str, on: dt.date | None = None
+    *, actor: Actor, unit: CampaignUnit, title: str, text: str, on: dt.date | None = None
 ) -> PilotLesson:
     """A pilot unit records a lesson for the same sector's units in the next batch (S5)."""
     require(actor, Action.CHANGE, unit.org_path, _("无权为该单位记录经验"))
@@ -64,7 +63,7 @@ def lesson_record(
 @transaction.atomic
 def template_create(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     campaign: Campaign,
     owner: Organization,
     name: str,
@@ -95,7 +94,7 @@ def template_create(
 
 
 @transaction.atomic
-def unit_plan_instantiate(*, actor: Actor | Any, unit: CampaignUnit) -> int:
+def unit_plan_instantiate(*, actor: Actor, unit: CampaignUnit) -> int:
     """Instantiate the unit's plan from its guidance template; re-running adds nothing that
     is already there. Returns how many items were added."""
     require(actor, Action.CHANGE, unit.org_path, _("无权制定该单位的方案"))
@@ -121,7 +120,7 @@ def unit_plan_instantiate(*, actor: Actor | Any, unit: CampaignUnit) -> int:
 
 
 @transaction.atomic
-def unit_plan_add(*, actor: Actor | Any, unit: CampaignUnit, kind: str, text: str) -> UnitPlanItem:
+def unit_plan_add(*, actor: Actor, unit: CampaignUnit, kind: str, text: str) -> UnitPlanItem:
     """The unit adds its own item, e.g. an education carrier of its own (S7)."""
     require(actor, Action.CHANGE, unit.org_path, _("无权修改该单位的方案"))
     item = UnitPlanItem(unit=unit, kind=kind, text=text.strip())
@@ -130,7 +129,7 @@ def unit_plan_add(*, actor: Actor | Any, unit: CampaignUnit, kind: str, text: st
 
 @transaction.atomic
 def unit_plan_mark(
-    *, actor: Actor | Any, item: UnitPlanItem, done: bool, note: str = ""
+    *, actor: Actor, item: UnitPlanItem, done: bool, note: str = ""
 ) -> UnitPlanItem:
     """Mark an item of the unit's plan carried out (or not), with a note on how."""
     require(actor, Action.CHANGE, item.unit.org_path, _("无权修改该单位的方案"))

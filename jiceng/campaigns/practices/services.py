@@ -5,7 +5,6 @@ branch."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -27,7 +26,7 @@ FOUR_ONES_FIELDS = ("kind", "description", "evidence", "done_on", "state", "reas
 @transaction.atomic
 def practice_create(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     campaign: Campaign,
     owner: Organization,
     name: str,
@@ -52,7 +51,7 @@ def practice_create(
 @transaction.atomic
 def activity_record(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     practice: ThemePractice,
     org: Organization,
     title: str,
@@ -78,7 +77,7 @@ def activity_record(
     )
 
 
-def _is_self(actor: Actor | Any, member: Member) -> bool:
+def _is_self(actor: Actor, member: Member) -> bool:
     user = actor_user(actor)
     return user is not None and member.user_id == user.pk
 
@@ -86,7 +85,7 @@ def _is_self(actor: Actor | Any, member: Member) -> bool:
 @transaction.atomic
 def four_ones_record(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     campaign: Campaign,
     member: Member,
     kind: str,
@@ -135,7 +134,7 @@ def four_ones_record(
 
 @transaction.atomic
 def four_ones_confirm(
-    *, actor: Actor | Any, item: FourOnesItem, confirm: bool = True, reason: str = ""
+    *, actor: Actor, item: FourOnesItem, confirm: bool = True, reason: str = ""
 ) -> FourOnesItem:
     """The branch confirms a recorded item, or returns it with a reason."""
     require(actor, Action.CHANGE, item.member_path, _("只有党员所在支部可以确认"))

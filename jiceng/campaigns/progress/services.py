@@ -42,7 +42,7 @@ BULK_BATCH = 5_000
 _M = TypeVar("_M", bound=models.Model)
 
 
-def create_audited(*, actor: Actor | Any, obj: _M, org_path: str, fields: tuple[str, ...]) -> _M:
+def create_audited(*, actor: Actor, obj: _M, org_path: str, fields: tuple[str, ...]) -> _M:
     """Validate and save a new row of a campaign's workflow, and audit it with ``fields``."""
     obj.full_clean()
     obj.save()
@@ -59,7 +59,7 @@ def create_audited(*, actor: Actor | Any, obj: _M, org_path: str, fields: tuple[
 # ----- who may do what with a unit ----------------------------------------------------------
 
 
-def acts_for(actor: Actor | Any, unit: CampaignUnit, side: str) -> bool:
+def acts_for(actor: Actor, unit: CampaignUnit, side: str) -> bool:
     """Whether ``actor`` acts for the unit or for its parent (the system acts for both)."""
     return actor is None or can(actor, Action.CHANGE, unit.side_path(side))
 
@@ -74,7 +74,7 @@ class UnitRights:
     actions: tuple[str, ...]  # the step actions the unit's state allows them
 
 
-def unit_rights(actor: Actor | Any, unit: CampaignUnit) -> UnitRights:
+def unit_rights(actor: Actor, unit: CampaignUnit) -> UnitRights:
     """The rights of ``actor`` over ``unit`` (like NetBox's ``get_permitted_actions``)."""
     sides = {side: acts_for(actor, unit, side) for side in Side}
     actions = tuple(
@@ -83,7 +83,7 @@ def unit_rights(actor: Actor | Any, unit: CampaignUnit) -> UnitRights:
     return UnitRights(sides[Side.UNIT], sides[Side.PARENT], actions)
 
 
-def _check(actor: Actor | Any, unit: CampaignUnit, action: str) -> None:
+def _check(actor: Actor, unit: CampaignUnit, action: str) -> None:
     """Refuse ``action`` unless ``actor`` acts for its side and the unit's state allows it."""
     require(actor, Action.CHANGE, unit.side_path(ACTION_SIDE[action]), str(REFUSALS[action]))
     next_states(unit.state, unit.step_state, action)
@@ -95,7 +95,7 @@ def _check(actor: Actor | Any, unit: CampaignUnit, action: str) -> None:
 @transaction.atomic
 def campaign_create(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     name: str,
     batch: str,
     root: Organization,
@@ -197,7 +197,7 @@ def campaign_create(
 
 
 @transaction.atomic
-def campaign_update(*, actor: Actor | Any, campaign: Campaign, **fields: Any) -> Campaign:
+def campaign_update(*, actor: Actor, campaign: Campaign, **fields: Any) -> Campaign:
     """Edit the name, description, end date or the "as of" date of a campaign."""
     require(actor, Action.CHANGE, campaign.root_path, _("无权修改该活动"))
     allowed = {"name", "description", "ends_on", "as_of"}
@@ -224,7 +224,7 @@ def campaign_update(*, actor: Actor | Any, campaign: Campaign, **fields: Any) ->
 
 
 @transaction.atomic
-def participation_add(*, actor: Actor | Any, campaign: Campaign, org: Organization) -> int:
+def participation_add(*, actor: Actor, campaign: Campaign, org: Organization) -> int:
     """Add a subtree: each of its active grassroots organisations becomes a unit, waiting to
     be launched. Re-running adds only units that are new (founded since). Returns how many
     units were added."""
@@ -318,7 +318,7 @@ def _advance(unit: CampaignUnit, action: str, day: dt.date) -> None:
 
 
 def _act(
-    actor: Actor | Any,
+    actor: Actor,
     unit: CampaignUnit,
     action: str,
     day: dt.date,
@@ -354,7 +354,7 @@ def _act(
 
 @transaction.atomic
 def unit_launch(
-    *, actor: Actor | Any, unit: CampaignUnit, on: dt.date | None = None
+    *, actor: Actor, unit: CampaignUnit, on: dt.date | None = None
 ) -> CampaignUnit:
     """The unit launches the campaign on its own date (S4) and starts the first step."""
     unit = _lock(unit)
@@ -367,7 +367,7 @@ def unit_launch(
 
 @transaction.atomic
 def units_launch(
-    *, actor: Actor | Any, campaign: Campaign, under: Organization, on: dt.date | None = None
+    *, actor: Actor, campaign: Campaign, under: Organization, on: dt.date | None = None
 ) -> int:
     """Launch every unit of a subtree not yet launched, on one date (all or none)."""
     require(actor, Action.CHANGE, under.path, _("无权为该组织范围启动活动"))
@@ -385,7 +385,7 @@ def units_launch(
 
 @transaction.atomic
 def unit_submit(
-    *, actor: Actor | Any, unit: CampaignUnit, evidence: str, on: dt.date | None = None
+    *, actor: Actor, unit: CampaignUnit, evidence: str, on: dt.date | None = None
 ) -> CampaignUnit:
     """The unit reports its current step done, with the evidence the step requires."""
     unit = _lock(unit)
@@ -401,7 +401,7 @@ def unit_submit(
 
 @transaction.atomic
 def unit_sign_off(
-    *, actor: Actor | Any, unit: CampaignUnit, on: dt.date | None = None, note: str = ""
+    *, actor: Actor, unit: CampaignUnit, on: dt.date | None = None, note: str = ""
 ) -> CampaignUnit:
     """The parent unit signs the submitted step off; the unit moves to the next step, or has
     completed the campaign after the last one."""
@@ -414,7 +414,7 @@ def unit_sign_off(
 
 @transaction.atomic
 def unit_return(
-    *, actor: Actor | Any, unit: CampaignUnit, reason: str, on: dt.date | None = None
+    *, actor: Actor, unit: CampaignUnit, reason: str, on: dt.date | None = None
 ) -> CampaignUnit:
     """The parent unit returns the submitted step with a reason; the unit submits again."""
     unit = _lock(unit)
@@ -427,7 +427,7 @@ def unit_return(
 
 def unit_act(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     unit: CampaignUnit,
     action: str,
     text: str = "",
@@ -480,7 +480,7 @@ def _lagging_rows(units: QuerySet[CampaignUnit], on: dt.date) -> Iterator[list[o
 
 
 def lagging_export(
-    *, actor: Actor | Any, campaign: Campaign, under: Organization, units: QuerySet[CampaignUnit]
+    *, actor: Actor, campaign: Campaign, under: Organization, units: QuerySet[CampaignUnit]
 ) -> Iterator[list[object]]:
     """The lagging list (or the sign-off worklist) of a subtree as spreadsheet rows, header
     first, with the people responsible; the export is audited once, under the subtree."""

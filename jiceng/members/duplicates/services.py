@@ -133,7 +133,7 @@ def differing_fields(keep: Member, drop: Member) -> list[str]:
     return [f for f in CHOOSABLE if getattr(keep, f) != getattr(drop, f)]
 
 
-def _check(actor: Actor | Any, keep: Member, drop: Member) -> None:
+def _check(actor: Actor, keep: Member, drop: Member) -> None:
     if keep.pk == drop.pk:
         raise ValidationError(_("不能把一条记录与自身合并"))
     for m in (keep, drop):
@@ -150,7 +150,7 @@ def _check(actor: Actor | Any, keep: Member, drop: Member) -> None:
 
 @transaction.atomic
 def member_merge(
-    *, actor: Actor | Any, keep: Member, drop: Member, choices: dict[str, str] | None = None
+    *, actor: Actor, keep: Member, drop: Member, choices: dict[str, str] | None = None
 ) -> MemberMerge:
     """Merge ``drop`` into ``keep`` (see the module docstring). ``choices``: field →
     ``"keep"`` or ``"drop"`` for the fields in ``CHOOSABLE``; unspecified fields default as
@@ -235,7 +235,7 @@ def member_merge(
 
 
 @transaction.atomic
-def member_merge_undo(*, actor: Actor | Any, merge: MemberMerge) -> Member:
+def member_merge_undo(*, actor: Actor, merge: MemberMerge) -> Member:
     """Restore the dropped record with its original id and values, the kept record's previous
     values, and point the re-pointed rows back. Refused when something changed since that
     makes it unsafe."""
@@ -286,7 +286,7 @@ def member_merge_undo(*, actor: Actor | Any, merge: MemberMerge) -> Member:
 
 
 @transaction.atomic
-def duplicate_dismiss(*, actor: Actor | Any, a: Member, b: Member) -> DuplicateDismissal:
+def duplicate_dismiss(*, actor: Actor, a: Member, b: Member) -> DuplicateDismissal:
     """Record that two listed members are two people; the pair leaves the worklist."""
     if a.pk == b.pk:
         raise ValidationError(_("请选择两条不同的党员记录"))
@@ -313,7 +313,7 @@ def duplicate_dismiss(*, actor: Actor | Any, a: Member, b: Member) -> DuplicateD
 
 
 @transaction.atomic
-def duplicate_dismissal_undo(*, actor: Actor | Any, dismissal: DuplicateDismissal) -> None:
+def duplicate_dismissal_undo(*, actor: Actor, dismissal: DuplicateDismissal) -> None:
     """Withdraw a "not a duplicate" judgement; the pair is listed again."""
     require(actor, Action.CHANGE, dismissal.member_path, _("无权撤销"))
     audit.record(

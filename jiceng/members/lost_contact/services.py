@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -39,13 +38,13 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _require(actor: Actor | Any, member: Member) -> None:
+def _require(actor: Actor, member: Member) -> None:
     require(actor, Action.CHANGE, member.home_path, _("无权办理该党员的失联查找"))
 
 
 @transaction.atomic
 def contact_record(
-    *, actor: Actor | Any, member: Member, on: dt.date, channel: str, note: str = ""
+    *, actor: Actor, member: Member, on: dt.date, channel: str, note: str = ""
 ) -> ContactRecord:
     """Record a contact (organisational life, dues, check-in); keeps ``LastContact``."""
     _require(actor, member)
@@ -86,7 +85,7 @@ def last_contact_of(member: Member) -> dt.date:
 
 @transaction.atomic
 def cases_open(
-    *, actor: Actor | Any, members: Sequence[Member], note: str = "", today: dt.date | None = None
+    *, actor: Actor, members: Sequence[Member], note: str = "", today: dt.date | None = None
 ) -> list[LostContactCase]:
     """Open a case for each member, all or nothing: every member must be in the actor's
     scope, on the roll, without a case under way, and out of contact for six months."""
@@ -142,7 +141,7 @@ def cases_open(
 @transaction.atomic
 def case_attempt(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     case: LostContactCase,
     on: dt.date,
     channel: str,
@@ -178,7 +177,7 @@ def case_attempt(
 @transaction.atomic
 def case_act(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     case: LostContactCase,
     action: str,
     on: dt.date | None = None,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -39,7 +38,7 @@ class PlaceResult:
 
 
 @transaction.atomic
-def members_place_suggested(*, actor: Actor | Any, member_ids: Sequence[int]) -> PlaceResult:
+def members_place_suggested(*, actor: Actor, member_ids: Sequence[int]) -> PlaceResult:
     """Place each member at their suggested unit, as one audited operation.
 
     Members already placed meanwhile are left alone (a re-run is safe). A member outside the
@@ -112,7 +111,7 @@ def members_place_suggested(*, actor: Actor | Any, member_ids: Sequence[int]) ->
 
 def subtree_place_suggested(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     root: Organization,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,

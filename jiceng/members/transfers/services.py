@@ -75,7 +75,7 @@ def _snapshot(t: Transfer) -> dict:
     return audit.snapshot(t, AUDITED)
 
 
-def side_of(actor: Actor | Any, t: Transfer, side: str) -> bool:
+def side_of(actor: Actor, t: Transfer, side: str) -> bool:
     """Whether ``actor`` acts for ``side`` of ``t`` (``None`` is the system: every side)."""
     if side == Side.SYSTEM:
         return actor is None
@@ -85,7 +85,7 @@ def side_of(actor: Actor | Any, t: Transfer, side: str) -> bool:
     return bool(path) and can(actor, Action.CHANGE, path)
 
 
-def check_transition(actor: Actor | Any, t: Transfer, action: str) -> Transition:
+def check_transition(actor: Actor, t: Transfer, action: str) -> Transition:
     """The table row that lets ``actor`` do ``action`` on ``t`` now, or a typed error."""
     rows = transitions_for(action, t.state, t.kind)
     if not rows:
@@ -96,7 +96,7 @@ def check_transition(actor: Actor | Any, t: Transfer, action: str) -> Transition
     raise NotYourSideError(action=action)
 
 
-def available_actions(actor: Actor | Any, t: Transfer) -> list[str]:
+def available_actions(actor: Actor, t: Transfer) -> list[str]:
     """The actions ``actor`` may take on ``t`` now: the buttons of the pages and the
     ``actions`` of the API, decided by the same check the services make."""
     out = []
@@ -109,13 +109,13 @@ def available_actions(actor: Actor | Any, t: Transfer) -> list[str]:
     return out
 
 
-def require_sending_side(actor: Actor | Any, member: Member) -> None:
+def require_sending_side(actor: Actor, member: Member) -> None:
     """Only the member's home organisation (the sending side) opens a transfer."""
     require(actor, Action.CHANGE, member.home_path, _("只有党员组织关系所在党组织可以申请转出"))
 
 
 def _event(
-    t: Transfer, action: str, from_state: str, actor: Actor | Any, note: str = ""
+    t: Transfer, action: str, from_state: str, actor: Actor, note: str = ""
 ) -> TransferEvent:
     return TransferEvent(
         transfer=t,
@@ -129,7 +129,7 @@ def _event(
 
 
 def _transition(
-    *, actor: Actor | Any, transfer: Transfer, action: str, note: str = "", **updates: Any
+    *, actor: Actor, transfer: Transfer, action: str, note: str = "", **updates: Any
 ) -> Transfer:
     t = (
         Transfer.objects.select_for_update(of=("self",))
@@ -159,7 +159,7 @@ def _transition(
     return t
 
 
-def _complete(*, actor: Actor | Any, transfer: Transfer) -> None:
+def _complete(*, actor: Actor, transfer: Transfer) -> None:
     """Move the member's relationship: the only place a transfer changes the member."""
     t = transfer
     member = Member.objects.select_for_update().get(pk=t.member_id)
@@ -225,7 +225,7 @@ def _check_member(member: Member) -> None:
 @transaction.atomic
 def transfer_request(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     member: Member,
     to_org: Organization | None = None,
     dest_org_name: str = "",
@@ -282,7 +282,7 @@ def transfer_request(
 
 
 @transaction.atomic
-def transfer_approve(*, actor: Actor | Any, transfer: Transfer, note: str = "") -> Transfer:
+def transfer_approve(*, actor: Actor, transfer: Transfer, note: str = "") -> Transfer:
     """The sending side approves the request."""
     return _transition(actor=actor, transfer=transfer, action=TransferAction.APPROVE, note=note)
 
@@ -337,7 +337,7 @@ def _letter_fields(
 @transaction.atomic
 def transfer_issue(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     transfer: Transfer,
     dues_paid_to: dt.date | None = None,
     valid_days: int | None = None,
@@ -364,13 +364,13 @@ def transfer_issue(
 
 
 @transaction.atomic
-def transfer_dispatch(*, actor: Actor | Any, transfer: Transfer, note: str = "") -> Transfer:
+def transfer_dispatch(*, actor: Actor, transfer: Transfer, note: str = "") -> Transfer:
     """The letter has left the sending side (handed to the member or sent)."""
     return _transition(actor=actor, transfer=transfer, action=TransferAction.DISPATCH, note=note)
 
 
 @transaction.atomic
-def transfer_confirm(*, actor: Actor | Any, transfer: Transfer, note: str = "") -> Transfer:
+def transfer_confirm(*, actor: Actor, transfer: Transfer, note: str = "") -> Transfer:
     """The receiving side (within the city) confirms: the receipt goes back and the member's
     relationship moves now."""
     return _transition(
@@ -380,7 +380,7 @@ def transfer_confirm(*, actor: Actor | Any, transfer: Transfer, note: str = "") 
 
 @transaction.atomic
 def transfer_record_receipt(
-    *, actor: Actor | Any, transfer: Transfer, received_on: dt.date | None = None, note: str = ""
+    *, actor: Actor, transfer: Transfer, received_on: dt.date | None = None, note: str = ""
 ) -> Transfer:
     """The sending side records the receipt of an organisation outside the city; the member is
     transferred out of the city now."""
@@ -398,7 +398,7 @@ def transfer_record_receipt(
 
 
 @transaction.atomic
-def transfer_reject(*, actor: Actor | Any, transfer: Transfer, reason: str) -> Transfer:
+def transfer_reject(*, actor: Actor, transfer: Transfer, reason: str) -> Transfer:
     """Either side sends the transfer back (with a reason); the member stays where they are."""
     reason = reason.strip()
     if not reason:
@@ -413,7 +413,7 @@ def transfer_reject(*, actor: Actor | Any, transfer: Transfer, reason: str) -> T
 
 
 @transaction.atomic
-def transfer_withdraw(*, actor: Actor | Any, transfer: Transfer, reason: str = "") -> Transfer:
+def transfer_withdraw(*, actor: Actor, transfer: Transfer, reason: str = "") -> Transfer:
     """The sending side withdraws the transfer before the receipt."""
     return _transition(
         actor=actor,
@@ -435,7 +435,7 @@ _HANDLERS: dict[str, Callable[..., Transfer]] = {
 }
 
 
-def transfer_act(*, actor: Actor | Any, transfer: Transfer, action: str, **given: Any) -> Transfer:
+def transfer_act(*, actor: Actor, transfer: Transfer, action: str, **given: Any) -> Transfer:
     """Run one officer's action by name (pages and API), with the parameters it takes
     (``rules.ACTION_PARAMS``; the rest of ``given`` is ignored). Errors are typed alike."""
     handler = _HANDLERS.get(action)
@@ -479,7 +479,7 @@ def _chunks(seq: Sequence[Any], n: int = BULK_CHUNK) -> Iterable[Sequence[Any]]:
 
 
 def _bulk_errors(
-    actor: Actor | Any, moves: Sequence[tuple[Member, Organization]], complete: bool
+    actor: Actor, moves: Sequence[tuple[Member, Organization]], complete: bool
 ) -> list[str]:
     errors: list[str] = []
     ids = [m.pk for m, _t in moves]
@@ -513,7 +513,7 @@ def _bulk_errors(
 @transaction.atomic
 def transfer_bulk(
     *,
-    actor: Actor | Any,
+    actor: Actor,
     moves: Sequence[tuple[Member, Organization]],
     reason: str = "",
     complete: bool = False,
