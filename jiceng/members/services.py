@@ -193,9 +193,7 @@ def member_create(
 
 
 @transaction.atomic
-def member_update(
-    *, actor: Actor, member: Member, **changes: Any
-) -> tuple[Member, list[str]]:
+def member_update(*, actor: Actor, member: Member, **changes: Any) -> tuple[Member, list[str]]:
     """Change a member's fields. The home organisation changes only through a transfer, but
     an officer may correct it within their own subtree."""
     member = Member.objects.select_for_update().get(pk=member.pk)

@@ -239,9 +239,7 @@ def organization_rename(*, actor: Actor, org: Organization, name: str) -> Organi
 
 
 @transaction.atomic
-def organization_move(
-    *, actor: Actor, org: Organization, new_parent: Organization
-) -> Organization:
+def organization_move(*, actor: Actor, org: Organization, new_parent: Organization) -> Organization:
     """Move ``org`` with its whole subtree under ``new_parent``; the move is announced
     (``signals.subtree_moved``) so that members' paths follow."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
@@ -461,9 +459,7 @@ def _lock(actor: Actor, rectification: Rectification, step: str) -> tuple[Rectif
     return rect, next_state(rect.state, step)
 
 
-def _record(
-    actor: Actor, rect: Rectification, verb: str, before: dict | None, note: str
-) -> None:
+def _record(actor: Actor, rect: Rectification, verb: str, before: dict | None, note: str) -> None:
     audit.record(
         actor=actor,
         verb=verb,

@@ -76,9 +76,7 @@ def task_create(
 
 
 @transaction.atomic
-def tasks_from_step(
-    *, actor: Actor, campaign: Campaign, step: Step, under: Organization
-) -> int:
+def tasks_from_step(*, actor: Actor, campaign: Campaign, step: Step, under: Organization) -> int:
     """One task per unit of a subtree for a step, due with the step (all or none); units
     that already have the step's task are skipped, so it can be re-run."""
     require(actor, Action.CHANGE, under.path, _("无权为该范围分解任务"))

@@ -128,9 +128,7 @@ def unit_plan_add(*, actor: Actor, unit: CampaignUnit, kind: str, text: str) -> 
 
 
 @transaction.atomic
-def unit_plan_mark(
-    *, actor: Actor, item: UnitPlanItem, done: bool, note: str = ""
-) -> UnitPlanItem:
+def unit_plan_mark(*, actor: Actor, item: UnitPlanItem, done: bool, note: str = "") -> UnitPlanItem:
     """Mark an item of the unit's plan carried out (or not), with a note on how."""
     require(actor, Action.CHANGE, item.unit.org_path, _("无权修改该单位的方案"))
     before = audit.snapshot(item, ("done", "note"))

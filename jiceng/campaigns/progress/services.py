@@ -353,9 +353,7 @@ def _act(
 
 
 @transaction.atomic
-def unit_launch(
-    *, actor: Actor, unit: CampaignUnit, on: dt.date | None = None
-) -> CampaignUnit:
+def unit_launch(*, actor: Actor, unit: CampaignUnit, on: dt.date | None = None) -> CampaignUnit:
     """The unit launches the campaign on its own date (S4) and starts the first step."""
     unit = _lock(unit)
     _check(actor, unit, StepAction.LAUNCH)
