@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
+from .home import home_figures
 
 T = TypeVar("T")
 
@@ -84,7 +85,7 @@ def run_service(
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", selectors.home_summary(request.user))
+    return render(request, "core/home.html", home_figures(request.user))
 
 
 class AuditFilterForm(forms.Form):

@@ -10,16 +10,23 @@ class MembersConfig(AppConfig):
     label = "members"
 
     def ready(self) -> None:
+        from jiceng.core.home import register_figures
         from jiceng.core.notices import register_provider
+        from jiceng.orgs import roll
         from jiceng.orgs import signals as org_signals
 
         from .lost_contact.selectors import lost_contact_notices
         from .placement.selectors import placement_notices
+        from .roll import MemberRoll
+        from .selectors import home_figures
         from .transfers.selectors import transfer_notices
 
         register_provider(transfer_notices)
         register_provider(placement_notices)
         register_provider(lost_contact_notices)
+        register_figures(home_figures)
+        # The tree's pages and health rules count members through the roll (orgs.roll).
+        roll.register(MemberRoll())
         # The roll follows the organisation tree, through its own audited services.
         org_signals.subtree_moved.connect(_follow_move, dispatch_uid="members.follow_move")
         org_signals.organizations_merged.connect(_follow_merge, dispatch_uid="members.follow_merge")

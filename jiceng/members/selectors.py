@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from jiceng.core import tree
-from jiceng.core.scoping import Action, can, get_visible_or_404
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.db.models.functions import Substr
+
+from jiceng.core import generations, tree
+from jiceng.core.scoping import Action, can, get_visible_or_404, scope_of
 from jiceng.core.text import search_terms
 from jiceng.orgs.models import Organization
 
@@ -98,3 +102,52 @@ def own_member(user: Any) -> Member | None:
         .select_related("home_org", "participating_org")
         .first()
     )
+
+
+def members_by_child(root: Organization) -> list[dict[str, Any]]:
+    """Members registered under each direct sub-unit of ``root``, with how many are not yet
+    placed (S10): one grouped query over the path prefix, cached for five minutes (and
+    computed afresh when a unit is renamed, moved, founded, merged or abolished)."""
+    key = f"members_by_child:{root.path}:{generations.generation(generations.ORG_TREE)}"
+    cached = cache.get(key)
+    if cached is not None:
+        return list(cached)
+    cut = tree.child_length(root.path)
+    rows = (
+        Member.objects.filter(home_path__startswith=root.path, transferred_out_on__isnull=True)
+        .annotate(unit=Substr("home_path", 1, cut))
+        .values("unit")
+        .annotate(
+            n=Count("home_path"),
+            unplaced=Count("home_path", filter=Q(participating_org__isnull=True)),
+        )
+        .order_by()
+    )
+    names = dict(
+        Organization.objects.filter(path__startswith=root.path, depth=root.depth + 1).values_list(
+            "path", "name"
+        )
+    )
+    data = sorted(
+        (
+            {"name": names.get(r["unit"], root.name), "members": r["n"], "unplaced": r["unplaced"]}
+            for r in rows
+        ),
+        key=lambda d: -d["members"],
+    )
+    cache.set(key, data, 300)
+    return data
+
+
+def home_figures(user: Any) -> dict[str, Any]:
+    """The home page's figures of the roll (``core.home``): members on the roll in the
+    user's scope, how many are not yet placed, the chart of the first top unit's sub-units,
+    and the user's own member record."""
+    members = Member.objects.visible_to(user).filter(transferred_out_on__isnull=True)
+    first_root = Organization.objects.filter(path__in=scope_of(user, Action.VIEW).paths).first()
+    return {
+        "member_count": members.count(),
+        "unplaced_count": members.filter(participating_org__isnull=True).count(),
+        "chart": members_by_child(first_root) if first_root else [],
+        "own_member": own_member(user),
+    }

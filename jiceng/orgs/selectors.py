@@ -7,9 +7,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.apps import apps
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +18,7 @@ from jiceng.core.notices import Notice
 from jiceng.core.scoping import Action, ScopedQuerySet, get_visible_or_404, scope_of
 from jiceng.core.text import search_terms
 
-from . import health, rules
+from . import health, roll, rules
 from .models import (
     BRANCH_TYPES,
     OPEN_STATES,
@@ -82,26 +80,9 @@ def organization_search(user: Any, query: str) -> OrganizationQuerySet:
 
 
 def subtree_member_counts(org: Organization) -> dict[str, Any]:
-    """Members registered in the subtree, by category, employment status and placement,
-    counted in the database with one aggregate over the indexed path prefix."""
-    member_model = apps.get_model("members", "Member")
-    # Members transferred out of the city keep their last home organisation but leave the roll.
-    qs = member_model.objects.filter(
-        home_path__startswith=org.path, transferred_out_on__isnull=True
-    )
-    agg = qs.aggregate(
-        total=Count("home_path"),
-        full=Count("home_path", filter=Q(category="full")),
-        probationary=Count("home_path", filter=Q(category="probationary")),
-        placed=Count("home_path", filter=Q(participating_org__isnull=False)),
-        direct=Count("home_path", filter=Q(home_org=org)),
-        direct_full=Count("home_path", filter=Q(home_org=org, category="full")),
-    )
-    labels = dict(member_model._meta.get_field("employment_status").flatchoices)
-    by_status = qs.values_list("employment_status").annotate(n=Count("home_path")).order_by("-n")
-    agg["unplaced"] = agg["total"] - agg["placed"]
-    agg["by_status"] = [(code, labels.get(code, code), n) for code, n in by_status]
-    return agg
+    """Members registered in the subtree, by category, employment status and placement, as
+    the members app counts them (``roll``)."""
+    return roll.members().subtree_counts(org)
 
 
 def subtree_unit_counts(org: Organization) -> list[tuple[str, str, int]]:
@@ -133,31 +114,10 @@ def org_choices(user: Any, *, current: Organization | None = None) -> list[tuple
 # ----- Organisation health (S11, S12) ------------------------------------------------------------
 
 
-def _member_count(**filters: Any) -> Coalesce:
-    """Members registered directly in the outer organisation, as a correlated subquery that the
-    (home_org, category) index answers without touching the member rows."""
-    member_model = apps.get_model("members", "Member")
-    counted = (
-        member_model.objects.filter(home_org=OuterRef("pk"), **filters)
-        .order_by()
-        .values("home_org")
-        .annotate(n=Count("home_org"))
-        .values("n")[:1]
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
-def _more_than(n: int, **filters: Any) -> Exists:
-    """Whether the outer organisation holds more than ``n`` such members directly: an index
-    probe that stops at the (n+1)-th row instead of counting them all (``EXISTS … OFFSET n``)."""
-    member_model = apps.get_model("members", "Member")
-    return Exists(member_model.objects.filter(home_org=OuterRef("pk"), **filters)[n : n + 1])
-
-
 def _too_few_full_members() -> Q:
     return Q(
         Q(org_type__in=BRANCH_TYPES),
-        ~_more_than(rules.BRANCH_MIN_FULL_MEMBERS - 1, category="full"),
+        ~roll.members().direct_more_than(rules.BRANCH_MIN_FULL_MEMBERS - 1, category="full"),
     )
 
 
@@ -165,8 +125,7 @@ def full_member_count(org: Organization) -> int | None:
     """Full members registered in a branch (None for units that hold no members directly)."""
     if org.org_type not in BRANCH_TYPES:
         return None
-    member_model = apps.get_model("members", "Member")
-    return int(member_model.objects.filter(home_org=org, category="full").count())
+    return roll.members().full_count(org)
 
 
 def _subtree(user: Any, root: Organization, action: str = Action.VIEW) -> OrganizationQuerySet:
@@ -188,7 +147,7 @@ def weak_candidates(
         .exclude(org_type=OrgType.GROUP)
         .annotate(
             full_members=Case(
-                When(org_type__in=BRANCH_TYPES, then=_member_count(category="full")),
+                When(org_type__in=BRANCH_TYPES, then=roll.members().direct_count(category="full")),
                 default=Value(None),
                 output_field=IntegerField(),
             )
@@ -225,8 +184,11 @@ def size_suggestion_rows(user: Any, root: Organization) -> OrganizationQuerySet:
     return (
         _subtree(user, root)
         .filter(org_type=OrgType.BRANCH)
-        .filter(_more_than(rules.BRANCH_MAX_MEMBERS) | _too_few_full_members())
-        .annotate(total_members=_member_count(), full_members=_member_count(category="full"))
+        .filter(roll.members().direct_more_than(rules.BRANCH_MAX_MEMBERS) | _too_few_full_members())
+        .annotate(
+            total_members=roll.members().direct_count(),
+            full_members=roll.members().direct_count(category="full"),
+        )
         .order_by("path")
     )
 
@@ -345,3 +307,17 @@ def health_notices(user: Any, today: dt.date | None = None) -> list[Notice]:
         ),
         Notice("health.secretary_vacant", _("书记空缺超过三个月"), vacant, f"{url}?tab=vacancies"),
     ]
+
+
+def home_figures(user: Any) -> dict[str, Any]:
+    """The home page's figures of the tree (``core.home``): the user's top units, and the
+    active organisations, vacant secretary posts and weak organisations under them."""
+    units = Organization.objects.visible_to(user).filter(abolished_on__isnull=True)
+    return {
+        "roots": Organization.objects.filter(path__in=scope_of(user, Action.VIEW).paths),
+        "org_count": units.count(),
+        "vacant_count": units.filter(secretary__isnull=True)
+        .exclude(org_type=OrgType.GROUP)
+        .count(),
+        "weak_count": Organization.objects.visible_to(user).filter(health=OrgHealth.WEAK).count(),
+    }

@@ -22,9 +22,9 @@ from jiceng import optimize
 from jiceng.core import audit
 from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.geo.models import District
-from jiceng.members import transfer_services
 from jiceng.members.models import Member, Transfer
-from jiceng.members.transfer_rules import OPEN_STATES, TransferState
+from jiceng.members.transfers import services as transfer_services
+from jiceng.members.transfers.rules import OPEN_STATES, TransferState
 from jiceng.optimize._geo import great_circle
 from jiceng.orgs import services as org_services
 from jiceng.orgs.models import BranchKind, Organization, OrgType

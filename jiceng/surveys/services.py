@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.campaigns.models import CampaignUnit
-from jiceng.campaigns.rules import Phase, UnitState
+from jiceng.campaigns.progress.rules import Phase, UnitState
 from jiceng.core import audit
 from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.members.models import Member

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from jiceng.campaigns import selectors as campaign_selectors
 from jiceng.campaigns.models import Campaign
+from jiceng.campaigns.progress import selectors as campaign_selectors
 from jiceng.core import tree
 from jiceng.core.scoping import Action, can
 from jiceng.core.views import run_service

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from jiceng.core.models import AuditEvent
 from jiceng.members.models import Member, Transfer
-from jiceng.members.transfer_rules import TransferState
+from jiceng.members.transfers.rules import TransferState
 from jiceng.orgs.models import BranchKind, Organization, OrgType
 from jiceng.planning import services
 from jiceng.planning.models import Plan

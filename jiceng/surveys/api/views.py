@@ -12,8 +12,8 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.campaigns import selectors as campaign_selectors
 from jiceng.campaigns.models import Campaign
+from jiceng.campaigns.progress import selectors as campaign_selectors
 from jiceng.core.api import IdField, query_id, validated
 from jiceng.core.scoping import Action, can
 from jiceng.orgs.models import Organization

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from jiceng.campaigns import services as campaign_services
 from jiceng.campaigns.models import Campaign, CampaignUnit
-from jiceng.campaigns.rules import Phase
+from jiceng.campaigns.progress import services as campaign_services
+from jiceng.campaigns.progress.rules import Phase
 from jiceng.surveys import services
 
 

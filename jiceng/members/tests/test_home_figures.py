@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
-from jiceng.core.selectors import members_by_child
+from jiceng.members.selectors import members_by_child
 from jiceng.orgs import services as org_services
 
 
