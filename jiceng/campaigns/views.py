@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from jiceng.core.scoping import Action, can
 from jiceng.core.views import run_service
+from jiceng.members import selectors as member_selectors
 
 from .chains import selectors as chains_selectors
 from .chains import views as chains_views
@@ -118,7 +119,7 @@ def unit_do(request: HttpRequest, pk: int, what: str) -> HttpResponse:
 def my_campaign(request: HttpRequest) -> HttpResponse:
     """Member self-service: the member's unit and its current step, their "four ones" with
     forms to record evidence (the branch confirms), their open tasks and study record."""
-    member = practices_selectors.own_member(request.user)
+    member = member_selectors.own_member(request.user)
     if member is None:
         raise Http404
     campaign = practices_selectors.member_campaign(member)

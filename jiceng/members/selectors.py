@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Substr
 
 from jiceng.core import generations, tree
-from jiceng.core.scoping import Action, can, get_visible_or_404, scope_of
+from jiceng.core.scoping import Action, actor_user, can, get_visible_or_404, scope_of
 from jiceng.core.text import search_terms
 from jiceng.orgs.models import Organization
 
@@ -80,6 +80,13 @@ def members_in_subtree(user: Any, root: Organization, action: str = Action.VIEW)
     else:
         qs = Member.objects.visible_to(user, action)  # type: ignore[assignment]
     return qs.in_subtree(root.path)
+
+
+def is_own(actor: Any, member: Member) -> bool:
+    """Whether ``member`` is the record of the actor's own account (self-service: a member
+    records and reads their own items without a role over the branch)."""
+    user = actor_user(actor)
+    return user is not None and member.user_id is not None and member.user_id == user.pk
 
 
 def above_district(root: Organization) -> bool:

@@ -125,14 +125,6 @@ def member_selfstudy(user: Any, member: Member, period: StudyPeriod) -> QuerySet
     return selfstudy_list(user).filter(member=member, period=period)
 
 
-def own_member(user: Any) -> Member | None:
-    """The member record of a self-service account (None for officers without one): the one
-    definition, ``members.selectors.own_member``."""
-    from jiceng.members import selectors as member_selectors
-
-    return member_selectors.own_member(user)
-
-
 # ----- completion -------------------------------------------------------------------------------
 def _study_path() -> Case:
     return Case(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from jiceng.core import audit, generations
 from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.members.models import Member
+from jiceng.members.selectors import is_own
 from jiceng.orgs.models import Organization
 
 from .models import Attendance, SelfStudy, StudyPeriod, StudyRequirement, StudySession
@@ -276,10 +277,6 @@ def attendance_add(
 
 
 # ----- self-study -------------------------------------------------------------------------------
-def _is_self(actor: Actor, member: Member) -> bool:
-    return actor is not None and member.user_id is not None and member.user_id == actor.pk
-
-
 @transaction.atomic
 def selfstudy_record(
     *,
@@ -295,7 +292,7 @@ def selfstudy_record(
     officer who may confirm it (the branch) confirms it in the same step; the member's own
     entry waits for the branch."""
     unit = member_study_unit(member)
-    if not _is_self(actor, member):
+    if not is_own(actor, member):
         require(actor, Action.CHANGE, unit.path, _("无权为该党员登记自学"))
     if member.transferred_out_on is not None:
         raise ValidationError(_("该党员的组织关系已转出本市"))
@@ -316,9 +313,7 @@ def selfstudy_record(
     _in_period(period, studied_on, "studied_on")
     if studied_on > timezone.localdate():
         raise ValidationError({"studied_on": _("不能登记今后日期的自学")})
-    confirm = not _is_self(actor, member) and (
-        actor is None or can(actor, Action.CHANGE, unit.path)
-    )
+    confirm = not is_own(actor, member) and (actor is None or can(actor, Action.CHANGE, unit.path))
     if confirm:
         entry.confirmed_by = entry.recorded_by
         entry.confirmed_at = timezone.now()
@@ -340,7 +335,7 @@ def selfstudy_confirm(*, actor: Actor, entry: SelfStudy) -> SelfStudy:
     """The branch confirms a member's self-study; only then does it count."""
     entry = SelfStudy.objects.select_for_update().select_related("member").get(pk=entry.pk)
     require(actor, Action.CHANGE, entry.org_path, _("只有党员所在支部可以确认自学记录"))
-    if _is_self(actor, entry.member):
+    if is_own(actor, entry.member):
         raise PermissionDenied(_("不能确认本人的自学记录"))
     if entry.confirmed_at is not None:
         raise ValidationError(_("该自学记录已确认"))

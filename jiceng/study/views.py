@@ -225,7 +225,7 @@ def member_record(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def my_record(request: HttpRequest) -> HttpResponse:
     """Self-service: the member's own record and self-study entry."""
-    member = selectors.own_member(request.user)
+    member = member_selectors.own_member(request.user)
     if member is None:
         return render(request, "study/not_linked.html", {})
     period = _period(request)

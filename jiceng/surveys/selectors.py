@@ -13,6 +13,7 @@ from django.db.models.functions import Substr
 from jiceng.campaigns.models import Campaign, CampaignUnit
 from jiceng.core import tree
 from jiceng.core.scoping import Action, get_visible_or_404
+from jiceng.members import selectors as member_selectors
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
 
@@ -108,14 +109,6 @@ def unit_counter(unit: CampaignUnit) -> Counter:
 
 
 # ----- the member's own page ---------------------------------------------------------------------
-def own_member(user: Any) -> Member | None:
-    """The member record of the account (self-service), or None: the one definition,
-    ``members.selectors.own_member``."""
-    from jiceng.members import selectors as member_selectors
-
-    return member_selectors.own_member(user)
-
-
 def own_appraisals(user: Any) -> QuerySet[Appraisal]:
     """The user's own appraisals (self-service scope: ``member__user``), newest campaign first."""
     return (
@@ -152,7 +145,7 @@ def peer_of(user: Any, pk: Any) -> tuple[Member, Appraisal]:
     unit; anything else is a 404."""
     from django.http import Http404
 
-    rater = own_member(user)
+    rater = member_selectors.own_member(user)
     if rater is None:
         raise Http404
     units = Appraisal.objects.filter(member=rater).values("unit_id")

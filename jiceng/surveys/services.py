@@ -21,6 +21,7 @@ from jiceng.campaigns.progress.rules import Phase, UnitState
 from jiceng.core import audit
 from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.members.models import Member
+from jiceng.members.selectors import is_own
 
 from .models import Appraisal, PeerRating, SelfAnalysis
 from .rules import (
@@ -37,10 +38,6 @@ from .rules import (
 APPRAISAL_FIELDS = ("state", "grade", "decision_note", "decided_on")
 RATING_FIELDS = ("grade", "comment", "rated_on")
 BULK_BATCH = 2_000
-
-
-def _is_member(actor: Actor, member: Member) -> bool:
-    return actor is not None and member.user_id is not None and member.user_id == actor.pk
 
 
 def _day(unit: CampaignUnit, on: dt.date | None) -> dt.date:
@@ -139,7 +136,7 @@ def self_analysis_submit(
     """The member submits (or revises, while peers rate) their self-analysis; the branch may
     enter it for a member from the paper copy. The appraisal moves on to the peer round."""
     appraisal = _lock(appraisal)
-    if not _is_member(actor, appraisal.member):
+    if not is_own(actor, appraisal.member):
         require(
             actor,
             Action.CHANGE,
@@ -169,9 +166,7 @@ def self_analysis_submit(
         org_path=appraisal.org_path,
         before={**(before or {}), "state": old_state},
         after={**audit.snapshot(analysis, ("text", "submitted_on")), "state": state},
-        note="党员本人提交党性分析"
-        if _is_member(actor, appraisal.member)
-        else "支部代为登记党性分析",
+        note="党员本人提交党性分析" if is_own(actor, appraisal.member) else "支部代为登记党性分析",
     )
     return analysis
 
@@ -189,7 +184,7 @@ def peer_rating_submit(
     """A fellow member of the same unit rates the member (or changes their rating while the
     peer round is open). Nobody rates themself; a member of another unit cannot rate."""
     appraisal = _lock(appraisal)
-    if not _is_member(actor, rater):
+    if not is_own(actor, rater):
         require(actor, Action.CHANGE, appraisal.org_path, _("只能以本人身份参加党员互评"))
     if rater.pk == appraisal.member_id:
         raise ValidationError(_("不能给自己评议，请对本支部其他党员进行评议"))

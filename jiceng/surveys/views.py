@@ -20,6 +20,7 @@ from jiceng.campaigns.progress import selectors as campaign_selectors
 from jiceng.core import tree
 from jiceng.core.scoping import Action, can
 from jiceng.core.views import run_service
+from jiceng.members import selectors as member_selectors
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 
@@ -224,7 +225,7 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
     """The member's own appraisals: write the self-analysis, rate the fellow members."""
-    member = selectors.own_member(request.user)
+    member = member_selectors.own_member(request.user)
     items = []
     if member is not None:
         for a in selectors.own_appraisals(request.user):

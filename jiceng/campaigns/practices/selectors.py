@@ -15,6 +15,7 @@ from jiceng.campaigns.progress.models import Campaign, CampaignUnit
 from jiceng.core import generations
 from jiceng.core.scoping import Action, get_visible_or_404, scope_of
 from jiceng.members.models import Member
+from jiceng.members.selectors import own_member
 from jiceng.orgs.models import Organization
 from jiceng.study import selectors as study_selectors
 
@@ -155,15 +156,6 @@ def own_items(user: Any, campaign: Campaign, member: Member) -> dict[str, FourOn
     """A member's items of the campaign, by kind."""
     items = FourOnesItem.objects.visible_to(user).filter(campaign=campaign, member=member)
     return {i.kind: i for i in items}
-
-
-def own_member(user: Any) -> Member | None:
-    """The member record of the user's account (self-service), or None."""
-    return (
-        Member.objects.filter(user_id=getattr(user, "pk", None) or 0)
-        .select_related("home_org")
-        .first()
-    )
 
 
 def member_campaign(member: Member) -> Campaign | None:

@@ -15,6 +15,7 @@ from jiceng.campaigns.progress.services import create_audited
 from jiceng.core import audit, generations, tree
 from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.members.models import Member
+from jiceng.members.selectors import is_own
 from jiceng.orgs.models import Organization
 
 from .models import FourOnesItem, PracticeActivity, ThemePractice
@@ -77,11 +78,6 @@ def activity_record(
     )
 
 
-def _is_self(actor: Actor, member: Member) -> bool:
-    user = actor_user(actor)
-    return user is not None and member.user_id == user.pk
-
-
 @transaction.atomic
 def four_ones_record(
     *,
@@ -95,7 +91,7 @@ def four_ones_record(
 ) -> FourOnesItem:
     """The member (self-service) or their branch records one of the four ones with its
     evidence (S18); recording it again replaces the entry and asks for confirmation anew."""
-    may_record = _is_self(actor, member) or can(actor, Action.CHANGE, member.home_path)
+    may_record = is_own(actor, member) or can(actor, Action.CHANGE, member.home_path)
     if actor is not None and not may_record:
         raise PermissionDenied(_("只能填报本人或本支部党员的“四个一”"))
     if not description.strip():
@@ -138,7 +134,7 @@ def four_ones_confirm(
 ) -> FourOnesItem:
     """The branch confirms a recorded item, or returns it with a reason."""
     require(actor, Action.CHANGE, item.member_path, _("只有党员所在支部可以确认"))
-    if _is_self(actor, item.member):
+    if is_own(actor, item.member):
         raise PermissionDenied(_("本人填报的内容须由支部确认"))
     if item.state != FourOnesState.RECORDED:
         raise ValidationError(_("只能确认待确认的内容"))
