@@ -225,6 +225,7 @@ SPECTACULAR_SETTINGS = {
         "CampaignUnitStateEnum": "jiceng.campaigns.progress.rules.UnitState",
         "FourOnesKindEnum": "jiceng.campaigns.practices.rules.FourOnes",
         "AppraisalStateEnum": "jiceng.surveys.rules.AppraisalState",
+        "DatePrecisionEnum": "jiceng.members.models.DatePrecision",
     },
 }
 
