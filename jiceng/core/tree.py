@@ -8,6 +8,8 @@ path is inside a subtree when its path starts with the subtree's path.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 STEP = 4  # ``Organization.steplen``
 DISTRICT_DEPTH = 2  # city 1, district or county 2, street or sector committee 3, ...
 
@@ -64,3 +66,20 @@ def child_length(path: str) -> int:
 def within(path: str, root: str) -> bool:
     """Whether ``path`` lies in the subtree of ``root`` (itself included)."""
     return path.startswith(root)
+
+
+def common_path(paths: Iterable[str], step: int = STEP) -> str:
+    """The deepest tree path that all ``paths`` lie under.
+
+    >>> common_path(["000100020003", "000100020007", "00010002"])
+    '00010002'
+    """
+    items = list(paths)
+    if not items:
+        return ""
+    first = min(items)
+    last = max(items)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[: n - n % step]

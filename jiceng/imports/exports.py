@@ -130,20 +130,6 @@ def _dated(day: Any, precision: str) -> Any:
     return f"{day.year}-{day.month:02d}" if precision == DatePrecision.MONTH else day
 
 
-def _common_path(low: str, high: str) -> str:
-    """The deepest tree path both paths lie under (of the lexically first and last home paths of
-    a group, it is the group's common ancestor).
-
-    >>> _common_path("000100020003", "000100020009"), _common_path("0001", "00010002")
-    ('00010002', '0001')
-    """
-    step = tree.STEP
-    n = 0
-    while n + step <= min(len(low), len(high)) and low[n : n + step] == high[n : n + step]:
-        n += step
-    return low[:n]
-
-
 def record_member_export(
     *, actor: Actor, qs: MemberQuerySet, reveal: bool, filters: dict[str, str], own_path: str
 ) -> int:
@@ -176,7 +162,7 @@ def record_member_export(
             verb="export",
             object_type="members.member",
             object_repr=f"党员名册导出（{group['rows']} 人）",
-            org_path=_common_path(group["low"], group["high"]),
+            org_path=tree.common_path([group["low"], group["high"]]),
             after={"filters": filters, "rows": group["rows"], "revealed": group["revealed"]},
             note=(
                 f"含完整身份证号、电话和住址 {group['revealed']} 人，掩码 {masked} 人"

@@ -22,7 +22,9 @@ class OrgCodeField(forms.ModelChoiceField):
         kwargs.setdefault("help_text", _("填写组织代码，可在组织页面查到"))
         super().__init__(
             to_field_name="code",
-            error_messages={"invalid_choice": _("找不到该组织代码，或该组织不在您的管辖范围内")},
+            error_messages={
+                "invalid_choice": _("找不到代码为 %(value)s 的党组织，或该组织不在您的管辖范围内")
+            },
             **kwargs,
         )
 

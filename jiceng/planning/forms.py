@@ -8,33 +8,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.core.scoping import Action
+from jiceng.orgs.forms import OrgCodeField
 from jiceng.orgs.models import Organization
 
 from .models import Plan
-
-
-class OrgCodeField(forms.CharField):
-    """A unit of the user's own subtree (change rights), by organisation code."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.user: Any = None
-        super().__init__(*args, **kwargs)
-
-    def to_python(self, value: Any) -> Organization | None:
-        code = super().to_python(value)
-        if not code:
-            return None
-        org = (
-            Organization.objects.visible_to(self.user, Action.CHANGE)
-            .active()
-            .filter(code=code.strip())
-            .first()
-        )
-        if org is None:
-            raise forms.ValidationError(
-                _("您管辖范围内没有代码为 %(code)s 的党组织"), params={"code": code}
-            )
-        return org
 
 
 class PlanForm(forms.ModelForm):
@@ -67,8 +44,9 @@ class PlanForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["root_code"].user = user
-        self.fields["target_code"].user = user
+        units = Organization.objects.visible_to(user, Action.CHANGE).active()
+        self.fields["root_code"].queryset = units
+        self.fields["target_code"].queryset = units
         self.fields["name"].required = False
         self.order_fields(["root_code", "kind", "name", "selection", "target_code"])
 

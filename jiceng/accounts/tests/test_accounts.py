@@ -221,7 +221,7 @@ def test_a_forged_organisation_of_another_district_fails_without_500(client, log
 
     assert response.status_code == 200
     assert response.context["form"].errors["organization"] == [
-        "找不到该组织代码，或该组织不在您的管辖范围内"
+        f"找不到代码为 {world.xuhui.code} 的党组织，或该组织不在您的管辖范围内"
     ]
     assert not User.objects.filter(username="nanjing.worker").exists()
 

@@ -16,10 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit
+from jiceng.core import audit, tree
 from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.members.models import Member
-from jiceng.members.transfers.services import common_path
 from jiceng.orgs.models import Organization
 
 from . import selectors
@@ -97,7 +96,7 @@ def members_place_suggested(*, actor: Actor, member_ids: Sequence[int]) -> Place
             object_type="members.placementbatch",
             object_id=str(batch),
             object_repr=f"批量落实参加活动单位 {len(history)} 人",
-            org_path=common_path([m.home_path for m in members]),
+            org_path=tree.common_path([m.home_path for m in members]),
             after={
                 "placed": len(history),
                 "units": len(by_unit),

@@ -603,7 +603,7 @@ def transfer_bulk(
         object_type="members.transferbatch",
         object_id=str(batch),
         object_repr=f"批量组织关系转接 {len(moves)} 人",
-        org_path=common_path([m.home_path for m, _t in moves]),
+        org_path=tree.common_path([m.home_path for m, _t in moves]),
         after={
             "count": len(moves),
             "state": state,
@@ -643,20 +643,3 @@ def _move_members(moves: Sequence[tuple[Member, Organization]]) -> None:
                 home_path=target.path,
                 updated_at=now,
             )
-
-
-def common_path(paths: Iterable[str], step: int = tree.STEP) -> str:
-    """The deepest tree path that all ``paths`` lie under.
-
-    >>> common_path(["000100020003", "000100020007", "00010002"])
-    '00010002'
-    """
-    items = list(paths)
-    if not items:
-        return ""
-    first = min(items)
-    last = max(items)
-    n = 0
-    while n < min(len(first), len(last)) and first[n] == last[n]:
-        n += 1
-    return first[: n - n % step]

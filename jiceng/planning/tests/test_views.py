@@ -75,7 +75,7 @@ def test_the_form_explains_a_bad_unit_code_in_chinese(client, login):
         },
     )
     assert response.status_code == 200
-    assert "您管辖范围内没有代码为 310104 的党组织" in response.content.decode()
+    assert "找不到代码为 310104 的党组织，或该组织不在您的管辖范围内" in response.content.decode()
     assert not Plan.objects.exists()
 
 

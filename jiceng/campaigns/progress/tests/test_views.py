@@ -123,7 +123,7 @@ def test_launching_a_street_from_the_page(client, login, world, second):
         campaign=second, org_path__startswith=street.path, state=UnitState.NOT_LAUNCHED
     ).exists()
     response = client.post(url, {"under": world.xuhui.code, "on": "2005-07-05"})
-    assert "找不到该组织代码" in response.content.decode()
+    assert f"找不到代码为 {world.xuhui.code} 的党组织" in response.content.decode()
 
 
 def test_a_new_batch_from_the_page_copies_the_last(client, login, world, second):
