@@ -7,6 +7,41 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .scoping import ScopedManager
+from .text import initials_key, pinyin_key, to_simplified
+
+
+class NameSearchKeys:
+    """A model with a ``name`` as written and the three keys search reads: the name in
+    Simplified script (``name_simplified``), its pinyin initials and its full pinyin, each cut
+    to its column's length. The name itself is never converted. ``PERSON_NAME`` reads
+    surnames the way names are said (单 as Shàn)."""
+
+    PERSON_NAME: ClassVar[bool] = False
+    name: str
+    name_simplified: str
+    name_initials: str
+    name_pinyin: str
+
+    @classmethod
+    def search_keys(cls, name: str) -> tuple[str, str, str]:
+        """(simplified, initials, pinyin) of ``name``, as stored; for rows written without
+        the model (COPY)."""
+        meta: Any = cls._meta  # type: ignore[attr-defined]
+        initials = initials_key(name, person_name=cls.PERSON_NAME)
+        pinyin = pinyin_key(name, person_name=cls.PERSON_NAME)
+        return (
+            to_simplified(name),
+            initials[: meta.get_field("name_initials").max_length],
+            pinyin[: meta.get_field("name_pinyin").max_length],
+        )
+
+    def fill_search_keys(self) -> None:
+        """Fill the keys from the name (``save`` does; call it before ``bulk_create``)."""
+        self.name_simplified, self.name_initials, self.name_pinyin = self.search_keys(self.name)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.fill_search_keys()
+        super().save(*args, **kwargs)  # type: ignore[misc]
 
 
 class AuditEvent(models.Model):

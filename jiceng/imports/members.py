@@ -23,7 +23,6 @@ from jiceng.core import audit, tree
 from jiceng.core.crypto import blind_index, decrypt, encrypt
 from jiceng.core.idnumber import mask_id_number
 from jiceng.core.scoping import Action, scope_of
-from jiceng.core.text import initials_key, pinyin_key, to_simplified
 from jiceng.members.models import Education, EmploymentStatus, Member, MemberCategory, Sex
 from jiceng.members.phones import mask_phone, normalize_phone
 from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE, member_date_errors
@@ -260,11 +259,12 @@ def ready_row(row: CleanRow) -> ReadyRow:
     part: OrgRef | None = v["participating_org"]
     index = blind_index(id_number, purpose=ID_PURPOSE)
     full = v["full_member_on"]
+    simplified, initials, pinyin = Member.search_keys(name)
     cells = (
         _copy_text(name),
-        _copy_text(to_simplified(name)),
-        initials_key(name, person_name=True)[:20],
-        pinyin_key(name, person_name=True)[:120],
+        _copy_text(simplified),
+        initials,
+        pinyin,
         v["sex"],
         _copy_text(v["ethnicity"][:20]),
         v["birth_date"].isoformat(),

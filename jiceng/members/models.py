@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.core.fields import EncryptedTextField
+from jiceng.core.models import NameSearchKeys
 from jiceng.core.scoping import Action, ScopedQuerySet, can, scope_of
-from jiceng.core.text import initials_key, pinyin_key, to_simplified
 
 
 class Sex(models.TextChoices):
@@ -91,7 +91,7 @@ class MemberQuerySet(ScopedQuerySet["Member"]):
         return self.filter(transferred_out_on__isnull=True)
 
 
-class Member(models.Model):
+class Member(NameSearchKeys, models.Model):
     """A party member with the national roll's fields.
 
     ``home_org`` is where the organisational relationship lies (组织关系); ``participating_org``
@@ -100,6 +100,8 @@ class Member(models.Model):
     ``participating_path`` copy the units' tree paths so that scoping and subtree counts are one
     indexed prefix filter without a join; the services keep them in step.
     """
+
+    PERSON_NAME = True  # pinyin keys read surnames as names are said
 
     name = models.CharField(_("姓名"), max_length=50)
     # Searched with LIKE '%…%' (no B-tree helps), so not indexed: every index on this
@@ -228,16 +230,6 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs) -> None:
-        self.fill_search_keys()
-        super().save(*args, **kwargs)
-
-    def fill_search_keys(self) -> None:
-        """Simplified name, pinyin and initials for search (also called before bulk_create)."""
-        self.name_simplified = to_simplified(self.name)
-        self.name_initials = initials_key(self.name, person_name=True)[:20]
-        self.name_pinyin = pinyin_key(self.name, person_name=True)[:120]
 
     @property
     def placed(self) -> bool:

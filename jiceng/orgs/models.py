@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from jiceng.core import tree
+from jiceng.core.models import NameSearchKeys
 from jiceng.core.scoping import ScopedManager, ScopedQuerySet
-from jiceng.core.text import initials_key, pinyin_key, to_simplified
 
 from . import rules
 
@@ -88,7 +88,7 @@ class OrganizationManager(MP_NodeManager.from_queryset(OrganizationQuerySet)):  
         return OrganizationQuerySet(self.model, using=self._db).order_by("path")
 
 
-class Organization(MP_Node):
+class Organization(NameSearchKeys, MP_Node):
     """A unit of the party organisation tree, from the city committee down to groups.
 
     The materialised ``path`` (django-treebeard) places every domain row in the tree: a subtree
@@ -177,16 +177,6 @@ class Organization(MP_Node):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs) -> None:
-        self.fill_search_keys()
-        super().save(*args, **kwargs)
-
-    def fill_search_keys(self) -> None:
-        """Simplified name, pinyin and initials for search (also called before bulk_create)."""
-        self.name_simplified = to_simplified(self.name)
-        self.name_initials = initials_key(self.name)[:60]
-        self.name_pinyin = pinyin_key(self.name)[:400]
 
     @property
     def is_abolished(self) -> bool:
