@@ -63,7 +63,9 @@ class Target:
         return subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), *args],
             env=self.env,
-            cwd=ROOT,
+            # a resumed import writes its report to the working folder: the test's, not the
+            # checkout's
+            cwd=self.env["JICENG_VAR_DIR"],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             **kwargs,
