@@ -75,10 +75,11 @@ def make_member(home_org: Organization, **fields: Any) -> Member:
     """A member registered through the service (as an officer's form would), at post and
     taking part in ``home_org`` unless told otherwise; a valid ID number of their own."""
     n = next(_member_seq)
-    born = dt.date(1960, 1, 1) + dt.timedelta(days=n * 37 % 9000)
+    # born 1940–1964, joined at 25: every member had joined by the 2005 campaigns they take part in
+    born = dt.date(1940, 1, 1) + dt.timedelta(days=n * 37 % 9000)
     values: dict[str, Any] = {
         "name": f"测试党员{n}",
-        "id_number": make_id_number("110101", born, n % 999, "M" if n % 2 else "F"),
+        "id_number": make_id_number("110101", born, n % 500, "M" if n % 2 else "F"),
         "joined_on": dt.date(born.year + 25, 7, 1),
         "full_member_on": dt.date(born.year + 26, 7, 1),
         "participating_org": home_org,

@@ -3,7 +3,11 @@ neutralises formula-like text (issue 14, medium-low: the lagging-units CSV and t
 wrote organisation names starting with ``=`` as they were, a live formula in Excel).
 
 Each export runs with every organisation's name starting with a formula: each cell holding it
-must start with a quote, so Excel shows it as text."""
+must start with a quote, so Excel shows it as text.
+
+The organisation export and the lost-contact report run in the test's own world
+(``tests.factories``); the other exports stay on the demo, whose campaigns, geocoded members
+and branches (the plans) and study records they export."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.urls import reverse
 
+from conftest import mark_verified
 from jiceng.campaigns.models import Campaign
 from jiceng.core.exports import SafeDictWriter, csv_writer, safe_cell
 from jiceng.orgs.models import Organization
@@ -131,17 +136,19 @@ def test_the_campaign_progress_command_csv(world, payload):
     assert_neutralised(cells_of(out.getvalue()), payload)
 
 
-def test_the_lost_contact_report_command_csv(world, payload):
+def test_the_lost_contact_report_command_csv(small, payload):
+    # ``small`` comes before ``payload``: its organisations are made, then renamed too
+    from jiceng.accounts.roles import Role
     from jiceng.members.lost_contact import services as lost_contact_services
     from jiceng.members.lost_contact.rules import CaseAction
     from jiceng.members.tests.test_lost_contact import open_case
+    from tests.factories import UserFactory
 
-    case = open_case(world)
-    lost_contact_services.case_act(
-        actor=world.user("huangpu.officer"), case=case, action=CaseAction.RELINK
-    )
+    admin = UserFactory(role=Role.CITY_ADMIN, role__over=small.city)
+    case = open_case(small)
+    lost_contact_services.case_act(actor=small.alice, case=case, action=CaseAction.RELINK)
     out = StringIO()
-    call_command("lost_contact_report", user="city.admin", format="csv", stdout=out)
+    call_command("lost_contact_report", user=admin.username, format="csv", stdout=out)
     assert_neutralised(cells_of(out.getvalue()), payload)
 
 
@@ -159,8 +166,10 @@ def test_the_study_report_command_csv(world, payload, tmp_path):
     assert_neutralised(cells_of(target.read_text(encoding="utf-8-sig")), payload)
 
 
-def test_the_organisation_export_csv_and_xlsx(client, login, payload):
-    login("huangpu.officer")
+def test_the_organisation_export_csv_and_xlsx(client, small, payload):
+    # ``small`` comes before ``payload``: its organisations are made, then renamed too
+    client.force_login(small.alice)
+    mark_verified(client, small.alice)
     url = reverse("imports:export-organizations", args=["csv"])
     body = b"".join(client.get(url).streaming_content).decode("utf-8-sig")
     assert_neutralised(cells_of(body), payload)

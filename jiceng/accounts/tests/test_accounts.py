@@ -1,5 +1,6 @@
 """Accounts: login and lockout, account management inside one's own subtree, the audit page
-and what each role may see."""
+and what each role may see. The people are the test's own (``cast`` in this folder's
+conftest): alice and bob officers of districts a and b, and one account of each other role."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ from jiceng.accounts.roles import GRANTABLE, Role
 from jiceng.core.models import AuditEvent
 from jiceng.members.models import Member
 from jiceng.orgs import services as org_services
+from jiceng.orgs.models import OrgType
+from tests.factories import PASSWORD, OrganizationFactory
 
-PASSWORD = "Jiceng@2005"  # the published demo password of the tiny scenario
 NEW_PASSWORD = "Xinmima@2005x"
-HUANGPU_STREET = "310101002"
 
 
 def html(response) -> str:
@@ -33,8 +34,8 @@ def login_post(client, username: str, password: str):
     return client.post(reverse("accounts:login"), {"username": username, "password": password})
 
 
-def assignment_of(world, username: str) -> RoleAssignment:
-    return RoleAssignment.objects.get(user=world.user(username), withdrawn_at__isnull=True)
+def assignment_of(user) -> RoleAssignment:
+    return RoleAssignment.objects.get(user=user, withdrawn_at__isnull=True)
 
 
 def audit_rows(response) -> list[AuditEvent]:
@@ -51,64 +52,63 @@ def test_login_page_is_shown_to_anonymous_visitors(client, db):
     assert 'data-testid="login-form"' in html(response)
 
 
-def test_login_works_with_the_real_password(client, world):
-    response = login_post(client, "huangpu.officer", PASSWORD)
+def test_login_works_with_the_real_password(client, small):
+    response = login_post(client, "alice", PASSWORD)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("core:home")
     # the password is the first of two steps: an officer then enrols in the second factor
     assert client.get(reverse("core:home"))["Location"].startswith(reverse("accounts:otp-enrol"))
-    mark_verified(client, world.user("huangpu.officer"))
+    mark_verified(client, small.alice)
     home = client.get(reverse("core:home"))
     assert home.status_code == 200
-    assert home.context["user"].username == "huangpu.officer"
+    assert home.context["user"].username == "alice"
 
 
-def test_a_wrong_password_shows_a_chinese_error_and_does_not_log_in(client, world):
-    response = login_post(client, "huangpu.officer", "wrong-password")
+def test_a_wrong_password_shows_a_chinese_error_and_does_not_log_in(client, small):
+    response = login_post(client, "alice", "wrong-password")
 
     assert response.status_code == 200
     assert "用户名或密码错误" in html(response)
     assert client.get(reverse("orgs:tree")).status_code == 302
 
 
-def test_five_wrong_passwords_lock_the_account_out(client, world):
+def test_five_wrong_passwords_lock_the_account_out(client, small):
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert login_post(client, "huangpu.officer", "wrong-password").status_code == 200
+        assert login_post(client, "alice", "wrong-password").status_code == 200
 
-    locked = login_post(client, "huangpu.officer", "wrong-password")
+    locked = login_post(client, "alice", "wrong-password")
 
     assert locked.status_code == 429
     assert 'data-testid="locked-out"' in html(locked)
     assert "账号已暂时锁定" in html(locked)
-    assert AccessAttempt.objects.filter(username="huangpu.officer").exists()
+    assert AccessAttempt.objects.filter(username="alice").exists()
     # even the right password is refused while locked
-    again = login_post(client, "huangpu.officer", PASSWORD)
+    again = login_post(client, "alice", PASSWORD)
     assert again.status_code == 429
     assert client.get(reverse("orgs:tree")).status_code == 302
 
 
-def test_a_lockout_does_not_touch_other_accounts(client, world):
+def test_a_lockout_does_not_touch_other_accounts(client, small):
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        login_post(client, "huangpu.officer", "wrong-password")
+        login_post(client, "alice", "wrong-password")
 
-    assert login_post(client, "xuhui.officer", PASSWORD).status_code == 302
-
-
-def test_a_login_is_audited(client, world):
-    login_post(client, "huangpu.officer", PASSWORD)
-
-    officer = world.user("huangpu.officer")
-    event = AuditEvent.objects.get(verb="login", actor=officer)
-    assert event.org_path == world.huangpu.path
-    assert event.object_id == str(officer.pk)
+    assert login_post(client, "bob", PASSWORD).status_code == 302
 
 
-def test_a_failed_login_is_audited(client, world):
-    login_post(client, "huangpu.officer", "wrong-password")
+def test_a_login_is_audited(client, small):
+    login_post(client, "alice", PASSWORD)
+
+    event = AuditEvent.objects.get(verb="login", actor=small.alice)
+    assert event.org_path == small.a.org.path
+    assert event.object_id == str(small.alice.pk)
+
+
+def test_a_failed_login_is_audited(client, small):
+    login_post(client, "alice", "wrong-password")
 
     event = AuditEvent.objects.get(verb="login_failed")
-    assert event.object_repr == "huangpu.officer"
+    assert event.object_repr == "alice"
     assert event.actor_id is None
     assert "wrong-password" not in str(event.changes) + event.note
 
@@ -116,22 +116,22 @@ def test_a_failed_login_is_audited(client, world):
 # ----- creating accounts -----------------------------------------------------------------------
 
 
-def create_post(client, **overrides):
+def create_post(client, organization, **overrides):
     data = {
         "username": "nanjing.worker",
         "display_name": "南京东路 党群工作者",
         "password": NEW_PASSWORD,
         "role": Role.PARTY_WORKER,
-        "organization": HUANGPU_STREET,
+        "organization": organization.code,
     }
     data.update(overrides)
     return client.post(reverse("accounts:create"), data)
 
 
-def test_a_district_officer_creates_an_account_in_their_district(client, login, world):
-    officer = login("huangpu.officer")
+def test_a_district_officer_creates_an_account_in_their_district(client, sign_in, small):
+    officer = sign_in(small.alice)
 
-    response = create_post(client)
+    response = create_post(client, small.a.street)
 
     user = User.objects.get(username="nanjing.worker")
     assert response.status_code == 302
@@ -139,7 +139,7 @@ def test_a_district_officer_creates_an_account_in_their_district(client, login, 
     assert user.check_password(NEW_PASSWORD)
     (assignment,) = user.assignments.all()
     assert assignment.role == Role.PARTY_WORKER
-    assert assignment.organization == world.org(HUANGPU_STREET)
+    assert assignment.organization == small.a.street
     assert assignment.granted_by == officer
     created = AuditEvent.objects.get(verb="create", object_type="accounts.user")
     assert created.actor == officer
@@ -150,36 +150,36 @@ def test_a_district_officer_creates_an_account_in_their_district(client, login, 
     }
     granted = AuditEvent.objects.get(verb="grant", object_id=str(assignment.pk))
     assert granted.actor == officer
-    assert granted.org_path == world.org(HUANGPU_STREET).path
+    assert granted.org_path == small.a.street.path
 
 
-def test_the_new_account_logs_in_and_sees_its_unit(client, login, world):
-    login("huangpu.officer")
-    create_post(client)
+def test_the_new_account_logs_in_and_sees_its_unit(client, sign_in, small):
+    sign_in(small.alice)
+    create_post(client, small.a.street)
     client.logout()
 
     assert login_post(client, "nanjing.worker", NEW_PASSWORD).status_code == 302
     mark_verified(client, User.objects.get(username="nanjing.worker"))
     roots = [root for root, _kids in client.get(reverse("orgs:tree")).context["roots"]]
-    assert [r.code for r in roots] == [HUANGPU_STREET]
+    assert [r.code for r in roots] == [small.a.street.code]
 
 
-def test_a_district_officer_cannot_grant_city_admin(world):
+def test_a_district_officer_cannot_grant_city_admin(small):
     with pytest.raises(PermissionDenied, match="不能授予“市委组织部管理员”"):
         services.user_create(
-            actor=world.user("huangpu.officer"),
+            actor=small.alice,
             username="would.be.admin",
             password=NEW_PASSWORD,
             display_name="越权",
             role=Role.CITY_ADMIN,
-            organization=world.huangpu,
+            organization=small.a.org,
         )
 
     assert not User.objects.filter(username="would.be.admin").exists()
 
 
-def test_the_create_form_offers_only_roles_the_manager_may_grant(client, login, world):
-    login("huangpu.officer")
+def test_the_create_form_offers_only_roles_the_manager_may_grant(client, sign_in, small):
+    sign_in(small.alice)
 
     response = client.get(reverse("accounts:create"))
 
@@ -188,10 +188,10 @@ def test_the_create_form_offers_only_roles_the_manager_may_grant(client, login, 
     assert Role.CITY_ADMIN not in offered
 
 
-def test_a_forged_city_admin_grant_is_a_form_error(client, login, world):
-    login("huangpu.officer")
+def test_a_forged_city_admin_grant_is_a_form_error(client, sign_in, small):
+    sign_in(small.alice)
 
-    response = create_post(client, role=Role.CITY_ADMIN)
+    response = create_post(client, small.a.street, role=Role.CITY_ADMIN)
 
     assert response.status_code == 200
     assert response.context["form"].errors["role"]
@@ -201,38 +201,38 @@ def test_a_forged_city_admin_grant_is_a_form_error(client, login, world):
     ).exists()
 
 
-def test_an_organisation_of_another_district_is_not_offered(client, login, world):
-    login("huangpu.officer")
+def test_an_organisation_of_another_district_is_not_offered(client, sign_in, small):
+    sign_in(small.alice)
 
     response = client.get(reverse("accounts:create"))
 
     page = html(response)
-    assert world.xuhui.name not in page
-    assert world.xuhui.code not in page
+    assert small.b.org.name not in page
+    assert small.b.org.code not in page
     queryset = response.context["form"].fields["organization"].queryset
-    assert not queryset.filter(path__startswith=world.xuhui.path).exists()
-    assert queryset.filter(pk=world.huangpu.pk).exists()
+    assert not queryset.filter(path__startswith=small.b.org.path).exists()
+    assert queryset.filter(pk=small.a.org.pk).exists()
 
 
-def test_a_forged_organisation_of_another_district_fails_without_500(client, login, world):
-    login("huangpu.officer")
+def test_a_forged_organisation_of_another_district_fails_without_500(client, sign_in, small):
+    sign_in(small.alice)
 
-    response = create_post(client, organization=world.xuhui.code)
+    response = create_post(client, small.b.org)
 
     assert response.status_code == 200
     assert response.context["form"].errors["organization"] == [
-        f"找不到代码为 {world.xuhui.code} 的党组织，或该组织不在您的管辖范围内"
+        f"找不到代码为 {small.b.org.code} 的党组织，或该组织不在您的管辖范围内"
     ]
     assert not User.objects.filter(username="nanjing.worker").exists()
 
 
-def test_a_forged_grant_on_an_existing_account_fails_without_500(client, login, world):
-    login("huangpu.officer")
-    worker = world.user("party.worker")
+def test_a_forged_grant_on_an_existing_account_fails_without_500(client, sign_in, cast):
+    sign_in(cast.alice)
+    worker = cast.frank
 
     response = client.post(
         reverse("accounts:detail", args=[worker.pk]),
-        {"role": Role.PARTY_WORKER, "organization": world.xuhui.code},
+        {"role": Role.PARTY_WORKER, "organization": cast.small.b.org.code},
     )
 
     assert response.status_code == 200
@@ -240,10 +240,10 @@ def test_a_forged_grant_on_an_existing_account_fails_without_500(client, login, 
     assert worker.assignments.count() == 1
 
 
-def test_a_weak_password_is_refused_in_chinese(client, login, world):
-    login("huangpu.officer")
+def test_a_weak_password_is_refused_in_chinese(client, sign_in, small):
+    sign_in(small.alice)
 
-    response = create_post(client, password="12345678")
+    response = create_post(client, small.a.street, password="12345678")
 
     assert response.status_code == 200
     errors = response.context["form"].errors["password"]
@@ -251,19 +251,21 @@ def test_a_weak_password_is_refused_in_chinese(client, login, world):
     assert not User.objects.filter(username="nanjing.worker").exists()
 
 
-def test_a_taken_username_is_refused(client, login, world):
-    login("huangpu.officer")
+def test_a_taken_username_is_refused(client, sign_in, small):
+    sign_in(small.alice)
 
-    response = create_post(client, username="XUHUI.officer")
+    response = create_post(client, small.a.street, username="BOB")
 
     assert response.status_code == 200
     assert response.context["form"].errors["username"] == ["该用户名已被使用"]
 
 
-def test_a_manager_grants_a_second_role_through_the_account_page(client, login, world):
-    officer = login("huangpu.officer")
-    worker = world.user("party.worker")
-    street_2 = world.org("310101013")
+def test_a_manager_grants_a_second_role_through_the_account_page(client, sign_in, cast):
+    officer = sign_in(cast.alice)
+    worker = cast.frank
+    street_2 = OrganizationFactory(
+        parent=cast.small.a.org, name="甲区二街道党工委", org_type=OrgType.STREET_COMMITTEE
+    )
 
     response = client.post(
         reverse("accounts:detail", args=[worker.pk]),
@@ -279,9 +281,9 @@ def test_a_manager_grants_a_second_role_through_the_account_page(client, login, 
 # ----- withdrawing and deactivating ------------------------------------------------------------
 
 
-def test_a_manager_withdraws_a_role_in_scope(client, login, world):
-    officer = login("huangpu.officer")
-    assignment = assignment_of(world, "street.officer")
+def test_a_manager_withdraws_a_role_in_scope(client, sign_in, cast):
+    officer = sign_in(cast.alice)
+    assignment = assignment_of(cast.erin)
 
     response = client.post(reverse("accounts:withdraw", args=[assignment.pk]))
 
@@ -294,9 +296,9 @@ def test_a_manager_withdraws_a_role_in_scope(client, login, world):
     assert event.changes == {"active": [True, False]}
 
 
-def test_a_get_does_not_withdraw(client, login, world):
-    login("huangpu.officer")
-    assignment = assignment_of(world, "street.officer")
+def test_a_get_does_not_withdraw(client, sign_in, cast):
+    sign_in(cast.alice)
+    assignment = assignment_of(cast.erin)
 
     client.get(reverse("accounts:withdraw", args=[assignment.pk]))
 
@@ -304,22 +306,20 @@ def test_a_get_does_not_withdraw(client, login, world):
     assert assignment.withdrawn_at is None
 
 
-def test_a_withdrawn_assignment_removes_visibility_at_once(client, login, world):
-    login("street.officer")
-    street = world.org(HUANGPU_STREET)
+def test_a_withdrawn_assignment_removes_visibility_at_once(client, sign_in, cast):
+    sign_in(cast.erin)
+    street = cast.small.a.street
     assert client.get(reverse("orgs:detail", args=[street.pk])).status_code == 200
 
-    services.role_withdraw(
-        actor=world.user("huangpu.officer"), assignment=assignment_of(world, "street.officer")
-    )
+    services.role_withdraw(actor=cast.alice, assignment=assignment_of(cast.erin))
 
     assert client.get(reverse("orgs:detail", args=[street.pk])).status_code == 404
     assert client.get(reverse("orgs:tree")).context["roots"] == []
 
 
-def test_a_manager_cannot_withdraw_their_own_role(client, login, world):
-    login("huangpu.officer")
-    own = assignment_of(world, "huangpu.officer")
+def test_a_manager_cannot_withdraw_their_own_role(client, sign_in, small):
+    sign_in(small.alice)
+    own = assignment_of(small.alice)
 
     response = client.post(reverse("accounts:withdraw", args=[own.pk]), follow=True)
 
@@ -328,9 +328,9 @@ def test_a_manager_cannot_withdraw_their_own_role(client, login, world):
     assert "不能收回自己的授权" in html(response)
 
 
-def test_a_manager_deactivates_an_account_in_scope(client, login, world):
-    officer = login("huangpu.officer")
-    worker = world.user("party.worker")
+def test_a_manager_deactivates_an_account_in_scope(client, sign_in, cast):
+    officer = sign_in(cast.alice)
+    worker = cast.frank
 
     response = client.post(reverse("accounts:deactivate", args=[worker.pk]), follow=True)
 
@@ -341,22 +341,22 @@ def test_a_manager_deactivates_an_account_in_scope(client, login, world):
     event = AuditEvent.objects.get(verb="deactivate", object_id=str(worker.pk))
     assert event.actor == officer
     assert event.changes == {"is_active": [True, False]}
-    assert event.org_path == world.org(HUANGPU_STREET).path
+    assert event.org_path == cast.small.a.street.path
 
 
-def test_a_deactivated_account_is_logged_out_and_cannot_log_in(client, world):
-    login_post(client, "party.worker", PASSWORD)
-    mark_verified(client, world.user("party.worker"))
+def test_a_deactivated_account_is_logged_out_and_cannot_log_in(client, cast):
+    login_post(client, "frank", PASSWORD)
+    mark_verified(client, cast.frank)
     assert client.get(reverse("orgs:tree")).status_code == 200
 
-    services.user_deactivate(actor=world.user("huangpu.officer"), user=world.user("party.worker"))
+    services.user_deactivate(actor=cast.alice, user=cast.frank)
 
     assert client.get(reverse("orgs:tree")).status_code == 302
-    assert login_post(client, "party.worker", PASSWORD).status_code == 200
+    assert login_post(client, "frank", PASSWORD).status_code == 200
 
 
-def test_a_manager_cannot_deactivate_themselves(client, login, world):
-    officer = login("huangpu.officer")
+def test_a_manager_cannot_deactivate_themselves(client, sign_in, small):
+    officer = sign_in(small.alice)
 
     response = client.post(reverse("accounts:deactivate", args=[officer.pk]), follow=True)
 
@@ -366,17 +366,17 @@ def test_a_manager_cannot_deactivate_themselves(client, login, world):
     assert not AuditEvent.objects.filter(verb="deactivate").exists()
 
 
-def test_an_account_with_a_role_outside_scope_cannot_be_deactivated(world):
-    worker = world.user("party.worker")
+def test_an_account_with_a_role_outside_scope_cannot_be_deactivated(cast):
+    worker = cast.frank
     services.role_grant(
-        actor=world.user("city.admin"),
+        actor=cast.grace,
         user=worker,
         role=Role.PARTY_WORKER,
-        organization=world.xuhui,
+        organization=cast.small.b.org,
     )
 
     with pytest.raises(PermissionDenied, match="另有授权"):
-        services.user_deactivate(actor=world.user("huangpu.officer"), user=worker)
+        services.user_deactivate(actor=cast.alice, user=worker)
     with pytest.raises(ValidationError, match="不能停用自己的账号"):
         services.user_deactivate(actor=worker, user=worker)
 
@@ -386,9 +386,11 @@ def test_an_account_with_a_role_outside_scope_cannot_be_deactivated(world):
 
 @pytest.mark.parametrize("route", ["detail", "deactivate"])
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_an_officer_of_another_district_gets_404_on_an_account(client, login, world, route, method):
-    login("xuhui.officer")
-    target = world.user("party.worker")
+def test_an_officer_of_another_district_gets_404_on_an_account(
+    client, sign_in, cast, route, method
+):
+    sign_in(cast.bob)
+    target = cast.frank
 
     response = getattr(client, method)(reverse(f"accounts:{route}", args=[target.pk]))
 
@@ -398,9 +400,9 @@ def test_an_officer_of_another_district_gets_404_on_an_account(client, login, wo
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_an_officer_of_another_district_gets_404_on_an_assignment(client, login, world, method):
-    login("xuhui.officer")
-    assignment = assignment_of(world, "street.officer")
+def test_an_officer_of_another_district_gets_404_on_an_assignment(client, sign_in, cast, method):
+    sign_in(cast.bob)
+    assignment = assignment_of(cast.erin)
 
     response = getattr(client, method)(reverse("accounts:withdraw", args=[assignment.pk]))
 
@@ -418,45 +420,37 @@ def listed(client) -> set[str]:
     return {u.username for u in response.context["page_obj"]}
 
 
-def test_the_user_list_shows_only_accounts_in_scope(client, login, world):
-    login("xuhui.officer")
+def test_the_user_list_shows_only_accounts_in_scope(client, sign_in, cast):
+    sign_in(cast.bob)
 
     names = listed(client)
 
-    assert "xuhui.officer" in names
-    assert "huangpu.officer" not in names
-    assert "street.officer" not in names
-    assert "city.admin" not in names
+    assert "bob" in names
+    assert "alice" not in names
+    assert "erin" not in names
+    assert "grace" not in names
 
 
-def test_a_district_officer_lists_the_accounts_of_their_district(client, login, world):
-    login("huangpu.officer")
+def test_a_district_officer_lists_the_accounts_of_their_district(client, sign_in, cast):
+    sign_in(cast.alice)
 
-    assert listed(client) == {
-        "huangpu.officer",
-        "street.officer",
-        "branch.secretary",
-        "party.worker",
-        "auditor",
-        "member.self",
-    }
+    # every account with a role inside district a; not bob (b), dora nor grace (the city)
+    assert listed(client) == {"alice", "erin", "charlie", "frank", "heidi", "ivan"}
 
 
-def test_a_withdrawn_account_stays_listed_without_active_roles(client, login, world):
+def test_a_withdrawn_account_stays_listed_without_active_roles(client, sign_in, cast):
     """The manager can still find the account to grant it a role again."""
-    login("huangpu.officer")
-    services.role_withdraw(
-        actor=world.user("city.admin"), assignment=assignment_of(world, "street.officer")
-    )
+    sign_in(cast.alice)
+    services.role_withdraw(actor=cast.grace, assignment=assignment_of(cast.erin))
 
     response = client.get(reverse("accounts:list"))
 
-    (account,) = [u for u in response.context["page_obj"] if u.username == "street.officer"]
+    (account,) = [u for u in response.context["page_obj"] if u.username == "erin"]
     assert account.active_roles == []
 
 
-def test_roles_without_account_management_list_no_one(client, login, world):
-    login("branch.secretary")
+def test_roles_without_account_management_list_no_one(client, sign_in, cast):
+    sign_in(cast.charlie)
 
     assert listed(client) == set()
 
@@ -465,21 +459,14 @@ def test_roles_without_account_management_list_no_one(client, login, world):
 
 
 @pytest.fixture
-def district_events(world):
-    """One change in 黄浦 by the district officer, one by the street officer, one in 徐汇."""
-    huangpu_branch = world.branch_in(world.huangpu)
-    second = world.org("310101013R001")
-    xuhui_branch = world.branch_in(world.xuhui)
-    org_services.organization_rename(
-        actor=world.user("huangpu.officer"), org=huangpu_branch, name="黄浦审计测试党支部"
-    )
-    org_services.organization_rename(
-        actor=world.user("huangpu.officer"), org=second, name="外滩审计测试党支部"
-    )
-    org_services.organization_rename(
-        actor=world.user("xuhui.officer"), org=xuhui_branch, name="徐汇审计测试党支部"
-    )
-    return huangpu_branch, second, xuhui_branch
+def district_events(cast):
+    """Two changes in district a by its officer (in each of its branches), one in b."""
+    a_branch, second = cast.small.a.branches
+    b_branch = cast.small.b.branches[0]
+    org_services.organization_rename(actor=cast.alice, org=a_branch, name="黄浦审计测试党支部")
+    org_services.organization_rename(actor=cast.alice, org=second, name="外滩审计测试党支部")
+    org_services.organization_rename(actor=cast.bob, org=b_branch, name="徐汇审计测试党支部")
+    return a_branch, second, b_branch
 
 
 def audit_page(client, **params):
@@ -490,53 +477,54 @@ def audit_page(client, **params):
 
 @pytest.mark.parametrize("username", ["auditor", "huangpu.officer"])
 def test_the_audit_page_shows_the_districts_events_only(
-    client, login, world, username, district_events
+    client, sign_in, cast, username, district_events
 ):
-    login(username)
+    # the district's auditor (heidi) and its officer (alice)
+    sign_in({"auditor": cast.heidi, "huangpu.officer": cast.alice}[username])
 
     response = audit_page(client)
 
     reprs = {e.object_repr for e in audit_rows(response)}
     assert {"黄浦审计测试党支部", "外滩审计测试党支部"} <= reprs
     assert "徐汇审计测试党支部" not in reprs
-    assert all(e.org_path.startswith(world.huangpu.path) for e in audit_rows(response))
+    assert all(e.org_path.startswith(cast.small.a.org.path) for e in audit_rows(response))
     assert "徐汇审计测试党支部" not in html(response)
 
 
 def test_the_audit_page_of_another_district_shows_nothing_of_huangpu(
-    client, login, world, district_events
+    client, sign_in, cast, district_events
 ):
-    login("xuhui.officer")
+    sign_in(cast.bob)
 
     rows = audit_rows(audit_page(client))
 
     assert [e.object_repr for e in rows if "审计测试" in e.object_repr] == ["徐汇审计测试党支部"]
-    assert not any(e.org_path.startswith(world.huangpu.path) for e in rows)
+    assert not any(e.org_path.startswith(cast.small.a.org.path) for e in rows)
 
 
-def test_the_audit_page_filters_by_actor(client, login, world, district_events):
-    login("auditor")
+def test_the_audit_page_filters_by_actor(client, sign_in, cast, district_events):
+    sign_in(cast.heidi)
 
-    by_officer = audit_rows(audit_page(client, actor="huangpu.officer"))
-    by_outsider = audit_rows(audit_page(client, actor="xuhui.officer"))
+    by_officer = audit_rows(audit_page(client, actor="alice"))
+    by_outsider = audit_rows(audit_page(client, actor="bob"))
 
     assert {e.object_repr for e in by_officer} == {"黄浦审计测试党支部", "外滩审计测试党支部"}
     assert by_outsider == []
 
 
-def test_the_audit_page_filters_by_object(client, login, world, district_events):
-    login("auditor")
-    huangpu_branch, second, _ = district_events
+def test_the_audit_page_filters_by_object(client, sign_in, cast, district_events):
+    sign_in(cast.heidi)
+    a_branch, second, _ = district_events
 
     by_name = audit_rows(audit_page(client, object="外滩审计"))
-    by_id = audit_rows(audit_page(client, object=str(huangpu_branch.pk)))
+    by_id = audit_rows(audit_page(client, object=str(a_branch.pk)))
 
     assert [e.object_id for e in by_name] == [str(second.pk)]
-    assert {e.object_id for e in by_id} == {str(huangpu_branch.pk)}
+    assert {e.object_id for e in by_id} == {str(a_branch.pk)}
 
 
-def test_the_audit_page_filters_by_date(client, login, world, district_events):
-    login("auditor")
+def test_the_audit_page_filters_by_date(client, sign_in, cast, district_events):
+    sign_in(cast.heidi)
     today = timezone.localdate()
 
     assert len(audit_rows(audit_page(client, date_from=today, date_to=today))) >= 2
@@ -544,8 +532,8 @@ def test_the_audit_page_filters_by_date(client, login, world, district_events):
     assert audit_rows(audit_page(client, date_to=today - dt.timedelta(days=1))) == []
 
 
-def test_the_audit_page_filters_by_verb(client, login, world, district_events):
-    login("auditor")
+def test_the_audit_page_filters_by_verb(client, sign_in, cast, district_events):
+    sign_in(cast.heidi)
 
     rows = audit_rows(audit_page(client, verb="update"))
 
@@ -554,12 +542,14 @@ def test_the_audit_page_filters_by_verb(client, login, world, district_events):
 
 
 @pytest.mark.parametrize("username", ["branch.secretary", "party.worker", "member.self"])
-def test_roles_without_audit_rights_see_no_audit_rows(client, login, world, username):
-    branch = world.branch_in(world.huangpu)
-    org_services.organization_rename(
-        actor=world.user("huangpu.officer"), org=branch, name="书记视角测试党支部"
+def test_roles_without_audit_rights_see_no_audit_rows(client, sign_in, cast, username):
+    branch = cast.small.a.branches[0]
+    org_services.organization_rename(actor=cast.alice, org=branch, name="书记视角测试党支部")
+    sign_in(
+        {"branch.secretary": cast.charlie, "party.worker": cast.frank, "member.self": cast.ivan}[
+            username
+        ]
     )
-    login(username)
 
     response = audit_page(client)
 
@@ -572,19 +562,19 @@ def test_roles_without_audit_rights_see_no_audit_rows(client, login, world, user
 # ----- self service ----------------------------------------------------------------------------
 
 
-def test_a_member_sees_only_their_own_record(client, login, world):
-    user = login("member.self")
+def test_a_member_sees_only_their_own_record(client, sign_in, cast):
+    user = sign_in(cast.ivan)
     own = Member.objects.get(user=user)
     other = Member.objects.filter(home_org=own.home_org).exclude(pk=own.pk).first()
 
     assert client.get(reverse("members:detail", args=[own.pk])).status_code == 200
     assert client.get(reverse("members:detail", args=[other.pk])).status_code == 404
-    foreign = world.member_in(world.xuhui)
+    foreign = cast.small.b.members[0]
     assert client.get(reverse("members:detail", args=[foreign.pk])).status_code == 404
 
 
-def test_a_member_sees_no_organisation_pages(client, login, world):
-    user = login("member.self")
+def test_a_member_sees_no_organisation_pages(client, sign_in, cast):
+    user = sign_in(cast.ivan)
     own = Member.objects.get(user=user)
 
     assert client.get(reverse("orgs:detail", args=[own.home_org_id])).status_code == 404
@@ -595,45 +585,46 @@ def test_a_member_sees_no_organisation_pages(client, login, world):
 
 
 @pytest.fixture
-def worker_also_in_xuhui(world):
-    """party.worker (黄浦) also holds a role in 徐汇, granted by the city."""
+def worker_also_in_xuhui(cast):
+    """frank (party worker in district a) also holds a role in district b, granted by the
+    city administrator."""
     return services.role_grant(
-        actor=world.user("city.admin"),
-        user=world.user("party.worker"),
+        actor=cast.grace,
+        user=cast.frank,
         role=Role.PARTY_WORKER,
-        organization=world.xuhui,
+        organization=cast.small.b.org,
     )
 
 
 def test_an_account_page_shows_only_the_roles_inside_the_managers_scope(
-    client, login, world, worker_also_in_xuhui
+    client, sign_in, cast, worker_also_in_xuhui
 ):
-    login("huangpu.officer")
+    sign_in(cast.alice)
 
-    response = client.get(reverse("accounts:detail", args=[world.user("party.worker").pk]))
+    response = client.get(reverse("accounts:detail", args=[cast.frank.pk]))
 
     assert response.status_code == 200
     shown = list(response.context["assignments"])
     assert worker_also_in_xuhui not in shown
-    assert all(a.organization.path.startswith(world.huangpu.path) for a in shown)
-    assert world.xuhui.name not in html(response)
+    assert all(a.organization.path.startswith(cast.small.a.org.path) for a in shown)
+    assert cast.small.b.org.name not in html(response)
 
 
 def test_the_user_list_shows_only_the_roles_inside_the_managers_scope(
-    client, login, world, worker_also_in_xuhui
+    client, sign_in, cast, worker_also_in_xuhui
 ):
-    login("huangpu.officer")
+    sign_in(cast.alice)
 
     response = client.get(reverse("accounts:list"))
 
-    (account,) = [u for u in response.context["page_obj"] if u.username == "party.worker"]
-    assert [a.organization for a in account.active_roles] == [world.org(HUANGPU_STREET)]
-    assert world.xuhui.name not in html(response)
+    (account,) = [u for u in response.context["page_obj"] if u.username == "frank"]
+    assert [a.organization for a in account.active_roles] == [cast.small.a.street]
+    assert cast.small.b.org.name not in html(response)
 
 
-def test_the_city_admin_still_sees_both_roles(client, login, world, worker_also_in_xuhui):
-    login("city.admin")
+def test_the_city_admin_still_sees_both_roles(client, sign_in, cast, worker_also_in_xuhui):
+    sign_in(cast.grace)
 
-    response = client.get(reverse("accounts:detail", args=[world.user("party.worker").pk]))
+    response = client.get(reverse("accounts:detail", args=[cast.frank.pk]))
 
     assert worker_also_in_xuhui in list(response.context["assignments"])

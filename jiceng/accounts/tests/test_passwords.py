@@ -47,8 +47,8 @@ def test_it_accepts_passwords_that_are_not_guesses(password):
     validate_password(password, User(username="pw.t5"))
 
 
-def test_the_create_form_refuses_the_demo_password_in_chinese(client, login, world):
-    login("huangpu.officer")
+def test_the_create_form_refuses_the_demo_password_in_chinese(client, sign_in, small):
+    sign_in(small.alice)
 
     response = client.post(
         reverse("accounts:create"),
@@ -57,7 +57,7 @@ def test_the_create_form_refuses_the_demo_password_in_chinese(client, login, wor
             "display_name": "测试",
             "password": "Jiceng@2005",
             "role": Role.PARTY_WORKER,
-            "organization": "310101002",
+            "organization": small.a.street.code,
         },
     )
 
@@ -67,8 +67,8 @@ def test_the_create_form_refuses_the_demo_password_in_chinese(client, login, wor
     assert not User.objects.filter(username="pw.t5").exists()
 
 
-def test_the_create_form_refuses_a_password_built_from_the_username(client, login, world):
-    login("huangpu.officer")
+def test_the_create_form_refuses_a_password_built_from_the_username(client, sign_in, small):
+    sign_in(small.alice)
 
     response = client.post(
         reverse("accounts:create"),
@@ -77,7 +77,7 @@ def test_the_create_form_refuses_a_password_built_from_the_username(client, logi
             "display_name": "测试",
             "password": "pw.t5pw.t5x",
             "role": Role.PARTY_WORKER,
-            "organization": "310101002",
+            "organization": small.a.street.code,
         },
     )
 
@@ -86,4 +86,5 @@ def test_the_create_form_refuses_a_password_built_from_the_username(client, logi
 
 
 def test_the_demo_accounts_keep_the_published_password(world):
+    # about the demo itself: its accounts are the scenario's, with the published password
     assert world.user("huangpu.officer").check_password("Jiceng@2005")

@@ -23,6 +23,7 @@ from jiceng.accounts.roles import Role
 from jiceng.accounts.second_factor import rules
 from jiceng.accounts.second_factor import services as second_factor
 from jiceng.core.models import AuditEvent
+from tests.factories import PASSWORD
 
 ENROL = reverse("accounts:otp-enrol")
 VERIFY = reverse("accounts:otp-verify")
@@ -51,8 +52,8 @@ def test_every_role_that_can_reveal_export_or_manage_requires_it(settings, role)
     assert role in settings.OTP_REQUIRED_ROLES
 
 
-def test_the_required_roles_are_a_setting(settings, world):
-    worker = world.user("party.worker")
+def test_the_required_roles_are_a_setting(settings, cast):
+    worker = cast.frank
     assert rules.required_for(worker)
 
     settings.OTP_REQUIRED_ROLES = ["city_admin"]
@@ -60,8 +61,8 @@ def test_the_required_roles_are_a_setting(settings, world):
     assert not rules.required_for(worker)
 
 
-def test_an_officer_after_the_password_only_is_sent_to_enrolment(client, login, world):
-    login("huangpu.officer", verified=False)
+def test_an_officer_after_the_password_only_is_sent_to_enrolment(client, sign_in, small):
+    sign_in(small.alice, verified=False)
 
     response = client.get(reverse("members:list"))
 
@@ -69,18 +70,20 @@ def test_an_officer_after_the_password_only_is_sent_to_enrolment(client, login, 
     assert response["Location"] == f"{ENROL}?next=%2Fmembers%2F"
 
 
-def test_an_enrolled_officer_after_the_password_only_is_sent_to_verification(client, login, world):
-    enrolled(world.user("huangpu.officer"))
-    login("huangpu.officer", verified=False)
+def test_an_enrolled_officer_after_the_password_only_is_sent_to_verification(
+    client, sign_in, small
+):
+    enrolled(small.alice)
+    sign_in(small.alice, verified=False)
 
     response = client.get(reverse("orgs:tree"))
 
     assert response["Location"].startswith(VERIFY)
 
 
-def test_an_unverified_officer_cannot_write(client, login, world):
-    login("huangpu.officer", verified=False)
-    member = world.member_in(world.huangpu)
+def test_an_unverified_officer_cannot_write(client, sign_in, small):
+    sign_in(small.alice, verified=False)
+    member = small.a.members[0]
 
     response = client.post(reverse("members:reveal", args=[member.pk, "id_number"]))
 
@@ -88,8 +91,8 @@ def test_an_unverified_officer_cannot_write(client, login, world):
     assert not AuditEvent.objects.filter(verb="reveal").exists()
 
 
-def test_an_unverified_htmx_request_is_refused_with_a_redirect_header(client, login, world):
-    login("huangpu.officer", verified=False)
+def test_an_unverified_htmx_request_is_refused_with_a_redirect_header(client, sign_in, small):
+    sign_in(small.alice, verified=False)
 
     response = client.get(reverse("core:notices"), HTTP_HX_REQUEST="true")
 
@@ -97,14 +100,14 @@ def test_an_unverified_htmx_request_is_refused_with_a_redirect_header(client, lo
     assert response["HX-Redirect"] == ENROL
 
 
-def test_a_member_self_service_account_is_not_asked(client, login, world):
-    login("member.self", verified=False)
+def test_a_member_self_service_account_is_not_asked(client, sign_in, cast):
+    sign_in(cast.ivan, verified=False)
 
     assert client.get(reverse("core:home")).status_code == 200
 
 
-def test_an_unverified_session_api_call_is_refused_in_chinese(client, login, world):
-    login("huangpu.officer", verified=False)
+def test_an_unverified_session_api_call_is_refused_in_chinese(client, sign_in, small):
+    sign_in(small.alice, verified=False)
 
     response = client.get("/api/members/")
 
@@ -112,14 +115,14 @@ def test_an_unverified_session_api_call_is_refused_in_chinese(client, login, wor
     assert "两步验证" in response.json()["detail"]
 
 
-def test_a_verified_session_api_call_passes(client, login, world):
-    login("huangpu.officer")
+def test_a_verified_session_api_call_passes(client, sign_in, small):
+    sign_in(small.alice)
 
     assert client.get("/api/members/").status_code == 200
 
 
-def test_a_token_created_for_an_officer_still_works(world):
-    token = Token.objects.create(user=world.user("huangpu.officer"))
+def test_a_token_created_for_an_officer_still_works(small):
+    token = Token.objects.create(user=small.alice)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
 
@@ -129,15 +132,15 @@ def test_a_token_created_for_an_officer_still_works(world):
 # ----- enrolment --------------------------------------------------------------------------------
 
 
-def test_enrolment_shows_a_qr_code_and_the_manual_key(client, login, world):
-    login("huangpu.officer", verified=False)
+def test_enrolment_shows_a_qr_code_and_the_manual_key(client, sign_in, small):
+    sign_in(small.alice, verified=False)
 
     response = client.get(ENROL)
 
     page = html(response)
     assert response.status_code == 200
     assert 'src="data:image/svg+xml' in page
-    device = TOTPDevice.objects.get(user=world.user("huangpu.officer"), confirmed=False)
+    device = TOTPDevice.objects.get(user=small.alice, confirmed=False)
     key = re.search(r'data-testid="otp-manual-key">([A-Z2-7 ]+)<', page).group(1)
     assert key == rules.manual_key(b32encode(device.bin_key).decode())
     assert "style=" not in page.split("<main")[1]  # the CSP allows no inline styles
@@ -146,8 +149,8 @@ def test_enrolment_shows_a_qr_code_and_the_manual_key(client, login, world):
     assert key in html(client.get(ENROL))
 
 
-def test_enrolment_is_confirmed_with_a_code_then_shows_recovery_codes_once(client, login, world):
-    officer = login("huangpu.officer", verified=False)
+def test_enrolment_is_confirmed_with_a_code_then_shows_recovery_codes_once(client, sign_in, small):
+    officer = sign_in(small.alice, verified=False)
     client.get(ENROL)
     device = TOTPDevice.objects.get(user=officer)
 
@@ -177,8 +180,8 @@ def test_enrolment_is_confirmed_with_a_code_then_shows_recovery_codes_once(clien
     assert client.get(reverse("accounts:otp-recovery-download")).status_code == 404
 
 
-def test_a_wrong_enrolment_code_is_refused_and_audited(client, login, world):
-    officer = login("huangpu.officer", verified=False)
+def test_a_wrong_enrolment_code_is_refused_and_audited(client, sign_in, small):
+    officer = sign_in(small.alice, verified=False)
     client.get(ENROL)
 
     response = client.post(ENROL, {"code": "000000"})
@@ -190,8 +193,8 @@ def test_a_wrong_enrolment_code_is_refused_and_audited(client, login, world):
     assert client.get(reverse("orgs:tree")).status_code == 302
 
 
-def test_an_enrolled_user_cannot_enrol_a_second_phone_by_themselves(world):
-    officer = world.user("huangpu.officer")
+def test_an_enrolled_user_cannot_enrol_a_second_phone_by_themselves(small):
+    officer = small.alice
     enrolled(officer)
 
     with pytest.raises(Exception, match="重置"):
@@ -201,9 +204,9 @@ def test_an_enrolled_user_cannot_enrol_a_second_phone_by_themselves(world):
 # ----- verification -----------------------------------------------------------------------------
 
 
-def test_a_code_verifies_the_session_and_returns_to_the_page(client, login, world):
-    device = enrolled(world.user("huangpu.officer"))
-    login("huangpu.officer", verified=False)
+def test_a_code_verifies_the_session_and_returns_to_the_page(client, sign_in, small):
+    device = enrolled(small.alice)
+    sign_in(small.alice, verified=False)
 
     response = client.post(VERIFY, {"code": code_for(device), "next": "/orgs/"})
 
@@ -213,12 +216,12 @@ def test_a_code_verifies_the_session_and_returns_to_the_page(client, login, worl
     assert rules.REMEMBER_COOKIE not in response.cookies
 
 
-def test_a_code_is_not_accepted_twice(client, login, world):
-    officer = world.user("huangpu.officer")
+def test_a_code_is_not_accepted_twice(client, sign_in, small):
+    officer = small.alice
     device = enrolled(officer)
     code = code_for(device)
     second_factor.second_factor_verify(actor=officer, code=code)
-    login("huangpu.officer", verified=False)
+    sign_in(officer, verified=False)
 
     response = client.post(VERIFY, {"code": code})
 
@@ -226,10 +229,10 @@ def test_a_code_is_not_accepted_twice(client, login, world):
     assert client.get(reverse("orgs:tree")).status_code == 302
 
 
-def test_a_wrong_code_is_refused_audited_and_throttled(client, login, world):
-    officer = world.user("huangpu.officer")
+def test_a_wrong_code_is_refused_audited_and_throttled(client, sign_in, small):
+    officer = small.alice
     device = enrolled(officer)
-    login("huangpu.officer", verified=False)
+    sign_in(officer, verified=False)
 
     wrong = client.post(VERIFY, {"code": "123456" if code_for(device) != "123456" else "654321"})
     right_too_soon = client.post(VERIFY, {"code": code_for(device)})
@@ -239,12 +242,12 @@ def test_a_wrong_code_is_refused_audited_and_throttled(client, login, world):
     assert AuditEvent.objects.filter(verb="otp_failed", actor=officer).count() == 2
 
 
-def test_a_recovery_code_works_once(client, login, world):
-    officer = world.user("huangpu.officer")
+def test_a_recovery_code_works_once(client, sign_in, small):
+    officer = small.alice
     enrolled(officer)
     recovery = StaticDevice.objects.create(user=officer, name="recovery", confirmed=True)
     recovery.token_set.create(token="abcdefgh")
-    login("huangpu.officer", verified=False)
+    sign_in(officer, verified=False)
 
     response = client.post(VERIFY, {"code": "ABCD-EFGH"})
 
@@ -260,73 +263,71 @@ def test_a_recovery_code_works_once(client, login, world):
 # ----- remembered devices -----------------------------------------------------------------------
 
 
-def remembered_login(world, cookie: str, username: str = "huangpu.officer") -> Client:
+def remembered_login(user, cookie: str) -> Client:
     c = Client()
-    c.force_login(world.user(username))
+    c.force_login(user)
     c.cookies[rules.REMEMBER_COOKIE] = cookie
     return c
 
 
-def test_remember_this_device_skips_the_code_for_thirty_days(client, login, world, settings):
-    device = enrolled(world.user("huangpu.officer"))
-    login("huangpu.officer", verified=False)
+def test_remember_this_device_skips_the_code_for_thirty_days(client, sign_in, small, settings):
+    device = enrolled(small.alice)
+    sign_in(small.alice, verified=False)
 
     response = client.post(VERIFY, {"code": code_for(device), "remember": "on"})
 
     cookie = response.cookies[rules.REMEMBER_COOKIE]
     assert cookie["httponly"]
     assert int(cookie["max-age"]) == 30 * 24 * 3600 == settings.OTP_REMEMBER_DAYS * 86400
-    later = remembered_login(world, cookie.value)
+    later = remembered_login(small.alice, cookie.value)
     assert later.get(reverse("orgs:tree")).status_code == 200
     assert AuditEvent.objects.filter(verb="otp_verify", note="已记住的设备").exists()
 
 
-def test_the_remembered_device_cookie_is_secure_in_production(client, login, world, settings):
+def test_the_remembered_device_cookie_is_secure_in_production(client, sign_in, small, settings):
     settings.SESSION_COOKIE_SECURE = True  # as config.settings.production sets it
-    device = enrolled(world.user("huangpu.officer"))
-    login("huangpu.officer", verified=False)
+    device = enrolled(small.alice)
+    sign_in(small.alice, verified=False)
 
     response = client.post(VERIFY, {"code": code_for(device), "remember": "on"})
 
     assert response.cookies[rules.REMEMBER_COOKIE]["secure"]
 
 
-def test_a_remembered_device_expires(world, monkeypatch):
-    officer = world.user("huangpu.officer")
+def test_a_remembered_device_expires(small, monkeypatch):
+    officer = small.alice
     device = enrolled(officer)
     value = rules.remember_value(officer, device)
     now = time.time()
     monkeypatch.setattr(signing.time, "time", lambda: now + 31 * 24 * 3600)
 
-    assert remembered_login(world, value).get(reverse("orgs:tree")).status_code == 302
+    assert remembered_login(officer, value).get(reverse("orgs:tree")).status_code == 302
 
 
-def test_a_remembered_device_is_bound_to_its_user(world):
-    officer = world.user("huangpu.officer")
+def test_a_remembered_device_is_bound_to_its_user(small):
+    officer = small.alice
     value = rules.remember_value(officer, enrolled(officer))
-    enrolled(world.user("xuhui.officer"))
+    enrolled(small.bob)
 
-    assert (
-        remembered_login(world, value, "xuhui.officer").get(reverse("orgs:tree")).status_code == 302
-    )
+    assert remembered_login(small.bob, value).get(reverse("orgs:tree")).status_code == 302
 
 
-def test_a_forged_cookie_is_ignored(world):
-    enrolled(world.user("huangpu.officer"))
+def test_a_forged_cookie_is_ignored(small):
+    enrolled(small.alice)
 
-    assert remembered_login(world, "x:y:z").get(reverse("orgs:tree")).status_code == 302
+    assert remembered_login(small.alice, "x:y:z").get(reverse("orgs:tree")).status_code == 302
 
 
 # ----- reset by an account manager --------------------------------------------------------------
 
 
-def test_a_manager_resets_a_lost_phone_and_remembered_devices_stop_working(client, login, world):
-    worker = world.user("party.worker")
+def test_a_manager_resets_a_lost_phone_and_remembered_devices_stop_working(client, sign_in, cast):
+    worker = cast.frank
     device = enrolled(worker)
     StaticDevice.objects.create(user=worker, name="recovery", confirmed=True)
     Token.objects.create(user=worker)
     cookie = rules.remember_value(worker, device)
-    manager = login("huangpu.officer")
+    manager = sign_in(cast.alice)
 
     response = client.post(reverse("accounts:otp-reset", args=[worker.pk]))
 
@@ -337,22 +338,22 @@ def test_a_manager_resets_a_lost_phone_and_remembered_devices_stop_working(clien
     event = AuditEvent.objects.get(verb="otp_reset")
     assert event.actor == manager
     assert event.object_id == str(worker.pk)
-    assert event.org_path == world.org("310101002").path
-    later = remembered_login(world, cookie, "party.worker")
+    assert event.org_path == cast.small.a.street.path
+    later = remembered_login(worker, cookie)
     assert later.get(reverse("orgs:tree"))["Location"].startswith(ENROL)
 
 
-def test_the_account_page_offers_the_reset(client, login, world):
-    enrolled(world.user("party.worker"))
-    login("huangpu.officer")
+def test_the_account_page_offers_the_reset(client, sign_in, cast):
+    enrolled(cast.frank)
+    sign_in(cast.alice)
 
-    page = html(client.get(reverse("accounts:detail", args=[world.user("party.worker").pk])))
+    page = html(client.get(reverse("accounts:detail", args=[cast.frank.pk])))
 
-    assert reverse("accounts:otp-reset", args=[world.user("party.worker").pk]) in page
+    assert reverse("accounts:otp-reset", args=[cast.frank.pk]) in page
 
 
-def test_a_manager_cannot_reset_their_own_second_factor(client, login, world):
-    officer = login("huangpu.officer")
+def test_a_manager_cannot_reset_their_own_second_factor(client, sign_in, small):
+    officer = sign_in(small.alice)
 
     client.post(reverse("accounts:otp-reset", args=[officer.pk]))
 
@@ -360,27 +361,27 @@ def test_a_manager_cannot_reset_their_own_second_factor(client, login, world):
     assert not AuditEvent.objects.filter(verb="otp_reset").exists()
 
 
-def test_an_account_with_a_role_outside_scope_cannot_be_reset(world):
-    worker = world.user("party.worker")
+def test_an_account_with_a_role_outside_scope_cannot_be_reset(cast):
+    worker = cast.frank
     enrolled(worker)
     from jiceng.accounts import services
 
     services.role_grant(
-        actor=world.user("city.admin"),
+        actor=cast.grace,
         user=worker,
         role=Role.PARTY_WORKER,
-        organization=world.xuhui,
+        organization=cast.small.b.org,
     )
 
     with pytest.raises(Exception, match="管辖范围之外"):
-        second_factor.second_factor_reset(actor=world.user("huangpu.officer"), user=worker)
+        second_factor.second_factor_reset(actor=cast.alice, user=worker)
     assert TOTPDevice.objects.filter(user=worker).exists()
 
 
-def test_an_officer_of_another_district_gets_404_on_reset(client, login, world):
-    worker = world.user("party.worker")
+def test_an_officer_of_another_district_gets_404_on_reset(client, sign_in, cast):
+    worker = cast.frank
     enrolled(worker)
-    login("xuhui.officer")
+    sign_in(cast.bob)
 
     response = client.post(reverse("accounts:otp-reset", args=[worker.pk]))
 
@@ -391,8 +392,8 @@ def test_an_officer_of_another_district_gets_404_on_reset(client, login, world):
 # ----- API tokens -------------------------------------------------------------------------------
 
 
-def test_a_verified_officer_issues_and_revokes_a_token_on_the_security_page(client, login, world):
-    officer = login("huangpu.officer")
+def test_a_verified_officer_issues_and_revokes_a_token_on_the_security_page(client, sign_in, small):
+    officer = sign_in(small.alice)
 
     response = client.post(reverse("accounts:token"), {"action": "issue"})
 
@@ -407,21 +408,21 @@ def test_a_verified_officer_issues_and_revokes_a_token_on_the_security_page(clie
     assert AuditEvent.objects.filter(verb="token_revoke", actor=officer).exists()
 
 
-def test_a_member_without_a_second_factor_gets_no_token(client, login, world):
-    member = login("member.self", verified=False)
+def test_a_member_without_a_second_factor_gets_no_token(client, sign_in, cast):
+    member = sign_in(cast.ivan, verified=False)
 
     client.post(reverse("accounts:token"), {"action": "issue"})
 
     assert not Token.objects.filter(user=member).exists()
 
 
-def test_the_api_issues_a_token_to_a_verified_session_only(client, login, world):
-    login("member.self", verified=False)
+def test_the_api_issues_a_token_to_a_verified_session_only(client, sign_in, cast):
+    sign_in(cast.ivan, verified=False)
     refused = client.post("/api/auth/token/")
     assert refused.status_code == 403
     assert "两步验证" in refused.json()["detail"]
 
-    officer = login("huangpu.officer")
+    officer = sign_in(cast.alice)
     issued = client.post("/api/auth/token/")
 
     assert issued.status_code == 201
@@ -430,17 +431,15 @@ def test_the_api_issues_a_token_to_a_verified_session_only(client, login, world)
     assert not Token.objects.filter(user=officer).exists()
 
 
-def test_a_password_alone_no_longer_buys_a_token(world):
-    response = APIClient().post(
-        "/api/auth/token/", {"username": "huangpu.officer", "password": "Jiceng@2005"}
-    )
+def test_a_password_alone_no_longer_buys_a_token(small):
+    response = APIClient().post("/api/auth/token/", {"username": "alice", "password": PASSWORD})
 
     assert response.status_code in (401, 403)
     assert not Token.objects.exists()
 
 
-def test_mark_verified_gives_a_confirmed_device(client, world):
-    user = world.user("auditor")
+def test_mark_verified_gives_a_confirmed_device(client, small):
+    user = small.dora
     client.force_login(user)
     mark_verified(client, user)
 

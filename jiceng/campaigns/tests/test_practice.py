@@ -9,25 +9,51 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from jiceng.campaigns.models import Campaign, CampaignUnit, FourOnesItem
+from jiceng.campaigns.chains import services as chains_services
+from jiceng.campaigns.guidance import services as guidance_services
+from jiceng.campaigns.models import CampaignUnit, FourOnesItem
 from jiceng.campaigns.practices import services as practices_services
 from jiceng.campaigns.practices.rules import FourOnes
-from jiceng.members.models import Member
+from jiceng.campaigns.tests.factories import CampaignWorld, login_as
+from jiceng.study.tests.factories import period_make
 
 
 @pytest.fixture
-def second(world):
-    return Campaign.objects.get(root=world.city, batch="second")
+def cw(small):
+    """The factory world's second batch, after a first whose pilot was charlie's branch;
+    with the city's guidance for the branches' sector, a theme practice and the tasks of the
+    second step (overdue on the reference day)."""
+    cw = CampaignWorld.make(small, pilots=True)
+    second = cw.campaign
+    guidance_services.template_create(
+        actor=cw.frank,
+        campaign=second,
+        owner=small.city,
+        name="分类指导方案",
+        sector=cw.unit.sector,
+        focus="重点一",
+    )
+    practices_services.practice_create(
+        actor=cw.frank, campaign=second, owner=small.city, name="主题实践活动"
+    )
+    chains_services.tasks_from_step(
+        actor=cw.frank, campaign=second, step=second.steps.get(order=2), under=small.city
+    )
+    return cw
 
 
 @pytest.fixture
-def branch_unit(world, second):
-    org = world.user("branch.secretary").primary_assignment.organization
-    return CampaignUnit.objects.select_related("org").get(campaign=second, org=org)
+def second(cw):
+    return cw.campaign
 
 
-def test_the_unit_page_tabs_render_for_the_secretary(client, login, branch_unit):
-    login("branch.secretary")
+@pytest.fixture
+def branch_unit(cw):
+    return cw.unit
+
+
+def test_the_unit_page_tabs_render_for_the_secretary(client, cw, branch_unit):
+    login_as(client, cw.small.charlie)
     url = reverse("campaigns:unit", args=[branch_unit.pk])
     for tab, marker in (
         ("plan", "plan-items"),
@@ -40,8 +66,9 @@ def test_the_unit_page_tabs_render_for_the_secretary(client, login, branch_unit)
         assert f'data-testid="{marker}"' in page, tab
 
 
-def test_campaign_pages_render_for_a_district_officer(client, login, world, second):
-    login("huangpu.officer")
+def test_campaign_pages_render_for_a_district_officer(client, cw, second):
+    period_make()  # a study period, for the study summary
+    login_as(client, cw.small.alice)
     for name, marker in (
         ("campaigns:guidance", "template"),
         ("campaigns:tasks", "overdue-table"),
@@ -59,10 +86,10 @@ def test_campaign_pages_render_for_a_district_officer(client, login, world, seco
     assert "<html" not in part
 
 
-def test_the_api_lists_chains_coverage_and_four_ones(client, login, world, second):
+def test_the_api_lists_chains_coverage_and_four_ones(client, cw, second):
     import json
 
-    login("huangpu.officer")
+    login_as(client, cw.small.alice)
     tasks = client.get(reverse("api-campaign-tasks", args=[second.pk])).json()
     assert tasks["count"] > 0
     assert tasks["results"][0]["links"][0]["rank"] == 0
@@ -70,14 +97,15 @@ def test_the_api_lists_chains_coverage_and_four_ones(client, login, world, secon
     assert (
         cov["units"]
         == CampaignUnit.objects.filter(
-            campaign=second, org_path__startswith=world.huangpu.path
+            campaign=second, org_path__startswith=cw.small.a.org.path
         ).count()
+        == len(cw.small.a.branches)
     )
     guidance = client.get(reverse("api-campaign-guidance", args=[second.pk])).json()
     assert guidance["templates"]
     assert guidance["lessons"]
-    login("member.self")
-    member = Member.objects.get(user__username="member.self")
+    me, member = cw.member_self()
+    login_as(client, me)
     url = reverse("api-four-ones", args=[second.pk])
     response = client.post(
         url,
@@ -94,7 +122,7 @@ def test_the_api_lists_chains_coverage_and_four_ones(client, login, world, secon
     assert response.status_code == 201, response.content
     mine = client.get(url).json()
     assert {row["member_id"] for row in mine["results"]} == {member.pk}
-    login("branch.secretary")
+    login_as(client, cw.small.charlie)
     item_id = response.json()["id"]
     confirmed = client.post(
         reverse("api-four-ones-confirm", args=[item_id]),
@@ -105,12 +133,13 @@ def test_the_api_lists_chains_coverage_and_four_ones(client, login, world, secon
 
 
 def test_the_members_summary_is_cached_until_a_member_records_something(
-    client, login, world, second, django_capture_on_commit_callbacks
+    client, cw, second, django_capture_on_commit_callbacks
 ):
     from django.core.cache import cache
 
     cache.clear()
-    login("huangpu.officer")
+    me, member = cw.member_self()
+    login_as(client, cw.small.alice)
     url = reverse("campaigns:detail", args=[second.pk])
 
     def confirmed_welfare() -> str:
@@ -118,11 +147,11 @@ def test_the_members_summary_is_cached_until_a_member_records_something(
         return part.split('data-testid="fourones-welfare">')[1].split("<")[0]
 
     before = confirmed_welfare()
-    member = Member.objects.get(user__username="member.self")
+    assert int(before) == 0  # nothing recorded in this world yet
     FourOnesItem.objects.filter(campaign=second, member=member).delete()
     with django_capture_on_commit_callbacks(execute=True):
         item = practices_services.four_ones_record(
-            actor=world.user("member.self"),
+            actor=me,
             campaign=second,
             member=member,
             kind=FourOnes.WELFARE,
@@ -130,20 +159,21 @@ def test_the_members_summary_is_cached_until_a_member_records_something(
             done_on=dt.date(2005, 8, 20),
         )
     with django_capture_on_commit_callbacks(execute=True):
-        practices_services.four_ones_confirm(actor=world.user("branch.secretary"), item=item)
+        practices_services.four_ones_confirm(actor=cw.small.charlie, item=item)
     assert int(confirmed_welfare()) == int(before) + 1
 
 
 def test_a_very_large_subtree_leaves_study_out_of_the_members_summary(
-    client, login, world, second, monkeypatch
+    client, cw, second, monkeypatch
 ):
     from django.core.cache import cache
 
     from jiceng.campaigns.practices import selectors as practices_selectors
 
     cache.clear()
+    period_make()  # a study period: only the subtree's size leaves it out
     monkeypatch.setattr(practices_selectors, "STUDY_SUMMARY_MAX_MEMBERS", 1)
-    login("huangpu.officer")
+    login_as(client, cw.small.alice)
     url = reverse("campaigns:detail", args=[second.pk])
     part = client.get(url, {"part": "members"}, HTTP_HX_REQUEST="true").content.decode()
     assert 'data-testid="study-by-district"' in part

@@ -7,16 +7,18 @@ from django.db import DatabaseError, connection, transaction
 
 from jiceng.core import audit
 from jiceng.core.models import AuditEvent
+from tests.factories import OrganizationFactory
 
 
-def test_audit_event_refuses_update_through_the_orm(world):
+def test_audit_event_refuses_update_through_the_orm(db):
+    org = OrganizationFactory()
     event = audit.record(
         actor=None,
         verb="create",
         object_type="t",
         object_id="1",
         object_repr="x",
-        org_path=world.city.path,
+        org_path=org.path,
     )
     event.note = "changed"
     with pytest.raises(PermissionError):
@@ -32,14 +34,14 @@ def test_audit_event_refuses_update_through_the_orm(world):
         "DELETE FROM core_auditevent",
     ],
 )
-def test_database_trigger_refuses_update_and_delete_from_any_client(world, statement):
+def test_database_trigger_refuses_update_and_delete_from_any_client(db, statement):
     audit.record(actor=None, verb="create", object_type="t", object_id="1", object_repr="x")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement)
     assert AuditEvent.objects.exclude(note="tampered").exists()
 
 
-def test_an_audit_row_cannot_be_rewritten_by_insert_or_replace(world):
+def test_an_audit_row_cannot_be_rewritten_by_insert_or_replace(db):
     """Issue 14 (low): SQLite's INSERT OR REPLACE deletes the old row without firing a DELETE
     trigger, and PostgreSQL's INSERT … ON CONFLICT DO UPDATE is an upsert; neither may rewrite
     an audit row."""

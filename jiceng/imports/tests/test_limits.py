@@ -1,6 +1,7 @@
 """Imports keep bounded state (issue 14, low-medium): one 200 MB CSV stored 814,402 problem
 rows (+165 MB); an oversize upload was refused only after all of it had arrived; failed jobs
-kept their files."""
+kept their files. alice imports into the first branch of district a of the test's own world
+(``tests.factories.SmallWorld``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,18 @@ HEADER = "姓名,公民身份号码,入党日期,转正日期,联系电话,所�
 # Deliberately invalid: letters where the sequence code and check digit go, so every such row
 # is a problem row (what the cap on stored problems is about).
 BAD_ID = "31010119700308XXX"
+
+
+@pytest.fixture
+def officer(small):
+    """alice, the officer of district a (the small world's, not the demo's)."""
+    return small.alice
+
+
+@pytest.fixture
+def branch(small):
+    """The first branch of district a."""
+    return small.a.branches[0]
 
 
 def roll(branch, *, bad: int, good: int = 1) -> bytes:
@@ -55,10 +68,10 @@ def test_problem_rows_stored_are_capped_and_counted_exactly(officer, branch, cap
 
 
 def test_the_page_says_how_many_rows_have_problems_and_how_many_are_listed(
-    client, login, officer, branch, cap
+    client, sign_in, officer, branch, cap
 ):
     job = checked(officer, branch, roll(branch, bad=12))
-    login("huangpu.officer")
+    sign_in(officer)
     page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     assert "共 12 行有问题，仅列出前 5 行" in page
     assert "公民身份号码" in page
@@ -72,7 +85,7 @@ def test_the_error_report_says_it_lists_only_the_first_rows(officer, branch, cap
 
 
 def test_an_oversize_upload_is_refused_from_its_length_before_the_body_is_read(
-    client, login, monkeypatch
+    client, sign_in, small, monkeypatch
 ):
     """issue 14: the Content-Length says it all; the body is never parsed."""
 
@@ -80,7 +93,7 @@ def test_an_oversize_upload_is_refused_from_its_length_before_the_body_is_read(
         raise AssertionError("the upload body was read")
 
     monkeypatch.setattr("django.http.multipartparser.MultiPartParser.parse", never)
-    login("huangpu.officer")
+    sign_in(small.alice)
     response = client.post(
         reverse("imports:list"),
         {"kind": "member"},
@@ -90,12 +103,12 @@ def test_an_oversize_upload_is_refused_from_its_length_before_the_body_is_read(
     assert f"{readers.MAX_UPLOAD_BYTES // 1024 // 1024} MB" in response.content.decode()
 
 
-def test_the_upload_page_still_checks_the_csrf_token(world):
+def test_the_upload_page_still_checks_the_csrf_token(small):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
-    client.force_login(world.user("huangpu.officer"))
-    mark_verified(client, world.user("huangpu.officer"))
+    client.force_login(small.alice)
+    mark_verified(client, small.alice)
     assert client.post(reverse("imports:list"), {"kind": "member"}).status_code == 403
 
 

@@ -1,4 +1,7 @@
-"""Importing members from the files officers really have (issue 3 item 2; S10, S16)."""
+"""Importing members from the files officers really have (issue 3 item 2; S10, S16).
+
+The world is the test's own (``tests.factories.SmallWorld``): alice imports into district a,
+mostly into its first branch; district b is the foreign district."""
 
 from __future__ import annotations
 
@@ -18,6 +21,18 @@ from jiceng.imports.models import ImportJob
 from jiceng.members.models import Member
 
 from .conftest import HEADER, new_id
+
+
+@pytest.fixture
+def officer(small):
+    """alice, the officer of district a (the small world's, not the demo's)."""
+    return small.alice
+
+
+@pytest.fixture
+def branch(small):
+    """The first branch of district a."""
+    return small.a.branches[0]
 
 
 def run(officer, org, path: Path, *, skip_invalid: bool = False, start: bool = True):
@@ -57,9 +72,9 @@ def row(
     return [name, id_number, sex, joined, full, category, phone, branch.code]
 
 
-def test_title_rows_and_merged_cells_above_the_header_are_skipped(world, officer, branch, xlsx):
+def test_title_rows_and_merged_cells_above_the_header_are_skipped(small, officer, branch, xlsx):
     path = xlsx([HEADER, row("王建国", new_id(1), branch)], title="黄浦区党员名册（2005年）")
-    job = run(officer, world.huangpu, path)
+    job = run(officer, small.a.org, path)
     assert job.header_row == 2
     assert job.status == ImportJob.Status.DONE
     assert Member.objects.filter(name="王建国", home_org=branch).exists()
@@ -175,16 +190,14 @@ def test_a_changed_row_updates_the_member_and_is_audited(db, officer, branch, xl
     assert "64331234" not in str(event.changes)
 
 
-def test_a_member_registered_outside_the_subtree_is_refused_not_moved(
-    db, world, officer, branch, xlsx
-):
-    foreign = world.member_in(world.xuhui)
+def test_a_member_registered_outside_the_subtree_is_refused_not_moved(small, officer, branch, xlsx):
+    foreign = small.b.members[0]
     sex = "男" if foreign.sex == "M" else "女"
     rows = [HEADER, row(foreign.name, foreign.id_number, branch, sex=sex)]
     job = run(officer, branch, xlsx(rows), start=False)
     assert "不能通过导入修改" in errors_of(job)[2][0]
     foreign.refresh_from_db()
-    assert foreign.home_path.startswith(world.xuhui.path)
+    assert foreign.home_path.startswith(small.b.org.path)
 
 
 def test_csv_in_gbk_and_utf8_with_bom_are_both_read(db, officer, branch, tmp_path):
@@ -333,7 +346,7 @@ def test_a_run_whose_checked_rows_are_gone_fails_with_a_message(db, officer, bra
 
 
 def test_members_at_post_take_part_at_home_and_the_rest_wait_for_placement(
-    world, officer, branch, xlsx
+    small, officer, branch, xlsx
 ):
     """S10: with no participating unit in the file, a member at post takes part in their own
     branch; a retired member is left for the placement worklist (a nearby unit)."""
@@ -342,7 +355,7 @@ def test_members_at_post_take_part_at_home_and_the_rest_wait_for_placement(
         [*row("在岗甲", new_id(31), branch), "在岗"],
         [*row("退休乙", new_id(32), branch), "离退休"],
     ]
-    run(officer, world.huangpu, xlsx(rows))
+    run(officer, small.a.org, xlsx(rows))
     at_post = Member.objects.get(name="在岗甲")
     retired = Member.objects.get(name="退休乙")
     assert at_post.participating_org_id == branch.pk

@@ -1,7 +1,10 @@
 """Importing organisations: parents before children whatever the row order, tree rules,
-idempotent by code (issue 3 item 1; S11, S12)."""
+idempotent by code (issue 3 item 1; S11, S12). alice imports under district a of the test's
+own world (``tests.factories.SmallWorld``); district b is outside her scope."""
 
 from __future__ import annotations
+
+import pytest
 
 from jiceng.core.models import AuditEvent
 from jiceng.imports import engine, services
@@ -9,6 +12,12 @@ from jiceng.imports.models import ImportJob
 from jiceng.orgs.models import Organization
 
 HEADER = ["组织代码", "组织名称", "组织类别", "上级党组织代码", "所属领域", "成立日期"]
+
+
+@pytest.fixture
+def officer(small):
+    """alice, the officer of district a (the small world's, not the demo's)."""
+    return small.alice
 
 
 def run(officer, org, path, *, start=True, skip_invalid=False):
@@ -30,15 +39,15 @@ def problems(job):
     return {(e.row_number, e.column): e.message for e in job.errors.all()}
 
 
-def test_children_listed_before_their_parent_are_founded_after_it(world, officer, xlsx):
-    street = Organization.objects.filter(path__startswith=world.huangpu.path, depth=3).first()
+def test_children_listed_before_their_parent_are_founded_after_it(small, officer, xlsx):
+    street = small.a.street
     rows = [
         HEADER,
         ["T-B1", "新华公司党支部", "党支部", "T-P1", "非公有制企业", "2005-07-01"],
         ["T-P1", "南京东路非公企业综合党委", "基层党委", street.code, "非公有制企业", "2005.6.30"],
         ["T-B2", "宏达公司党支部", "党支部", "南京东路非公企业综合党委", "非公有制企业", ""],
     ]
-    job = run(officer, world.huangpu, xlsx(rows, name="orgs.xlsx"))
+    job = run(officer, small.a.org, xlsx(rows, name="orgs.xlsx"))
     assert job.status == ImportJob.Status.DONE, problems(job)
     assert job.created_count == 3
     parent = Organization.objects.get(code="T-P1")
@@ -56,20 +65,20 @@ def test_children_listed_before_their_parent_are_founded_after_it(world, officer
     assert Organization.objects.find_problems() == ([], [], [], [], [])
 
 
-def test_rerun_changes_nothing_and_a_changed_name_updates(world, officer, xlsx):
-    street = Organization.objects.filter(path__startswith=world.huangpu.path, depth=3).first()
+def test_rerun_changes_nothing_and_a_changed_name_updates(small, officer, xlsx):
+    street = small.a.street
     rows = [HEADER, ["T-B9", "某公司党支部", "党支部", street.code, "", ""]]
-    run(officer, world.huangpu, xlsx(rows, name="a.xlsx"))
-    again = run(officer, world.huangpu, xlsx(rows, name="b.xlsx"))
+    run(officer, small.a.org, xlsx(rows, name="a.xlsx"))
+    again = run(officer, small.a.org, xlsx(rows, name="b.xlsx"))
     assert (again.created_count, again.unchanged_count) == (0, 1)
     rows[1][1] = "某科技公司党支部"
-    renamed = run(officer, world.huangpu, xlsx(rows, name="c.xlsx"))
+    renamed = run(officer, small.a.org, xlsx(rows, name="c.xlsx"))
     assert renamed.updated_count == 1
     assert Organization.objects.get(code="T-B9").name == "某科技公司党支部"
 
 
-def test_tree_rules_cycles_duplicates_and_foreign_codes_are_row_errors(world, officer, xlsx):
-    branch = world.branch_in(world.huangpu)
+def test_tree_rules_cycles_duplicates_and_foreign_codes_are_row_errors(small, officer, xlsx):
+    branch = small.a.branches[0]
     rows = [
         HEADER,
         ["T-X1", "支部下的党委", "基层党委", branch.code, "", ""],
@@ -77,10 +86,10 @@ def test_tree_rules_cycles_duplicates_and_foreign_codes_are_row_errors(world, of
         ["T-C2", "乙", "基层党委", "T-C1", "", ""],
         ["T-D1", "丙", "党小组", branch.code, "", ""],
         ["T-D1", "丁", "党小组", branch.code, "", ""],
-        [world.xuhui.code, "冒用代码", "党支部", world.huangpu.code, "", ""],
+        [small.b.org.code, "冒用代码", "党支部", small.a.org.code, "", ""],
         ["T-E1", "戊", "支委会", branch.code, "", ""],
     ]
-    job = run(officer, world.huangpu, xlsx(rows, name="bad.xlsx"), start=False)
+    job = run(officer, small.a.org, xlsx(rows, name="bad.xlsx"), start=False)
     found = problems(job)
     assert "下不能设立" in found[(2, "组织类别")]
     assert "循环" in found[(3, "上级党组织代码")]  # the officer's header (issue 15)

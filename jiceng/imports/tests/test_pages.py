@@ -1,16 +1,24 @@
-"""The import pages: upload, automatic check, progress, start, error report (issue 3)."""
+"""The import pages: upload, automatic check, progress, start, error report (issue 3). The
+officers are alice and bob of the test's own world (``tests.factories.SmallWorld``)."""
 
 from __future__ import annotations
 
 import io
 
 import openpyxl
+import pytest
 from django.urls import reverse
 
 from jiceng.imports.models import ImportJob
 from jiceng.members.models import Member
 
 from .conftest import HEADER, new_id
+
+
+@pytest.fixture
+def branch(small):
+    """The first branch of alice's district a."""
+    return small.a.branches[0]
 
 
 def _xlsx(rows) -> io.BytesIO:
@@ -24,8 +32,8 @@ def _xlsx(rows) -> io.BytesIO:
     return buf
 
 
-def test_officer_uploads_checks_and_imports_from_the_page(client, login, branch):
-    login("huangpu.officer")
+def test_officer_uploads_checks_and_imports_from_the_page(client, sign_in, small, branch):
+    sign_in(small.alice)
     good = [
         HEADER,
         [
@@ -77,8 +85,8 @@ def test_officer_uploads_checks_and_imports_from_the_page(client, login, branch)
     assert sheet[1][1] == "吴二"
 
 
-def test_a_wrong_file_is_refused_on_the_page_without_a_500(client, login, branch):
-    login("huangpu.officer")
+def test_a_wrong_file_is_refused_on_the_page_without_a_500(client, sign_in, small, branch):
+    sign_in(small.alice)
     fake = io.BytesIO(b"%PDF-1.4 not a spreadsheet")
     fake.name = "名册.pdf"
     response = client.post(
@@ -94,13 +102,13 @@ def test_a_wrong_file_is_refused_on_the_page_without_a_500(client, login, branch
     assert not ImportJob.objects.exists()
 
 
-def test_an_organisation_outside_scope_cannot_be_the_target(client, login, world):
-    login("xuhui.officer")
+def test_an_organisation_outside_scope_cannot_be_the_target(client, sign_in, small):
+    sign_in(small.bob)
     response = client.post(
         reverse("imports:list"),
         {
             "kind": "member",
-            "organization": world.huangpu.code,
+            "organization": small.a.org.code,
             "file": _xlsx([HEADER]),
         },
     )
@@ -109,15 +117,15 @@ def test_an_organisation_outside_scope_cannot_be_the_target(client, login, world
     assert not ImportJob.objects.exists()
 
 
-def test_branch_secretary_sees_only_jobs_of_their_subtree(client, login, world, branch):
+def test_branch_secretary_sees_only_jobs_of_their_subtree(client, sign_in, small, branch):
     ImportJob.objects.create(
         kind="member",
-        organization=world.xuhui,
-        org_path=world.xuhui.path,
-        created_by=world.user("xuhui.officer"),
+        organization=small.b.org,
+        org_path=small.b.org.path,
+        created_by=small.bob,
         original_name="徐汇.xlsx",
         stored_path="/x",
         file_type="xlsx",
     )
-    login("huangpu.officer")
+    sign_in(small.alice)
     assert "徐汇.xlsx" not in client.get(reverse("imports:list")).content.decode()

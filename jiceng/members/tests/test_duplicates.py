@@ -13,7 +13,6 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from jiceng.core.idnumber import make_id_number
 from jiceng.core.models import AuditEvent
 from jiceng.members import services as member_services
 from jiceng.members.duplicates import selectors, services
@@ -28,48 +27,26 @@ from jiceng.members.models import (
 )
 from jiceng.members.transfers import services as ts
 from jiceng.orgs.models import Organization
+from tests.factories import District, make_member
+
+from .factories_records import bare_world, city_admin, sign_in, twin
 
 pytestmark = pytest.mark.django_db
 
-OFFICER = "huangpu.officer"
-OUTSIDER = "xuhui.officer"
+OFFICER = "huangpu.officer"  # the demo's officer, for the test that stays on the demo
 
 
-def twin(
-    world, original: Member, *, district=None, name: str | None = None, seq: int = 7
-) -> Member:
-    """The same person registered again, under another branch, with another ID number."""
-    district = district or world.huangpu
-    branch = (
-        Organization.objects.filter(path__startswith=district.path, org_type="branch")
-        .exclude(pk=original.home_org_id)
-        .order_by("path")
-        .first()
-    )
-    id_number = make_id_number("310101", original.birth_date, 400 + seq, original.sex)
-    member, _warnings = member_services.member_create(
-        actor=None,
-        home_org=branch,
-        id_number=id_number,
-        phone="+8613912345678",
-        name=name or original.name,
-        category=original.category,
-        joined_on=original.joined_on,
-        full_member_on=original.full_member_on,
-        employment_status=original.employment_status,
-    )
-    return member
+@pytest.fixture
+def small(db):
+    """The small world of ``tests.factories``, without premade members: each test registers
+    the original (and its twin) it needs."""
+    return bare_world()
 
 
-def original_in(world, district=None) -> Member:
-    district = district or world.huangpu
-    return (
-        Member.objects.filter(home_path__startswith=district.path, transferred_out_on=None)
-        .exclude(transfers__state__in=["requested", "approved", "letter_issued", "in_transit"])
-        .filter(user__isnull=True)
-        .order_by("id")
-        .first()
-    )
+def original_in(district: District, name: str = "张国华") -> Member:
+    """A member of the district's first branch (by default with a name that Traditional
+    characters change)."""
+    return make_member(district.branches[0], name=name, phone="+8613800001111")
 
 
 def raw(pk: int) -> dict:
@@ -79,22 +56,21 @@ def raw(pk: int) -> dict:
         return dict(zip(cols, cursor.fetchone(), strict=True))
 
 
-def keys_of(world, user) -> set[tuple]:
+def keys_of(user, root) -> set[tuple]:
     return {
         (k["name_simplified"], k["birth_date"], k["district"])
-        for k in selectors.group_keys(world.user(user), world.huangpu)
+        for k in selectors.group_keys(user, root)
     }
 
 
-def test_same_name_in_traditional_and_birth_date_in_one_district_is_a_likely_duplicate(world):
-    original = original_in(world)
+def test_same_name_in_traditional_and_birth_date_in_one_district_is_a_likely_duplicate(small):
+    original = original_in(small.a)
     traditional = original.name.replace("张", "張").replace("国", "國").replace("华", "華")
-    copy = twin(world, original, name=traditional)
+    assert traditional != original.name
+    copy = twin(original, small.a.branches[1], name=traditional)
     assert copy.name_simplified == original.name_simplified
     groups = selectors.groups(
-        world.user(OFFICER),
-        world.huangpu,
-        list(selectors.group_keys(world.user(OFFICER), world.huangpu)),
+        small.alice, small.a.org, list(selectors.group_keys(small.alice, small.a.org))
     )
     ids = [{m.pk for m in g.members} for g in groups]
     assert any({original.pk, copy.pk} <= s for s in ids)
@@ -102,16 +78,38 @@ def test_same_name_in_traditional_and_birth_date_in_one_district_is_a_likely_dup
     assert "id_number" in group.differing
 
 
-def test_another_district_is_not_a_duplicate(world):
-    original = original_in(world)
-    elsewhere = twin(world, original, district=world.xuhui)
-    keys = keys_of(world, "city.admin")
+def test_another_district_is_not_a_duplicate(small):
+    original = original_in(small.a)
+    elsewhere = twin(original, small.b.branches[0])
+    # the city administrator's keys over the whole city hold both districts
+    keys = keys_of(city_admin(small), small.city)
     district = original.home_path[:8]
     assert not any(
         k[0] == original.name_simplified and k[1] == original.birth_date and k[2] != district
         for k in keys
         if k[2] == elsewhere.home_path[:8]
     )
+    assert not any(k[0] == original.name_simplified and k[1] == original.birth_date for k in keys)
+
+
+def _demo_pair(world) -> tuple[Member, Member]:
+    """A 黄浦 member of the demo (on the roll, no open transfer, no account) and a twin
+    registered under another 黄浦 branch."""
+    huangpu = world.huangpu
+    keep = (
+        Member.objects.filter(home_path__startswith=huangpu.path, transferred_out_on=None)
+        .exclude(transfers__state__in=["requested", "approved", "letter_issued", "in_transit"])
+        .filter(user__isnull=True)
+        .order_by("id")
+        .first()
+    )
+    branch = (
+        Organization.objects.filter(path__startswith=huangpu.path, org_type="branch")
+        .exclude(pk=keep.home_org_id)
+        .order_by("path")
+        .first()
+    )
+    return keep, twin(keep, branch)
 
 
 def _relate_everything(world, drop: Member) -> dict[str, int]:
@@ -136,7 +134,8 @@ def _relate_everything(world, drop: Member) -> dict[str, int]:
     branch = drop.home_org
     Organization.objects.filter(pk=branch.pk).update(secretary=drop)
     made["orgs.Organization"] = branch.pk
-    made["planning.PlanAssignment"] = _plan_with(world, [drop]).assignments.get().pk
+    plan = _plan_with(world.huangpu, officer, [drop])
+    made["planning.PlanAssignment"] = plan.assignments.get().pk
     made.update(_study_rows(world, drop))
     made["campaigns.FourOnesItem"] = _four_ones_row(world, drop)
     made.update(_appraisal_rows(world, drop))
@@ -206,18 +205,17 @@ def _study_rows(world, drop: Member) -> dict[str, int]:
     return {"study.Attendance": session.attendance.get().pk, "study.SelfStudy": entry.pk}
 
 
-def _plan_with(world, members):
-    """A computed plan (one branch) holding ``members``."""
+def _plan_with(root, officer, members):
+    """A computed plan (one branch) under ``root`` holding ``members``."""
     from jiceng.planning.models import Plan, PlanAssignment, PlanBranch
 
-    root = world.huangpu
     plan = Plan.objects.create(
         name="方案",
         kind="form",
         state="ready",
         root=root,
         root_path=root.path,
-        created_by=world.user(OFFICER),
+        created_by=officer,
     )
     branch = PlanBranch.objects.create(plan=plan, index=0, name="区域党支部", lat=31.2, lng=121.4)
     for m in members:
@@ -227,13 +225,13 @@ def _plan_with(world, members):
     return plan
 
 
-def test_merging_two_records_in_one_plan_keeps_one_assignment_and_undo_restores_both(world):
+def test_merging_two_records_in_one_plan_keeps_one_assignment_and_undo_restores_both(small):
     """A row unique per member and plan (a plan assignment) cannot be re-pointed when the kept
     record has one: the dropped record's is removed, and the undo brings it back."""
-    officer = world.user(OFFICER)
-    keep = original_in(world)
-    drop = twin(world, keep)
-    plan = _plan_with(world, [keep, drop])
+    officer = small.alice
+    keep = original_in(small.a)
+    drop = twin(keep, small.a.branches[1])
+    plan = _plan_with(small.a.org, officer, [keep, drop])
     merge = services.member_merge(actor=officer, keep=keep, drop=drop)
     assert list(plan.assignments.values_list("member_id", flat=True)) == [keep.pk]
     services.member_merge_undo(actor=officer, merge=merge)
@@ -243,9 +241,10 @@ def test_merging_two_records_in_one_plan_keeps_one_assignment_and_undo_restores_
 
 
 def test_merge_repoints_every_related_row_and_undo_restores_every_byte(world):
+    """On the demo: a row in every model that points at a member needs a running campaign
+    with its units and appraisals, a study period and a plan, which the demo has."""
     officer = world.user(OFFICER)
-    keep = original_in(world)
-    drop = twin(world, keep)
+    keep, drop = _demo_pair(world)
     made = _relate_everything(world, drop)
     related = {rel.related_model._meta.label for rel in services.relations()}
     # every model pointing at members either got a row here or is removed with the record
@@ -281,10 +280,10 @@ def test_merge_repoints_every_related_row_and_undo_restores_every_byte(world):
         services.member_merge_undo(actor=officer, merge=merge)
 
 
-def test_merge_audit_is_masked_and_links_the_merge(world, client, login):
-    officer = login(OFFICER)
-    keep = original_in(world)
-    drop = twin(world, keep)
+def test_merge_audit_is_masked_and_links_the_merge(small, client):
+    officer = sign_in(client, small.alice)
+    keep = original_in(small.a)
+    drop = twin(keep, small.a.branches[1])
     merge = services.member_merge(actor=officer, keep=keep, drop=drop)
     event = AuditEvent.objects.get(object_type="members.membermerge", object_id=str(merge.pk))
     text = json.dumps(event.changes, ensure_ascii=False)
@@ -295,12 +294,12 @@ def test_merge_audit_is_masked_and_links_the_merge(world, client, login):
     assert reverse("members:merge", args=[merge.pk]) in page
 
 
-def test_merge_refusals(world):
-    officer = world.user(OFFICER)
-    keep = original_in(world)
-    drop = twin(world, keep)
+def test_merge_refusals(small):
+    officer = small.alice
+    keep = original_in(small.a)
+    drop = twin(keep, small.a.branches[1])
     with pytest.raises(PermissionDenied):
-        services.member_merge(actor=world.user(OUTSIDER), keep=keep, drop=drop)
+        services.member_merge(actor=small.bob, keep=keep, drop=drop)
     t = ts.transfer_request(
         actor=officer, member=drop, dest_org_name="中共苏州市委", dest_region="江苏省"
     )
@@ -312,10 +311,10 @@ def test_merge_refusals(world):
     assert Member.objects.filter(pk=drop.pk).exists()
 
 
-def test_undo_is_refused_when_a_repointed_row_changed(world):
-    officer = world.user(OFFICER)
-    keep = original_in(world)
-    drop = twin(world, keep)
+def test_undo_is_refused_when_a_repointed_row_changed(small):
+    officer = small.alice
+    keep = original_in(small.a)
+    drop = twin(keep, small.a.branches[1])
     member_services.member_place(actor=officer, member=drop, participating_org=drop.home_org)
     merge = services.member_merge(actor=officer, keep=keep, drop=drop)
     Placement.objects.filter(member=keep).delete()
@@ -324,16 +323,16 @@ def test_undo_is_refused_when_a_repointed_row_changed(world):
     assert MemberMerge.objects.get(pk=merge.pk).undone_at is None
 
 
-def test_not_the_same_person_leaves_the_list_and_can_be_withdrawn(world):
-    officer = world.user(OFFICER)
-    original = original_in(world)
-    copy = twin(world, original)
+def test_not_the_same_person_leaves_the_list_and_can_be_withdrawn(small):
+    officer = small.alice
+    original = original_in(small.a)
+    copy = twin(original, small.a.branches[1])
 
     def listed() -> bool:
-        keys = list(selectors.group_keys(officer, world.huangpu))
+        keys = list(selectors.group_keys(officer, small.a.org))
         return any(
             {original.pk, copy.pk} <= {m.pk for m in g.members}
-            for g in selectors.groups(officer, world.huangpu, keys)
+            for g in selectors.groups(officer, small.a.org, keys)
         )
 
     assert listed()
@@ -344,12 +343,12 @@ def test_not_the_same_person_leaves_the_list_and_can_be_withdrawn(world):
     assert listed()
 
 
-def test_pages_merge_and_undo(client, login, world):
-    login(OFFICER)
-    keep = original_in(world)
-    drop = twin(world, keep)
+def test_pages_merge_and_undo(client, small):
+    sign_in(client, small.alice)
+    keep = original_in(small.a)
+    drop = twin(keep, small.a.branches[1])
     total = Member.objects.count()
-    page = client.get(reverse("members:duplicates"), {"org": world.huangpu.pk}).content.decode()
+    page = client.get(reverse("members:duplicates"), {"org": small.a.org.pk}).content.decode()
     assert reverse("members:duplicate-compare", args=[keep.pk, drop.pk]) in page
     compare = client.get(reverse("members:duplicate-compare", args=[keep.pk, drop.pk]))
     assert 'data-testid="take-id_number"' in compare.content.decode()
@@ -364,12 +363,12 @@ def test_pages_merge_and_undo(client, login, world):
     assert Member.objects.count() == total
 
 
-def test_api_lists_merges_and_undoes(client, login, world):
-    login(OFFICER)
-    keep = original_in(world)
-    drop = twin(world, keep)
-    data = client.get(reverse("api-duplicate-groups"), {"org": world.huangpu.pk}).json()
-    assert data["count"] >= 1
+def test_api_lists_merges_and_undoes(client, small):
+    sign_in(client, small.alice)
+    keep = original_in(small.a)
+    drop = twin(keep, small.a.branches[1])
+    data = client.get(reverse("api-duplicate-groups"), {"org": small.a.org.pk}).json()
+    assert data["count"] == 1
     response = client.post(
         reverse("api-member-merge"),
         {"keep_id": keep.pk, "drop_id": drop.pk, "choices": {"phone": "drop"}},
@@ -396,13 +395,13 @@ def test_scenario_seeds_likely_duplicates(world):
     assert all(len({m.id_number_index for m in g.members}) == len(g.members) for g in groups)
 
 
-def test_city_level_asks_for_a_district_instead_of_scanning_the_whole_roll(client, login, world):
-    login("city.admin")
+def test_city_level_asks_for_a_district_instead_of_scanning_the_whole_roll(client, small):
+    sign_in(client, city_admin(small))
     page = client.get(reverse("members:duplicates")).content.decode()
     assert 'data-testid="pick-district"' in page
-    assert f"?org={world.huangpu.pk}" in page
+    assert f"?org={small.a.org.pk}" in page
     assert client.get(reverse("api-duplicate-groups")).status_code == 400
     lost = client.get(reverse("members:lost")).content.decode()
     assert 'data-testid="pick-district"' in lost
     assert client.get(reverse("api-lost-candidates")).status_code == 400
-    assert client.get(reverse("api-lost-candidates"), {"org": world.huangpu.pk}).status_code == 200
+    assert client.get(reverse("api-lost-candidates"), {"org": small.a.org.pk}).status_code == 200

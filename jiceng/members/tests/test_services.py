@@ -2,6 +2,9 @@
 
 ID numbers and phones are validated with Chinese messages, stored encrypted with a blind index
 for de-duplication, shown masked, and never written to the audit log in clear.
+
+Each test makes its own small world (``small``): alice registers members in district a, bob is
+the officer of district b, the other people are made by the tests that need them.
 """
 
 from __future__ import annotations
@@ -18,8 +21,15 @@ from jiceng.core.idnumber import check_digit, make_id_number
 from jiceng.core.models import AuditEvent
 from jiceng.members import services
 from jiceng.members.models import Member
+from tests.factories import SmallWorld, make_member
 
-# Seeded members are born on days 1-28; days 29-31 keep these numbers clear of the seed.
+from .factories_transfers import (
+    city_admin,
+    street_officer,
+)
+
+# The demo's members are born on days 1-28 and factory members carry area code 110101: days
+# 29-31 and area 310101 keep these numbers clear of both.
 BIRTH = dt.date(1970, 3, 30)
 VALID_ID = make_id_number("310101", BIRTH, 42, "F")
 
@@ -39,18 +49,15 @@ def member_fields(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def officer(world):
-    return world.user("huangpu.officer")
+def officer(small: SmallWorld):
+    """alice, the officer of district a."""
+    return small.alice
 
 
 @pytest.fixture
-def branch(world):
-    return world.branch_in(world.huangpu)
-
-
-@pytest.fixture
-def street_org(world):
-    return world.org("310101002")
+def branch(small: SmallWorld):
+    """A branch of alice's district a."""
+    return small.a.branches[0]
 
 
 def create(officer, branch, **overrides: Any) -> tuple[Member, list[str]]:
@@ -147,9 +154,9 @@ def test_create_refuses_a_wrong_check_digit_with_a_chinese_message(officer, bran
 
 
 def test_create_refuses_a_duplicate_id_number_without_naming_the_other_member(
-    officer, branch, world
+    officer, branch, small
 ):
-    other = world.member_in(world.xuhui)  # registered in another district
+    other = small.b.members[0]  # registered in another district
     with pytest.raises(ValidationError) as exc:
         create(officer, branch, id_number=other.id_number.lower())
     message = " ".join(exc.value.message_dict["id_number"])
@@ -234,15 +241,15 @@ def test_create_accepts_joining_on_the_eighteenth_birthday(officer, branch):
     assert member.pk is not None
 
 
-def test_create_outside_the_actors_scope_is_refused(world, branch):
+def test_create_outside_the_actors_scope_is_refused(small, branch):
     with pytest.raises(PermissionDenied):
-        create(world.user("xuhui.officer"), branch)
+        create(small.bob, branch)
 
 
-def test_create_refuses_a_participating_unit_outside_the_actors_scope(officer, branch, world):
+def test_create_refuses_a_participating_unit_outside_the_actors_scope(officer, branch, small):
     """Same rule as member_place (S10): the unit must be one the actor can see."""
     with pytest.raises(PermissionDenied):
-        create(officer, branch, participating_org=world.branch_in(world.xuhui))
+        create(officer, branch, participating_org=small.b.branches[0])
     assert not Member.objects.filter(name="测试党员").exists()
 
 
@@ -261,32 +268,28 @@ def test_update_keeps_the_id_number_when_not_given(officer, branch):
     assert warnings == []
 
 
-def test_update_to_another_members_id_number_is_refused(officer, branch, world):
+def test_update_to_another_members_id_number_is_refused(officer, branch, small):
     member, _warnings = create(officer, branch)
-    other = world.member_in(world.huangpu)
+    other = small.a.members[0]
     with pytest.raises(ValidationError) as exc:
         services.member_update(actor=officer, member=member, id_number=other.id_number)
     assert other.name not in str(exc.value)
 
 
-def test_update_refuses_a_participating_unit_outside_the_actors_scope(officer, branch, world):
+def test_update_refuses_a_participating_unit_outside_the_actors_scope(officer, branch, small):
     member, _warnings = create(officer, branch)
     with pytest.raises(PermissionDenied):
-        services.member_update(
-            actor=officer, member=member, participating_org=world.branch_in(world.xuhui)
-        )
+        services.member_update(actor=officer, member=member, participating_org=small.b.branches[0])
 
 
-def test_update_keeps_a_participating_unit_placed_by_someone_with_wider_scope(world):
-    """A 徐汇 member placed in a 黄浦 unit by the city stays editable by 徐汇's officer."""
-    member = world.member_in(world.xuhui)
-    unit = world.branch_in(world.huangpu)
-    services.member_place(actor=world.user("city.admin"), member=member, participating_org=unit)
-    updated, _w = services.member_update(
-        actor=world.user("xuhui.officer"), member=member, work_unit="徐汇某单位"
-    )
+def test_update_keeps_a_participating_unit_placed_by_someone_with_wider_scope(small):
+    """A member of b placed in a unit of a by the city stays editable by b's officer."""
+    member = small.b.members[0]
+    unit = small.a.branches[0]
+    services.member_place(actor=city_admin(small), member=member, participating_org=unit)
+    updated, _w = services.member_update(actor=small.bob, member=member, work_unit="乙区某单位")
     assert updated.participating_org == unit
-    assert updated.work_unit == "徐汇某单位"
+    assert updated.work_unit == "乙区某单位"
 
 
 def test_update_without_changes_writes_no_audit_row(officer, branch):
@@ -304,15 +307,11 @@ def test_update_may_keep_its_own_id_number(officer, branch):
 # ----- placement (S10) ------------------------------------------------------------------
 
 
-def test_place_sets_the_participating_unit_and_is_audited(officer, world):
+def test_place_sets_the_participating_unit_and_is_audited(officer, small):
     """S10: every member takes part somewhere; placing an unplaced member is audited."""
-    member = (
-        Member.objects.filter(home_path__startswith=world.huangpu.path, participating_org=None)
-        .order_by("id")
-        .first()
-    )
-    assert member is not None
-    unit = world.branch_in(world.huangpu)
+    member = make_member(small.a.branches[1], participating_org=None)
+    assert not member.placed
+    unit = small.a.branches[0]
     placed = services.member_place(actor=officer, member=member, participating_org=unit)
     placed.refresh_from_db()
     assert placed.placed
@@ -324,27 +323,26 @@ def test_place_sets_the_participating_unit_and_is_audited(officer, world):
     assert event.org_path == member.home_path
 
 
-def test_place_can_clear_the_unit(officer, world):
-    member = world.member_in(world.huangpu)
+def test_place_can_clear_the_unit(officer, small):
+    member = small.a.members[0]
+    assert member.placed
     services.member_place(actor=officer, member=member, participating_org=None)
     member.refresh_from_db()
     assert not member.placed
     assert member.participating_path == ""
 
 
-def test_place_refuses_a_unit_outside_the_actors_scope(officer, world):
-    member = world.member_in(world.huangpu)
+def test_place_refuses_a_unit_outside_the_actors_scope(officer, small):
+    member = small.a.members[0]
     with pytest.raises(PermissionDenied):
-        services.member_place(
-            actor=officer, member=member, participating_org=world.branch_in(world.xuhui)
-        )
+        services.member_place(actor=officer, member=member, participating_org=small.b.branches[0])
 
 
 # ----- reveal ---------------------------------------------------------------------------
 
 
-def test_reveal_by_a_district_officer_returns_the_clear_number_and_audits_it(officer, world):
-    member = world.member_in(world.huangpu)
+def test_reveal_by_a_district_officer_returns_the_clear_number_and_audits_it(officer, small):
+    member = small.a.members[0]
     value = services.member_reveal(actor=officer, member=member, field="id_number")
     assert value == member.id_number
     [event] = audit_rows(member, "reveal")
@@ -355,8 +353,9 @@ def test_reveal_by_a_district_officer_returns_the_clear_number_and_audits_it(off
     assert member.id_number[6:14] not in text
 
 
-def test_reveal_of_a_phone_returns_it_readable_and_audits_it(officer, world):
-    member = world.member_in(world.huangpu)
+def test_reveal_of_a_phone_returns_it_readable_and_audits_it(officer, small):
+    member = make_member(small.a.branches[0], phone="021-64331234")  # a landline: "021-…"
+    assert member.phone
     value = services.member_reveal(actor=officer, member=member, field="phone")
     digits = member.phone.removeprefix("+86")
     assert "".join(ch for ch in value if ch.isdigit()).lstrip("0") == digits
@@ -364,17 +363,19 @@ def test_reveal_of_a_phone_returns_it_readable_and_audits_it(officer, world):
     assert digits not in audit_text(event)
 
 
-def test_reveal_by_a_street_officer_is_refused(world, street_org):
+def test_reveal_by_a_street_officer_is_refused(small):
     """A committee officer may change members but not read their full ID numbers."""
-    member = world.member_in(street_org)
+    member = small.a.members[0]  # under a's street
     with pytest.raises(PermissionDenied):
-        services.member_reveal(actor=world.user("street.officer"), member=member, field="id_number")
+        services.member_reveal(
+            actor=street_officer(small.a.street), member=member, field="id_number"
+        )
     assert audit_rows(member, "reveal") == []
 
 
-def test_reveal_of_another_field_is_refused(officer, world):
+def test_reveal_of_another_field_is_refused(officer, small):
     with pytest.raises(ValidationError):
-        services.member_reveal(actor=officer, member=world.member_in(world.huangpu), field="name")
+        services.member_reveal(actor=officer, member=small.a.members[0], field="name")
 
 
 # ----- audit never holds the values -----------------------------------------------------

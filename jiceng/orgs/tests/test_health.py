@@ -4,6 +4,11 @@ rectification state machine, the worklists and the branch-size suggestions.
 S11 asks for grassroots organisations founded and secretaries kept in post (1,427 founded);
 S12 for weak and lax organisations designated and rectified (623 rectified). Every write is
 scoped and audited; a step the state does not allow is a typed error with a Chinese message.
+
+Most tests make their own small world (``tests.factories.SmallWorld``): alice is the officer
+of district a, bob of district b; ``healthy`` gives district a three branches with a secretary
+and three full members each. The candidates' cross-check and the health page's query bound
+stay on the tiny scenario, whose many units are the point.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
+from jiceng.accounts.roles import Role
 from jiceng.core.models import AuditEvent
 from jiceng.members.models import Member, MemberCategory
 from jiceng.orgs import health, rules, selectors, services
@@ -34,9 +40,10 @@ from jiceng.orgs.models import (
     WeakCriterion,
     next_state,
 )
+from jiceng.orgs.tests.factories import add_street, officer, with_secretary
+from tests.factories import OrganizationFactory, make_member
 
 TODAY = timezone.localdate()
-HUANGPU_STREET = "310101002"
 LIFE = {WeakCriterion.IRREGULAR_LIFE: "半年未开党员大会"}
 ALL_PAIRS = [(s, t) for s in RectificationState.values for t in RectificationStep.values]
 ALLOWED = sorted(TRANSITIONS)
@@ -52,6 +59,23 @@ def _simplified_chinese():
 
 def full_count(org: Organization) -> int:
     return Member.objects.filter(home_org=org, category=MemberCategory.FULL).count()
+
+
+@pytest.fixture
+def healthy(small) -> list[Organization]:
+    """District a's two branches and a third in a second street, each with a secretary in
+    post and three full members: closing a rectification is not blocked by a computed
+    criterion."""
+    add_street(small.a, "甲区二街道党工委")
+    return [with_secretary(b) for b in branches_of(small.a.org)]
+
+
+def branches_of(root: Organization) -> list[Organization]:
+    return list(
+        Organization.objects.filter(path__startswith=root.path, org_type=OrgType.BRANCH).order_by(
+            "path"
+        )
+    )
 
 
 def healthy_branch(district: Organization, skip: int = 0) -> Organization:
@@ -132,12 +156,12 @@ def test_next_state_refuses_a_forbidden_step_with_a_typed_chinese_error(state, s
 
 
 @pytest.mark.parametrize(("state", "step"), ALLOWED)
-def test_each_allowed_step_moves_the_rectification_through_its_service(world, state, step):
+def test_each_allowed_step_moves_the_rectification_through_its_service(small, healthy, state, step):
     """S12: designated → plan → notes → closed (or revoked, or reopened)."""
-    org = healthy_branch(world.huangpu)
+    org = healthy[0]
     rect = make_rect(org, state)
 
-    do_step(world.user("huangpu.officer"), rect, step)
+    do_step(small.alice, rect, step)
 
     rect.refresh_from_db()
     org.refresh_from_db()
@@ -147,13 +171,15 @@ def test_each_allowed_step_moves_the_rectification_through_its_service(world, st
 
 
 @pytest.mark.parametrize(("state", "step"), FORBIDDEN)
-def test_each_forbidden_step_is_refused_by_its_service_and_changes_nothing(world, state, step):
-    org = healthy_branch(world.huangpu)
+def test_each_forbidden_step_is_refused_by_its_service_and_changes_nothing(
+    small, healthy, state, step
+):
+    org = healthy[0]
     rect = make_rect(org, state)
     before = AuditEvent.objects.count()
 
     with pytest.raises(RectificationTransitionError):
-        do_step(world.user("huangpu.officer"), rect, step)
+        do_step(small.alice, rect, step)
 
     rect.refresh_from_db()
     assert rect.state == state
@@ -163,11 +189,11 @@ def test_each_forbidden_step_is_refused_by_its_service_and_changes_nothing(world
 # ----- designation ------------------------------------------------------------------------------
 
 
-def test_designation_records_computed_and_entered_criteria_and_is_audited(world):
+def test_designation_records_computed_and_entered_criteria_and_is_audited(small, healthy):
     """S12: designation is an audited act with the criteria ticked; computed criteria come
     from the data, entered ones carry the officer's note."""
-    org = healthy_branch(world.huangpu)
-    officer = world.user("huangpu.officer")
+    org = healthy[0]
+    officer = small.alice
 
     rect = services.rectification_designate(actor=officer, org=org, entered=LIFE, note="排查")
 
@@ -195,31 +221,31 @@ def test_designation_records_computed_and_entered_criteria_and_is_audited(world)
     ).filter(changes__health=["normal", "weak"])
 
 
-def test_a_long_secretary_vacancy_is_ticked_from_the_data(world):
+def test_a_long_secretary_vacancy_is_ticked_from_the_data(small, healthy):
     """S11: a post vacant over 3 months is a computed criterion."""
-    org = healthy_branch(world.huangpu)
+    org = healthy[0]
     Organization.objects.filter(pk=org.pk).update(
         secretary=None, secretary_vacant_since=TODAY - dt.timedelta(days=100)
     )
     org.refresh_from_db()
 
-    rect = services.rectification_designate(actor=world.user("huangpu.officer"), org=org)
+    rect = services.rectification_designate(actor=small.alice, org=org)
 
     assert rect.criteria_met == [WeakCriterion.SECRETARY_VACANT]
     assert "空缺 100 天" in rect.criteria[WeakCriterion.SECRETARY_VACANT]["detail"]
 
 
-def test_designation_needs_at_least_one_criterion(world):
-    org = healthy_branch(world.huangpu)
+def test_designation_needs_at_least_one_criterion(small, healthy):
+    org = healthy[0]
     with pytest.raises(ValidationError) as exc:
-        services.rectification_designate(actor=world.user("huangpu.officer"), org=org)
+        services.rectification_designate(actor=small.alice, org=org)
     assert exc.value.message_dict["criteria"] == ["未符合任何软弱涣散情形，不能认定"]
     assert not Rectification.objects.filter(org=org).exists()
 
 
-def test_an_entered_criterion_needs_its_note_and_computed_ones_cannot_be_entered(world):
-    org = healthy_branch(world.huangpu)
-    officer = world.user("huangpu.officer")
+def test_an_entered_criterion_needs_its_note_and_computed_ones_cannot_be_entered(small, healthy):
+    org = healthy[0]
+    officer = small.alice
     with pytest.raises(ValidationError, match="请为手工认定的情形填写依据说明"):
         services.rectification_designate(
             actor=officer, org=org, entered={WeakCriterion.PETITION_CLUSTER: " "}
@@ -230,36 +256,34 @@ def test_an_entered_criterion_needs_its_note_and_computed_ones_cannot_be_entered
         )
 
 
-def test_an_organisation_has_one_rectification_under_way_at_most(world):
-    org = healthy_branch(world.huangpu)
-    officer = world.user("huangpu.officer")
+def test_an_organisation_has_one_rectification_under_way_at_most(small, healthy):
+    org = healthy[0]
+    officer = small.alice
     services.rectification_designate(actor=officer, org=org, entered=LIFE)
     with pytest.raises(ValidationError, match="正在整顿中"):
         services.rectification_designate(actor=officer, org=org, entered=LIFE)
 
 
-def test_designation_denies_an_officer_of_another_district(world):
-    org = healthy_branch(world.huangpu)
+def test_designation_denies_an_officer_of_another_district(small, healthy):
+    org = healthy[0]
     with pytest.raises(PermissionDenied):
-        services.rectification_designate(actor=world.user("xuhui.officer"), org=org, entered=LIFE)
+        services.rectification_designate(actor=small.bob, org=org, entered=LIFE)
 
 
-def test_health_cannot_be_set_directly_only_through_designation(world):
-    org = healthy_branch(world.huangpu)
+def test_health_cannot_be_set_directly_only_through_designation(small, healthy):
+    org = healthy[0]
     with pytest.raises(ValidationError, match="不能直接修改"):
-        services.organization_update(
-            actor=world.user("huangpu.officer"), org=org, health=OrgHealth.WEAK
-        )
+        services.organization_update(actor=small.alice, org=org, health=OrgHealth.WEAK)
 
 
 # ----- plan, notes, closing ---------------------------------------------------------------------
 
 
-def test_the_whole_rectification_is_audited_and_closes_with_a_before_after_record(world):
+def test_the_whole_rectification_is_audited_and_closes_with_a_before_after_record(small, healthy):
     """S12 (623 rectified): plan with measures, owner and deadline; dated notes by who wrote
     them; closing compares the criteria at designation with those at closing."""
-    org = healthy_branch(world.huangpu)
-    officer = world.user("huangpu.officer")
+    org = healthy[0]
+    officer = small.alice
     rect = services.rectification_designate(
         actor=officer, org=org, entered=LIFE, on=TODAY - dt.timedelta(days=10)
     )
@@ -300,9 +324,9 @@ def test_the_whole_rectification_is_audited_and_closes_with_a_before_after_recor
     ).exists()
 
 
-def test_closing_is_refused_while_a_criterion_still_applies(world):
-    org = healthy_branch(world.huangpu)
-    officer = world.user("huangpu.officer")
+def test_closing_is_refused_while_a_criterion_still_applies(small, healthy):
+    org = healthy[0]
+    officer = small.alice
     rect = make_rect(org, RectificationState.RECTIFYING)
     Organization.objects.filter(pk=org.pk).update(
         secretary=None, secretary_vacant_since=TODAY - dt.timedelta(days=200)
@@ -323,11 +347,11 @@ def test_closing_is_refused_while_a_criterion_still_applies(world):
     assert rect.state == RectificationState.RECTIFYING
 
 
-def test_a_plan_needs_measures_owner_and_a_deadline_after_designation(world):
-    rect = make_rect(healthy_branch(world.huangpu), RectificationState.DESIGNATED)
+def test_a_plan_needs_measures_owner_and_a_deadline_after_designation(small, healthy):
+    rect = make_rect(healthy[0], RectificationState.DESIGNATED)
     with pytest.raises(ValidationError) as exc:
         services.rectification_plan(
-            actor=world.user("huangpu.officer"),
+            actor=small.alice,
             rectification=rect,
             measures=" \n",
             owner="",
@@ -336,8 +360,8 @@ def test_a_plan_needs_measures_owner_and_a_deadline_after_designation(world):
     assert set(exc.value.message_dict) == {"measures", "owner", "deadline"}
 
 
-def test_overdue_means_past_the_deadline_and_not_closed(world):
-    org = healthy_branch(world.huangpu)
+def test_overdue_means_past_the_deadline_and_not_closed(small, healthy):
+    org = healthy[0]
     rect = make_rect(org, RectificationState.RECTIFYING)
     Rectification.objects.filter(pk=rect.pk).update(deadline=TODAY - dt.timedelta(days=1))
     rect.refresh_from_db()
@@ -381,10 +405,10 @@ def test_candidates_on_the_tiny_scenario_match_the_rules_with_their_reasons(worl
     assert set().union(*got.values()) == set(COMPUTED_CRITERIA)
 
 
-def test_candidates_follow_changes_in_the_data(world):
-    a = healthy_branch(world.huangpu, 0)
-    b = healthy_branch(world.huangpu, 1)
-    c = healthy_branch(world.huangpu, 2)
+def test_candidates_follow_changes_in_the_data(small, healthy):
+    a = healthy[0]
+    b = healthy[1]
+    c = healthy[2]
     Organization.objects.filter(pk=a.pk).update(
         secretary=None, secretary_vacant_since=TODAY - dt.timedelta(days=91)
     )
@@ -402,7 +426,7 @@ def test_candidates_follow_changes_in_the_data(world):
 
     rows = {
         o.code: health.candidate_reasons(o, TODAY)
-        for o in selectors.weak_candidates(world.user("huangpu.officer"), world.huangpu)
+        for o in selectors.weak_candidates(small.alice, small.a.org)
     }
 
     assert [r[0] for r in rows[a.code]] == [WeakCriterion.SECRETARY_VACANT]
@@ -412,28 +436,41 @@ def test_candidates_follow_changes_in_the_data(world):
     assert c.code not in rows  # exactly 3 months is not "over 3 months"
 
 
-def test_candidates_exclude_designated_units_and_other_districts(world):
-    branch = world.branch_in(world.huangpu)
-    assert branch.code in {
-        o.code for o in selectors.weak_candidates(world.user("huangpu.officer"), world.huangpu)
-    }
-    services.rectification_designate(actor=world.user("huangpu.officer"), org=branch)
+def test_candidates_exclude_designated_units_and_other_districts(small):
+    branch = small.a.branches[0]
+    Organization.objects.filter(pk=branch.pk).update(
+        secretary_vacant_since=TODAY - dt.timedelta(days=rules.SECRETARY_VACANCY_ALERT_DAYS + 1)
+    )
+    assert branch.code in {o.code for o in selectors.weak_candidates(small.alice, small.a.org)}
+    services.rectification_designate(actor=small.alice, org=branch)
 
-    mine = selectors.weak_candidates(world.user("huangpu.officer"), world.huangpu)
-    theirs = selectors.weak_candidates(world.user("xuhui.officer"), world.huangpu)
+    mine = selectors.weak_candidates(small.alice, small.a.org)
+    theirs = selectors.weak_candidates(small.bob, small.a.org)
 
     assert branch.code not in {o.code for o in mine}
     assert not theirs.exists()
 
 
-def test_vacancy_worklist_is_longest_first_with_months(world):
+def test_vacancy_worklist_is_longest_first_with_months(small):
     """S11: the secretary vacancy worklist reuses the vacancy dates kept by appointment."""
-    rows = list(selectors.secretary_vacancies(world.user("city.admin"), world.city))
+    admin = officer(Role.CITY_ADMIN, small.city)
+    with_secretary(small.b.branches[1])
+    for org, days in [(small.a.branches[0], 30), (small.a.branches[1], 200), (small.b.org, 100)]:
+        Organization.objects.filter(pk=org.pk).update(
+            secretary_vacant_since=TODAY - dt.timedelta(days=days)
+        )
+    services.organization_appoint_secretary(actor=None, org=small.b.branches[1], member=None)
+    rows = list(selectors.secretary_vacancies(admin, small.city))
     since = [o.secretary_vacant_since for o in rows]
-    assert rows
+    assert [o.pk for o in rows] == [
+        small.a.branches[1].pk,
+        small.b.org.pk,
+        small.a.branches[0].pk,
+        small.b.branches[1].pk,
+    ]
     assert since == sorted(since)
     assert all(o.secretary_id is None for o in rows)
-    counts = selectors.secretary_vacancy_counts(world.user("city.admin"), world.city)
+    counts = selectors.secretary_vacancy_counts(admin, small.city)
     assert counts["total"] == len(rows)
     assert counts["long"] == sum(
         (TODAY - s).days > rules.SECRETARY_VACANCY_ALERT_DAYS for s in since
@@ -442,26 +479,29 @@ def test_vacancy_worklist_is_longest_first_with_months(world):
     assert health.months_between(dt.date(2005, 3, 30), dt.date(2005, 6, 30)) == 3
 
 
-def test_rectification_counts_by_state_with_overdue(world):
-    """The demo data holds rectifications in several states (S12)."""
-    counts = selectors.rectification_counts(world.user("huangpu.officer"), world.huangpu)
-    qs = Rectification.objects.filter(org__path__startswith=world.huangpu.path)
+def test_rectification_counts_by_state_with_overdue(small):
+    """Rectifications in several states (S12), one of them past its deadline."""
+    first, second, third = small.a.branches[0], small.a.branches[1], small.a.street
+    make_rect(first, RectificationState.RECTIFYING)
+    late = make_rect(third, RectificationState.RECTIFYING)
+    Rectification.objects.filter(pk=late.pk).update(deadline=TODAY - dt.timedelta(days=1))
+    make_rect(second, RectificationState.CLOSED)
+    make_rect(small.b.branches[0], RectificationState.RECTIFYING)
+    counts = selectors.rectification_counts(small.alice, small.a.org)
+    qs = Rectification.objects.filter(org__path__startswith=small.a.org.path)
     assert counts["rectifying"] == qs.filter(state="rectifying").count() > 0
     assert counts["closed"] == qs.filter(state="closed").count() > 0
     assert counts["overdue"] == qs.overdue().count() > 0
-    assert selectors.rectification_counts(
-        world.user("xuhui.officer"), world.huangpu
-    ) == dict.fromkeys(counts, 0)
+    assert selectors.rectification_counts(small.bob, small.a.org) == dict.fromkeys(counts, 0)
 
 
 # ----- size suggestions -------------------------------------------------------------------------
 
 
 def move_members_into(branch: Organization, n: int) -> None:
-    donors = Member.objects.exclude(home_org=branch).order_by("id").values_list("pk", flat=True)
-    Member.objects.filter(pk__in=list(donors[:n])).update(
-        home_org=branch, home_path=branch.path, category=MemberCategory.FULL
-    )
+    """``n`` more full members registered in ``branch``."""
+    for _ in range(n):
+        make_member(branch)
 
 
 @pytest.mark.parametrize(
@@ -471,12 +511,12 @@ def move_members_into(branch: Organization, n: int) -> None:
         (120, health.SuggestionKind.UPGRADE, OrgType.PRIMARY_COMMITTEE),
     ],
 )
-def test_a_large_branch_is_suggested_a_split_or_an_upgrade(world, added, kind, target):
-    branch = healthy_branch(world.huangpu)
+def test_a_large_branch_is_suggested_a_split_or_an_upgrade(small, healthy, added, kind, target):
+    branch = healthy[0]
     move_members_into(branch, added)
-    user = world.user("huangpu.officer")
+    user = small.alice
 
-    rows = list(selectors.size_suggestion_rows(user, world.huangpu))
+    rows = list(selectors.size_suggestion_rows(user, small.a.org))
     [s] = [s for s in selectors.size_suggestions(user, rows) if s.org.pk == branch.pk]
 
     assert s.kind == kind
@@ -486,9 +526,10 @@ def test_a_large_branch_is_suggested_a_split_or_an_upgrade(world, added, kind, t
     assert s.parent.path == branch.path[:-4]
 
 
-def test_a_small_branch_is_suggested_to_join_small_siblings(world):
+def test_a_small_branch_is_suggested_to_join_small_siblings(small):
     """Under 3 full members: join a joint branch with small units under the same parent."""
-    street = world.org(HUANGPU_STREET)
+    street = small.a.street
+    OrganizationFactory(parent=street, name="甲区联合党支部", org_type=OrgType.JOINT_BRANCH)
     siblings = list(
         Organization.objects.filter(
             path__startswith=street.path, depth=street.depth + 1, org_type=OrgType.BRANCH
@@ -499,9 +540,9 @@ def test_a_small_branch_is_suggested_to_join_small_siblings(world):
     joint = Organization.objects.filter(
         path__startswith=street.path, depth=street.depth + 1, org_type=OrgType.JOINT_BRANCH
     ).first()
-    user = world.user("huangpu.officer")
+    user = small.alice
 
-    rows = list(selectors.size_suggestion_rows(user, world.huangpu))
+    rows = list(selectors.size_suggestion_rows(user, small.a.org))
     by_org = {s.org.pk: s for s in selectors.size_suggestions(user, rows)}
 
     assert by_org[a.pk].kind == health.SuggestionKind.JOIN
@@ -513,12 +554,12 @@ def test_a_small_branch_is_suggested_to_join_small_siblings(world):
     assert all(p.path[:-4] == street.path for p in by_org[a.pk].partners)
 
 
-def test_suggestion_pages_prefill_the_found_and_merge_forms(client, login, world):
-    branch = healthy_branch(world.huangpu)
+def test_suggestion_pages_prefill_the_found_and_merge_forms(client, login, small, healthy):
+    branch = healthy[0]
     move_members_into(branch, 60)
-    login("huangpu.officer")
+    login("alice")
 
-    page = client.get(reverse("orgs:health", args=[world.huangpu.pk]), {"tab": "suggestions"})
+    page = client.get(reverse("orgs:health", args=[small.a.org.pk]), {"tab": "suggestions"})
     body = page.content.decode()
     found_url = reverse("orgs:found", args=[Organization.objects.get(path=branch.path[:-4]).pk])
 
@@ -532,10 +573,10 @@ def test_suggestion_pages_prefill_the_found_and_merge_forms(client, login, world
 # ----- founding record --------------------------------------------------------------------------
 
 
-def test_founding_records_approval_and_the_first_secretary(world):
+def test_founding_records_approval_and_the_first_secretary(small):
     """S11 (1,427 founded): approval date, 批准文号 and the first secretary."""
-    officer = world.user("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+    officer = small.alice
+    street = small.a.street
     org = services.organization_found(
         actor=officer,
         parent=street,
@@ -548,7 +589,8 @@ def test_founding_records_approval_and_the_first_secretary(world):
     )
     assert org.approval_no == "黄委组〔2005〕88号"
     assert org.first_secretary_id is None
-    member = Member.objects.filter(category=MemberCategory.FULL, home_org__isnull=False).first()
+    member = small.b.members[0]
+    assert member.category == MemberCategory.FULL
     Member.objects.filter(pk=member.pk).update(home_org=org, home_path=org.path)
     member.refresh_from_db()
 
@@ -564,11 +606,11 @@ def test_founding_records_approval_and_the_first_secretary(world):
     assert event.changes["approval_no"] == [None, "黄委组〔2005〕88号"]
 
 
-def test_approval_cannot_come_after_founding(world):
+def test_approval_cannot_come_after_founding(small):
     with pytest.raises(ValidationError) as exc:
         services.organization_found(
-            actor=world.user("huangpu.officer"),
-            parent=world.org(HUANGPU_STREET),
+            actor=small.alice,
+            parent=small.a.street,
             code="T-FOUND-2",
             name="x",
             org_type=OrgType.BRANCH,
@@ -581,9 +623,11 @@ def test_approval_cannot_come_after_founding(world):
 # ----- pages and API ----------------------------------------------------------------------------
 
 
-def test_an_officer_designates_plans_notes_and_closes_through_the_pages(client, login, world):
-    org = healthy_branch(world.huangpu)
-    login("huangpu.officer")
+def test_an_officer_designates_plans_notes_and_closes_through_the_pages(
+    client, login, small, healthy
+):
+    org = healthy[0]
+    login("alice")
 
     response = client.post(
         reverse("orgs:designate", args=[org.pk]),
@@ -612,9 +656,11 @@ def test_an_officer_designates_plans_notes_and_closes_through_the_pages(client, 
     assert "已消除" in detail
 
 
-def test_a_forbidden_step_on_a_page_is_a_chinese_message_never_an_error_page(client, login, world):
-    rect = make_rect(healthy_branch(world.huangpu), RectificationState.DESIGNATED)
-    login("huangpu.officer")
+def test_a_forbidden_step_on_a_page_is_a_chinese_message_never_an_error_page(
+    client, login, small, healthy
+):
+    rect = make_rect(healthy[0], RectificationState.DESIGNATED)
+    login("alice")
 
     response = client.post(
         reverse("orgs:rectification-step", args=[rect.pk, "reopen"]),
@@ -642,17 +688,17 @@ def test_the_health_page_counts_and_lists_without_per_row_queries(
     assert 'data-overdue="1"' in page
 
 
-def test_the_nav_page_shows_the_users_own_subtree(client, login, world):
-    login("xuhui.officer")
+def test_the_nav_page_shows_the_users_own_subtree(client, login, small):
+    login("bob")
     response = client.get(reverse("orgs:health-home"))
-    assert response.context["root"] == world.xuhui
-    assert world.huangpu.name not in response.content.decode()
+    assert response.context["root"] == small.b.org
+    assert small.a.org.name not in response.content.decode()
 
 
-def test_the_api_designates_and_refuses_a_forbidden_step_with_a_400(world):
+def test_the_api_designates_and_refuses_a_forbidden_step_with_a_400(small, healthy):
     api = APIClient()
-    api.force_authenticate(world.user("huangpu.officer"))
-    org = healthy_branch(world.huangpu)
+    api.force_authenticate(small.alice)
+    org = healthy[0]
 
     created = api.post(
         "/api/rectifications/",
@@ -671,15 +717,22 @@ def test_the_api_designates_and_refuses_a_forbidden_step_with_a_400(world):
     )
     assert planned.json()["state"] == "rectifying"
     assert planned.json()["measures"] == ["一", "二"]
-    listed = api.get("/api/rectifications/", {"org": world.huangpu.pk, "group": "open"}).json()
+    listed = api.get("/api/rectifications/", {"org": small.a.org.pk, "group": "open"}).json()
     assert pk in {r["id"] for r in listed["results"]}
-    cands = api.get(f"/api/organizations/{world.huangpu.pk}/weak-candidates/").json()
+    Organization.objects.filter(pk=healthy[1].pk).update(
+        secretary=None, secretary_vacant_since=TODAY - dt.timedelta(days=100)
+    )
+    cands = api.get(f"/api/organizations/{small.a.org.pk}/weak-candidates/").json()
     assert cands["count"] == len(cands["results"]) > 0
     assert cands["results"][0]["reasons"]
 
 
-def test_health_report_prints_the_worklists(world, capsys):
-    call_command("health_report", "--org", "310101", "--user", "huangpu.officer")
+def test_health_report_prints_the_worklists(small, capsys):
+    branch = OrganizationFactory(parent=small.a.street, name="南京东路第1居民区党支部")
+    Organization.objects.filter(pk=branch.pk).update(
+        secretary_vacant_since=TODAY - dt.timedelta(days=100)
+    )
+    call_command("health_report", "--org", small.a.org.code, "--user", small.alice.username)
     out = capsys.readouterr().out
     assert "软弱涣散待排查" in out
     assert "书记空缺" in out

@@ -1,5 +1,9 @@
 """Who decides a pilot (issue 14, low): the parent organisation's officers, not the branch's
-own secretary; the page, the API and the service ask ``organization_permitted_actions``."""
+own secretary; the page, the API and the service ask ``organization_permitted_actions``.
+
+The test's own small world: charlie is the secretary of district a's first branch; erin the
+officer of its street committee (the parent), alice of district a, frank the city's
+administrator."""
 
 from __future__ import annotations
 
@@ -10,46 +14,59 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from jiceng.accounts.roles import Role
 from jiceng.orgs import services
 from jiceng.orgs.models import Organization
+from jiceng.orgs.tests.factories import officer
 
 
 @pytest.fixture
-def branch(world: Any) -> Organization:
-    secretary = world.user("branch.secretary")
-    return secretary.active_assignments()[0].organization
+def cast(small: Any) -> dict[str, Any]:
+    return {
+        "charlie": small.charlie,
+        "erin": officer(Role.COMMITTEE_OFFICER, small.a.street, "erin"),
+        "alice": small.alice,
+        "frank": officer(Role.CITY_ADMIN, small.city, "frank"),
+    }
+
+
+@pytest.fixture
+def branch(cast: dict[str, Any]) -> Organization:
+    return cast["charlie"].active_assignments()[0].organization
 
 
 def test_a_branch_secretary_may_change_their_branch_but_not_make_it_a_pilot(
-    world: Any, branch: Organization
+    cast: dict[str, Any], branch: Organization
 ) -> None:
-    permitted = services.organization_permitted_actions(world.user("branch.secretary"), branch)
+    permitted = services.organization_permitted_actions(cast["charlie"], branch)
     assert services.CHANGE in permitted
     assert services.SET_PILOT not in permitted
 
 
-def test_the_parents_officers_may_make_it_a_pilot(world: Any, branch: Organization) -> None:
-    for username in ("street.officer", "huangpu.officer", "city.admin"):
-        permitted = services.organization_permitted_actions(world.user(username), branch)
+def test_the_parents_officers_may_make_it_a_pilot(
+    cast: dict[str, Any], branch: Organization
+) -> None:
+    for username in ("erin", "alice", "frank"):
+        permitted = services.organization_permitted_actions(cast[username], branch)
         assert services.SET_PILOT in permitted, username
 
 
 def test_the_service_refuses_a_pilot_flag_from_the_branch_itself(
-    world: Any, branch: Organization
+    cast: dict[str, Any], branch: Organization
 ) -> None:
     with pytest.raises(PermissionDenied):
         services.organization_update(
-            actor=world.user("branch.secretary"), org=branch, is_pilot=not branch.is_pilot
+            actor=cast["charlie"], org=branch, is_pilot=not branch.is_pilot
         )
     branch.refresh_from_db()
-    services.organization_update(actor=world.user("branch.secretary"), org=branch, name="新名称")
+    services.organization_update(actor=cast["charlie"], org=branch, name="新名称")
 
 
 def test_the_api_refuses_a_pilot_flag_from_the_branch_itself(
-    world: Any, branch: Organization
+    cast: dict[str, Any], branch: Organization
 ) -> None:
     api = APIClient()
-    api.force_authenticate(world.user("branch.secretary"))
+    api.force_authenticate(cast["charlie"])
     url = f"/api/organizations/{branch.pk}/"
     response = api.patch(url, {"is_pilot": not branch.is_pilot}, format="json")
     assert response.status_code == 403
@@ -59,9 +76,9 @@ def test_the_api_refuses_a_pilot_flag_from_the_branch_itself(
     assert api.patch(url, {"host_unit": "接口单位"}, format="json").status_code == 200
 
 
-def test_the_api_lets_the_parent_decide(world: Any, branch: Organization) -> None:
+def test_the_api_lets_the_parent_decide(cast: dict[str, Any], branch: Organization) -> None:
     api = APIClient()
-    api.force_authenticate(world.user("street.officer"))
+    api.force_authenticate(cast["erin"])
     response = api.patch(
         f"/api/organizations/{branch.pk}/", {"is_pilot": not branch.is_pilot}, format="json"
     )
@@ -70,10 +87,10 @@ def test_the_api_lets_the_parent_decide(world: Any, branch: Organization) -> Non
 
 
 def test_the_edit_page_offers_the_pilot_flag_only_to_the_parent(
-    client: Any, login: Any, branch: Organization
+    client: Any, login: Any, cast: dict[str, Any], branch: Organization
 ) -> None:
     url = reverse("orgs:edit", args=[branch.pk])
-    login("branch.secretary")
+    login("charlie")
     assert 'name="is_pilot"' not in client.get(url).content.decode()
-    login("street.officer")
+    login("erin")
     assert 'name="is_pilot"' in client.get(url).content.decode()

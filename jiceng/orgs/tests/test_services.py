@@ -2,6 +2,10 @@
 
 Every service checks the actor's scope, validates with a Chinese message, and leaves an audit
 row (S11, S12).
+
+Each test makes its own small world (``tests.factories.SmallWorld``): alice is the officer of
+district a, whose street holds two branches of three members each; bob the officer of district
+b; dora the auditor. ``street_2`` adds a second street to district a.
 """
 
 from __future__ import annotations
@@ -12,14 +16,25 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from jiceng.accounts.roles import Role
 from jiceng.core.models import AuditEvent
+from jiceng.geo.models import District
 from jiceng.members.models import Member, MemberCategory
 from jiceng.orgs import rules, services
 from jiceng.orgs.models import Organization, OrgType
+from jiceng.orgs.tests.factories import add_street, officer
+from tests.factories import SmallWorld
 
-HUANGPU_STREET = "310101002"  # 南京东路街道, first 黄浦 street (street.officer's unit)
-HUANGPU_STREET_2 = "310101013"  # 外滩街道
-XUHUI_STREET = "310104003"  # 天平路街道
+
+@pytest.fixture
+def street(small) -> Organization:
+    return small.a.street
+
+
+@pytest.fixture
+def street_2(small) -> Organization:
+    """A second street of district a, with one branch of three members."""
+    return add_street(small.a, "甲区二街道党工委")
 
 
 def events(org: Organization, verb: str) -> list[AuditEvent]:
@@ -56,23 +71,33 @@ def branches_of(street: Organization) -> list[Organization]:
 # ----- organization_found --------------------------------------------------------------------
 
 
+def unit_of(small, which: str) -> Organization:
+    return {"district": small.a.org, "street": small.a.street, "branch": small.a.branches[0]}[which]
+
+
 @pytest.mark.parametrize(
-    ("parent_code", "org_type"),
+    ("parent_unit", "org_type"),
     [
-        ("310101", OrgType.STREET_COMMITTEE),
-        ("310101", OrgType.PRIMARY_COMMITTEE),
-        (HUANGPU_STREET, OrgType.BRANCH),
-        (HUANGPU_STREET, OrgType.JOINT_BRANCH),
-        (HUANGPU_STREET, OrgType.GENERAL_BRANCH),
-        ("310101002R001", OrgType.GROUP),
+        ("district", OrgType.STREET_COMMITTEE),
+        ("district", OrgType.PRIMARY_COMMITTEE),
+        ("street", OrgType.BRANCH),
+        ("street", OrgType.JOINT_BRANCH),
+        ("street", OrgType.GENERAL_BRANCH),
+        ("branch", OrgType.GROUP),
     ],
 )
-def test_it_founds_an_allowed_child_type_under_the_parent(world, parent_code, org_type):
+def test_it_founds_an_allowed_child_type_under_the_parent(small, parent_unit, org_type):
     """S11/S12: a new grassroots organisation is founded under its parent."""
-    parent = world.org(parent_code)
-    org = found(world.user("huangpu.officer"), parent, "T-NEW-1", org_type)
+    geo = District.objects.create(
+        code="990001", name="测试区", kind=District.Kind.DISTRICT, lng=121.0, lat=31.0
+    )
+    Organization.objects.filter(path__startswith=small.a.org.path).update(district=geo)
+    parent = unit_of(small, parent_unit)
+    parent.refresh_from_db()
+    org = found(small.alice, parent, "T-NEW-1", org_type)
 
     org.refresh_from_db()
+    assert parent.district_id == geo.pk
     assert parent_path(org) == parent.path
     assert org.depth == parent.depth + 1
     assert org.org_type == org_type
@@ -80,49 +105,48 @@ def test_it_founds_an_allowed_child_type_under_the_parent(world, parent_code, or
 
 
 @pytest.mark.parametrize(
-    ("parent_code", "org_type"),
+    ("parent_unit", "org_type"),
     [
-        ("310101002R001", OrgType.PRIMARY_COMMITTEE),
-        ("310101002R001", OrgType.BRANCH),
-        (HUANGPU_STREET, OrgType.STREET_COMMITTEE),
-        (HUANGPU_STREET, OrgType.GROUP),
+        ("branch", OrgType.PRIMARY_COMMITTEE),
+        ("branch", OrgType.BRANCH),
+        ("street", OrgType.STREET_COMMITTEE),
+        ("street", OrgType.GROUP),
     ],
 )
 def test_it_rejects_a_child_type_the_parent_cannot_hold_with_a_chinese_message(
-    world, parent_code, org_type
+    small, parent_unit, org_type
 ):
-    parent = world.org(parent_code)
+    parent = unit_of(small, parent_unit)
 
     with pytest.raises(ValidationError) as exc:
-        found(world.user("huangpu.officer"), parent, "T-BAD-1", org_type)
+        found(small.alice, parent, "T-BAD-1", org_type)
 
     message = exc.value.message_dict["org_type"][0]
     assert message == (f"“{OrgType(parent.org_type).label}”下不能设立“{OrgType(org_type).label}”")
     assert not Organization.objects.filter(code="T-BAD-1").exists()
 
 
-def test_it_refuses_a_committee_under_a_branch(world):
-    branch = world.branch_in(world.huangpu)
+def test_it_refuses_a_committee_under_a_branch(small):
+    branch = small.a.branches[0]
+    admin = officer(Role.CITY_ADMIN, small.city)
 
     with pytest.raises(ValidationError, match="“党支部”下不能设立“基层党委”"):
-        found(world.user("city.admin"), branch, "T-BAD-2", OrgType.PRIMARY_COMMITTEE)
+        found(admin, branch, "T-BAD-2", OrgType.PRIMARY_COMMITTEE)
 
 
-def test_it_rejects_a_duplicate_code(world):
-    street = world.org(HUANGPU_STREET)
-    existing = world.branch_in(world.huangpu)
+def test_it_rejects_a_duplicate_code(small, street):
+    existing = small.a.branches[0]
 
     with pytest.raises(ValidationError) as exc:
-        found(world.user("huangpu.officer"), street, f"  {existing.code} ")
+        found(small.alice, street, f"  {existing.code} ")
 
     assert "code" in exc.value.message_dict
     assert "已存在" in exc.value.message_dict["code"][0]
     assert Organization.objects.filter(code=existing.code).count() == 1
 
 
-def test_it_records_the_founding_with_after_values(world):
-    officer = world.user("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+def test_it_records_the_founding_with_after_values(small, street):
+    officer = small.alice
     before = AuditEvent.objects.count()
 
     org = found(
@@ -140,28 +164,24 @@ def test_it_records_the_founding_with_after_values(world):
     assert event.changes["founded_on"] == [None, "2005-06-30"]
 
 
-def test_it_denies_an_officer_of_another_district(world):
-    street = world.org(HUANGPU_STREET)
-
+def test_it_denies_an_officer_of_another_district(small, street):
     with pytest.raises(PermissionDenied):
-        found(world.user("xuhui.officer"), street, "T-OUT-1")
+        found(small.bob, street, "T-OUT-1")
 
     assert not Organization.objects.filter(code="T-OUT-1").exists()
 
 
-def test_it_denies_a_read_only_role(world):
-    street = world.org(HUANGPU_STREET)
-
+def test_it_denies_a_read_only_role(small, street):
     with pytest.raises(PermissionDenied):
-        found(world.user("auditor"), street, "T-OUT-2")
+        found(small.dora, street, "T-OUT-2")
+
+    assert not Organization.objects.filter(code="T-OUT-2").exists()
 
 
-def test_secretary_vacancy_starts_at_founding(world):
+def test_secretary_vacancy_starts_at_founding(small, street):
     """S11: a new unit has no secretary yet; the vacancy counts from the founding date."""
     founded_on = timezone.localdate() - dt.timedelta(days=rules.SECRETARY_VACANCY_ALERT_DAYS + 1)
-    org = found(
-        world.user("huangpu.officer"), world.org(HUANGPU_STREET), "T-VAC-1", founded_on=founded_on
-    )
+    org = found(small.alice, street, "T-VAC-1", founded_on=founded_on)
 
     org.refresh_from_db()
     assert org.secretary_id is None
@@ -169,17 +189,17 @@ def test_secretary_vacancy_starts_at_founding(world):
     assert org.secretary_vacancy_days() == rules.SECRETARY_VACANCY_ALERT_DAYS + 1
 
 
-def test_a_unit_founded_today_is_vacant_from_today(world):
-    org = found(world.user("huangpu.officer"), world.org(HUANGPU_STREET), "T-VAC-2")
+def test_a_unit_founded_today_is_vacant_from_today(small, street):
+    org = found(small.alice, street, "T-VAC-2")
 
     assert org.founded_on == timezone.localdate()
     assert org.secretary_vacant_since == timezone.localdate()
     assert org.secretary_vacancy_days() == 0
 
 
-def test_it_refuses_to_found_under_an_abolished_parent(world):
-    officer = world.user("huangpu.officer")
-    parent = found(officer, world.org(HUANGPU_STREET), "T-ABP-1", OrgType.GENERAL_BRANCH)
+def test_it_refuses_to_found_under_an_abolished_parent(small, street):
+    officer = small.alice
+    parent = found(officer, street, "T-ABP-1", OrgType.GENERAL_BRANCH)
     services.organization_abolish(actor=officer, org=parent)
 
     with pytest.raises(ValidationError, match="上级组织已撤销"):
@@ -189,12 +209,10 @@ def test_it_refuses_to_found_under_an_abolished_parent(world):
 # ----- organization_rename -------------------------------------------------------------------
 
 
-def test_rename_changes_the_name_and_its_search_keys(world):
-    org = world.branch_in(world.huangpu)
+def test_rename_changes_the_name_and_its_search_keys(small):
+    org = small.a.branches[0]
 
-    services.organization_rename(
-        actor=world.user("huangpu.officer"), org=org, name=" 南京東路第一黨支部 "
-    )
+    services.organization_rename(actor=small.alice, org=org, name=" 南京東路第一黨支部 ")
 
     org.refresh_from_db()
     assert org.name == "南京東路第一黨支部"
@@ -202,28 +220,28 @@ def test_rename_changes_the_name_and_its_search_keys(world):
     assert org.name_initials == "njdldydzb"
 
 
-def test_rename_is_audited_with_before_and_after(world):
-    org = world.branch_in(world.huangpu)
+def test_rename_is_audited_with_before_and_after(small):
+    org = small.a.branches[0]
     old = org.name
 
-    services.organization_rename(actor=world.user("huangpu.officer"), org=org, name="新名称党支部")
+    services.organization_rename(actor=small.alice, org=org, name="新名称党支部")
 
     (event,) = events(org, "update")
     assert event.changes == {"name": [old, "新名称党支部"]}
 
 
-def test_rename_rejects_a_blank_name(world):
-    org = world.branch_in(world.huangpu)
+def test_rename_rejects_a_blank_name(small):
+    org = small.a.branches[0]
 
     with pytest.raises(ValidationError, match="名称不能为空"):
-        services.organization_rename(actor=world.user("huangpu.officer"), org=org, name="   ")
+        services.organization_rename(actor=small.alice, org=org, name="   ")
 
 
-def test_rename_denies_an_officer_of_another_district(world):
-    org = world.branch_in(world.huangpu)
+def test_rename_denies_an_officer_of_another_district(small):
+    org = small.a.branches[0]
 
     with pytest.raises(PermissionDenied):
-        services.organization_rename(actor=world.user("xuhui.officer"), org=org, name="外区改名")
+        services.organization_rename(actor=small.bob, org=org, name="外区改名")
 
     org.refresh_from_db()
     assert org.name != "外区改名"
@@ -232,10 +250,9 @@ def test_rename_denies_an_officer_of_another_district(world):
 # ----- organization_move ---------------------------------------------------------------------
 
 
-def test_move_takes_the_subtree_and_members_paths_along(world):
+def test_move_takes_the_subtree_and_members_paths_along(small, street, street_2):
     """S10: members' home and participating paths follow their unit when it moves."""
-    officer = world.user("huangpu.officer")
-    street, street_2 = world.org(HUANGPU_STREET), world.org(HUANGPU_STREET_2)
+    officer = small.alice
     general = found(officer, street, "T-MOV-G", OrgType.GENERAL_BRANCH)
     branch = branches_of(street)[1]
     services.organization_move(actor=officer, org=branch, new_parent=general)
@@ -262,10 +279,11 @@ def test_move_takes_the_subtree_and_members_paths_along(world):
     )
 
 
-def test_move_keeps_participating_paths_of_members_placed_in_the_moved_unit(world):
-    officer = world.user("huangpu.officer")
-    street_2 = world.org(HUANGPU_STREET_2)
-    branch = branches_of(world.org(HUANGPU_STREET))[0]
+def test_move_keeps_participating_paths_of_members_placed_in_the_moved_unit(
+    small, street, street_2
+):
+    officer = small.alice
+    branch = branches_of(street)[0]
     Member.objects.filter(home_org=branch).update(
         participating_org=branch, participating_path=branch.path
     )
@@ -279,9 +297,8 @@ def test_move_keeps_participating_paths_of_members_placed_in_the_moved_unit(worl
     assert paths == {(branch.path, branch.path)}
 
 
-def test_move_refuses_a_new_parent_inside_its_own_subtree(world):
-    officer = world.user("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+def test_move_refuses_a_new_parent_inside_its_own_subtree(small, street):
+    officer = small.alice
     general = found(officer, street, "T-MOV-G2", OrgType.GENERAL_BRANCH)
     inner = found(officer, general, "T-MOV-G3", OrgType.BRANCH)
     old_path = general.path
@@ -295,19 +312,15 @@ def test_move_refuses_a_new_parent_inside_its_own_subtree(world):
     assert general.path == old_path
 
 
-def test_move_refuses_a_parent_that_cannot_hold_the_type(world):
-    street = world.org(HUANGPU_STREET)
+def test_move_refuses_a_parent_that_cannot_hold_the_type(small, street):
     first, second = branches_of(street)[:2]
 
     with pytest.raises(ValidationError, match="下不能设立"):
-        services.organization_move(
-            actor=world.user("huangpu.officer"), org=first, new_parent=second
-        )
+        services.organization_move(actor=small.alice, org=first, new_parent=second)
 
 
-def test_move_is_audited_with_old_and_new_parent(world):
-    officer = world.user("huangpu.officer")
-    street, street_2 = world.org(HUANGPU_STREET), world.org(HUANGPU_STREET_2)
+def test_move_is_audited_with_old_and_new_parent(small, street, street_2):
+    officer = small.alice
     branch = branches_of(street)[0]
     old_path = branch.path
 
@@ -322,40 +335,42 @@ def test_move_is_audited_with_old_and_new_parent(world):
     }
 
 
-def test_move_denies_a_target_in_another_district(world):
-    branch = world.branch_in(world.huangpu)
+def test_move_denies_a_target_in_another_district(small):
+    branch = small.a.branches[0]
     old_path = branch.path
 
     with pytest.raises(PermissionDenied):
-        services.organization_move(
-            actor=world.user("huangpu.officer"), org=branch, new_parent=world.org(XUHUI_STREET)
-        )
+        services.organization_move(actor=small.alice, org=branch, new_parent=small.b.street)
     with pytest.raises(PermissionDenied):
-        services.organization_move(
-            actor=world.user("xuhui.officer"), org=branch, new_parent=world.org(XUHUI_STREET)
-        )
+        services.organization_move(actor=small.bob, org=branch, new_parent=small.b.street)
 
     branch.refresh_from_db()
     assert branch.path == old_path
 
 
-def member_events(member_ids) -> dict[int, list[AuditEvent]]:
-    """The member audit rows of ``member_ids``, by member."""
+def last_event_id() -> int:
+    """The newest audit row so far: the rows after it are those the test's act wrote (the
+    members of a factory world were registered through the service, with audit rows)."""
+    last = AuditEvent.objects.order_by("-id").first()
+    return last.pk if last else 0
+
+
+def member_events(member_ids, since: int = 0) -> dict[int, list[AuditEvent]]:
+    """The member audit rows of ``member_ids`` written after row ``since``, by member."""
     rows: dict[int, list[AuditEvent]] = {pk: [] for pk in member_ids}
     for event in AuditEvent.objects.filter(
-        object_type="members.member", object_id__in=[str(pk) for pk in member_ids]
+        object_type="members.member", object_id__in=[str(pk) for pk in member_ids], id__gt=since
     ).order_by("id"):
         rows[int(event.object_id)].append(event)
     return rows
 
 
-def test_move_leaves_a_member_audit_row_for_every_member_repathed(world):
+def test_move_leaves_a_member_audit_row_for_every_member_repathed(small, street, street_2):
     """Issue 16: the roll re-paths its members itself (orgs announces the move), so every
     member whose paths follow the moved unit has one audit row saying so."""
     from jiceng.members.transfers import services as transfers
 
-    officer = world.user("huangpu.officer")
-    street, street_2 = world.org(HUANGPU_STREET), world.org(HUANGPU_STREET_2)
+    officer = small.alice
     branch = branches_of(street)[0]
     old_path = branch.path
     home_ids = set(Member.objects.filter(home_org=branch).values_list("id", flat=True))
@@ -364,16 +379,15 @@ def test_move_leaves_a_member_audit_row_for_every_member_repathed(world):
         participating_org=branch, participating_path=branch.path
     )
     leaving = Member.objects.filter(home_org=branch).order_by("id").first()
-    transfer = transfers.transfer_request(
-        actor=officer, member=leaving, to_org=world.branch_in(world.xuhui)
-    )
+    transfer = transfers.transfer_request(actor=officer, member=leaving, to_org=small.b.branches[0])
     assert home_ids
+    since = last_event_id()
 
     services.organization_move(actor=officer, org=branch, new_parent=street_2)
 
     branch.refresh_from_db()
     assert branch.path != old_path
-    events = member_events(home_ids | {visitor.pk})
+    events = member_events(home_ids | {visitor.pk}, since)
     for pk in home_ids:
         (event,) = events[pk]
         assert (event.verb, event.actor_id, event.org_path) == ("update", officer.pk, branch.path)
@@ -390,11 +404,13 @@ def test_move_leaves_a_member_audit_row_for_every_member_repathed(world):
     assert transfer.from_path == branch.path
 
 
-def test_move_of_a_street_re_paths_its_members_in_bulk(world, django_assert_max_num_queries):
+def test_move_of_a_street_re_paths_its_members_in_bulk(db, django_assert_max_num_queries):
     """A district's move re-paths tens of thousands of members: one UPDATE per path column
     and the audit rows in bulk, so the queries do not grow with the members moved."""
-    officer = world.user("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+    small = SmallWorld.make(members_per_branch=15)
+    officer = small.alice
+    street = small.a.street
+    street_2 = add_street(small.a, "甲区二街道党工委")
     general = found(officer, street, "T-MOV-BULK", OrgType.GENERAL_BRANCH)
     first, second = branches_of(street)[:2]
     services.organization_move(actor=officer, org=first, new_parent=general)
@@ -404,9 +420,7 @@ def test_move_of_a_street_re_paths_its_members_in_bulk(world, django_assert_max_
     assert moving > 10
 
     with django_assert_max_num_queries(40):
-        services.organization_move(
-            actor=officer, org=general, new_parent=world.org(HUANGPU_STREET_2)
-        )
+        services.organization_move(actor=officer, org=general, new_parent=street_2)
 
     general.refresh_from_db()
     assert Member.objects.filter(home_path__startswith=general.path).count() == moving
@@ -415,9 +429,9 @@ def test_move_of_a_street_re_paths_its_members_in_bulk(world, django_assert_max_
 # ----- organization_merge --------------------------------------------------------------------
 
 
-def test_merge_moves_members_and_abolishes_the_source(world):
-    officer = world.user("huangpu.officer")
-    source, target = branches_of(world.org(HUANGPU_STREET))[:2]
+def test_merge_moves_members_and_abolishes_the_source(small, street):
+    officer = small.alice
+    source, target = branches_of(street)[:2]
     moving = set(Member.objects.filter(home_org=source).values_list("id", flat=True))
     already = Member.objects.filter(home_org=target).count()
     assert moving
@@ -435,9 +449,9 @@ def test_merge_moves_members_and_abolishes_the_source(world):
     }
 
 
-def test_merge_is_audited(world):
-    officer = world.user("huangpu.officer")
-    source, target = branches_of(world.org(HUANGPU_STREET))[:2]
+def test_merge_is_audited(small, street):
+    officer = small.alice
+    source, target = branches_of(street)[:2]
     moving = Member.objects.filter(home_org=source).count()
 
     services.organization_merge(actor=officer, source=source, target=target)
@@ -449,9 +463,9 @@ def test_merge_is_audited(world):
     assert event.changes["abolished_on"] == [None, str(timezone.localdate())]
 
 
-def test_merge_refuses_to_merge_into_its_own_subtree(world):
-    officer = world.user("huangpu.officer")
-    general = found(officer, world.org(HUANGPU_STREET), "T-MRG-G", OrgType.GENERAL_BRANCH)
+def test_merge_refuses_to_merge_into_its_own_subtree(small, street):
+    officer = small.alice
+    general = found(officer, street, "T-MRG-G", OrgType.GENERAL_BRANCH)
     inner = found(officer, general, "T-MRG-B", OrgType.BRANCH)
 
     with pytest.raises(ValidationError, match="不能把组织并入它自己或它的下级组织"):
@@ -460,31 +474,32 @@ def test_merge_refuses_to_merge_into_its_own_subtree(world):
         services.organization_merge(actor=officer, source=inner, target=inner)
 
 
-def test_merge_denies_an_officer_of_another_district(world):
-    source, target = branches_of(world.org(HUANGPU_STREET))[:2]
+def test_merge_denies_an_officer_of_another_district(small, street):
+    source, target = branches_of(street)[:2]
 
     with pytest.raises(PermissionDenied):
-        services.organization_merge(actor=world.user("xuhui.officer"), source=source, target=target)
+        services.organization_merge(actor=small.bob, source=source, target=target)
 
     source.refresh_from_db()
     assert not source.is_abolished
 
 
-def test_merge_leaves_a_member_audit_row_for_every_member_moved(world):
+def test_merge_leaves_a_member_audit_row_for_every_member_moved(small, street):
     """Issue 16: a merge moves members through the roll's own service, so each member moved
     (registered in the source, or taking part there) has one audit row naming the merge."""
-    officer = world.user("huangpu.officer")
-    source, target = branches_of(world.org(HUANGPU_STREET))[:2]
+    officer = small.alice
+    source, target = branches_of(street)[:2]
     moving = set(Member.objects.filter(home_org=source).values_list("id", flat=True))
     visitor = Member.objects.filter(home_org=target).first()
     Member.objects.filter(pk=visitor.pk).update(
         participating_org=source, participating_path=source.path
     )
     assert moving
+    since = last_event_id()
 
     services.organization_merge(actor=officer, source=source, target=target)
 
-    events = member_events(moving | {visitor.pk})
+    events = member_events(moving | {visitor.pk}, since)
     for pk in moving:
         (event,) = events[pk]
         assert (event.verb, event.actor_id, event.org_path) == ("update", officer.pk, target.path)
@@ -499,9 +514,8 @@ def test_merge_leaves_a_member_audit_row_for_every_member_moved(world):
     assert (visitor.participating_org_id, visitor.participating_path) == (target.pk, target.path)
 
 
-def test_merge_of_a_unit_with_sub_units_re_paths_their_members_with_audit(world):
-    officer = world.user("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+def test_merge_of_a_unit_with_sub_units_re_paths_their_members_with_audit(small, street):
+    officer = small.alice
     source = found(officer, street, "T-MRG-SRC", OrgType.GENERAL_BRANCH)
     target = found(officer, street, "T-MRG-TGT", OrgType.GENERAL_BRANCH)
     child = branches_of(street)[0]
@@ -527,30 +541,28 @@ def test_merge_of_a_unit_with_sub_units_re_paths_their_members_with_audit(world)
 # ----- organization_abolish ------------------------------------------------------------------
 
 
-def test_abolish_is_refused_while_the_unit_holds_members(world):
-    branch = world.branch_in(world.huangpu)
+def test_abolish_is_refused_while_the_unit_holds_members(small):
+    branch = small.a.branches[0]
     held = Member.objects.filter(home_org=branch).count()
-    assert held
+    assert held == 3
 
     with pytest.raises(ValidationError) as exc:
-        services.organization_abolish(actor=world.user("huangpu.officer"), org=branch)
+        services.organization_abolish(actor=small.alice, org=branch)
 
     assert exc.value.messages == [f"该组织还有 {held} 名党员的组织关系，请先转出"]
     branch.refresh_from_db()
     assert not branch.is_abolished
 
 
-def test_abolish_is_refused_while_the_unit_has_active_children(world):
-    street = world.org(HUANGPU_STREET)
-
+def test_abolish_is_refused_while_the_unit_has_active_children(small, street):
     with pytest.raises(ValidationError, match="该组织还有未撤销的下级组织，请先迁移或撤销"):
-        services.organization_abolish(actor=world.user("huangpu.officer"), org=street)
+        services.organization_abolish(actor=small.alice, org=street)
 
 
-def test_abolish_works_once_members_are_transferred_out(world):
+def test_abolish_works_once_members_are_transferred_out(small, street):
     """S12: the lifecycle ends with abolition, after the members have left."""
-    officer = world.user("huangpu.officer")
-    first, second = branches_of(world.org(HUANGPU_STREET))[:2]
+    officer = small.alice
+    first, second = branches_of(street)[:2]
     Member.objects.filter(home_org=first).update(home_org=second, home_path=second.path)
     guest = Member.objects.filter(home_org=second).first()
     Member.objects.filter(pk=guest.pk).update(
@@ -571,9 +583,9 @@ def test_abolish_works_once_members_are_transferred_out(world):
     assert event.changes == {"abolished_on": [None, "2005-11-30"]}
 
 
-def test_abolish_works_on_a_parent_once_its_children_are_abolished(world):
-    officer = world.user("huangpu.officer")
-    general = found(officer, world.org(HUANGPU_STREET), "T-ABO-G", OrgType.GENERAL_BRANCH)
+def test_abolish_works_on_a_parent_once_its_children_are_abolished(small, street):
+    officer = small.alice
+    general = found(officer, street, "T-ABO-G", OrgType.GENERAL_BRANCH)
     inner = found(officer, general, "T-ABO-B", OrgType.BRANCH)
     with pytest.raises(ValidationError):
         services.organization_abolish(actor=officer, org=general)
@@ -585,35 +597,36 @@ def test_abolish_works_on_a_parent_once_its_children_are_abolished(world):
     assert general.is_abolished
 
 
-def test_abolish_refuses_an_already_abolished_unit(world):
-    officer = world.user("huangpu.officer")
-    org = found(officer, world.org(HUANGPU_STREET), "T-ABO-X")
+def test_abolish_refuses_an_already_abolished_unit(small, street):
+    officer = small.alice
+    org = found(officer, street, "T-ABO-X")
     services.organization_abolish(actor=officer, org=org)
 
     with pytest.raises(ValidationError, match="该组织已撤销"):
         services.organization_abolish(actor=officer, org=org)
 
 
-def test_abolish_denies_an_officer_of_another_district(world):
-    officer = world.user("huangpu.officer")
-    org = found(officer, world.org(HUANGPU_STREET), "T-ABO-Y")
+def test_abolish_denies_an_officer_of_another_district(small, street):
+    officer = small.alice
+    org = found(officer, street, "T-ABO-Y")
 
     with pytest.raises(PermissionDenied):
-        services.organization_abolish(actor=world.user("xuhui.officer"), org=org)
+        services.organization_abolish(actor=small.bob, org=org)
 
 
-def test_abolish_lets_go_of_members_taking_part_with_a_member_audit_row(world):
-    officer = world.user("huangpu.officer")
-    first, second = branches_of(world.org(HUANGPU_STREET))[:2]
+def test_abolish_lets_go_of_members_taking_part_with_a_member_audit_row(small, street):
+    officer = small.alice
+    first, second = branches_of(street)[:2]
     Member.objects.filter(home_org=first).update(home_org=second, home_path=second.path)
     guest = Member.objects.filter(home_org=second).first()
     Member.objects.filter(pk=guest.pk).update(
         participating_org=first, participating_path=first.path
     )
+    since = last_event_id()
 
     services.organization_abolish(actor=officer, org=first, reason="并入邻近支部")
 
-    (event,) = member_events([guest.pk])[guest.pk]
+    (event,) = member_events([guest.pk], since)[guest.pk]
     assert event.changes == {"participating_org": [first.pk, None]}
     assert (event.actor_id, event.org_path) == (officer.pk, second.path)
 
@@ -621,17 +634,17 @@ def test_abolish_lets_go_of_members_taking_part_with_a_member_audit_row(world):
 # ----- size warnings -------------------------------------------------------------------------
 
 
-def new_unit(world, org_type=OrgType.BRANCH) -> Organization:
+def new_unit(small, org_type=OrgType.BRANCH) -> Organization:
     """An organisation with a secretary in post, so that only size rules can warn."""
-    parent = world.org(HUANGPU_STREET)
-    org = found(world.user("huangpu.officer"), parent, f"T-SIZE-{org_type}", org_type)
+    parent = small.a.street
+    org = found(small.alice, parent, f"T-SIZE-{org_type}", org_type)
     org.secretary = Member.objects.filter(home_path__startswith=parent.path).first()
     org.secretary_vacant_since = None
     return org
 
 
-def test_a_branch_of_legal_size_has_no_warning(world):
-    org = new_unit(world)
+def test_a_branch_of_legal_size_has_no_warning(small):
+    org = new_unit(small)
 
     assert (
         org.size_warnings(
@@ -641,8 +654,8 @@ def test_a_branch_of_legal_size_has_no_warning(world):
     )
 
 
-def test_a_branch_with_too_few_full_members_should_join_a_joint_branch(world):
-    org = new_unit(world)
+def test_a_branch_with_too_few_full_members_should_join_a_joint_branch(small):
+    org = new_unit(small)
     few = rules.BRANCH_MIN_FULL_MEMBERS - 1
 
     (warning,) = org.size_warnings(full_members=few, all_members=few + 2)
@@ -652,8 +665,8 @@ def test_a_branch_with_too_few_full_members_should_join_a_joint_branch(world):
     assert "联合支部" in warning
 
 
-def test_a_large_branch_suggests_a_general_branch(world):
-    org = new_unit(world)
+def test_a_large_branch_suggests_a_general_branch(small):
+    org = new_unit(small)
     n = rules.BRANCH_MAX_MEMBERS + 1
 
     (warning,) = org.size_warnings(full_members=n, all_members=n)
@@ -662,8 +675,8 @@ def test_a_large_branch_suggests_a_general_branch(world):
     assert warning.endswith("升格为党总支")
 
 
-def test_a_branch_at_the_general_branch_ceiling_still_suggests_a_general_branch(world):
-    org = new_unit(world)
+def test_a_branch_at_the_general_branch_ceiling_still_suggests_a_general_branch(small):
+    org = new_unit(small)
     n = rules.GENERAL_BRANCH_MAX_MEMBERS
 
     (warning,) = org.size_warnings(full_members=n, all_members=n)
@@ -671,8 +684,8 @@ def test_a_branch_at_the_general_branch_ceiling_still_suggests_a_general_branch(
     assert warning.endswith("升格为党总支")
 
 
-def test_a_very_large_branch_suggests_a_primary_committee(world):
-    org = new_unit(world)
+def test_a_very_large_branch_suggests_a_primary_committee(small):
+    org = new_unit(small)
     n = rules.GENERAL_BRANCH_MAX_MEMBERS + 1
 
     (warning,) = org.size_warnings(full_members=n, all_members=n)
@@ -680,13 +693,13 @@ def test_a_very_large_branch_suggests_a_primary_committee(world):
     assert warning.endswith("升格为基层党委")
 
 
-def test_general_branch_and_primary_committee_sizes_are_checked(world):
-    general = new_unit(world, OrgType.GENERAL_BRANCH)
-    committee = new_unit(world, OrgType.PRIMARY_COMMITTEE)
-    small = rules.GENERAL_BRANCH_MIN_MEMBERS - 1
+def test_general_branch_and_primary_committee_sizes_are_checked(small):
+    general = new_unit(small, OrgType.GENERAL_BRANCH)
+    committee = new_unit(small, OrgType.PRIMARY_COMMITTEE)
+    few = rules.GENERAL_BRANCH_MIN_MEMBERS - 1
     big = rules.GENERAL_BRANCH_MAX_MEMBERS + 1
 
-    assert "不足设立党总支" in general.size_warnings(full_members=small, all_members=small)[0]
+    assert "不足设立党总支" in general.size_warnings(full_members=few, all_members=few)[0]
     assert "可设立基层党委" in general.size_warnings(full_members=big, all_members=big)[0]
     assert general.size_warnings(full_members=big - 1, all_members=big - 1) == []
     assert (
@@ -696,8 +709,8 @@ def test_general_branch_and_primary_committee_sizes_are_checked(world):
         )
         == []
     )
-    (warning,) = committee.size_warnings(full_members=small, all_members=small)
-    assert f"党员 {small} 人" in warning
+    (warning,) = committee.size_warnings(full_members=few, all_members=few)
+    assert f"党员 {few} 人" in warning
 
 
 @pytest.mark.parametrize(
@@ -707,9 +720,9 @@ def test_general_branch_and_primary_committee_sizes_are_checked(world):
         (rules.SECRETARY_VACANCY_ALERT_DAYS + 1, True),
     ],
 )
-def test_a_long_secretary_vacancy_is_warned(world, days, warned):
+def test_a_long_secretary_vacancy_is_warned(small, days, warned):
     """S11: a secretary vacancy longer than three months is flagged."""
-    org = new_unit(world)
+    org = new_unit(small)
     org.secretary = None
     org.secretary_vacant_since = timezone.localdate() - dt.timedelta(days=days)
 
@@ -721,11 +734,11 @@ def test_a_long_secretary_vacancy_is_warned(world, days, warned):
     assert bool(warnings) is warned
 
 
-def test_size_warnings_count_members_registered_in_the_database(world):
+def test_size_warnings_count_members_registered_in_the_database(small):
     """The subtree counts feed the rules: a branch emptied down to too few full members."""
     from jiceng.orgs.selectors import subtree_member_counts
 
-    branch = world.branch_in(world.huangpu)
+    branch = small.a.branches[0]
     keep = list(
         Member.objects.filter(home_org=branch, category=MemberCategory.FULL).values_list(
             "id", flat=True

@@ -1,6 +1,10 @@
 """Organisation pages: tree, children partial, detail, search and the write forms.
 
-Every page is scoped: an officer of another district gets a 404 for a 黄浦 unit.
+Every page is scoped: an officer of another district gets a 404 for a unit of district a.
+
+Each test makes its own small world (``tests.factories.SmallWorld``): alice is the officer of
+district a, bob of district b, dora the auditor; ``street_2`` adds a second street to district
+a and ``named`` the units the searches look for, by the names they are searched by.
 """
 
 from __future__ import annotations
@@ -12,14 +16,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from jiceng.accounts.roles import Role
 from jiceng.core.models import AuditEvent
 from jiceng.core.text import to_traditional
 from jiceng.members.models import Member, MemberCategory
 from jiceng.orgs import rules, services
 from jiceng.orgs.models import Organization, OrgType
+from jiceng.orgs.tests.factories import add_street, officer
+from tests.factories import OrganizationFactory
 
-HUANGPU_STREET = "310101002"
-HUANGPU_STREET_2 = "310101013"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 REQUIRED = "该字段是必填项。"  # Django's zh-hans message for a required field
 
@@ -42,6 +47,25 @@ def branches_of(street: Organization) -> list[Organization]:
     )
 
 
+@pytest.fixture
+def street_2(small) -> Organization:
+    """A second street of district a, with one branch of three members."""
+    return add_street(small.a, "甲区二街道党工委")
+
+
+@pytest.fixture
+def named(small) -> dict[str, Organization]:
+    """Units named as the searches name them: 南京东路 and 外滩 streets in district a (the
+    first with a residential branch), 天平路 street in district b."""
+    nanjing = add_street(small.a, "南京东路街道党工委")
+    return {
+        "nanjing": nanjing,
+        "nanjing_branch": OrganizationFactory(parent=nanjing, name="南京东路第一居民区党支部"),
+        "bund": add_street(small.a, "外滩街道党工委"),
+        "tianping": add_street(small.b, "天平路街道党工委"),
+    }
+
+
 def edit_data(org: Organization, **changes) -> dict:
     data = {
         "name": org.name,
@@ -62,44 +86,46 @@ def edit_data(org: Organization, **changes) -> dict:
 # ----- tree ------------------------------------------------------------------------------------
 
 
-def test_tree_shows_only_the_users_own_roots(client, login, world):
-    login("huangpu.officer")
+def test_tree_shows_only_the_users_own_roots(client, login, small):
+    login("alice")
 
     response = client.get(reverse("orgs:tree"))
 
     assert response.status_code == 200
     roots = [root for root, _kids in response.context["roots"]]
-    assert [r.code for r in roots] == ["310101"]
+    assert [r.code for r in roots] == [small.a.org.code]
     page = html(response)
-    assert world.huangpu.name in page
-    assert world.xuhui.name not in page
-    assert world.city.name not in page
-    assert world.org(HUANGPU_STREET).name in page
+    assert small.a.org.name in page
+    assert small.b.org.name not in page
+    assert small.city.name not in page
+    assert small.a.street.name in page
 
 
-def test_tree_of_the_city_admin_starts_at_the_city_committee(client, login, world):
-    login("city.admin")
-
-    response = client.get(reverse("orgs:tree"))
-
-    roots = [root for root, _kids in response.context["roots"]]
-    assert [r.code for r in roots] == ["310000"]
-    assert world.xuhui.name in html(response)
-
-
-def test_tree_of_a_committee_officer_starts_at_their_street(client, login, world):
-    login("street.officer")
+def test_tree_of_the_city_admin_starts_at_the_city_committee(client, login, small):
+    officer(Role.CITY_ADMIN, small.city, "frank")
+    login("frank")
 
     response = client.get(reverse("orgs:tree"))
 
     roots = [root for root, _kids in response.context["roots"]]
-    assert [r.code for r in roots] == [HUANGPU_STREET]
-    assert world.huangpu.name not in html(response)
+    assert [r.code for r in roots] == [small.city.code]
+    assert small.b.org.name in html(response)
 
 
-def test_children_endpoint_returns_the_children_partial(client, login, world):
-    login("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+def test_tree_of_a_committee_officer_starts_at_their_street(client, login, small):
+    officer(Role.COMMITTEE_OFFICER, small.a.street, "erin")
+    login("erin")
+
+    response = client.get(reverse("orgs:tree"))
+
+    roots = [root for root, _kids in response.context["roots"]]
+    assert [r.code for r in roots] == [small.a.street.code]
+    assert small.a.org.name not in html(response)
+
+
+def test_children_endpoint_returns_the_children_partial(client, login, small, street_2):
+    login("alice")
+    street = small.a.street
 
     response = client.get(reverse("orgs:children", args=[street.pk]), **HTMX)
 
@@ -111,23 +137,23 @@ def test_children_endpoint_returns_the_children_partial(client, login, world):
     for branch in Organization.objects.filter(path__startswith=street.path, depth=street.depth + 1):
         assert branch.name in page
         assert reverse("orgs:detail", args=[branch.pk]) in page
-    assert world.org(HUANGPU_STREET_2).name not in page
+    assert street_2.name not in page
 
 
-def test_children_endpoint_marks_units_with_children_as_expandable(client, login, world):
-    login("huangpu.officer")
+def test_children_endpoint_marks_units_with_children_as_expandable(client, login, small):
+    login("alice")
 
-    page = html(client.get(reverse("orgs:children", args=[world.huangpu.pk]), **HTMX))
+    page = html(client.get(reverse("orgs:children", args=[small.a.org.pk]), **HTMX))
 
-    street = world.org(HUANGPU_STREET)
+    street = small.a.street
     assert f'hx-get="{reverse("orgs:children", args=[street.pk])}"' in page
 
 
 def test_children_endpoint_query_count_does_not_grow_with_children(
-    client, login, world, django_assert_max_num_queries
+    client, login, small, django_assert_max_num_queries
 ):
-    login("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+    login("alice")
+    street = small.a.street
     url = reverse("orgs:children", args=[street.pk])
 
     # session, user, role assignments, the parent, its children (secretaries joined), and the
@@ -141,9 +167,10 @@ def test_children_endpoint_query_count_does_not_grow_with_children(
 # ----- detail ----------------------------------------------------------------------------------
 
 
-def test_detail_shows_unit_counts_per_type_and_member_totals(client, login, world):
-    login("huangpu.officer")
-    huangpu = world.huangpu
+def test_detail_shows_unit_counts_per_type_and_member_totals(client, login, small):
+    login("alice")
+    huangpu = small.a.org
+    OrganizationFactory(parent=small.a.street, name="甲区联合党支部", org_type=OrgType.JOINT_BRANCH)
 
     response = client.get(reverse("orgs:detail", args=[huangpu.pk]))
 
@@ -163,10 +190,10 @@ def test_detail_shows_unit_counts_per_type_and_member_totals(client, login, worl
     assert counts["full"] + counts["probationary"] == total
 
 
-def test_detail_shows_a_vacant_secretary_and_the_long_vacancy_warning(client, login, world):
+def test_detail_shows_a_vacant_secretary_and_the_long_vacancy_warning(client, login, small):
     """S11: a vacant secretary post shows as 空缺, and warns after three months."""
-    login("huangpu.officer")
-    branch = world.branch_in(world.huangpu)
+    login("alice")
+    branch = small.a.branches[0]
     days = rules.SECRETARY_VACANCY_ALERT_DAYS + 5
     Organization.objects.filter(pk=branch.pk).update(
         secretary=None, secretary_vacant_since=timezone.localdate() - dt.timedelta(days=days)
@@ -178,9 +205,9 @@ def test_detail_shows_a_vacant_secretary_and_the_long_vacancy_warning(client, lo
     assert f"书记已空缺 {days} 天" in page
 
 
-def test_detail_shows_a_filled_secretary_by_name(client, login, world):
-    login("huangpu.officer")
-    branch = world.branch_in(world.huangpu)
+def test_detail_shows_a_filled_secretary_by_name(client, login, small):
+    login("alice")
+    branch = small.a.branches[0]
     secretary = Member.objects.filter(home_org=branch, category=MemberCategory.FULL).first()
     Organization.objects.filter(pk=branch.pk).update(
         secretary=secretary, secretary_vacant_since=None
@@ -192,9 +219,9 @@ def test_detail_shows_a_filled_secretary_by_name(client, login, world):
     assert secretary.name in page
 
 
-def test_detail_shows_the_small_branch_warning(client, login, world):
-    login("huangpu.officer")
-    branch = world.branch_in(world.huangpu)
+def test_detail_shows_the_small_branch_warning(client, login, small):
+    login("alice")
+    branch = small.a.branches[0]
     Member.objects.filter(home_org=branch).update(category=MemberCategory.PROBATIONARY)
 
     response = client.get(reverse("orgs:detail", args=[branch.pk]))
@@ -206,10 +233,10 @@ def test_detail_shows_the_small_branch_warning(client, login, world):
     assert 'data-testid="size-warning"' in html(response)
 
 
-def test_detail_sizes_a_general_branch_by_the_members_of_its_branches(client, login, world):
+def test_detail_sizes_a_general_branch_by_the_members_of_its_branches(client, login, small):
     """A general branch holds its members through its branches: the size rule counts them."""
-    officer = login("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+    officer = login("alice")
+    street = small.a.street
     general = services.organization_found(
         actor=officer,
         parent=street,
@@ -229,9 +256,9 @@ def test_detail_sizes_a_general_branch_by_the_members_of_its_branches(client, lo
     assert f"党员 {held} 人，不足设立党总支的 {rules.GENERAL_BRANCH_MIN_MEMBERS} 人" in warnings
 
 
-def test_detail_query_count_is_pinned(client, login, world, django_assert_max_num_queries):
-    login("huangpu.officer")
-    url = reverse("orgs:detail", args=[world.huangpu.pk])
+def test_detail_query_count_is_pinned(client, login, small, django_assert_max_num_queries):
+    login("alice")
+    url = reverse("orgs:detail", args=[small.a.org.pk])
 
     # session, user, assignments, the unit, member aggregate, members by status, ancestors,
     # units by type, direct sub-units, session save (3), the second factor's device
@@ -242,10 +269,10 @@ def test_detail_query_count_is_pinned(client, login, world, django_assert_max_nu
 
 
 def test_detail_query_count_does_not_grow_with_sub_units(
-    client, login, world, django_assert_max_num_queries
+    client, login, small, django_assert_max_num_queries
 ):
-    officer = login("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+    officer = login("alice")
+    street = small.a.street
     for i in range(3):
         services.organization_found(
             actor=officer, parent=street, code=f"T-QC-{i}", name=f"新党支部{i}", org_type="branch"
@@ -265,14 +292,14 @@ def test_detail_query_count_does_not_grow_with_sub_units(
     "route", ["detail", "children", "edit", "found", "move", "merge", "abolish"]
 )
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_an_officer_of_another_district_gets_404(client, login, world, route, method):
-    login("xuhui.officer")
-    branch = world.branch_in(world.huangpu)
+def test_an_officer_of_another_district_gets_404(client, login, small, route, method):
+    login("bob")
+    branch = small.a.branches[0]
     before = AuditEvent.objects.count()
 
     response = getattr(client, method)(
         reverse(f"orgs:{route}", args=[branch.pk]),
-        {"name": "外区改名", "reason": "外区撤销", "target": world.xuhui.pk},
+        {"name": "外区改名", "reason": "外区撤销", "target": small.b.org.pk},
     )
 
     assert response.status_code == 404
@@ -283,16 +310,16 @@ def test_an_officer_of_another_district_gets_404(client, login, world, route, me
 
 
 @pytest.mark.parametrize("route", ["edit", "found", "move", "merge", "abolish"])
-def test_a_read_only_role_gets_404_on_the_write_pages(client, login, world, route):
-    login("auditor")
+def test_a_read_only_role_gets_404_on_the_write_pages(client, login, small, route):
+    login("dora")
 
-    response = client.get(reverse(f"orgs:{route}", args=[world.org(HUANGPU_STREET).pk]))
+    response = client.get(reverse(f"orgs:{route}", args=[small.a.street.pk]))
 
     assert response.status_code == 404
 
 
-def test_anonymous_visitors_are_sent_to_login(client, world):
-    response = client.get(reverse("orgs:detail", args=[world.huangpu.pk]))
+def test_anonymous_visitors_are_sent_to_login(client, small):
+    response = client.get(reverse("orgs:detail", args=[small.a.org.pk]))
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
@@ -307,28 +334,29 @@ def search(client, q: str, **extra) -> list[Organization]:
     return list(response.context["results"])
 
 
-def test_search_finds_an_organisation_by_simplified_name(client, login, world):
-    login("huangpu.officer")
+def test_search_finds_an_organisation_by_simplified_name(client, login, named):
+    login("alice")
 
     results = search(client, "南京东路")
 
-    assert world.org(HUANGPU_STREET) in results
+    assert named["nanjing"] in results
     assert all("南京东路" in o.name_simplified for o in results)
 
 
-def test_search_finds_an_organisation_by_traditional_characters(client, login, world):
-    login("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+def test_search_finds_an_organisation_by_traditional_characters(client, login, small, named):
+    login("alice")
+    street = named["nanjing"]
     traditional = to_traditional("黄浦区南京东路")
     assert traditional == "黃浦區南京東路"
 
-    assert world.huangpu in search(client, "黃浦")
-    assert street in search(client, traditional)
+    assert to_traditional(small.a.org.name) == "甲區委"
+    assert small.a.org in search(client, "甲區委")
+    assert street in search(client, "南京東路街道")
 
 
-def test_search_finds_an_organisation_by_pinyin_initials(client, login, world):
-    login("huangpu.officer")
-    branch = world.branch_in(world.huangpu)
+def test_search_finds_an_organisation_by_pinyin_initials(client, login, named):
+    login("alice")
+    branch = named["nanjing_branch"]
     initials = branch.name_initials[:4]
 
     results = search(client, initials)
@@ -337,30 +365,31 @@ def test_search_finds_an_organisation_by_pinyin_initials(client, login, world):
     assert branch in search(client, initials.upper())
 
 
-def test_search_never_returns_another_districts_organisations(client, login, world):
-    login("huangpu.officer")
-    xuhui_branch = world.branch_in(world.xuhui)
+def test_search_never_returns_another_districts_organisations(client, login, small):
+    login("alice")
+    xuhui_branch = small.b.branches[0]
 
     assert search(client, xuhui_branch.name) == []
     assert search(client, xuhui_branch.name_initials) == []
     results = search(client, "党支部")
     assert results
-    assert all(o.path.startswith(world.huangpu.path) for o in results)
+    assert all(o.path.startswith(small.a.org.path) for o in results)
 
 
-def test_search_with_htmx_returns_the_results_partial(client, login, world):
-    login("huangpu.officer")
+def test_search_with_htmx_returns_the_results_partial(client, login, named):
+    login("alice")
 
     response = client.get(reverse("orgs:search"), {"q": "外滩"}, **HTMX)
 
     page = html(response)
     assert "<html" not in page
     assert 'data-testid="org-search-results"' in page
-    assert world.org(HUANGPU_STREET_2).name in page
+    assert named["bund"].name in page
 
 
-def test_search_says_nothing_found_in_chinese(client, login, world):
-    login("huangpu.officer")
+def test_search_says_nothing_found_in_chinese(client, login, named):
+    login("alice")
+    assert Organization.objects.filter(name__startswith="天平路").exists()  # in district b
 
     response = client.get(reverse("orgs:search"), {"q": "天平路"}, **HTMX)
 
@@ -370,9 +399,9 @@ def test_search_says_nothing_found_in_chinese(client, login, world):
 # ----- writes through the pages ----------------------------------------------------------------
 
 
-def test_found_through_the_page_creates_the_unit_and_audits_it(client, login, world):
-    officer = login("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+def test_found_through_the_page_creates_the_unit_and_audits_it(client, login, small):
+    officer = login("alice")
+    street = small.a.street
 
     response = client.post(
         reverse("orgs:found", args=[street.pk]),
@@ -394,9 +423,9 @@ def test_found_through_the_page_creates_the_unit_and_audits_it(client, login, wo
     assert event.actor_id == officer.pk
 
 
-def test_found_through_htmx_answers_with_hx_redirect(client, login, world):
-    login("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+def test_found_through_htmx_answers_with_hx_redirect(client, login, small):
+    login("alice")
+    street = small.a.street
 
     response = client.post(
         reverse("orgs:found", args=[street.pk]),
@@ -409,9 +438,9 @@ def test_found_through_htmx_answers_with_hx_redirect(client, login, world):
     assert response["HX-Redirect"] == reverse("orgs:detail", args=[org.pk])
 
 
-def test_found_form_offers_only_the_allowed_child_types(client, login, world):
-    login("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+def test_found_form_offers_only_the_allowed_child_types(client, login, small):
+    login("alice")
+    street = small.a.street
 
     response = client.get(reverse("orgs:found", args=[street.pk]))
 
@@ -419,10 +448,10 @@ def test_found_form_offers_only_the_allowed_child_types(client, login, world):
     assert offered == set(services.ALLOWED_CHILDREN[OrgType.STREET_COMMITTEE])
 
 
-def test_found_form_shows_errors_in_chinese(client, login, world):
-    login("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
-    taken = world.branch_in(world.huangpu).code
+def test_found_form_shows_errors_in_chinese(client, login, small):
+    login("alice")
+    street = small.a.street
+    taken = small.a.branches[0].code
 
     response = client.post(
         reverse("orgs:found", args=[street.pk]),
@@ -439,11 +468,11 @@ def test_found_form_shows_errors_in_chinese(client, login, world):
     assert REQUIRED in page
 
 
-def test_found_under_a_group_is_404(client, login, world):
-    officer = login("huangpu.officer")
+def test_found_under_a_group_is_404(client, login, small):
+    officer = login("alice")
     group = services.organization_found(
         actor=officer,
-        parent=world.branch_in(world.huangpu),
+        parent=small.a.branches[0],
         code="T-GRP",
         name="第一党小组",
         org_type=OrgType.GROUP,
@@ -452,9 +481,9 @@ def test_found_under_a_group_is_404(client, login, world):
     assert client.get(reverse("orgs:found", args=[group.pk])).status_code == 404
 
 
-def test_edit_through_the_page_renames_and_audits(client, login, world):
-    officer = login("huangpu.officer")
-    branch = world.branch_in(world.huangpu)
+def test_edit_through_the_page_renames_and_audits(client, login, small):
+    officer = login("alice")
+    branch = small.a.branches[0]
     old = branch.name
 
     response = client.post(
@@ -469,9 +498,9 @@ def test_edit_through_the_page_renames_and_audits(client, login, world):
     assert event.changes == {"name": [old, "改名后的党支部"]}
 
 
-def test_edit_without_changes_writes_no_audit_row(client, login, world):
-    login("huangpu.officer")
-    branch = world.branch_in(world.huangpu)
+def test_edit_without_changes_writes_no_audit_row(client, login, small):
+    login("alice")
+    branch = small.a.branches[0]
 
     response = client.post(reverse("orgs:edit", args=[branch.pk]), edit_data(branch))
 
@@ -479,9 +508,9 @@ def test_edit_without_changes_writes_no_audit_row(client, login, world):
     assert events(branch, "update") == []
 
 
-def test_edit_form_shows_errors_in_chinese(client, login, world):
-    login("huangpu.officer")
-    branch = world.branch_in(world.huangpu)
+def test_edit_form_shows_errors_in_chinese(client, login, small):
+    login("alice")
+    branch = small.a.branches[0]
 
     response = client.post(
         reverse("orgs:edit", args=[branch.pk]), edit_data(branch, name="", lng="东经")
@@ -494,10 +523,10 @@ def test_edit_form_shows_errors_in_chinese(client, login, world):
     assert events(branch, "update") == []
 
 
-def test_move_through_the_page_moves_and_audits(client, login, world):
-    officer = login("huangpu.officer")
-    branch = branches_of(world.org(HUANGPU_STREET))[0]
-    street_2 = world.org(HUANGPU_STREET_2)
+def test_move_through_the_page_moves_and_audits(client, login, small, street_2):
+    officer = login("alice")
+    branch = branches_of(small.a.street)[0]
+    street_2 = street_2
 
     response = client.post(reverse("orgs:move", args=[branch.pk]), {"target": street_2.pk})
 
@@ -512,36 +541,36 @@ def test_move_through_the_page_moves_and_audits(client, login, world):
 
 
 def test_move_page_offers_no_target_of_another_district_nor_inside_the_subtree(
-    client, login, world
+    client, login, small
 ):
-    login("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+    login("alice")
+    street = small.a.street
 
     response = client.get(reverse("orgs:move", args=[street.pk]))
 
     offered = list(response.context["form"].fields["target"].queryset)
     assert offered
-    assert all(o.path.startswith(world.huangpu.path) for o in offered)
+    assert all(o.path.startswith(small.a.org.path) for o in offered)
     assert not any(o.path.startswith(street.path) for o in offered)
 
 
-def test_move_to_a_forged_target_shows_a_chinese_error(client, login, world):
-    login("huangpu.officer")
-    street = world.org(HUANGPU_STREET)
+def test_move_to_a_forged_target_shows_a_chinese_error(client, login, small):
+    login("alice")
+    street = small.a.street
     own_branch = branches_of(street)[0]
 
-    for target in (world.org("310104003"), own_branch):
+    for target in (small.b.street, own_branch):
         response = client.post(reverse("orgs:move", args=[street.pk]), {"target": target.pk})
 
         assert response.status_code == 200
         assert "选择一个有效的选项" in response.context["form"].errors["target"][0]
     street.refresh_from_db()
-    assert street.path[: -Organization.steplen] == world.huangpu.path
+    assert street.path[: -Organization.steplen] == small.a.org.path
 
 
-def test_merge_through_the_page_moves_members_and_audits(client, login, world):
-    login("huangpu.officer")
-    source, target = branches_of(world.org(HUANGPU_STREET))[:2]
+def test_merge_through_the_page_moves_members_and_audits(client, login, small):
+    login("alice")
+    source, target = branches_of(small.a.street)[:2]
     moving = Member.objects.filter(home_org=source).count()
     held = Member.objects.filter(home_org=target).count()
 
@@ -555,11 +584,11 @@ def test_merge_through_the_page_moves_members_and_audits(client, login, world):
     assert len(events(source, "merge")) == 1
 
 
-def test_abolish_through_the_page_abolishes_an_empty_unit_and_audits(client, login, world):
-    officer = login("huangpu.officer")
+def test_abolish_through_the_page_abolishes_an_empty_unit_and_audits(client, login, small):
+    officer = login("alice")
     org = services.organization_found(
         actor=officer,
-        parent=world.org(HUANGPU_STREET),
+        parent=small.a.street,
         code="T-ABO-P",
         name="待撤销党支部",
         org_type=OrgType.BRANCH,
@@ -575,9 +604,9 @@ def test_abolish_through_the_page_abolishes_an_empty_unit_and_audits(client, log
     assert event.actor_id == officer.pk
 
 
-def test_abolish_of_a_unit_with_members_shows_the_reason_in_chinese(client, login, world):
-    login("huangpu.officer")
-    branch = world.branch_in(world.huangpu)
+def test_abolish_of_a_unit_with_members_shows_the_reason_in_chinese(client, login, small):
+    login("alice")
+    branch = small.a.branches[0]
     held = Member.objects.filter(home_org=branch).count()
 
     response = client.post(reverse("orgs:abolish", args=[branch.pk]), {"reason": "试图撤销"})
@@ -591,9 +620,9 @@ def test_abolish_of_a_unit_with_members_shows_the_reason_in_chinese(client, logi
     assert events(branch, "abolish") == []
 
 
-def test_abolish_without_a_reason_is_a_form_error(client, login, world):
-    login("huangpu.officer")
-    branch = world.branch_in(world.huangpu)
+def test_abolish_without_a_reason_is_a_form_error(client, login, small):
+    login("alice")
+    branch = small.a.branches[0]
 
     response = client.post(reverse("orgs:abolish", args=[branch.pk]), {"reason": ""})
 

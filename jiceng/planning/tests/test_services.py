@@ -1,5 +1,10 @@
 """Planning services (S10, S16, S17): a plan is computed, edited, applied as transfers into
-newly founded regional branches, confirmed or reverted — scoped and audited throughout."""
+newly founded regional branches, confirmed or reverted — scoped and audited throughout.
+
+The plans that are computed run on the tiny scenario: the electric sector committee's
+dispersed members, with homes on the map across several districts, are the data set the
+optimiser is tried on. The refusals make their own small world (``tests.factories``): alice is
+the officer of district a, bob of district b."""
 
 from __future__ import annotations
 
@@ -7,12 +12,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from jiceng.core.models import AuditEvent
-from jiceng.members.models import Member, Transfer
+from jiceng.members.models import EmploymentStatus, Member, Transfer
 from jiceng.members.transfers.rules import TransferState
 from jiceng.orgs.models import BranchKind, Organization, OrgType
 from jiceng.planning import services
 from jiceng.planning.models import Plan
 from jiceng.planning.rules import PlanKind, PlanState, Selection, is_dispersed_q
+from tests.factories import make_member
 
 ELECTRIC = "31SDQ"
 OFFICER = "dianqi.officer"
@@ -130,9 +136,10 @@ def test_a_branch_below_the_legal_size_blocks_applying(form_plan, world):
     assert not Organization.objects.filter(kind=BranchKind.REGIONAL).exists()
 
 
-def test_an_officer_of_another_unit_cannot_plan_here(world, electric):
+def test_an_officer_of_another_unit_cannot_plan_here(small):
     with pytest.raises(PermissionDenied):
-        services.plan_create(actor=world.user("xuhui.officer"), root=electric, kind=PlanKind.FORM)
+        services.plan_create(actor=small.bob, root=small.a.street, kind=PlanKind.FORM)
+    assert not Plan.objects.exists()
 
 
 def test_an_assign_plan_is_optimal_and_respects_each_branchs_room(world):
@@ -165,14 +172,21 @@ def test_an_infeasible_plan_fails_with_a_chinese_reason_and_keeps_nothing(world)
     assert not plan.assignments.exists()
 
 
-def test_forming_under_a_branch_is_refused(world):
-    branch = world.branch_in(world.huangpu)
+def test_forming_under_a_branch_is_refused(small):
+    branch = small.a.branches[0]
     with pytest.raises(ValidationError, match="党委"):
-        services.plan_create(actor=world.user("huangpu.officer"), root=branch, kind=PlanKind.FORM)
+        services.plan_create(actor=small.alice, root=branch, kind=PlanKind.FORM)
 
 
-def test_a_fault_while_computing_marks_the_plan_failed(world, electric, monkeypatch):
-    plan = services.plan_create(actor=world.user(OFFICER), root=electric, kind=PlanKind.FORM)
+def test_a_fault_while_computing_marks_the_plan_failed(small, monkeypatch):
+    for i in range(6):
+        make_member(
+            small.a.branches[i % 2],
+            employment_status=EmploymentStatus.MOBILE,
+            lat=31.23 + i / 100,
+            lng=121.47 + i / 100,
+        )
+    plan = services.plan_create(actor=small.alice, root=small.a.street, kind=PlanKind.FORM)
     services.plan_queue(actor=plan.created_by, plan=plan)
 
     def broken(*_args, **_kwargs):

@@ -1,5 +1,10 @@
 """Planning pages and API (S17): an officer creates a plan, watches it compute, sees it on a
-map and in tables, corrects one member, applies, and the receiving side confirms."""
+map and in tables, corrects one member, applies, and the receiving side confirms.
+
+The plans computed here run on the tiny scenario: the electric sector committee's dispersed
+members, with homes on the map across several districts, are the data set the optimiser is
+tried on. The refusals make their own small world (``tests.factories``): alice is the officer
+of district a, bob of district b."""
 
 from __future__ import annotations
 
@@ -59,12 +64,13 @@ def test_creating_a_plan_on_the_page_computes_it_in_the_background(
     assert "区域党支部" in page
 
 
-def test_the_form_explains_a_bad_unit_code_in_chinese(client, login):
-    login(OFFICER)
+def test_the_form_explains_a_bad_unit_code_in_chinese(client, login, small):
+    login("alice")
+    foreign = small.b.org.code
     response = client.post(
         reverse("planning:create"),
         {
-            "root_code": "310104",
+            "root_code": foreign,
             "kind": "form",
             "selection": "dispersed",
             "size_min": 3,
@@ -75,7 +81,8 @@ def test_the_form_explains_a_bad_unit_code_in_chinese(client, login):
         },
     )
     assert response.status_code == 200
-    assert "找不到代码为 310104 的党组织，或该组织不在您的管辖范围内" in response.content.decode()
+    page = response.content.decode()
+    assert f"找不到代码为 {foreign} 的党组织，或该组织不在您的管辖范围内" in page
     assert not Plan.objects.exists()
 
 
@@ -222,7 +229,7 @@ def test_plan_pairing_command_pairs_people_from_a_csv(world, tmp_path):
     assert data["pairs"][2]["unpaired_reason"] == "允许范围内没有支部"
 
 
-def test_plan_pairing_refuses_a_malformed_csv(world, tmp_path):
+def test_plan_pairing_refuses_a_malformed_csv(small, tmp_path):
     people = tmp_path / "bad.csv"
     people.write_text("name,lat\n王,31.2\n", encoding="utf-8")
     with pytest.raises(CommandError, match="lat 和 lng"):
@@ -231,9 +238,9 @@ def test_plan_pairing_refuses_a_malformed_csv(world, tmp_path):
             "--people",
             str(people),
             "--org",
-            "310101",
+            small.a.org.code,
             "--user",
-            "huangpu.officer",
+            small.alice.username,
             stdout=StringIO(),
         )
 

@@ -16,6 +16,23 @@ from jiceng.study.models import Attendance, SelfStudy, StudySession
 from .conftest import unit_members
 
 
+# These pages and this API are still checked on the demo's ledger (see the report of issue 16):
+# the conftest's ``period``, ``residential`` and ``two_new`` are the factory world's.
+@pytest.fixture
+def period(demo_period):
+    return demo_period
+
+
+@pytest.fixture
+def residential(demo_residential):
+    return demo_residential
+
+
+@pytest.fixture
+def two_new(demo_two_new):
+    return demo_two_new
+
+
 @pytest.fixture
 def api(world):
     client = APIClient()

@@ -1,5 +1,6 @@
 """Completion per member and per unit (S9) comes from aggregate queries; here it is checked
-against an independent count in Python over the same rows."""
+against an independent count in Python over the same rows — the demo's ledger, a large one
+built by the scenario — and its rules in a world of the test's own."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from decimal import Decimal
 
 import pytest
 
+from jiceng.accounts.roles import Role
 from jiceng.members.models import Member
 from jiceng.study import selectors, services
 from jiceng.study.models import Attendance, SelfStudy, StudyRequirement
+from tests.factories import UserFactory
 
 from .conftest import parent, unit_members
+from .factories import REQUIRED, city_study_admin
 
 
 def _independent(org, period):
@@ -49,7 +53,8 @@ def _independent(org, period):
     return members, done, required
 
 
-def test_member_completion_equals_an_independent_count(world, period):
+def test_member_completion_equals_an_independent_count(world, demo_period):
+    period = demo_period
     admin = world.user("city.admin")
     members, done, required = _independent(world.huangpu, period)
     rows = {m.pk: m for m in selectors.member_completion(admin, world.huangpu, period)}
@@ -60,7 +65,8 @@ def test_member_completion_equals_an_independent_count(world, period):
         assert m.required == required[pk], pk
 
 
-def test_unit_completion_equals_an_independent_count(world, period):
+def test_unit_completion_equals_an_independent_count(world, demo_period):
+    period = demo_period
     admin = world.user("city.admin")
     members, done, required = _independent(world.huangpu, period)
     rows = selectors.unit_completion(admin, world.huangpu, period)
@@ -78,8 +84,8 @@ def test_unit_completion_equals_an_independent_count(world, period):
     assert 0 < totals.completed < totals.members, "the demo has both"
 
 
-def test_only_confirmed_self_study_counts(world, period):
-    me = world.user("member.self")
+def test_only_confirmed_self_study_counts(small, mary, period):
+    me = mary
     member = Member.objects.get(user=me)
     before = selectors.member_record(me, member, period).done
     entry = services.selfstudy_record(
@@ -91,13 +97,13 @@ def test_only_confirmed_self_study_counts(world, period):
         amount=3,
     )
     assert selectors.member_record(me, member, period).done == before
-    services.selfstudy_confirm(actor=world.user("branch.secretary"), entry=entry)
+    services.selfstudy_confirm(actor=small.charlie, entry=entry)
     assert selectors.member_record(me, member, period).done == before + 3
 
 
-def test_the_most_specific_requirement_applies(world, period, residential, two_new):
+def test_the_most_specific_requirement_applies(erin, period, residential, two_new):
     services.requirement_set(
-        actor=world.user("city.admin"),
+        actor=city_study_admin(),
         period=period,
         mode="credits",
         sector="new_economic",
@@ -105,21 +111,22 @@ def test_the_most_specific_requirement_applies(world, period, residential, two_n
         required_amount=30,
         source_note="测试",
     )
-    admin = world.user("city.admin")
     street = parent(residential)
-    rows = {m.pk: m for m in selectors.member_completion(admin, street, period)}
+    rows = {m.pk: m for m in selectors.member_completion(erin, street, period)}
+    assert unit_members(two_new)
+    assert unit_members(residential)
     for m in unit_members(two_new):
         assert rows[m.pk].required == 30
     for m in unit_members(residential):
-        assert rows[m.pk].required == 24
+        assert rows[m.pk].required == REQUIRED == 24
 
 
-def test_requirements_are_set_only_by_the_city(world, period):
+def test_requirements_are_set_only_by_the_city(small, period):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
         services.requirement_set(
-            actor=world.user("huangpu.officer"),
+            actor=small.alice,
             period=period,
             mode="credits",
             required_amount=1,
@@ -127,7 +134,8 @@ def test_requirements_are_set_only_by_the_city(world, period):
         )
 
 
-def test_below_requirement_lists_exactly_the_members_short_of_it(world, period):
+def test_below_requirement_lists_exactly_the_members_short_of_it(world, demo_period):
+    period = demo_period
     admin = world.user("city.admin")
     _members, done, required = _independent(world.huangpu, period)
     expected = {pk for pk, r in required.items() if r is not None and done[pk] < r}
@@ -136,16 +144,22 @@ def test_below_requirement_lists_exactly_the_members_short_of_it(world, period):
     assert all(m.shortfall == m.required - m.done > 0 for m in below)
 
 
-def test_an_officer_counts_only_their_own_subtree(world, period):
-    officer = world.user("street.officer")
-    street = officer.primary_assignment.organization
-    mine = selectors.unit_totals(officer, world.city, period)
-    assert mine.members == selectors.unit_totals(world.user("city.admin"), street, period).members
+def test_an_officer_counts_only_their_own_subtree(small, erin, period):
+    officer = erin
+    street = small.a.street
+    admin = UserFactory(username="frank", role=Role.CITY_ADMIN, role__over=small.city)
+    mine = selectors.unit_totals(officer, small.city, period)
+    assert mine.members == selectors.unit_totals(admin, street, period).members
+    assert mine.members == len(small.a.members)  # not district b's
+    assert selectors.unit_totals(admin, small.city, period).members == len(
+        small.a.members + small.b.members
+    )
 
 
 def test_unit_completion_takes_a_fixed_number_of_queries(
-    world, period, django_assert_max_num_queries
+    world, demo_period, django_assert_max_num_queries
 ):
+    period = demo_period
     admin = world.user("city.admin")
     admin.scope_for("view")
     with django_assert_max_num_queries(3):

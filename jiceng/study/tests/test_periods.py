@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from jiceng.campaigns.tests.factories import login_as
 from jiceng.study.models import StudyPeriod, StudyRequirement
 
+from .factories import city_study_admin
 
-def test_the_city_creates_a_period_and_sets_a_requirement(client, login):
-    login("city.admin")
+
+def test_the_city_creates_a_period_and_sets_a_requirement(client, db):
+    login_as(client, city_study_admin())
     response = client.post(
         reverse("study:periods"),
         {"name": "2006 年上半年", "starts_on": "2006-01-01", "ends_on": "2006-06-30"},
@@ -31,8 +34,8 @@ def test_the_city_creates_a_period_and_sets_a_requirement(client, login):
     assert "2006 年上半年" in page
 
 
-def test_a_district_officer_reads_periods_but_cannot_set_them(client, login):
-    login("huangpu.officer")
+def test_a_district_officer_reads_periods_but_cannot_set_them(client, small):
+    login_as(client, small.alice)
     assert client.get(reverse("study:periods")).status_code == 200
     response = client.post(
         reverse("study:periods"),

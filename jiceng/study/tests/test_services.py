@@ -15,15 +15,16 @@ from jiceng.members.models import Member
 from jiceng.study import services
 from jiceng.study.models import Attendance, SelfStudy, StudySession
 from jiceng.study.rules import StudyMode, mode_expression, mode_for_sector
+from tests.factories import make_member
 
 from .conftest import parent, unit_members
 
 DAY = dt.date(2005, 9, 15)
 
 
-def _record(world, org, attendance, **kw):
+def _record(actor, org, attendance, **kw):
     return services.session_record(
-        actor=world.user("branch.secretary"),
+        actor=actor,
         period=kw.pop("period"),
         org=org,
         held_on=kw.pop("held_on", DAY),
@@ -57,19 +58,26 @@ def test_the_mode_follows_the_participating_unit_then_the_home_unit(residential,
     assert services.member_mode(unit_members(two_new)[0]) == StudyMode.CREDITS
 
 
-def test_the_sql_mode_agrees_with_the_python_rule(world):
-    rows = Member.objects.filter(home_path__startswith=world.huangpu.path).annotate(
+def test_the_sql_mode_agrees_with_the_python_rule(small, two_new):
+    placed_in_two_new = make_member(small.a.branches[1], participating_org=two_new)  # S10
+    rows = Member.objects.filter(home_path__startswith=small.a.org.path).annotate(
         study_mode=mode_expression()
     )
+    modes = {}
     for m in rows.select_related("home_org", "participating_org"):
         assert m.study_mode == services.member_mode(m), m.pk
+        modes[m.pk] = m.study_mode
+    assert modes[placed_in_two_new.pk] == StudyMode.CREDITS
+    assert set(modes.values()) == {StudyMode.CLASS_HOURS, StudyMode.CREDITS}
 
 
 # ----- sessions and attendance ------------------------------------------------------------------
-def test_a_session_is_recorded_with_its_attendance_and_audited(world, period, residential):
+def test_a_session_is_recorded_with_its_attendance_and_audited(small, period, residential):
     members = unit_members(residential)
     attendance = [(m.pk, i % 2 == 0) for i, m in enumerate(members)]
-    session = _record(world, residential, attendance, period=period, evidence_file="签到表.pdf")
+    session = _record(
+        small.charlie, residential, attendance, period=period, evidence_file="签到表.pdf"
+    )
     assert session.mode == StudyMode.CLASS_HOURS
     assert session.org_path == residential.path
     rows = dict(Attendance.objects.filter(session=session).values_list("member_id", "present"))
@@ -79,34 +87,32 @@ def test_a_session_is_recorded_with_its_attendance_and_audited(world, period, re
     assert event.changes["present"][1] == [m for m, p in attendance if p]
 
 
-def test_attendance_is_all_or_nothing(world, period, residential, two_new):
+def test_attendance_is_all_or_nothing(small, period, residential, two_new):
     stranger = unit_members(two_new)[0]  # not a member of the residential branch
     attendance = [(m.pk, True) for m in unit_members(residential)] + [(stranger.pk, True)]
     sessions, rows = StudySession.objects.count(), Attendance.objects.count()
     with pytest.raises(ValidationError) as exc:
-        _record(world, residential, attendance, period=period)
+        _record(small.charlie, residential, attendance, period=period)
     assert "不在" in str(exc.value)
     assert str(stranger.pk) in str(exc.value)
     assert StudySession.objects.count() == sessions
     assert Attendance.objects.count() == rows
 
 
-def test_a_member_listed_twice_refuses_the_session(world, period, residential):
+def test_a_member_listed_twice_refuses_the_session(small, period, residential):
     m = unit_members(residential)[0]
     before = StudySession.objects.count()
     with pytest.raises(ValidationError, match="重复登记"):
-        _record(world, residential, [(m.pk, True), (m.pk, False)], period=period)
+        _record(small.charlie, residential, [(m.pk, True), (m.pk, False)], period=period)
     assert StudySession.objects.count() == before
 
 
-def test_duplicate_attendance_is_rejected(world, period, residential):
+def test_duplicate_attendance_is_rejected(small, period, residential):
     first, second = unit_members(residential)[:2]
-    session = _record(world, residential, [(first.pk, True)], period=period)
-    services.attendance_add(actor=world.user("branch.secretary"), session=session, member=second)
+    session = _record(small.charlie, residential, [(first.pk, True)], period=period)
+    services.attendance_add(actor=small.charlie, session=session, member=second)
     with pytest.raises(ValidationError, match="该党员本次学习的出勤已登记"):
-        services.attendance_add(
-            actor=world.user("branch.secretary"), session=session, member=second
-        )
+        services.attendance_add(actor=small.charlie, session=session, member=second)
     assert Attendance.objects.filter(session=session).count() == 2
 
 
@@ -121,29 +127,27 @@ def test_duplicate_attendance_is_rejected(world, period, residential):
         ({"topic": "  "}, ""),
     ],
 )
-def test_bad_input_is_refused_with_a_chinese_message(world, period, residential, kwargs, message):
+def test_bad_input_is_refused_with_a_chinese_message(small, period, residential, kwargs, message):
     m = unit_members(residential)[0]
     with pytest.raises(ValidationError) as exc:
-        _record(world, residential, [(m.pk, True)], period=period, **kwargs)
+        _record(small.charlie, residential, [(m.pk, True)], period=period, **kwargs)
     assert message in " ".join(exc.value.messages)
 
 
-def test_a_session_needs_someone_present(world, period, residential):
+def test_a_session_needs_someone_present(small, period, residential):
     m = unit_members(residential)[0]
     with pytest.raises(ValidationError, match="没有党员出席"):
-        _record(world, residential, [(m.pk, False)], period=period)
+        _record(small.charlie, residential, [(m.pk, False)], period=period)
     with pytest.raises(ValidationError, match="请登记本次学习的出勤"):
-        _record(world, residential, [], period=period)
+        _record(small.charlie, residential, [], period=period)
 
 
-def test_a_credit_member_is_not_counted_in_a_class_hour_session(
-    world, period, residential, two_new
-):
+def test_a_credit_member_is_not_counted_in_a_class_hour_session(erin, period, residential, two_new):
     street = parent(residential)  # street committee: class hours
     attendance = [(unit_members(residential)[0].pk, True), (unit_members(two_new)[0].pk, True)]
     with pytest.raises(ValidationError, match="学课制"):
         services.session_record(
-            actor=world.user("street.officer"),
+            actor=erin,
             period=period,
             org=street,
             held_on=DAY,
@@ -153,11 +157,11 @@ def test_a_credit_member_is_not_counted_in_a_class_hour_session(
         )
 
 
-def test_an_officer_of_another_district_may_not_record(world, period, residential):
+def test_an_officer_of_another_district_may_not_record(small, period, residential):
     m = unit_members(residential)[0]
     with pytest.raises(PermissionDenied):
         services.session_record(
-            actor=world.user("xuhui.officer"),
+            actor=small.bob,
             period=period,
             org=residential,
             held_on=DAY,
@@ -168,8 +172,8 @@ def test_an_officer_of_another_district_may_not_record(world, period, residentia
 
 
 # ----- self-study -------------------------------------------------------------------------------
-def test_a_members_own_self_study_waits_for_the_branch(world, period):
-    me = world.user("member.self")
+def test_a_members_own_self_study_waits_for_the_branch(small, mary, period):
+    me = mary
     member = Member.objects.get(user=me)
     entry = services.selfstudy_record(
         actor=me, member=member, period=period, studied_on=DAY, topic="自学读本", amount="1.5"
@@ -180,18 +184,18 @@ def test_a_members_own_self_study_waits_for_the_branch(world, period):
     with pytest.raises(PermissionDenied):
         services.selfstudy_confirm(actor=me, entry=entry)
     with pytest.raises(PermissionDenied):
-        services.selfstudy_confirm(actor=world.user("xuhui.officer"), entry=entry)
-    entry = services.selfstudy_confirm(actor=world.user("branch.secretary"), entry=entry)
+        services.selfstudy_confirm(actor=small.bob, entry=entry)
+    entry = services.selfstudy_confirm(actor=small.charlie, entry=entry)
     assert entry.is_confirmed
-    assert entry.confirmed_by == world.user("branch.secretary")
+    assert entry.confirmed_by == small.charlie
     with pytest.raises(ValidationError, match="已确认"):
-        services.selfstudy_confirm(actor=world.user("branch.secretary"), entry=entry)
+        services.selfstudy_confirm(actor=small.charlie, entry=entry)
 
 
-def test_an_officer_of_the_unit_enters_self_study_confirmed(world, period, two_new):
+def test_an_officer_of_the_unit_enters_self_study_confirmed(erin, period, two_new):
     member = unit_members(two_new)[0]
     entry = services.selfstudy_record(
-        actor=world.user("street.officer"),
+        actor=erin,
         member=member,
         period=period,
         studied_on=DAY,
@@ -203,14 +207,14 @@ def test_an_officer_of_the_unit_enters_self_study_confirmed(world, period, two_n
     assert entry.org == two_new
 
 
-def test_nobody_else_enters_self_study_for_a_member(world, period, residential):
+def test_nobody_else_enters_self_study_for_a_member(small, gus, mary, period, residential):
     member = unit_members(residential)[0]
-    for username in ("xuhui.officer", "party.worker", "member.self"):
-        if Member.objects.filter(pk=member.pk, user__username=username).exists():
+    for user in (small.bob, gus, mary):
+        if Member.objects.filter(pk=member.pk, user=user).exists():
             continue
         with pytest.raises(PermissionDenied):
             services.selfstudy_record(
-                actor=world.user(username),
+                actor=user,
                 member=member,
                 period=period,
                 studied_on=DAY,
@@ -220,8 +224,8 @@ def test_nobody_else_enters_self_study_for_a_member(world, period, residential):
     assert not SelfStudy.objects.filter(member=member, topic="x").exists()
 
 
-def test_self_study_cannot_be_dated_in_the_future_or_outside_the_period(world, period):
-    me = world.user("member.self")
+def test_self_study_cannot_be_dated_in_the_future_or_outside_the_period(mary, period):
+    me = mary
     member = Member.objects.get(user=me)
     with pytest.raises(ValidationError, match="日期应在学习周期"):
         services.selfstudy_record(

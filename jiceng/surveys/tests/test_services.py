@@ -8,6 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from jiceng.campaigns.models import CampaignUnit
+from jiceng.campaigns.progress import services as campaign_services
+from jiceng.campaigns.tests.factories import unit_of
 from jiceng.core.models import AuditEvent
 from jiceng.members.models import Member
 from jiceng.surveys import services
@@ -21,9 +23,11 @@ from jiceng.surveys.rules import (
 )
 from jiceng.surveys.services import Decision
 
+from .conftest import to_review
 
-def _own(world, opened):
-    member = Member.objects.get(user=world.user("member.self"))
+
+def _own(mary, opened):
+    member = Member.objects.get(user=mary)
     return next(a for a in opened if a.member_id == member.pk)
 
 
@@ -32,36 +36,37 @@ def test_the_cap_is_one_third_rounded_down():
     assert [excellent_cap(n) for n in (1, 3, 5, 6, 7, 50)] == [0, 1, 1, 2, 2, 16]
 
 
-def test_opening_needs_the_review_phase(world, second):
-    org = world.user("branch.secretary").primary_assignment.organization
-    unit = CampaignUnit.objects.get(campaign=second, org=org)
+def test_opening_needs_the_review_phase(cw, second):
+    unit = CampaignUnit.objects.get(campaign=second, org=cw.small.a.branches[0])
+    unit = campaign_services.unit_launch(actor=cw.small.charlie, unit=unit)
     assert unit.phase == "study"
     with pytest.raises(ValidationError, match="尚未进入分析评议阶段"):
-        services.appraisals_open(actor=world.user("branch.secretary"), unit=unit)
+        services.appraisals_open(actor=cw.small.charlie, unit=unit)
     assert not unit.appraisals.exists()
 
 
-def test_opening_lists_every_member_taking_part_once(world, branch_unit, opened):
+def test_opening_lists_every_member_taking_part_once(cw, branch_unit, opened):
     expected = set(services.unit_members(branch_unit).values_list("id", flat=True))
     assert {a.member_id for a in opened} == expected
+    assert len(opened) == 3 + 1  # the branch's three factory members and mary
     assert all(a.state == AppraisalState.SELF_PENDING for a in opened)
     assert all(a.org_path == branch_unit.org_path for a in opened)
     assert all(a.member_path == a.member.home_path for a in opened)
-    again = services.appraisals_open(actor=world.user("branch.secretary"), unit=branch_unit)
+    again = services.appraisals_open(actor=cw.small.charlie, unit=branch_unit)
     assert again == 0
     assert AuditEvent.objects.filter(object_type="surveys.appraisal", verb="create").exists()
 
 
-def test_only_the_branch_or_above_opens_it(world, branch_unit):
-    for username in ("party.worker", "xuhui.officer", "member.self"):
+def test_only_the_branch_or_above_opens_it(cw, gus, mary, branch_unit):
+    for user in (gus, cw.small.bob, mary):
         with pytest.raises(PermissionDenied):
-            services.appraisals_open(actor=world.user(username), unit=branch_unit)
+            services.appraisals_open(actor=user, unit=branch_unit)
 
 
-def test_the_state_flow_self_then_peers_then_committee(world, branch_unit, opened):
-    me = world.user("member.self")
-    secretary = world.user("branch.secretary")
-    own = _own(world, opened)
+def test_the_state_flow_self_then_peers_then_committee(cw, mary, branch_unit, opened):
+    me = mary
+    secretary = cw.small.charlie
+    own = _own(mary, opened)
     with pytest.raises(ValidationError, match="不能“评定等次”"):
         services.appraisal_decide(actor=secretary, appraisal=own, grade=Grade.QUALIFIED)
     with pytest.raises(ValidationError, match="党性分析"):
@@ -103,23 +108,21 @@ def test_the_state_flow_self_then_peers_then_committee(world, branch_unit, opene
     assert decided.filter(changes__grade=["", "qualified"]).exists()
 
 
-def test_a_member_cannot_rate_themself(world, opened):
-    own = _own(world, opened)
-    me = world.user("member.self")
+def test_a_member_cannot_rate_themself(mary, opened):
+    own = _own(mary, opened)
+    me = mary
     services.self_analysis_submit(actor=me, appraisal=own, text="分析")
     with pytest.raises(ValidationError, match="不能给自己评议"):
         services.peer_rating_submit(actor=me, appraisal=own, rater=own.member, grade="excellent")
     assert not PeerRating.objects.filter(appraisal=own).exists()
 
 
-def test_a_rater_from_another_branch_is_refused(world, opened):
+def test_a_rater_from_another_branch_is_refused(cw, opened):
     target = opened[0]
-    services.self_analysis_submit(
-        actor=world.user("branch.secretary"), appraisal=target, text="分析"
-    )
-    outsider = Member.objects.filter(home_path__startswith=world.xuhui.path).order_by("id").first()
+    services.self_analysis_submit(actor=cw.small.charlie, appraisal=target, text="分析")
+    outsider = cw.small.b.members[0]
     neighbour = (
-        Member.objects.filter(home_path__startswith=world.huangpu.path)
+        Member.objects.filter(home_path__startswith=cw.small.a.org.path)
         .exclude(pk__in=[a.member_id for a in opened])
         .order_by("id")
         .first()
@@ -132,42 +135,40 @@ def test_a_rater_from_another_branch_is_refused(world, opened):
     assert not target.ratings.exists()
 
 
-def test_a_member_rates_only_as_themself(world, opened):
-    own = _own(world, opened)
+def test_a_member_rates_only_as_themself(cw, mary, opened):
+    own = _own(mary, opened)
     other = next(a for a in opened if a.pk != own.pk)
-    services.self_analysis_submit(actor=world.user("branch.secretary"), appraisal=other, text="x")
+    services.self_analysis_submit(actor=cw.small.charlie, appraisal=other, text="x")
     with pytest.raises(PermissionDenied):
         # member.self pretending to be another member of the branch
         services.peer_rating_submit(
-            actor=world.user("member.self"),
+            actor=mary,
             appraisal=own,
             rater=other.member,
             grade=Grade.EXCELLENT,
         )
     rating = services.peer_rating_submit(
-        actor=world.user("member.self"), appraisal=other, rater=own.member, grade="qualified"
+        actor=mary, appraisal=other, rater=own.member, grade="qualified"
     )
     assert rating.rater_id == own.member_id
 
 
-def test_only_the_member_or_the_branch_writes_the_self_analysis(world, opened):
-    own = _own(world, opened)
+def test_only_the_member_or_the_branch_writes_the_self_analysis(cw, mary, gus, opened):
+    own = _own(mary, opened)
     other = next(a for a in opened if a.pk != own.pk)
-    for username in ("party.worker", "xuhui.officer", "auditor"):
+    for user in (gus, cw.small.bob, cw.small.dora):
         with pytest.raises(PermissionDenied):
-            services.self_analysis_submit(actor=world.user(username), appraisal=own, text="x")
+            services.self_analysis_submit(actor=user, appraisal=own, text="x")
     with pytest.raises(PermissionDenied):
-        services.self_analysis_submit(actor=world.user("member.self"), appraisal=other, text="x")
+        services.self_analysis_submit(actor=mary, appraisal=other, text="x")
     assert not SelfAnalysis.objects.filter(appraisal__in=[own, other]).exists()
 
 
-def test_exactly_one_third_may_be_excellent_and_one_more_is_refused(
-    world, branch_unit, in_committee
-):
-    secretary = world.user("branch.secretary")
+def test_exactly_one_third_may_be_excellent_and_one_more_is_refused(cw, branch_unit, in_committee):
+    secretary = cw.small.charlie
     n = len(in_committee)
     cap = n // 3
-    assert cap >= 1, "the tiny branch has at least three members"
+    assert cap >= 1, "charlie's branch has at least three members"
     for a in in_committee[:cap]:
         services.appraisal_decide(actor=secretary, appraisal=a, grade=Grade.EXCELLENT)
     one_more = in_committee[cap]
@@ -191,8 +192,8 @@ def test_exactly_one_third_may_be_excellent_and_one_more_is_refused(
     assert branch_unit.appraisals.filter(grade=Grade.EXCELLENT).count() == cap
 
 
-def test_a_batch_of_decisions_is_all_or_nothing(world, branch_unit, in_committee):
-    secretary = world.user("branch.secretary")
+def test_a_batch_of_decisions_is_all_or_nothing(cw, branch_unit, in_committee):
+    secretary = cw.small.charlie
     cap = len(in_committee) // 3
     too_many = [Decision(a.pk, Grade.EXCELLENT) for a in in_committee[: cap + 1]]
     with pytest.raises(ValidationError, match="请减少 1 名"):
@@ -213,9 +214,12 @@ def test_a_batch_of_decisions_is_all_or_nothing(world, branch_unit, in_committee
     assert branch_unit.appraisals.filter(state=AppraisalState.DECIDED).count() == len(good)
 
 
-def test_a_batch_from_another_unit_is_refused(world, branch_unit, in_committee):
-    other = Appraisal.objects.exclude(unit=branch_unit).first()
-    assert other is not None  # the demo's appraisals
+def test_a_batch_from_another_unit_is_refused(cw, branch_unit, in_committee):
+    # the appraisals of another branch, in district b
+    b_unit = unit_of(cw.campaign, cw.small.b.branches[0])
+    services.appraisals_open(actor=cw.frank, unit=to_review(b_unit, cw.frank, cw.frank))
+    other = Appraisal.objects.filter(unit=b_unit).first()
+    assert other is not None
     with pytest.raises(ValidationError, match="不属于"):
         services.appraisals_decide(
             actor=None,
@@ -225,20 +229,20 @@ def test_a_batch_from_another_unit_is_refused(world, branch_unit, in_committee):
     assert not branch_unit.appraisals.filter(state=AppraisalState.DECIDED).exists()
 
 
-def test_only_the_branch_committee_or_above_decides(world, in_committee):
+def test_only_the_branch_committee_or_above_decides(cw, mary, gus, in_committee):
     a = in_committee[0]
-    for username in ("party.worker", "auditor", "member.self", "xuhui.officer"):
+    for user in (gus, cw.small.dora, mary, cw.small.bob):
         with pytest.raises(PermissionDenied):
-            services.appraisal_decide(actor=world.user(username), appraisal=a, grade="qualified")
-    services.appraisal_decide(actor=world.user("street.officer"), appraisal=a, grade="qualified")
+            services.appraisal_decide(actor=user, appraisal=a, grade="qualified")
+    services.appraisal_decide(actor=cw.erin, appraisal=a, grade="qualified")
 
 
-def test_self_service_sees_only_own_rows(world, opened):
-    me = world.user("member.self")
-    own = _own(world, opened)
+def test_self_service_sees_only_own_rows(cw, mary, opened):
+    me = mary
+    own = _own(mary, opened)
     other = next(a for a in opened if a.pk != own.pk)
     services.self_analysis_submit(actor=me, appraisal=own, text="本人")
-    services.self_analysis_submit(actor=world.user("branch.secretary"), appraisal=other, text="他")
+    services.self_analysis_submit(actor=cw.small.charlie, appraisal=other, text="他")
     services.peer_rating_submit(actor=me, appraisal=other, rater=own.member, grade="qualified")
     services.peer_rating_submit(actor=None, appraisal=own, rater=other.member, grade="excellent")
     assert list(Appraisal.objects.visible_to(me)) == [own]
@@ -251,9 +255,9 @@ def test_self_service_sees_only_own_rows(world, opened):
     ]
 
 
-def test_an_outsider_sees_none_of_huangpu(world, opened):
-    outsider = world.user("xuhui.officer")
+def test_an_outsider_sees_none_of_huangpu(cw, opened):
+    outsider = cw.small.bob
     assert not Appraisal.objects.visible_to(outsider).filter(pk__in=[a.pk for a in opened])
     assert not Appraisal.objects.visible_to(outsider).filter(
-        org_path__startswith=world.huangpu.path
+        org_path__startswith=cw.small.a.org.path
     )

@@ -7,19 +7,22 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from jiceng.campaigns.tests.factories import login_as, unit_of
 from jiceng.members.models import Member
 from jiceng.surveys import services
 from jiceng.surveys.models import Appraisal, PeerRating
 from jiceng.surveys.rules import AppraisalState, Grade
 
+from .conftest import to_review
 
-def _own(world, appraisals):
-    member = Member.objects.get(user=world.user("member.self"))
+
+def _own(mary, appraisals):
+    member = Member.objects.get(user=mary)
     return next(a for a in appraisals if a.member_id == member.pk)
 
 
-def test_the_sheet_offers_to_open_once_in_review(client, login, world, branch_unit):
-    login("branch.secretary")
+def test_the_sheet_offers_to_open_once_in_review(client, cw, branch_unit):
+    login_as(client, cw.small.charlie)
     url = reverse("surveys:unit", args=[branch_unit.pk])
     assert 'data-testid="open-appraisal"' in client.get(url).content.decode()
     response = client.post(reverse("surveys:unit-open", args=[branch_unit.pk]))
@@ -29,11 +32,11 @@ def test_the_sheet_offers_to_open_once_in_review(client, login, world, branch_un
 
 
 def test_the_sheet_shows_tallies_and_the_counter(
-    client, login, world, branch_unit, in_committee, django_assert_max_num_queries
+    client, cw, branch_unit, in_committee, django_assert_max_num_queries
 ):
     a, b = in_committee[0], in_committee[1]
     PeerRating.objects.create(appraisal=a, rater=b.member, grade="excellent", rated_on="2005-09-10")
-    login("branch.secretary")
+    login_as(client, cw.small.charlie)
     with django_assert_max_num_queries(15):
         page = client.get(reverse("surveys:unit", args=[branch_unit.pk])).content.decode()
     n = len(in_committee)
@@ -43,8 +46,8 @@ def test_the_sheet_shows_tallies_and_the_counter(
     assert 'data-testid="tally-excellent">1<' in row
 
 
-def test_deciding_from_the_sheet_is_all_or_nothing(client, login, world, branch_unit, in_committee):
-    login("branch.secretary")
+def test_deciding_from_the_sheet_is_all_or_nothing(client, cw, branch_unit, in_committee):
+    login_as(client, cw.small.charlie)
     url = reverse("surveys:unit-decide", args=[branch_unit.pk])
     cap = len(in_committee) // 3
     data = {f"grade-{a.pk}": "excellent" for a in in_committee[: cap + 1]}
@@ -68,21 +71,17 @@ def test_deciding_from_the_sheet_is_all_or_nothing(client, login, world, branch_
         {},
     ],
 )
-def test_bad_sheet_input_is_a_message_not_an_error(
-    client, login, world, branch_unit, in_committee, data
-):
-    login("branch.secretary")
+def test_bad_sheet_input_is_a_message_not_an_error(client, cw, branch_unit, in_committee, data):
+    login_as(client, cw.small.charlie)
     url = reverse("surveys:unit-decide", args=[branch_unit.pk])
     response = client.post(url, data, follow=True)
     assert response.status_code == 200
     assert 'class="alert alert-danger"' in response.content.decode()
 
 
-def test_the_committee_decides_one_member_on_their_page(
-    client, login, world, branch_unit, in_committee
-):
+def test_the_committee_decides_one_member_on_their_page(client, cw, branch_unit, in_committee):
     a = in_committee[0]
-    login("branch.secretary")
+    login_as(client, cw.small.charlie)
     page = client.get(reverse("surveys:appraisal", args=[a.pk])).content.decode()
     assert "对照党章查找差距" in page
     assert 'data-testid="peer-tally"' in page
@@ -97,11 +96,11 @@ def test_the_committee_decides_one_member_on_their_page(
     assert (a.state, a.grade) == (AppraisalState.DECIDED, Grade.UNQUALIFIED)
 
 
-def test_the_member_writes_and_rates_on_their_own_page(client, login, world, branch_unit, opened):
-    me = login("member.self")
-    own = _own(world, opened)
+def test_the_member_writes_and_rates_on_their_own_page(client, cw, mary, branch_unit, opened):
+    me = login_as(client, mary)
+    own = _own(mary, opened)
     other = next(a for a in opened if a.pk != own.pk)
-    services.self_analysis_submit(actor=world.user("branch.secretary"), appraisal=other, text="x")
+    services.self_analysis_submit(actor=cw.small.charlie, appraisal=other, text="x")
     page = client.get(reverse("surveys:mine")).content.decode()
     assert 'data-testid="my-self-analysis"' in page
     assert other.member.name in page
@@ -125,9 +124,9 @@ def test_the_member_writes_and_rates_on_their_own_page(client, login, world, bra
     assert response.status_code == 302
 
 
-def test_the_member_sees_only_own_appraisal(client, login, world, opened):
-    login("member.self")
-    own = _own(world, opened)
+def test_the_member_sees_only_own_appraisal(client, mary, opened):
+    login_as(client, mary)
+    own = _own(mary, opened)
     other = next(a for a in opened if a.pk != own.pk)
     assert client.get(reverse("surveys:appraisal", args=[own.pk])).status_code == 200
     page = client.get(reverse("surveys:appraisal", args=[own.pk])).content.decode()
@@ -139,17 +138,19 @@ def test_the_member_sees_only_own_appraisal(client, login, world, opened):
 
 
 def test_a_member_of_another_branch_cannot_rate_through_the_page(
-    client, login, world, branch_unit, opened
+    client, cw, mary, branch_unit, opened
 ):
-    foreign = Appraisal.objects.exclude(unit=branch_unit).order_by("id").first()
-    login("member.self")
+    b_unit = unit_of(cw.campaign, cw.small.b.branches[0])
+    services.appraisals_open(actor=cw.frank, unit=to_review(b_unit, cw.frank, cw.frank))
+    foreign = Appraisal.objects.filter(unit=b_unit).order_by("id").first()
+    login_as(client, mary)
     url = reverse("surveys:rate", args=[foreign.pk])
     assert client.post(url, {"grade": "excellent"}).status_code == 404
-    assert not PeerRating.objects.filter(appraisal=foreign, rater__user__username="member.self")
+    assert not PeerRating.objects.filter(appraisal=foreign, rater__user=mary)
 
 
-def test_an_outsider_gets_404_on_huangpu(client, login, world, branch_unit, opened):
-    login("xuhui.officer")
+def test_an_outsider_gets_404_on_huangpu(client, cw, branch_unit, opened):
+    login_as(client, cw.small.bob)
     a = opened[0]
     for url in (
         reverse("surveys:unit", args=[branch_unit.pk]),
@@ -169,10 +170,10 @@ def test_an_outsider_gets_404_on_huangpu(client, login, world, branch_unit, open
     assert a.state == AppraisalState.SELF_PENDING
 
 
-def test_the_api_flow(client, login, world, branch_unit, opened):
-    own = _own(world, opened)
+def test_the_api_flow(client, cw, mary, branch_unit, opened):
+    own = _own(mary, opened)
     other = next(a for a in opened if a.pk != own.pk)
-    login("member.self")
+    login_as(client, mary)
     r = client.post(
         reverse("api-appraisal-self-analysis", args=[own.pk]),
         {"text": "本人分析"},
@@ -188,8 +189,8 @@ def test_the_api_flow(client, login, world, branch_unit, opened):
     )
     assert r.status_code == 400
     assert "不能给自己评议" in r.content.decode()
-    login("branch.secretary")
-    services.self_analysis_submit(actor=world.user("branch.secretary"), appraisal=other, text="x")
+    login_as(client, cw.small.charlie)
+    services.self_analysis_submit(actor=cw.small.charlie, appraisal=other, text="x")
     r = client.post(reverse("api-appraisal-close-peers", args=[branch_unit.pk]))
     assert r.json() == {"count": 2}
     cap = len(opened) // 3

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from jiceng.accounts.roles import Role
 from jiceng.campaigns.models import Campaign, CampaignUnit, StepRecord
 from jiceng.campaigns.progress import services
 from jiceng.campaigns.progress.rules import (
@@ -22,17 +23,24 @@ from jiceng.campaigns.progress.rules import (
 )
 from jiceng.core.models import AuditEvent
 from jiceng.orgs.models import Organization
+from tests.factories import UserFactory
 
 START = dt.date(2005, 6, 30)
 
 
 @pytest.fixture
-def campaign(world):
+def erin(small):
+    """The officer of district a's street committee: the parent of charlie's branch."""
+    return UserFactory(username="erin", role=Role.COMMITTEE_OFFICER, role__over=small.a.street)
+
+
+@pytest.fixture
+def campaign(small):
     return services.campaign_create(
-        actor=world.user("huangpu.officer"),
-        name="黄浦区第二批",
+        actor=small.alice,
+        name="甲区第二批",
         batch=Batch.SECOND,
-        root=world.huangpu,
+        root=small.a.org,
         starts_on=START,
         ends_on=dt.date(2005, 12, 31),
         as_of=dt.date(2005, 8, 1),  # read as in 2005: actions without a date fall on this day
@@ -40,19 +48,18 @@ def campaign(world):
 
 
 @pytest.fixture
-def unit(world, campaign):
-    branch = world.user("branch.secretary").primary_assignment.organization
-    return CampaignUnit.objects.get(campaign=campaign, org=branch)
+def unit(small, campaign):
+    return CampaignUnit.objects.get(campaign=campaign, org=small.a.branches[0])
 
 
-def test_a_new_campaign_has_three_phases_and_every_grassroots_unit_of_its_subtree(world, campaign):
+def test_a_new_campaign_has_three_phases_and_every_grassroots_unit_of_its_subtree(small, campaign):
     steps = list(campaign.steps.order_by("order"))
     assert next(s.phase for s in steps) == Phase.STUDY
     assert [s.phase for s in steps][-1] == Phase.RECTIFY
     assert len(steps) == len(DEFAULT_STEPS)
     assert steps[0].due_on == START + dt.timedelta(days=DEFAULT_STEPS[0].days)
     expected = Organization.objects.filter(
-        path__startswith=world.huangpu.path, org_type__in=UNIT_TYPES, abolished_on__isnull=True
+        path__startswith=small.a.org.path, org_type__in=UNIT_TYPES, abolished_on__isnull=True
     ).count()
     assert expected > 0
     assert campaign.units.count() == expected
@@ -66,18 +73,16 @@ def test_a_new_campaign_has_three_phases_and_every_grassroots_unit_of_its_subtre
     assert AuditEvent.objects.filter(object_type="campaigns.campaign", verb="create").exists()
 
 
-def test_adding_the_same_subtree_again_adds_nothing(world, campaign):
+def test_adding_the_same_subtree_again_adds_nothing(small, campaign):
     before = campaign.units.count()
-    added = services.participation_add(
-        actor=world.user("huangpu.officer"), campaign=campaign, org=world.huangpu
-    )
+    added = services.participation_add(actor=small.alice, campaign=campaign, org=small.a.org)
     assert added == 0
     assert campaign.units.count() == before
 
 
-def test_a_unit_goes_through_every_step_to_completion(world, campaign, unit):
-    secretary = world.user("branch.secretary")
-    street = world.user("street.officer")
+def test_a_unit_goes_through_every_step_to_completion(small, erin, campaign, unit):
+    secretary = small.charlie
+    street = erin
     unit = services.unit_launch(actor=secretary, unit=unit, on=dt.date(2005, 7, 2))
     assert unit.state == UnitState.IN_PROGRESS
     assert unit.step.order == 1
@@ -96,9 +101,9 @@ def test_a_unit_goes_through_every_step_to_completion(world, campaign, unit):
     assert actions == [StepAction.LAUNCH] + [StepAction.SUBMIT, StepAction.SIGN_OFF] * n
 
 
-def test_a_returned_step_needs_a_reason_and_is_submitted_again(world, campaign, unit):
-    secretary = world.user("branch.secretary")
-    street = world.user("street.officer")
+def test_a_returned_step_needs_a_reason_and_is_submitted_again(small, erin, campaign, unit):
+    secretary = small.charlie
+    street = erin
     unit = services.unit_launch(actor=secretary, unit=unit)
     unit = services.unit_submit(actor=secretary, unit=unit, evidence="动员大会记录")
     with pytest.raises(ValidationError, match="退回原因"):
@@ -114,24 +119,24 @@ def test_a_returned_step_needs_a_reason_and_is_submitted_again(world, campaign, 
     assert unit.signed_steps == 1
 
 
-def test_only_the_parent_signs_off(world, campaign, unit):
-    secretary = world.user("branch.secretary")
+def test_only_the_parent_signs_off(small, campaign, unit):
+    secretary = small.charlie
     unit = services.unit_launch(actor=secretary, unit=unit)
     unit = services.unit_submit(actor=secretary, unit=unit, evidence="记录")
     with pytest.raises(PermissionDenied, match="上级"):
         services.unit_sign_off(actor=secretary, unit=unit)
     with pytest.raises(PermissionDenied):
-        services.unit_sign_off(actor=world.user("xuhui.officer"), unit=unit)
+        services.unit_sign_off(actor=small.bob, unit=unit)
     unit.refresh_from_db()
     assert unit.step_state == StepState.SUBMITTED
 
 
 def test_the_rights_over_a_unit_are_the_buttons_and_the_services_refuse_the_rest(
-    world, campaign, unit
+    small, erin, campaign, unit
 ):
     """``unit_rights`` is what the unit page shows; every action it leaves out is refused."""
-    secretary, street = world.user("branch.secretary"), world.user("street.officer")
-    outsider = world.user("xuhui.officer")
+    secretary, street = small.charlie, erin
+    outsider = small.bob
     assert services.unit_rights(secretary, unit).actions == (StepAction.LAUNCH,)
     assert services.unit_rights(outsider, unit).actions == ()
     unit = services.unit_launch(actor=secretary, unit=unit)
@@ -151,8 +156,8 @@ def test_the_rights_over_a_unit_are_the_buttons_and_the_services_refuse_the_rest
     assert unit.signed_steps == 1
 
 
-def test_steps_out_of_order_are_refused_with_a_message(world, campaign, unit):
-    secretary = world.user("branch.secretary")
+def test_steps_out_of_order_are_refused_with_a_message(small, campaign, unit):
+    secretary = small.charlie
     with pytest.raises(StepTransitionError, match="未启动"):
         services.unit_submit(actor=secretary, unit=unit, evidence="x")
     unit = services.unit_launch(actor=secretary, unit=unit)
@@ -164,8 +169,8 @@ def test_steps_out_of_order_are_refused_with_a_message(world, campaign, unit):
         services.unit_submit(actor=secretary, unit=unit, evidence="x", on=dt.date(2005, 1, 1))
 
 
-def test_overdue_is_the_current_step_past_its_due_date(world, campaign, unit):
-    secretary = world.user("branch.secretary")
+def test_overdue_is_the_current_step_past_its_due_date(small, erin, campaign, unit):
+    secretary = small.charlie
     first_due = campaign.steps.get(order=1).due_on
     assert not unit.is_overdue(first_due)
     assert unit.is_overdue(first_due + dt.timedelta(days=1))  # not launched, first step due
@@ -175,16 +180,16 @@ def test_overdue_is_the_current_step_past_its_due_date(world, campaign, unit):
     assert unit.overdue_days(day) == 3
     assert CampaignUnit.objects.overdue(day).filter(pk=unit.pk).exists()
     unit = services.unit_submit(actor=secretary, unit=unit, evidence="x", on=first_due)
-    unit = services.unit_sign_off(actor=world.user("street.officer"), unit=unit, on=first_due)
+    unit = services.unit_sign_off(actor=erin, unit=unit, on=first_due)
     assert not unit.is_overdue(day)  # now on step 2, due weeks later
 
 
-def test_a_new_batch_copies_steps_indicators_and_subtrees_from_the_last(world, campaign):
+def test_a_new_batch_copies_steps_indicators_and_subtrees_from_the_last(small, campaign):
     third = services.campaign_create(
-        actor=world.user("huangpu.officer"),
+        actor=small.alice,
         name="黄浦区第三批",
         batch=Batch.THIRD,
-        root=world.huangpu,
+        root=small.a.org,
         starts_on=dt.date(2006, 1, 10),
         ends_on=dt.date(2006, 7, 31),
         previous=campaign,
@@ -198,40 +203,33 @@ def test_a_new_batch_copies_steps_indicators_and_subtrees_from_the_last(world, c
     assert third.previous == campaign
 
 
-def test_a_batch_ending_before_its_steps_is_refused(world):
+def test_a_batch_ending_before_its_steps_is_refused(small):
     with pytest.raises(ValidationError, match="结束日期"):
         services.campaign_create(
-            actor=world.user("huangpu.officer"),
+            actor=small.alice,
             name="太短",
             batch=Batch.SECOND,
-            root=world.huangpu,
+            root=small.a.org,
             starts_on=START,
             ends_on=dt.date(2005, 8, 1),
         )
     assert not Campaign.objects.filter(name="太短").exists()
 
 
-def test_an_officer_cannot_deploy_outside_their_subtree(world):
+def test_an_officer_cannot_deploy_outside_their_subtree(small):
     with pytest.raises(PermissionDenied):
         services.campaign_create(
-            actor=world.user("xuhui.officer"),
+            actor=small.bob,
             name="越权",
             batch=Batch.SECOND,
-            root=world.huangpu,
+            root=small.a.org,
             starts_on=START,
             ends_on=dt.date(2005, 12, 31),
         )
 
 
-def test_launching_a_subtree_launches_every_waiting_unit(world, campaign):
-    n = services.units_launch(
-        actor=world.user("huangpu.officer"), campaign=campaign, under=world.huangpu, on=START
-    )
+def test_launching_a_subtree_launches_every_waiting_unit(small, campaign):
+    n = services.units_launch(actor=small.alice, campaign=campaign, under=small.a.org, on=START)
     assert n == campaign.units.count()
     assert not campaign.units.filter(state=UnitState.NOT_LAUNCHED).exists()
-    assert (
-        services.units_launch(
-            actor=world.user("huangpu.officer"), campaign=campaign, under=world.huangpu
-        )
-        == 0
-    )
+    assert services.units_launch(actor=small.alice, campaign=campaign, under=small.a.org) == 0
