@@ -3,7 +3,8 @@
 Source strings are Simplified Chinese (see docs/architecture.md). This script
 
 1. extracts them with Django's ``makemessages`` into ``locale/{zh_Hant,en}/LC_MESSAGES``;
-2. fills every zh-Hant ``msgstr`` with OpenCC's phrase-aware ``s2t`` conversion of the msgid
+2. fills every zh-Hant ``msgstr`` with OpenCC's phrase-aware ``s2tw`` conversion
+   (``core.text.to_traditional``) of the msgid
    (never a character map), so the Traditional catalogue is a mechanical, reviewable output;
 3. keeps the English translations already in ``locale/en`` (maintained by hand) and lists the
    strings that still lack one;
@@ -69,7 +70,7 @@ def main() -> int:
     missing = [e.msgid for e in en if not e.translated()]
     call_command("compilemessages", locale=["zh_Hant", "en"], verbosity=0)
     print(
-        f"zh_Hant: {len(hant)} strings (OpenCC s2t); en: {len(en) - len(missing)} translated,"
+        f"zh_Hant: {len(hant)} strings (OpenCC s2tw); en: {len(en) - len(missing)} translated,"
         f" {len(missing)} missing"
     )
     for msgid in missing[:50]:

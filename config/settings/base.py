@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "jiceng.core.context_processors.permitted",
             ],
             "builtins": ["jiceng.core.templatetags.jiceng"],
         },
@@ -199,6 +200,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "jiceng.core.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [],
     "EXCEPTION_HANDLER": "jiceng.core.api.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "jiceng.core.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "jiceng API",

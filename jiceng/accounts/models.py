@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.core.fields import PersonName, PersonNameField
 from jiceng.core.scoping import Action, Scope, ScopedManager, ScopedQuerySet, narrowest_prefixes
 
 from .roles import ROLE_ACTIONS, Role
@@ -16,7 +17,7 @@ from .roles import ROLE_ACTIONS, Role
 class User(AbstractUser):
     """An account. What it may see and do comes only from its active role assignments."""
 
-    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    display_name = PersonNameField(_("姓名"), max_length=50, blank=True)
     phone_hint = models.CharField(_("联系电话（掩码）"), max_length=20, blank=True)
 
     class Meta:
@@ -24,7 +25,7 @@ class User(AbstractUser):
         verbose_name_plural = _("账号")
 
     def __str__(self) -> str:
-        return self.display_name or self.username
+        return PersonName(self.display_name or self.username)
 
     def active_assignments(self) -> list[RoleAssignment]:
         cache = self.__dict__.get("_assignments")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import translation
 
 # What members do in a campaign (four ones, study attendance, self-study): the campaign
 # dashboard's members' summary is cached under this generation.
@@ -32,3 +33,9 @@ def bump(name: str) -> None:
             cache.set(key, 1, None)
 
     transaction.on_commit(_bump)
+
+
+def cache_key(*parts: object) -> str:
+    """A cache key of ``parts`` and the active language: a cached summary may hold text
+    (labels, translated choices), which must not reach a reader of another language."""
+    return ":".join([*map(str, parts), translation.get_language() or "-"])

@@ -63,12 +63,16 @@ def _converter(config: str) -> opencc.OpenCC:
 
 
 def to_traditional(text: str) -> str:
-    """Convert Simplified to Traditional Chinese, phrase by phrase (OpenCC ``s2t``).
+    """Convert Simplified to Traditional Chinese, phrase by phrase, in the standard forms
+    readers use today (OpenCC ``s2tw``: 為, 啟, 眾, 審核, where ``s2t`` writes the older 爲, 啓,
+    衆, 審覈). ``s2twp`` would also swap mainland words for Taiwan ones (软件 → 軟體, 审核 →
+    稽核), which changes what a mainland text says; ``s2hk`` keeps 啓 and 羣. Never apply it to a
+    personal name (``fields.PersonName``).
 
     >>> to_traditional("组织关系")
     '組織關係'
     """
-    return _converter("s2t").convert(text) if text else text
+    return _converter("s2tw").convert(text) if text else text
 
 
 def to_simplified(text: str) -> str:

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.core.fields import EncryptedTextField
+from jiceng.core.fields import EncryptedTextField, PersonName, PersonNameField
 from jiceng.core.models import NameSearchKeys
 from jiceng.core.scoping import Action, ScopedQuerySet, can, scope_of
 
@@ -103,7 +103,7 @@ class Member(NameSearchKeys, models.Model):
 
     PERSON_NAME = True  # pinyin keys read surnames as names are said
 
-    name = models.CharField(_("姓名"), max_length=50)
+    name = PersonNameField(_("姓名"), max_length=50)
     # Searched with LIKE '%…%' (no B-tree helps), so not indexed: every index on this
     # 2-million-row table is paid for by each imported row (issue 3).
     name_simplified = models.CharField(max_length=50, editable=False)
@@ -229,7 +229,7 @@ class Member(NameSearchKeys, models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return PersonName(self.name)
 
     @property
     def placed(self) -> bool:

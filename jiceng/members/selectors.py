@@ -115,7 +115,9 @@ def members_by_child(root: Organization) -> list[dict[str, Any]]:
     """Members registered under each direct sub-unit of ``root``, with how many are not yet
     placed (S10): one grouped query over the path prefix, cached for five minutes (and
     computed afresh when a unit is renamed, moved, founded, merged or abolished)."""
-    key = f"members_by_child:{root.path}:{generations.generation(generations.ORG_TREE)}"
+    key = generations.cache_key(
+        "members_by_child", root.path, generations.generation(generations.ORG_TREE)
+    )
     cached = cache.get(key)
     if cached is not None:
         return list(cached)

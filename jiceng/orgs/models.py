@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from jiceng.core import tree
+from jiceng.core.fields import PersonNameField
 from jiceng.core.models import NameSearchKeys
 from jiceng.core.scoping import ScopedManager, ScopedQuerySet
 
@@ -433,7 +434,7 @@ class RectificationNote(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    author_name = models.CharField(_("记录人"), max_length=150)
+    author_name = PersonNameField(_("记录人"), max_length=150)
     text = models.TextField(_("进展情况"))
     created_at = models.DateTimeField(auto_now_add=True)
 

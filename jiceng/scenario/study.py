@@ -26,7 +26,8 @@ PERIOD_END = dt.date(2005, 12, 31)
 # Demo figures, not from the sources: what a member should reach in the half year.
 DEMO_REQUIRED_CLASS_HOURS = Decimal(24)
 DEMO_REQUIRED_CREDITS = Decimal(24)
-DEMO_SOURCE_NOTE = "演示数据（S9 江宁路街道学课制、学分制；要求数量为演示值）"
+# S9: the class-hour and credit systems of 江宁路街道; the required amounts are demo values.
+DEMO_SOURCE_NOTE = "参照江宁路街道学课制、学分制的做法"
 
 TOPICS = (
     "学习《保持共产党员先进性教育读本》",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.core import audit, generations
+from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.members.models import Member
 from jiceng.members.selectors import is_own
@@ -48,13 +49,21 @@ def member_mode(member: Member) -> StudyMode:
     return mode_for_sector(member_study_unit(member).sector)
 
 
+def _city_path() -> str:
+    root = Organization.objects.filter(depth=1).order_by("path").first()
+    return root.path if root else ""
+
+
+def may_set_reference(actor: Actor) -> bool:
+    """Whether ``actor`` may set study periods and requirements (what ``_require_city``
+    enforces): those who may change the city committee."""
+    return actor is None or can(actor, Action.CHANGE, _city_path())
+
+
 def _require_city(actor: Actor) -> None:
     """Periods and requirements are city-wide reference data: set by those who may change
     the city committee (before the tree exists, ``""`` is in no one's scope but the system's)."""
-    root = Organization.objects.filter(depth=1).order_by("path").first()
-    require(
-        actor, Action.CHANGE, root.path if root else "", _("学习周期和学习要求由市委组织部设定")
-    )
+    require(actor, Action.CHANGE, _city_path(), _("学习周期和学习要求由市委组织部设定"))
 
 
 def _amount(value: Any, field: str = "amount", *, bounded: bool = True) -> Decimal:
@@ -186,12 +195,12 @@ def _attendees(org: Organization, mode: str, ids: list[int]) -> dict[int, Member
                 % {"unit": org.name, "ids": shown}
             }
         )
-    other = [m.name for m in found.values() if m.study_mode != mode]  # type: ignore[attr-defined]
+    other = [mark_name(m.name) for m in found.values() if m.study_mode != mode]  # type: ignore[attr-defined]
     if other:
         label = StudyMode(mode).label
         raise ValidationError(
             {
-                "attendance": _("以下党员不按%(mode)s计量（S9），请在其所在单位登记：%(names)s")
+                "attendance": _("以下党员不按%(mode)s计量，请在其所在单位登记：%(names)s")
                 % {"mode": label, "names": "、".join(other[:10])}
             }
         )

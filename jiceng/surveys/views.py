@@ -18,6 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from jiceng.campaigns.models import Campaign
 from jiceng.campaigns.progress import selectors as campaign_selectors
 from jiceng.core import tree
+from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, can
 from jiceng.core.views import run_service
 from jiceng.members import selectors as member_selectors
@@ -57,6 +58,7 @@ def unit_sheet(request: HttpRequest, pk: int) -> HttpResponse:
             "states": states,
             "may_change": may_change,
             "in_review": services.is_in_review(unit),
+            "may_open": may_change and services.may_open(unit),
             "grades": Grade.choices,
             "on": unit.campaign.reference_date(),
         },
@@ -164,7 +166,10 @@ def appraisal_decide(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         services.appraisal_decide,
         success=_("已评定 %(name)s：%(grade)s")
-        % {"name": appraisal.member.name, "grade": Grade(form.cleaned_data["grade"]).label},
+        % {
+            "name": mark_name(appraisal.member.name),
+            "grade": Grade(form.cleaned_data["grade"]).label,
+        },
         appraisal=appraisal,
         grade=form.cleaned_data["grade"],
         note=form.cleaned_data["note"],
@@ -213,7 +218,7 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
     run_service(
         request,
         services.peer_rating_submit,
-        success=_("已评议 %(name)s") % {"name": appraisal.member.name},
+        success=_("已评议 %(name)s") % {"name": mark_name(appraisal.member.name)},
         appraisal=appraisal,
         rater=rater,
         grade=form.cleaned_data["grade"],

@@ -107,7 +107,7 @@ def member_summary(user: Any, campaign: Campaign, under: Organization) -> dict[s
     ``MEMBER_SUMMARY_SECONDS`` per campaign, subtree and the user's scope."""
     scope = ",".join(scope_of(user, Action.VIEW).paths)
     gen = generations.generation(generations.MEMBER_ACTIVITY)
-    key = f"campaign-members:{gen}:{campaign.pk}:{under.path}:{scope}"
+    key = generations.cache_key("campaign-members", gen, campaign.pk, under.path, scope)
     summary: dict[str, Any] | None = cache.get(key)
     if summary is None:
         period = study_selectors.period_current(today=campaign.reference_date())

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.core import tree
+from jiceng.core.fields import PersonNameField
 from jiceng.core.scoping import ScopedManager, ScopedQuerySet
 from jiceng.orgs.models import Sector
 
@@ -241,7 +242,7 @@ class StepRecord(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    by_name = models.CharField(_("操作人"), max_length=150, blank=True)
+    by_name = PersonNameField(_("操作人"), max_length=150, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager()

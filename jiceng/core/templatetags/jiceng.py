@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
 from django import template
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from jiceng.core.fields import PersonName
 
 register = template.Library()
 
@@ -50,3 +57,33 @@ def bs(field: Any) -> str:
     if field.errors:
         css += " is-invalid"
     return field.as_widget(attrs={"class": css})
+
+
+_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.filter
+def page_json(value: Any, element_id: str) -> str:
+    """Like Django's ``json_script``, but with Chinese written as characters rather than
+    ``\\u`` escapes, so chart labels and data a script reads are converted for zh-Hant readers
+    like the rest of the page. Chart data holds organisation names, never personal ones."""
+    data = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_ESCAPES)
+    return format_html(
+        '<script id="{}" type="application/json">{}</script>',
+        element_id,
+        mark_safe(data),  # noqa: S308 (<, >, & escaped, as json_script does)
+    )
+
+
+@register.filter
+def as_written(value: Any) -> str:
+    """``value`` shown exactly as written, outside the zh-Hant page conversion: a language's
+    own name in the language menu (简体中文 stays 简体中文)."""
+    return PersonName(value).__html__()
+
+
+@register.simple_tag
+def language_menu() -> list[tuple[str, str]]:
+    """The languages offered, each named in itself (Django's ``get_available_languages``
+    translates the names: English becomes 英语 on a Chinese page)."""
+    return list(settings.LANGUAGES)

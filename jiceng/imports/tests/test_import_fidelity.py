@@ -754,9 +754,9 @@ def test_the_member_page_shows_a_month_only_date_as_a_month(client, login, offic
     login("huangpu.officer")
     member = Member.objects.get(name="曹四")
     page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
-    assert ">1998-06<" in page
-    assert "1998-06-01" not in page
-    assert ">1999-07-01<" in page
+    assert ">1998年6月<" in page  # one date format per language (issue 17)
+    assert "1998年6月1日" not in page
+    assert ">1999年7月1日<" in page
 
 
 def test_the_page_names_the_recognised_columns_by_the_officers_headers(officer, branch, roster):

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.core.fields import PersonNameField
 from jiceng.core.scoping import ScopedQuerySet
 
 
@@ -51,7 +52,7 @@ class MemberMerge(models.Model):
         related_name="merges",
     )
     dropped_id = models.BigIntegerField(_("被合并记录编号"))
-    dropped_name = models.CharField(_("被合并记录姓名"), max_length=50)
+    dropped_name = PersonNameField(_("被合并记录姓名"), max_length=50)
     member_path = models.CharField(max_length=255, editable=False)
     dropped_row = models.JSONField()
     kept_before = models.JSONField()

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.core import audit
+from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.members.models import Member
 from jiceng.members.transfers.models import Transfer
@@ -140,7 +141,8 @@ def _check(actor: Actor, keep: Member, drop: Member) -> None:
         require(actor, Action.CHANGE, m.home_path, _("无权合并不在您管辖范围内的党员记录"))
         if m.transferred_out_on is not None:
             raise ValidationError(
-                _("%(name)s（%(pk)s）的组织关系已转出本市，不能合并") % {"name": m.name, "pk": m.pk}
+                _("%(name)s（%(pk)s）的组织关系已转出本市，不能合并")
+                % {"name": mark_name(m.name), "pk": m.pk}
             )
     if Transfer.objects.filter(member__in=[keep, drop], state__in=OPEN_STATES).exists():
         raise ValidationError(_("有未办结的组织关系转接，请办结或撤回后再合并"))

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, can
 from jiceng.core.views import run_service
 from jiceng.members.models import Member
@@ -85,7 +86,10 @@ def compare(request: HttpRequest, keep: int, drop: int) -> HttpResponse:
             messages.success(
                 request,
                 _("已把 %(drop)s 合并到 %(keep)s；如有误可撤销")
-                % {"drop": f"{merge.dropped_name}（{merge.dropped_id}）", "keep": kept.name},
+                % {
+                    "drop": mark_name(f"{merge.dropped_name}（{merge.dropped_id}）"),
+                    "keep": mark_name(kept.name),
+                },
             )
             return redirect("members:merge", merge.pk)
     rows = [

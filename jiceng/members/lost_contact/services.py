@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.core import audit
+from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, Actor, actor_name, actor_user, require
 from jiceng.members.models import Member
 from jiceng.members.transfers import services as transfer_services
@@ -105,12 +106,15 @@ def cases_open(
         _require(actor, m)
         last = last_contact_of(m)
         if m.transferred_out_on is not None:
-            errors.append(_("%(name)s：组织关系已转出本市") % {"name": m.name})
+            errors.append(_("%(name)s：组织关系已转出本市") % {"name": mark_name(m.name)})
         elif pk in busy:
-            errors.append(_("%(name)s：已有正在查找或已停止党籍的案件") % {"name": m.name})
+            errors.append(
+                _("%(name)s：已有正在查找或已停止党籍的案件") % {"name": mark_name(m.name)}
+            )
         elif last >= cutoff:
             errors.append(
-                _("%(name)s：最近联系日期 %(last)s，未满六个月") % {"name": m.name, "last": last}
+                _("%(name)s：最近联系日期 %(last)s，未满六个月")
+                % {"name": mark_name(m.name), "last": last}
             )
         else:
             cases.append(

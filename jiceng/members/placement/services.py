@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.core import audit, tree
+from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
@@ -53,7 +54,10 @@ def members_place_suggested(*, actor: Actor, member_ids: Sequence[int]) -> Place
     )
     for m in members:
         require(
-            actor, Action.CHANGE, m.home_path, _("%(name)s：不在您的管理范围内") % {"name": m.name}
+            actor,
+            Action.CHANGE,
+            m.home_path,
+            _("%(name)s：不在您的管理范围内") % {"name": mark_name(m.name)},
         )
     suggestions = selectors.suggestions_for(members, user=actor)
     result = PlaceResult(batches=1)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, can
 from jiceng.core.views import run_service
 from jiceng.members import selectors as member_selectors
@@ -78,7 +79,7 @@ def place(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             _("%(name)s 已落实到 %(unit)s")
-            % {"name": member.name, "unit": member.participating_org},
+            % {"name": mark_name(member.name), "unit": member.participating_org},
         )
     return redirect(request.POST.get("next") or reverse("members:unplaced"))
 

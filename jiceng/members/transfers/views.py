@@ -14,7 +14,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from jiceng.core.scoping import Action, can
+from jiceng.core.fields import mark_name
+from jiceng.core.scoping import Action, can, require_somewhere
 from jiceng.core.views import run_service
 from jiceng.members import selectors as member_selectors
 from jiceng.members.models import Member
@@ -190,6 +191,7 @@ def _resolve_members(
 
 @login_required
 def transfer_bulk(request: HttpRequest) -> HttpResponse:
+    require_somewhere(request.user, Action.CHANGE, _("您的角色只能查看，不能办理组织关系转接"))
     """Pick members (checkboxes from a filtered list, or a pasted list) and their targets;
     the whole list is transferred as one all-or-nothing operation."""
     from jiceng.members.views import filters_from_request
@@ -216,7 +218,8 @@ def transfer_bulk(request: HttpRequest) -> HttpResponse:
             target = targets.get(code) if code else data["target"]
             if target is None:
                 problems.append(
-                    _("%(m)s：未找到接收党组织 %(c)s") % {"m": member.name, "c": code or "—"}
+                    _("%(m)s：未找到接收党组织 %(c)s")
+                    % {"m": mark_name(member.name), "c": code or "—"}
                 )
             else:
                 moves.append((member, target))

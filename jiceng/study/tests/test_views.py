@@ -15,6 +15,23 @@ from .conftest import parent, unit_members
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+# These pages and this API are still checked on the demo's ledger (see the report of issue 16):
+# the conftest's ``period``, ``residential`` and ``two_new`` are the factory world's.
+@pytest.fixture
+def period(demo_period):
+    return demo_period
+
+
+@pytest.fixture
+def residential(demo_residential):
+    return demo_residential
+
+
+@pytest.fixture
+def two_new(demo_two_new):
+    return demo_two_new
+
+
 def _session_post(period, members, present, **extra):
     data = {
         "period": period.pk,
@@ -38,7 +55,8 @@ def test_study_home_shows_the_units_with_completion(client, login, world, period
     assert page.count('data-testid="unit-row"') >= 2
     assert 'data-testid="study-chart"' in page
     assert "学课制" in page
-    assert "S9" in page
+    assert "学分制" in page
+    assert "S9" not in page  # the practice is named; fact ids stay out of the interface
     assert world.xuhui.name not in page
 
 

@@ -37,7 +37,7 @@ def test_the_city_dashboard_shows_every_district_with_charts(client, login, worl
     assert world.xuhui.name in page
     total = selectors.progress_total(world.user("city.admin"), second, world.city)
     assert f'data-testid="sum-total">{total.total:,}<' in page
-    assert "统计日期 2005-09-20" in page
+    assert "统计日期 2005年9月20日" in page  # one date format per language
 
 
 def test_a_district_officer_sees_only_their_district_and_not_anothers(client, login, world, second):
