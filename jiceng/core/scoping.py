@@ -162,6 +162,14 @@ def require(actor: Actor, action: str, path: str, message: str) -> None:
         raise PermissionDenied(message)
 
 
+def require_somewhere(actor: Actor, action: str, message: str) -> None:
+    """The gate of a page that starts a write (a form to create something): refused with
+    ``message`` before the form is shown when ``actor`` may not do ``action`` anywhere, so a
+    read-only role learns it may not, instead of filling a form that is refused."""
+    if actor is not None and scope_of(actor, action).is_empty:
+        raise PermissionDenied(message)
+
+
 def actor_user(actor: Actor) -> Any:
     """The user to record as having acted (``created_by``, ``recorded_by``), or ``None`` for
     the system and anonymous callers."""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -19,6 +20,9 @@ from . import selectors
 from .home import home_figures
 
 T = TypeVar("T")
+# Refused writes (a role that may not): kept in the log for the operator, and read by the test
+# that walks every page as every role (a page must not offer what its user is refused).
+refusals = logging.getLogger("jiceng.refusals")
 
 
 def form_errors_from(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -73,6 +77,7 @@ def run_service(
             messages.error(request, error_message(exc))
         return Outcome(False)
     except PermissionDenied as exc:
+        refusals.info("%s refused %s: %s", request.user, request.path, error_message(exc))
         if form is not None:
             form.add_error(None, error_message(exc))
         else:

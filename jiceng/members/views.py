@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, can, scope_of
 from jiceng.core.views import error_message, run_service
 from jiceng.orgs import selectors as org_selectors
@@ -72,6 +73,11 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page_obj": page,
         "can_reveal_export": not scope_of(request.user, Action.REVEAL).is_empty,
+        "may_change_here": (
+            can(request.user, Action.CHANGE, filters.org.path)
+            if filters.org
+            else not scope_of(request.user, Action.CHANGE).is_empty
+        ),
     }
     template = "members/_list_table.html" if request.htmx else "members/list.html"
     return render(request, template, context)
@@ -125,7 +131,7 @@ def create(request: HttpRequest) -> HttpResponse:
         created = run_service(request, services.member_create, form=form, **form.service_kwargs())
         if created.value is not None:
             member, warnings = created.value
-            messages.success(request, _("已登记党员 %(n)s") % {"n": member.name})
+            messages.success(request, _("已登记党员 %(n)s") % {"n": mark_name(member.name)})
             for w in warnings:
                 messages.warning(request, w)
             return redirect(reverse("members:detail", args=[member.pk]))

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from jiceng.core import audit
 from jiceng.core.exports import csv_response
-from jiceng.core.scoping import Action, Actor, can
+from jiceng.core.scoping import Action, Actor, can, require_somewhere
 from jiceng.core.views import run_service
 from jiceng.geo.models import District
 from jiceng.orgs import selectors as org_selectors
@@ -54,6 +54,7 @@ def _create_and_queue(*, actor: Actor, **fields: Any) -> Plan:
 
 @login_required
 def plan_create(request: HttpRequest) -> HttpResponse:
+    require_somewhere(request.user, Action.CHANGE, _("您的角色只能查看，不能新建规划方案"))
     initial: dict[str, Any] = {"kind": request.GET.get("kind") or PlanKind.FORM}
     if request.GET.get("org"):
         org = org_selectors.organization_get(request.user, request.GET["org"], Action.CHANGE)

@@ -288,12 +288,15 @@ def period_list(request: HttpRequest) -> HttpResponse:
     """Study periods and their requirements (city-wide reference data, S9); the city's
     organisation department creates periods here."""
     form = PeriodForm(request.POST or None)
+    may_set = services.may_set_reference(request.user)
     if request.method == "POST" and form.is_valid():
         period = run_service(request, services.period_create, form=form, **form.cleaned_data).value
         if period is not None:
             return redirect(reverse("study:period", args=[period.pk]))
     periods = selectors.period_list().prefetch_related("requirements")
-    return render(request, "study/periods.html", {"periods": periods, "form": form})
+    return render(
+        request, "study/periods.html", {"periods": periods, "form": form, "may_set": may_set}
+    )
 
 
 @login_required
@@ -315,5 +318,10 @@ def period_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "study/period.html",
-        {"period": period, "requirements": period.requirements.all(), "form": form},
+        {
+            "period": period,
+            "requirements": period.requirements.all(),
+            "form": form,
+            "may_set": services.may_set_reference(request.user),
+        },
     )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core.exports import csv_response
-from jiceng.core.scoping import Action, scope_of
+from jiceng.core.scoping import Action, require_somewhere, scope_of
 from jiceng.core.views import run_service
 from jiceng.orgs.models import Organization, Sector
 
@@ -48,6 +48,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def campaign_create(request: HttpRequest) -> HttpResponse:
+    require_somewhere(request.user, Action.CHANGE, _("您的角色只能查看，不能部署活动"))
     previous = None
     initial: dict[str, Any] = {}
     source = request.POST.get("previous") or request.GET.get("from")
