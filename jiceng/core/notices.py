@@ -6,7 +6,10 @@ Each app registers a provider in its ``AppConfig.ready()``::
     register_provider(transfer_notices)
 
 A provider takes the user and returns :class:`Notice` rows, each a count of items that wait
-for this user (pending approvals, overdue cases, …) with the worklist that shows them. A
+for this user's action (pending approvals, overdue cases, …) with the worklist that shows
+them. "This user's action" means at the organisations the user acts for and their direct
+sub-units (``near``), not everything in the subtree: a city officer's bell does not add up
+every unplaced member of the city; those totals belong on the dashboards. A
 provider reads only through the scoping mechanism (``visible_to``), so an officer is never
 told about rows they may not see. Providers with nothing to report return an empty list.
 The core app knows no other app: it only calls what was registered.
@@ -17,6 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import Q
+
+from . import tree
+from .scoping import Action, scope_of
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,20 @@ def register_provider(provider: Provider) -> None:
     """Register *provider* once (repeated registration, e.g. from a reloaded app, is ignored)."""
     if provider not in _providers:
         _providers.append(provider)
+
+
+def acting_paths(user: Any) -> tuple[str, ...]:
+    """The organisations ``user`` acts for: those of their role assignments that may change."""
+    return scope_of(user, Action.CHANGE).paths
+
+
+def near(user: Any, path_field: str, depth_field: str) -> Q:
+    """Rows placed at an organisation the user acts for or at one of its direct sub-units
+    (``path_field`` and ``depth_field`` name that organisation's path and depth)."""
+    q = Q(pk__in=[])
+    for path in acting_paths(user):
+        q |= Q(**{f"{path_field}__startswith": path, f"{depth_field}__lte": tree.depth(path) + 1})
+    return q
 
 
 def notices_for(user: Any) -> list[Notice]:

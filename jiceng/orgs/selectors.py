@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.core import tree
-from jiceng.core.notices import Notice
+from jiceng.core.notices import Notice, near
 from jiceng.core.scoping import Action, ScopedQuerySet, get_visible_or_404, scope_of
 from jiceng.core.text import search_terms
 
@@ -279,8 +279,9 @@ def open_rectification(user: Any, org: Organization) -> Rectification | None:
 
 
 def health_notices(user: Any, today: dt.date | None = None) -> list[Notice]:
-    """The bell: rectifications past their deadline and secretary posts vacant longer than
-    ``rules.SECRETARY_VACANCY_ALERT_DAYS`` in the user's scope (S11, S12)."""
+    """The bell: rectifications past their deadline in the user's scope (the organisation
+    departments supervise them, S11) and secretary posts of the user's own and direct
+    sub-units vacant longer than ``rules.SECRETARY_VACANCY_ALERT_DAYS`` (S12)."""
     if not scope_of(user, Action.CHANGE).paths:
         return []
     today = today or timezone.localdate()
@@ -293,7 +294,11 @@ def health_notices(user: Any, today: dt.date | None = None) -> list[Notice]:
     vacant = (
         organization_list(user, Action.CHANGE)
         .active()
-        .filter(secretary__isnull=True, secretary_vacant_since__lt=cutoff)
+        .filter(
+            near(user, "path", "depth"),
+            secretary__isnull=True,
+            secretary_vacant_since__lt=cutoff,
+        )
         .count()
     )
     url = reverse("orgs:health-home")

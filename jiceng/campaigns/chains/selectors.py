@@ -8,8 +8,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from jiceng.campaigns.progress import selectors as progress_selectors
 from jiceng.campaigns.progress.models import Campaign, CampaignUnit
+from jiceng.core.notices import Notice, acting_paths
 from jiceng.core.scoping import get_visible_or_404
 from jiceng.orgs.models import Organization
 
@@ -76,3 +80,24 @@ def with_escalation(tasks: Iterable[ResponsibilityTask], on: dt.date) -> list[Re
         t.days_late = t.overdue_days(on)  # type: ignore[attr-defined]
         t.rank_now = t.escalation_rank(on, len(t.links.all()))  # type: ignore[attr-defined]
     return rows
+
+
+def chain_notices(user: Any) -> list[Notice]:
+    """The bell (S6): tasks of running campaigns that have climbed their chain up to an
+    organisation the user acts for."""
+    out = []
+    for path in acting_paths(user):
+        org = Organization.objects.get(path=path)
+        for campaign in progress_selectors.running(user):
+            n = escalated_to(user, campaign, org).count()
+            url = reverse("campaigns:tasks", args=[campaign.pk])
+            out.append(
+                Notice(
+                    f"campaign.escalated.{campaign.pk}.{org.pk}",
+                    _("%(c)s：逾期上移到本级督办的任务") % {"c": campaign.name},
+                    n,
+                    f"{url}?under={org.pk}",
+                    overdue=True,
+                )
+            )
+    return out

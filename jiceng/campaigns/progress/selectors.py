@@ -11,8 +11,11 @@ from typing import Any, cast
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from jiceng.core import tree
+from jiceng.core.notices import Notice, acting_paths
 from jiceng.core.scoping import Action, get_visible_or_404
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, Sector
@@ -365,3 +368,43 @@ def dashboard(user: Any, campaign: Campaign, under: Organization) -> dict[str, A
             (Phase(p).label, [s for s in steps if s["step"].phase == p]) for p in PHASE_ORDER
         ],
     }
+
+
+def running(user: Any) -> list[Campaign]:
+    """The campaigns the user sees that have not ended at their reference date."""
+    return [c for c in campaign_list(user) if c.ends_on >= c.reference_date()]
+
+
+def progress_notices(user: Any) -> list[Notice]:
+    """The bell (S1): steps submitted to an organisation the user acts for, waiting for its
+    sign-off, and the user's own units whose current step is past due."""
+    own = acting_paths(user)
+    if not own:
+        return []
+    out = []
+    for campaign in running(user):
+        units = campaign_units(user, campaign)
+        on = campaign.reference_date()
+        url = reverse("campaigns:lagging", args=[campaign.pk])
+        for org in Organization.objects.filter(path__in=own).only("pk", "path"):
+            waiting = units.filter(parent__path=org.path, step_state=StepState.SUBMITTED)
+            out.append(
+                Notice(
+                    f"campaign.sign_off.{campaign.pk}.{org.pk}",
+                    _("%(c)s：待审核的环节") % {"c": campaign.name},
+                    waiting.count(),
+                    f"{url}?under={org.pk}&waiting=1",
+                )
+            )
+            late = units.filter(org_path=org.path).overdue(on).first()
+            if late is not None:
+                out.append(
+                    Notice(
+                        f"campaign.overdue.{campaign.pk}.{org.pk}",
+                        _("%(c)s：本单位环节已逾期") % {"c": campaign.name},
+                        1,
+                        reverse("campaigns:unit", args=[late.pk]),
+                        overdue=True,
+                    )
+                )
+    return out

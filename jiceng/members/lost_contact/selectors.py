@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core.notices import Notice
+from jiceng.core.notices import Notice, near
 from jiceng.core.scoping import Action, get_visible_or_404, scope_of
 from jiceng.members.models import Member, MemberQuerySet
 from jiceng.members.selectors import DISTRICT_PATH_LEN, above_district, members_in_subtree
@@ -152,6 +152,7 @@ def lost_contact_notices(user: Any) -> list[Notice]:
     today = timezone.localdate()
     overdue = (
         LostContactCase.objects.visible_to(user, Action.CHANGE)
+        .filter(near(user, "member__home_org__path", "member__home_org__depth"))
         .filter(state=CaseState.SEARCHING)
         .annotate(last_attempt=Max("attempts__on"))
         .filter(overdue_q(today))

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from jiceng.core import tree
-from jiceng.core.notices import Notice
+from jiceng.core.notices import Notice, near
 from jiceng.core.scoping import Action, scope_of
 from jiceng.members.models import Member, MemberQuerySet
 from jiceng.members.selectors import members_in_subtree
@@ -124,12 +124,17 @@ def placement_history(member: Member) -> Any:
 
 
 def placement_notices(user: Any) -> list[Notice]:
-    """The bell: members in the user's scope who have no participating unit yet (S10)."""
+    """The bell: members of the user's own units (and their direct sub-units) who have no
+    participating unit yet (S10); the subtree's total is on the home page."""
     if not scope_of(user, Action.CHANGE).paths:
         return []
     n = (
         Member.objects.visible_to(user, Action.CHANGE)
-        .filter(transferred_out_on__isnull=True, participating_org__isnull=True)
+        .filter(
+            near(user, "home_org__path", "home_org__depth"),
+            transferred_out_on__isnull=True,
+            participating_org__isnull=True,
+        )
         .count()
     )
     return [

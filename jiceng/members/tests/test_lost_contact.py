@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from jiceng.accounts.roles import Role
 from jiceng.core.models import AuditEvent
 from jiceng.core.notices import notices_for
 from jiceng.members.lost_contact import selectors, services
@@ -31,32 +32,28 @@ from jiceng.members.lost_contact.rules import (
     stop_allowed_from,
     transition_for,
 )
-from jiceng.members.models import LastContact, LostContactCase, Member, Transfer
+from jiceng.members.models import LastContact, LostContactCase, Member
+from tests.factories import District, UserFactory, make_member
+
+from .factories_records import bare_world, city_admin, sign_in
 
 pytestmark = pytest.mark.django_db
 
-OFFICER = "huangpu.officer"
-OUTSIDER = "xuhui.officer"
+
+@pytest.fixture
+def small(db):
+    """The small world of ``tests.factories``, without premade members: each test here
+    registers the members it needs with ``fresh_member``."""
+    return bare_world()
 
 
 def today() -> dt.date:
     return timezone.localdate()
 
 
-def fresh_member(world, district=None) -> Member:
-    """A 黄浦 member on the roll with no case and no open transfer."""
-    district = district or world.huangpu
-    busy = LostContactCase.objects.values("member_id")
-    open_transfers = Transfer.objects.filter(
-        state__in=["requested", "approved", "letter_issued", "in_transit"]
-    ).values("member_id")
-    return (
-        Member.objects.filter(home_path__startswith=district.path, transferred_out_on=None)
-        .exclude(pk__in=busy)
-        .exclude(pk__in=open_transfers)
-        .order_by("-id")
-        .first()
-    )
+def fresh_member(district: District) -> Member:
+    """A member on the district's roll with no case and no open transfer."""
+    return make_member(district.branches[0])
 
 
 def lose(member: Member, days_ago: int) -> None:
@@ -66,10 +63,11 @@ def lose(member: Member, days_ago: int) -> None:
     )
 
 
-def open_case(world, member=None, *, opened: dt.date | None = None) -> LostContactCase:
-    member = member or fresh_member(world)
+def open_case(small, member=None, *, opened: dt.date | None = None) -> LostContactCase:
+    """A case opened by alice over a new member of district a (or ``member``)."""
+    member = member or fresh_member(small.a)
     lose(member, 400 + ((today() - opened).days if opened else 0))
-    (case,) = services.cases_open(actor=world.user(OFFICER), members=[member], today=opened)
+    (case,) = services.cases_open(actor=small.alice, members=[member], today=opened)
     return case
 
 
@@ -83,35 +81,35 @@ def test_six_months_to_the_day():
     assert restore_allowed_until(dt.date(2004, 2, 29)) == dt.date(2006, 2, 28)
 
 
-def test_a_member_is_a_candidate_only_after_six_months_without_contact(world):
+def test_a_member_is_a_candidate_only_after_six_months_without_contact(small):
     """Party Constitution Art. 9: six consecutive months."""
-    officer = world.user(OFFICER)
-    member = fresh_member(world)
+    officer = small.alice
+    member = fresh_member(small.a)
     cutoff = candidate_cutoff(today())
     LastContact.objects.update_or_create(member=member, defaults={"on": cutoff, "channel": "dues"})
-    assert not selectors.candidates(officer, world.huangpu).filter(pk=member.pk).exists()
+    assert not selectors.candidates(officer, small.a.org).filter(pk=member.pk).exists()
     with pytest.raises(CaseError, match="未满六个月"):
         services.cases_open(actor=officer, members=[member])
     LastContact.objects.filter(member=member).update(on=cutoff - dt.timedelta(days=1))
-    assert selectors.candidates(officer, world.huangpu).filter(pk=member.pk).exists()
+    assert selectors.candidates(officer, small.a.org).filter(pk=member.pk).exists()
     (case,) = services.cases_open(actor=officer, members=[member])
     assert case.last_contact_on == cutoff - dt.timedelta(days=1)
     # a member with a case under way is no longer a candidate, and cannot get a second case
-    assert not selectors.candidates(officer, world.huangpu).filter(pk=member.pk).exists()
+    assert not selectors.candidates(officer, small.a.org).filter(pk=member.pk).exists()
     with pytest.raises(CaseError, match="已有正在查找"):
         services.cases_open(actor=officer, members=[member])
 
 
-def test_recording_a_contact_takes_a_member_off_the_candidates(world):
-    officer = world.user(OFFICER)
-    member = fresh_member(world)
+def test_recording_a_contact_takes_a_member_off_the_candidates(small):
+    officer = small.alice
+    member = fresh_member(small.a)
     lose(member, 300)
-    assert selectors.candidates(officer, world.huangpu).filter(pk=member.pk).exists()
+    assert selectors.candidates(officer, small.a.org).filter(pk=member.pk).exists()
     services.contact_record(
         actor=officer, member=member, on=today(), channel=ContactChannel.ORGANISATIONAL_LIFE
     )
     assert LastContact.objects.get(member=member).on == today()
-    assert not selectors.candidates(officer, world.huangpu).filter(pk=member.pk).exists()
+    assert not selectors.candidates(officer, small.a.org).filter(pk=member.pk).exists()
     # an older contact recorded late does not move the latest one back
     services.contact_record(
         actor=officer, member=member, on=today() - dt.timedelta(days=400), channel="dues"
@@ -119,17 +117,18 @@ def test_recording_a_contact_takes_a_member_off_the_candidates(world):
     assert LastContact.objects.get(member=member).on == today()
 
 
-def test_opening_is_all_or_nothing_and_scoped(world):
-    outsider = world.user(OUTSIDER)
-    mine = fresh_member(world, world.xuhui)
-    theirs = fresh_member(world)
+def test_opening_is_all_or_nothing_and_scoped(small):
+    outsider = small.bob
+    mine = fresh_member(small.b)
+    theirs = fresh_member(small.a)
     lose(mine, 300)
     lose(theirs, 300)
     before = LostContactCase.objects.count()
     with pytest.raises(PermissionDenied):
         services.cases_open(actor=outsider, members=[mine, theirs])
     assert LostContactCase.objects.count() == before
-    assert not selectors.candidates(outsider, world.xuhui).filter(pk=theirs.pk).exists()
+    assert selectors.candidates(outsider, small.b.org).filter(pk=mine.pk).exists()
+    assert not selectors.candidates(outsider, small.b.org).filter(pk=theirs.pk).exists()
 
 
 # ----- the state machine ----------------------------------------------------------------------
@@ -147,7 +146,7 @@ def _force(case: LostContactCase, state: str) -> LostContactCase:
     return case
 
 
-def _params(action: str, world) -> dict:
+def _params(action: str, small) -> dict:
     if action == CaseAction.STOP:
         return {"decision_no": "沪组失〔2026〕9号"}
     if action == CaseAction.TRANSFER:
@@ -158,21 +157,17 @@ def _params(action: str, world) -> dict:
 
 
 @pytest.mark.parametrize(("action", "state"), PAIRS)
-def test_every_transition_is_allowed_or_refused_by_the_table(world, action, state):
+def test_every_transition_is_allowed_or_refused_by_the_table(small, action, state):
     # opened long enough ago that stopping is allowed by time
-    case = _force(open_case(world, opened=today() - dt.timedelta(days=400)), state)
+    case = _force(open_case(small, opened=today() - dt.timedelta(days=400)), state)
     rule = transition_for(action, state)
     if rule is None:
         with pytest.raises(CaseTransitionError):
-            services.case_act(
-                actor=world.user(OFFICER), case=case, action=action, **_params(action, world)
-            )
+            services.case_act(actor=small.alice, case=case, action=action, **_params(action, small))
         case.refresh_from_db()
         assert case.state == state
         return
-    done = services.case_act(
-        actor=world.user(OFFICER), case=case, action=action, **_params(action, world)
-    )
+    done = services.case_act(actor=small.alice, case=case, action=action, **_params(action, small))
     assert done.state == rule.target
     event = AuditEvent.objects.filter(object_type="members.lostcontactcase").order_by("-id")[0]
     assert event.changes["state"] == [state, rule.target]
@@ -184,10 +179,10 @@ def test_the_table_lists_each_state_and_action_once():
     assert CaseState.STOPPED in ACTIVE_STATES
 
 
-def test_stopping_needs_six_months_of_search_and_a_decision(world):
-    officer = world.user(OFFICER)
+def test_stopping_needs_six_months_of_search_and_a_decision(small):
+    officer = small.alice
     first = today() - dt.timedelta(days=1)
-    case = open_case(world, opened=months_before(first, 6))
+    case = open_case(small, opened=months_before(first, 6))
     assert stop_allowed_from(case.opened_on) == first
     with pytest.raises(CaseError, match="处置决定文号"):
         services.case_act(actor=officer, case=case, action=CaseAction.STOP)
@@ -205,9 +200,9 @@ def test_stopping_needs_six_months_of_search_and_a_decision(world):
     assert (done.state, done.stopped_on) == (CaseState.STOPPED, first)
 
 
-def test_restoring_is_possible_for_two_years_only(world):
-    officer = world.user(OFFICER)
-    case = _force(open_case(world, opened=today() - dt.timedelta(days=400)), CaseState.STOPPED)
+def test_restoring_is_possible_for_two_years_only(small):
+    officer = small.alice
+    case = _force(open_case(small, opened=today() - dt.timedelta(days=400)), CaseState.STOPPED)
     LostContactCase.objects.filter(pk=case.pk).update(
         stopped_on=today().replace(year=today().year - 2)
     )
@@ -217,7 +212,7 @@ def test_restoring_is_possible_for_two_years_only(world):
     done = services.case_act(actor=officer, case=case, action=CaseAction.RESTORE)
     assert done.state == CaseState.RESTORED  # exactly two years after the stop: still allowed
     assert done.restored_on == today()
-    older = _force(open_case(world, opened=today() - dt.timedelta(days=900)), CaseState.STOPPED)
+    older = _force(open_case(small, opened=today() - dt.timedelta(days=900)), CaseState.STOPPED)
     LostContactCase.objects.filter(pk=older.pk).update(
         stopped_on=today() - dt.timedelta(days=2 * 366 + 1)
     )
@@ -226,10 +221,10 @@ def test_restoring_is_possible_for_two_years_only(world):
         services.case_act(actor=officer, case=older, action=CaseAction.RESTORE)
 
 
-def test_found_and_transferred_opens_a_transfer_of_the_relationship(world):
-    case = open_case(world)
+def test_found_and_transferred_opens_a_transfer_of_the_relationship(small):
+    case = open_case(small)
     done = services.case_act(
-        actor=world.user(OFFICER),
+        actor=small.alice,
         case=case,
         action=CaseAction.TRANSFER,
         dest_org_name="中共杭州市西湖区委",
@@ -243,9 +238,9 @@ def test_found_and_transferred_opens_a_transfer_of_the_relationship(world):
     assert LastContact.objects.get(member=case.member).on == today()
 
 
-def test_attempts_only_while_searching_and_within_dates(world):
-    officer = world.user(OFFICER)
-    case = open_case(world, opened=today() - dt.timedelta(days=10))
+def test_attempts_only_while_searching_and_within_dates(small):
+    officer = small.alice
+    case = open_case(small, opened=today() - dt.timedelta(days=10))
     with pytest.raises(CaseError, match="立案日期与今天之间"):
         services.case_attempt(
             actor=officer,
@@ -265,53 +260,64 @@ def test_attempts_only_while_searching_and_within_dates(world):
 # ----- report, bell, pages, API ---------------------------------------------------------------
 
 
-def test_report_counts_found_members_by_district_and_month(world):
-    officer = world.user(OFFICER)
-    admin = world.user("city.admin")
+def test_report_counts_found_members_by_district_and_month(small):
+    officer = small.alice
+    admin = city_admin(small)
     before = selectors.found_report(admin)["total"]
-    a, b = open_case(world), open_case(world)
+    a, b = open_case(small), open_case(small)
     services.case_act(actor=officer, case=a, action=CaseAction.RELINK)
     services.case_act(
         actor=officer, case=b, action=CaseAction.RELINK, on=today() - dt.timedelta(days=40)
     )
+    # one found in district b too, so that the outsider's report has a row of its own
+    lose(theirs := fresh_member(small.b), 400)
+    (c,) = services.cases_open(actor=small.bob, members=[theirs])
+    services.case_act(actor=small.bob, case=c, action=CaseAction.RELINK)
     report = selectors.found_report(admin)
-    assert report["total"] == before + 2
-    hand = LostContactCase.objects.filter(state__in=["found_relinked", "found_transferred"]).count()
+    assert report["total"] == before + 3
+    hand = LostContactCase.objects.filter(
+        member_path__startswith=small.city.path, state__in=["found_relinked", "found_transferred"]
+    ).count()
     assert report["total"] == hand
-    row = next(r for r in report["rows"] if r["path"] == world.huangpu.path)
-    assert row["district"] == world.huangpu.name
+    row = next(r for r in report["rows"] if r["path"] == small.a.org.path)
+    assert row["district"] == small.a.org.name
+    assert row["total"] == 2
     assert sum(report["month_totals"]) == report["total"]
-    # the outsider's report has no 黄浦 row
-    outsider = selectors.found_report(world.user(OUTSIDER))
-    assert all(r["path"] != world.huangpu.path for r in outsider["rows"])
+    # the outsider's report has its own district's row and no row of district a
+    outsider = selectors.found_report(small.bob)
+    assert [r["path"] for r in outsider["rows"]] == [small.b.org.path]
     # a date range narrows it
     narrow = selectors.found_report(admin, since=today(), until=today())
-    assert narrow["total"] >= 1
+    assert narrow["total"] == 2  # a and c, found today; b was found forty days ago
 
 
-def test_idle_searches_ring_the_bell(world):
-    officer, outsider = world.user(OFFICER), world.user(OUTSIDER)
+def test_idle_searches_ring_the_bell(small):
+    """The searching is done by the member's street and branch: the bell of the street
+    committee's officer rings; the district's total is on its worklist (issue 17)."""
+    officer = UserFactory(username="erin", role=Role.COMMITTEE_OFFICER, role__over=small.a.street)
+    outsider = small.bob
 
     def overdue(user) -> int:
         return {n.key: n.count for n in notices_for(user)}.get("lost.overdue", 0)
 
     before, outsider_before = overdue(officer), overdue(outsider)
-    open_case(world, opened=today() - dt.timedelta(days=45))  # no attempt for 45 days
+    open_case(small, opened=today() - dt.timedelta(days=45))  # no attempt for 45 days
     assert overdue(officer) == before + 1
     assert overdue(outsider) == outsider_before
-    fresh = open_case(world, opened=today() - dt.timedelta(days=5))
+    fresh = open_case(small, opened=today() - dt.timedelta(days=5))
     assert overdue(officer) == before + 1  # five days is not idle yet
     assert fresh.state == CaseState.SEARCHING
+    assert overdue(small.alice) == 0  # waits on the street, not on the district
 
 
-def test_pages_open_a_case_record_an_attempt_and_mark_found(client, login, world):
-    login(OFFICER)
-    member = fresh_member(world)
+def test_pages_open_a_case_record_an_attempt_and_mark_found(client, small):
+    sign_in(client, small.alice)
+    member = fresh_member(small.a)
     lose(member, 300)
-    page = client.get(reverse("members:lost"), {"org": world.huangpu.pk})
+    page = client.get(reverse("members:lost"), {"org": small.a.org.pk})
     assert f'data-testid="candidate-{member.pk}"' in page.content.decode()
     response = client.post(
-        reverse("members:lost-open", args=[world.huangpu.pk]), {"member": member.pk}
+        reverse("members:lost-open", args=[small.a.org.pk]), {"member": member.pk}
     )
     case = LostContactCase.objects.get(member=member, state="searching")
     assert response["Location"] == reverse("members:lost-case", args=[case.pk])
@@ -332,17 +338,17 @@ def test_pages_open_a_case_record_an_attempt_and_mark_found(client, login, world
     case.refresh_from_db()
     assert case.state == CaseState.FOUND_RELINKED
     report = client.get(reverse("members:lost-report")).content.decode()
-    assert world.huangpu.name in report
+    assert small.a.org.name in report
 
 
-def test_api_opens_attempts_relinks_and_reports(client, login, world):
-    login(OFFICER)
-    member = fresh_member(world)
+def test_api_opens_attempts_relinks_and_reports(client, small):
+    sign_in(client, small.alice)
+    member = fresh_member(small.a)
     lose(member, 300)
     ids = [
         r["id"]
         for r in client.get(
-            reverse("api-lost-candidates"), {"org": world.huangpu.pk, "page_size": 500}
+            reverse("api-lost-candidates"), {"org": small.a.org.pk, "page_size": 500}
         ).json()["results"]
     ]
     assert member.pk in ids
@@ -367,30 +373,32 @@ def test_api_opens_attempts_relinks_and_reports(client, login, world):
     assert response.json()["state"] == "found_relinked"
     detail = client.get(reverse("api-lost-case", args=[pk])).json()
     assert len(detail["attempts"]) == 1
-    assert client.get(reverse("api-lost-report")).json()["total"] >= 1
+    assert client.get(reverse("api-lost-report")).json()["total"] == 1
     # another district's member cannot be put in a case through the API
-    login(OUTSIDER)
+    sign_in(client, small.bob)
     response = client.post(
         reverse("api-lost-cases"), {"member_ids": [member.pk]}, content_type="application/json"
     )
     assert response.status_code == 404
 
 
-def test_report_command_prints_the_table_and_csv(world):
+def test_report_command_prints_the_table_and_csv(small):
     from io import StringIO
 
     from django.core.management import call_command
 
-    case = open_case(world)
-    services.case_act(actor=world.user(OFFICER), case=case, action=CaseAction.RELINK)
-    total = selectors.found_report(world.user("city.admin"))["total"]
+    case = open_case(small)
+    services.case_act(actor=small.alice, case=case, action=CaseAction.RELINK)
+    admin = city_admin(small)
+    total = selectors.found_report(admin)["total"]
+    assert total == 1
     out = StringIO()
-    call_command("lost_contact_report", user="city.admin", format="csv", stdout=out)
+    call_command("lost_contact_report", user=admin.username, format="csv", stdout=out)
     lines = out.getvalue().strip().splitlines()
     assert lines[0].startswith("区县,")
     assert lines[-1].startswith("合计,")
     assert lines[-1].endswith(f",{total}")
     table = StringIO()
-    call_command("lost_contact_report", user=OFFICER, stdout=table)
+    call_command("lost_contact_report", user=small.alice.username, stdout=table)
     assert "失联党员找回统计" in table.getvalue()
-    assert world.huangpu.name in table.getvalue()
+    assert small.a.org.name in table.getvalue()
