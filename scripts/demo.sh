@@ -5,8 +5,11 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
+# The demo runs as users see it: DEBUG off (friendly 404/403/500 pages, no technical pages),
+# static files served by runserver's --insecure (production serves them without Django).
+export DEBUG=${DEBUG:-0}
 
-$PY manage.py runserver "$HOST:$PORT" --noreload &
+$PY manage.py runserver "$HOST:$PORT" --noreload --insecure &
 WEB=$!
 # The worker is restarted when it dies (a task that kills it must not take the site down);
 # run_worker first retries or fails the imports a dead worker left running.
@@ -14,7 +17,7 @@ worker_loop() {
   local child=""
   trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 0' INT TERM
   while true; do
-    $PY manage.py run_worker &
+    $PY manage.py run_worker --no-reload &
     child=$!
     wait "$child" || echo "task worker stopped; restarting in 2 s" >&2
     sleep 2

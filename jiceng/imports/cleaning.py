@@ -245,8 +245,9 @@ def _make(year: int, month: int, day: int, raw: str, label: str) -> dt.date:
     return result
 
 
-def choice(value: Any, choices: Mapping[str, str], *, label: str) -> str:
+def choice(value: Any, choices: Mapping[str, str], *, label: str, shown: str = "") -> str:
     """One of ``choices`` (label or code → code), matched after Traditional → Simplified.
+    A refusal lists the accepted names, or ``shown`` when the list is too long to read.
 
     >>> choice("正式黨員", {"正式党员": "full", "预备党员": "probationary"}, label="党员类别")
     'full'
@@ -256,7 +257,7 @@ def choice(value: Any, choices: Mapping[str, str], *, label: str) -> str:
         return choices[raw]
     if raw in choices.values():
         return raw
-    options = "、".join(k for k in choices if not k.isascii())
+    options = shown or "、".join(k for k in choices if not k.isascii())
     raise CellError(f"{label}“{raw}”不在可选范围内（{options}）")
 
 

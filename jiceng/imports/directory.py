@@ -28,6 +28,14 @@ class OrgDirectory:
 
     by_code: dict[str, OrgRef] = field(default_factory=dict)
     by_name: dict[str, OrgRef | None] = field(default_factory=dict)  # None: ambiguous
+    # An import into one branch: a row that names no organisation belongs to it.
+    default: OrgRef | None = None
+
+    @staticmethod
+    def is_leaf(root: Organization) -> bool:
+        return not Organization.objects.filter(
+            path__startswith=root.path, depth=root.depth + 1, abolished_on__isnull=True
+        ).exists()
 
     @classmethod
     def for_subtree(cls, user: User, root: Organization) -> OrgDirectory:
@@ -41,10 +49,14 @@ class OrgDirectory:
             ref = OrgRef(pk, path)
             d.by_code[code] = ref
             d.by_name[name] = None if name in d.by_name else ref
+        if cls.is_leaf(root) and root.code in d.by_code:
+            d.default = d.by_code[root.code]
         return d
 
     def find(self, value: Any) -> OrgRef:
         raw = cleaning.text(value)
+        if not raw and self.default is not None:
+            return self.default
         if not raw:
             raise CellError("缺少党组织")
         ref = self.by_code.get(raw) or self.by_code.get(raw.upper())

@@ -239,7 +239,7 @@ def _sheet_entry(job: ImportJob, info: SheetInfo, *, asked: bool) -> tuple[dict,
     if not any(any(c not in (None, "") for c in r) for r in peek):
         entry["reason"] = "空工作表"
         return entry, None
-    match = find_header(peek, job.importer.columns, job.importer.required)
+    match = find_header(peek, job.importer.columns, job.importer.required_for(job))
     if match.missing:
         entry["reason"] = f"不像名册：找不到必需的列 {_missing_message(job, match.missing)}"
         return entry, match
@@ -247,6 +247,7 @@ def _sheet_entry(job: ImportJob, info: SheetInfo, *, asked: bool) -> tuple[dict,
         read=True,
         reason="隐藏的工作表，按您的指定读取" if not info.visible else "",
         header_row=match.row_index,
+        note=job.importer.sheet_note(job, set(match.mapping.values())),
         mapping={str(k): v for k, v in match.mapping.items()},
         headers=match.names,
     )

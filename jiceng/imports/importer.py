@@ -64,6 +64,16 @@ class Importer(ABC, Generic[R]):
     key_field: ClassVar[str]  # the natural key; a row without it is not a record
     key_name: ClassVar[str]  # how a message names the key (身份证号)
 
+    def required_for(self, job: ImportJob) -> tuple[str, ...]:
+        """The required fields of this import (an importer may need fewer for some
+        targets)."""
+        return self.required
+
+    def sheet_note(self, job: ImportJob, fields: set[str]) -> str:
+        """What the officer should know about a sheet read with these ``fields`` (shown in
+        the check, before anything is written); empty when nothing."""
+        return ""
+
     @property
     def labels(self) -> dict[str, str]:
         """Each field's usual column name (its first synonym)."""

@@ -23,6 +23,7 @@ from jiceng.core import audit, tree
 from jiceng.core.crypto import blind_index, decrypt, encrypt
 from jiceng.core.idnumber import mask_id_number
 from jiceng.core.scoping import Action, scope_of
+from jiceng.members import education
 from jiceng.members.models import Education, EmploymentStatus, Member, MemberCategory, Sex
 from jiceng.members.phones import mask_phone, normalize_phone
 from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE, member_date_errors
@@ -56,20 +57,11 @@ STATUS = {str(label): value for value, label in EmploymentStatus.choices} | {
     "学生党员": EmploymentStatus.STUDENT,
     "农民": EmploymentStatus.FARMER,
 }
-EDUCATION = {str(label): value for value, label in Education.choices} | {
-    "研究生": Education.POSTGRADUATE,
-    "博士": Education.POSTGRADUATE,
-    "硕士": Education.POSTGRADUATE,
-    "本科": Education.UNIVERSITY,
-    "大学": Education.UNIVERSITY,
-    "大专": Education.COLLEGE,
-    "专科": Education.COLLEGE,
-    "中专": Education.SECONDARY,
-    "中技": Education.SECONDARY,
-    "高中": Education.HIGH_SCHOOL,
-    "初中": Education.MIDDLE_SCHOOL,
-    "小学": Education.PRIMARY,
-}
+# GB/T 4658-2006 codes and names and the names rosters use (``members.education``).
+EDUCATION = education.names()
+EDUCATION_SHOWN = "、".join(str(label) for _, label in Education.choices) + (
+    f"，或{education.STANDARD}的代码和名称，如 14、硕士研究生毕业"
+)
 
 # Fields compared to decide whether an existing member changed (the encrypted columns are
 # compared through their blind indexes).
@@ -163,7 +155,10 @@ def clean_member_row(
                     problems.append((LABELS["sex"], "与身份证号中的性别不一致"))
     values["ethnicity"] = cleaning.text(raw.get("ethnicity")) or "汉族"
     if raw.get("education") not in (None, ""):
-        take("education", lambda v: cleaning.choice(v, EDUCATION, label="学历"))
+        take(
+            "education",
+            lambda v: cleaning.choice(v, EDUCATION, label="学历", shown=EDUCATION_SHOWN),
+        )
     else:
         values["education"] = ""
     try:
@@ -508,6 +503,19 @@ class MemberImporter(Importer[ReadyRow]):
     columns = MEMBER_COLUMNS
     required = ("name", "id_number", "joined_on", "home_org")
     key_field = "id_number"
+
+    def required_for(self, job: ImportJob) -> tuple[str, ...]:
+        """Into one branch (a unit with no active sub-units) a roster needs no column for the
+        home organisation: every member's relationship lies in that branch."""
+        if OrgDirectory.is_leaf(job.organization):
+            return tuple(f for f in self.required if f != "home_org")
+        return self.required
+
+    def sheet_note(self, job: ImportJob, fields: set[str]) -> str:
+        if "home_org" in fields:
+            return ""
+        return f"表中没有“组织关系所在党组织”列：各行党员的组织关系登记在{job.organization.name}"
+
     key_name = "身份证号"
 
     def checked(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from jiceng.campaigns.models import CampaignUnit
 from jiceng.campaigns.progress.rules import Phase, UnitState
 from jiceng.core import audit
+from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.members.models import Member
 from jiceng.members.selectors import is_own
@@ -62,11 +63,19 @@ def is_in_review(unit: CampaignUnit) -> bool:
 
 def unit_members(unit: CampaignUnit) -> Any:
     """The members who take part in the unit: participating there, or registered there and
-    not placed elsewhere (S10); members transferred out of the city are left out."""
+    not placed elsewhere (S10), who had joined the party by the campaign's reference date;
+    members transferred out of the city are left out."""
     return Member.objects.on_roll().filter(
         Q(participating_org_id=unit.org_id)
-        | Q(participating_org__isnull=True, home_org=unit.org_id)
+        | Q(participating_org__isnull=True, home_org=unit.org_id),
+        joined_on__lte=unit.campaign.reference_date(),
     )
+
+
+def may_open(unit: CampaignUnit) -> bool:
+    """The appraisal list may be opened or brought up to date: the unit is in the review or
+    rectification phase; once the unit has completed the batch its appraisal is closed."""
+    return unit.state != UnitState.COMPLETED and is_in_review(unit)
 
 
 def _lock_unit(unit: CampaignUnit) -> CampaignUnit:
@@ -87,6 +96,8 @@ def appraisals_open(*, actor: Actor, unit: CampaignUnit) -> int:
     how many were added."""
     unit = _lock_unit(unit)
     require(actor, Action.CHANGE, unit.org_path, _("无权为该单位组织民主评议"))
+    if unit.state == UnitState.COMPLETED:
+        raise ValidationError(_("该单位已完成本批活动，民主评议已结束，不能再开始或补充名单"))
     if not is_in_review(unit):
         phase = unit.get_phase_display() or unit.get_state_display()
         raise ValidationError(
@@ -271,7 +282,7 @@ def _check_cap(unit: CampaignUnit, excellent_after: int) -> None:
 
 
 def _apply(actor: Actor, appraisal: Appraisal, grade: str, note: str, day: dt.date) -> None:
-    name = appraisal.member.name
+    name = mark_name(appraisal.member.name)
     try:
         state = next_state(appraisal.state, AppraisalAction.DECIDE)
     except AppraisalTransitionError as exc:

@@ -84,12 +84,15 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def open_cases(request: HttpRequest, pk: int) -> HttpResponse:
     root = org_selectors.organization_get(request.user, pk, Action.CHANGE)
     ids = [int(v) for v in request.POST.getlist("member") if v.isdigit()]
+    if not ids:
+        messages.error(request, _("请先勾选要立案查找的党员"))
+        return redirect(f"{reverse('members:lost')}?org={root.pk}")
     members = list(
         Member.objects.visible_to(request.user, Action.CHANGE)
         .filter(pk__in=ids, home_path__startswith=root.path)
         .order_by("id")
     )
-    if len(members) != len(set(ids)) or not members:
+    if len(members) != len(set(ids)):
         raise Http404
     opened = run_service(request, services.cases_open, members=members).value
     if opened is not None:
