@@ -168,6 +168,9 @@ ROUTES: dict[str, Route] = {
     "accounts:token": Route("open", reason="issues or revokes the user's own API token"),
     "orgs:tree": Route("list"),
     "orgs:search": Route("list", query=lambda f: {"q": f.org.name_initials}),
+    # scope=receiving searches every receiving unit's name and code by design (a transfer's
+    # receiver): orgs/tests/test_picker.py; the default scope is the user's own
+    "orgs:pick": Route("list", query=lambda f: {"q": f.org.name_initials}),
     "orgs:detail": Route("object", _org),
     "orgs:children": Route("object", _org),
     "orgs:found": Route("object", _org, ("get", "post")),

@@ -11,15 +11,35 @@ from .models import COMPUTED_CRITERIA, Organization, OrgType, Sector, WeakCriter
 from .services import SET_PILOT
 
 
-class OrgCodeField(forms.ModelChoiceField):
-    """An organisation typed by its code: a city has 80,000 of them, too many for a list. The
-    queryset (set by the view) is the user's scope, so a code outside it is not found."""
+class OrgPickerInput(forms.TextInput):
+    """An organisation field: the code box (typed, pasted, or filled by the picker) and a
+    search-as-you-type box below it that finds units by name (Simplified or Traditional),
+    pinyin initials or code and shows each with its path (``orgs:pick``). ``scope``: the units
+    offered, ``change`` (where the user may act), ``view``, or ``receiving`` (every receiving
+    unit of the city, for a transfer)."""
 
-    widget = forms.TextInput
+    template_name = "orgs/widgets/org_picker.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, scope: str = "change") -> None:
+        super().__init__(attrs)
+        self.scope = scope
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["scope"] = self.scope
+        return context
+
+
+class OrgCodeField(forms.ModelChoiceField):
+    """An organisation by its code, found with the picker: a city has 80,000 of them, too many
+    for a list. The queryset (set by the view) is the user's scope, so a code outside it is not
+    found."""
+
+    widget = OrgPickerInput
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", Organization.objects.none())
-        kwargs.setdefault("help_text", _("填写组织代码，可在组织页面查到"))
+        kwargs.setdefault("help_text", _("输入名称、拼音首字母或代码查找，或直接填写组织代码"))
         super().__init__(
             to_field_name="code",
             error_messages={

@@ -34,6 +34,8 @@ class OrgType(models.TextChoices):
 
 # Types under which members are registered directly (the rest are committees above them).
 BRANCH_TYPES = (OrgType.BRANCH, OrgType.JOINT_BRANCH)
+# Units that hold members' relationships directly and so may receive a transfer.
+RECEIVING_TYPES = (*BRANCH_TYPES, OrgType.GENERAL_BRANCH)
 COMMITTEE_TYPES = (
     OrgType.CITY_COMMITTEE,
     OrgType.DISTRICT_COMMITTEE,

@@ -22,6 +22,7 @@ from . import health, roll, rules
 from .models import (
     BRANCH_TYPES,
     OPEN_STATES,
+    RECEIVING_TYPES,
     Organization,
     OrganizationQuerySet,
     OrgHealth,
@@ -77,6 +78,39 @@ def organization_search(user: Any, query: str) -> OrganizationQuerySet:
     if not q:
         return organization_list(user).none()
     return organization_list(user).search(q, is_pinyin=is_pinyin).order_by("depth", "code")
+
+
+PICK_SCOPES = ("change", "view", "receiving")
+PICK_LIMIT = 20
+
+
+def organization_pick(user: Any, query: str, scope: str) -> list[tuple[Organization, str]]:
+    """Units for an organisation picker, each with its path written out (上级 › … › 本级):
+    by name (Simplified or Traditional), pinyin initials or code.
+
+    ``change`` and ``view`` search the user's scope for that action. ``receiving`` searches the
+    receiving units of the whole city (a transfer's receiver is often outside the user's
+    subtree: a secretary must find the neighbouring branch); it reveals what the letter prints
+    anyway, names and codes, and opens nothing else: the units' pages stay behind
+    ``visible_to``."""
+    q, is_pinyin = search_terms(query)
+    if not q or scope not in PICK_SCOPES:
+        return []
+    if scope == "receiving":
+        units = Organization.objects.filter(
+            abolished_on__isnull=True, org_type__in=RECEIVING_TYPES
+        ).search(q, is_pinyin=is_pinyin)
+    else:
+        action = Action.CHANGE if scope == "change" else Action.VIEW
+        units = organization_list(user, action).active().search(q, is_pinyin=is_pinyin)
+    found = list(
+        units.only("id", "code", "name", "path", "depth").order_by("depth", "code")[:PICK_LIMIT]
+    )
+    above = {p for o in found for p in tree.ancestor_paths(o.path)}
+    names = dict(Organization.objects.filter(path__in=above).values_list("path", "name"))
+    return [
+        (o, " › ".join(names[p] for p in tree.ancestor_paths(o.path) if p in names)) for o in found
+    ]
 
 
 def subtree_member_counts(org: Organization) -> dict[str, Any]:

@@ -6,6 +6,7 @@ app_name = "orgs"
 urlpatterns = [
     path("", views.tree, name="tree"),
     path("search/", views.search, name="search"),
+    path("pick/", views.pick, name="pick"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/children/", views.tree_children, name="children"),
     path("<int:pk>/found/", views.found, name="found"),

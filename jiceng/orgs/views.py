@@ -70,6 +70,18 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def pick(request: HttpRequest) -> HttpResponse:
+    """Results of an organisation picker (``forms.OrgPickerInput``), as you type."""
+    scope = request.GET.get("scope", "change")
+    results = selectors.organization_pick(request.user, request.GET.get("q", ""), scope)
+    return render(
+        request,
+        "orgs/_pick_results.html",
+        {"results": results, "target": request.GET.get("target", ""), "q": request.GET.get("q")},
+    )
+
+
+@login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     org = selectors.organization_get(request.user, pk)
     counts = selectors.subtree_member_counts(org)

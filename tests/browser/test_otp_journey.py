@@ -101,6 +101,7 @@ def test_an_officer_enrols_logs_in_with_codes_and_a_manager_resets_the_phone(pag
 
 def test_a_verified_officer_issues_an_api_token(page, log_in, server):
     log_in("city.admin")
+    page.get_by_test_id("nav-more").click()
     page.get_by_test_id("nav-security").click()
     expect(page.get_by_test_id("otp-status")).to_contain_text("已启用")
     page.get_by_role("button", name="签发令牌").click()

@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.orgs.forms import OrgPickerInput
+
 from .rules import ContactChannel, SearchChannel, SearchResult
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -22,7 +24,12 @@ class ActForm(forms.Form):
     on = forms.DateField(label=_("日期"), widget=DATE, required=False)
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
     decision_no = forms.CharField(label=_("处置决定文号"), max_length=60, required=False)
-    to_org_code = forms.CharField(label=_("接收党组织编码（市内）"), max_length=32, required=False)
+    to_org_code = forms.CharField(
+        label=_("接收党组织（市内）"),
+        max_length=32,
+        required=False,
+        widget=OrgPickerInput(scope="receiving"),
+    )
     dest_org_name = forms.CharField(
         label=_("接收党组织名称（外省市）"), max_length=120, required=False
     )

@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.orgs.forms import OrgPickerInput
 from jiceng.orgs.models import Organization
 
 from . import selectors
@@ -59,9 +60,10 @@ class TransferRequestForm(forms.Form):
         initial=TransferKind.IN_CITY,
     )
     to_org = TargetCodeField(
-        label=_("接收党组织代码（市内）"),
+        label=_("接收党组织（市内）"),
         required=False,
-        help_text=_("接收方党支部的组织代码，由接收方提供"),
+        widget=OrgPickerInput(scope="receiving"),
+        help_text=_("输入接收方党支部的名称、拼音首字母或代码查找（全市范围）"),
     )
     dest_org_name = forms.CharField(
         label=_("接收党组织名称（转出本市）"), max_length=120, required=False
@@ -121,7 +123,9 @@ class BulkTransferForm(forms.Form):
             "每行一人：公民身份号码或党员编号，可在其后空格加接收党组织代码（不填则用下方的统一接收党组织）"
         ),
     )
-    target = TargetCodeField(label=_("统一接收党组织代码"), required=False)
+    target = TargetCodeField(
+        label=_("统一接收党组织"), required=False, widget=OrgPickerInput(scope="receiving")
+    )
     reason = forms.CharField(label=_("转接原因"), max_length=200, required=False)
     complete = forms.BooleanField(
         label=_("直接完成（转出、接收双方均在本人管辖范围内时）"), required=False

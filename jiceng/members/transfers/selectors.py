@@ -14,11 +14,10 @@ from django.utils.translation import gettext as _
 from jiceng.core.notices import Notice
 from jiceng.core.scoping import Action, get_visible_or_404, scope_of
 from jiceng.members.models import Member
-from jiceng.orgs.models import Organization
+from jiceng.orgs.models import RECEIVING_TYPES, Organization
 
 from .models import Transfer, TransferEvent, TransferQuerySet
 from .rules import LETTER_OUT, OPEN_STATES, TransferState
-from .services import RECEIVING_TYPES
 
 
 @dataclass(frozen=True)

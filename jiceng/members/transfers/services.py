@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from jiceng.core import audit, tree
 from jiceng.core.scoping import Action, Actor, actor_name, actor_user, can, require
 from jiceng.members.models import Member
-from jiceng.orgs.models import BRANCH_TYPES, Organization, OrgType
+from jiceng.orgs.models import RECEIVING_TYPES, Organization
 
 from .models import LetterCounter, Transfer, TransferEvent
 from .rules import (
@@ -45,8 +45,6 @@ from .rules import (
     transitions_for,
 )
 
-# Units that hold members' relationships directly and so may receive a transfer.
-RECEIVING_TYPES = (*BRANCH_TYPES, OrgType.GENERAL_BRANCH)
 CITY_DISTRICT_CODE = "310000"  # letters of units outside any district (sector committees)
 AUDITED = (
     "state",

@@ -32,3 +32,20 @@ document.addEventListener("htmx:afterSwap", function (event) {
     toggle.textContent = "▾";
   }
 });
+// Organisation picker (orgs.forms.OrgPickerInput): a result fills the code box it belongs to.
+document.addEventListener("click", function (event) {
+  var el = event.target.closest("[data-pick-code]");
+  if (!el) { return; }
+  var input = document.getElementById(el.dataset.pickTarget);
+  if (!input) { return; }
+  input.value = el.dataset.pickCode;
+  input.dispatchEvent(new Event("change", { bubbles: true }));
+  var picker = input.closest(".org-picker");
+  var results = picker.querySelector(".org-picker-results");
+  var chosen = document.createElement("div");
+  chosen.className = "list-group-item small text-success";
+  chosen.setAttribute("data-testid", "pick-chosen");
+  chosen.textContent = "✓ " + el.dataset.pickName + " · " + el.dataset.pickCode;
+  results.replaceChildren(chosen);
+  picker.querySelector(".org-picker-search").value = "";
+});
