@@ -311,6 +311,11 @@ def member_reveal(*, actor: Actor, member: Member, field: str) -> str:
         org_path=member.home_path,
         note=f"查看{REVEALABLE[field]}",
     )
+    return revealed_value(member, field)
+
+
+def revealed_value(member: Member, field: str) -> str:
+    """A sensitive field as shown once revealed (the caller has checked and audited)."""
     value: str = getattr(member, field)
     if field == "phone":
         from .phones import display_phone

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.db.models import UniqueConstraint
 from django.utils import timezone
@@ -28,6 +28,7 @@ from jiceng.core import audit
 from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.members.models import Member
+from jiceng.members.services import REVEALABLE, revealed_value
 from jiceng.members.transfers.models import Transfer
 from jiceng.members.transfers.rules import OPEN_STATES
 
@@ -132,6 +133,33 @@ def default_choices(keep: Member, drop: Member) -> dict[str, str]:
 
 def differing_fields(keep: Member, drop: Member) -> list[str]:
     return [f for f in CHOOSABLE if getattr(keep, f) != getattr(drop, f)]
+
+
+# Shown masked on the comparison (the home address as ******): revealed together on request.
+SENSITIVE = {**REVEALABLE, "home_address": "家庭住址"}
+
+
+@transaction.atomic
+def pair_reveal(*, actor: Actor, keep: Member, drop: Member) -> dict[str, tuple[str, str]]:
+    """The sensitive fields in which two likely duplicates differ (ID number, phone, home
+    address: shown masked, the masks often alike), both records in clear side by side, read
+    by one audited action that leaves a row in each member's audit trail."""
+    fields = [f for f in differing_fields(keep, drop) if f in SENSITIVE]
+    if not fields:
+        return {}
+    for m in (keep, drop):
+        if not m.may_reveal(actor):
+            raise PermissionDenied(_("您的角色无权查看完整的敏感信息"))
+    shown = "、".join(SENSITIVE[f] for f in fields)
+    for m, other in ((keep, drop), (drop, keep)):
+        audit.record(
+            actor=actor,
+            verb="reveal",
+            obj=m,
+            org_path=m.home_path,
+            note=f"核对疑似重复记录（与 {other.pk} 比较）：查看{shown}",
+        )
+    return {f: (revealed_value(keep, f), revealed_value(drop, f)) for f in fields}
 
 
 def _check(actor: Actor, keep: Member, drop: Member) -> None:

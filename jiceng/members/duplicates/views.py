@@ -77,7 +77,10 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def compare(request: HttpRequest, keep: int, drop: int) -> HttpResponse:
     kept, dropped = selectors.pair(request.user, keep, drop)
     defaults = services.default_choices(kept, dropped)
-    if request.method == "POST":
+    revealed: dict[str, tuple[str, str]] = {}
+    if request.method == "POST" and request.POST.get("action") == "reveal":
+        revealed = run_service(request, services.pair_reveal, keep=kept, drop=dropped).value or {}
+    elif request.method == "POST":
         choices = {f: request.POST.get(f, defaults[f]) for f in services.CHOOSABLE}
         merge = run_service(
             request, services.member_merge, keep=kept, drop=dropped, choices=choices
@@ -92,14 +95,24 @@ def compare(request: HttpRequest, keep: int, drop: int) -> HttpResponse:
                 },
             )
             return redirect("members:merge", merge.pk)
+    differing = services.differing_fields(kept, dropped)
     rows = [
-        (f, LABELS[f], _shown(kept, f), _shown(dropped, f), defaults[f])
-        for f in services.differing_fields(kept, dropped)
+        (f, LABELS[f], *revealed.get(f, (_shown(kept, f), _shown(dropped, f))), defaults[f])
+        for f in differing
     ]
+    masked = [f for f in differing if f in services.SENSITIVE and f not in revealed]
     return render(
         request,
         "members/duplicates/compare.html",
-        {"kept": kept, "dropped": dropped, "rows": rows},
+        {
+            "kept": kept,
+            "dropped": dropped,
+            "rows": rows,
+            "masked": masked,
+            "may_reveal": bool(masked)
+            and kept.may_reveal(request.user)
+            and dropped.may_reveal(request.user),
+        },
     )
 
 
