@@ -41,6 +41,15 @@ class PlanForm(forms.ModelForm):
             "move_cost_km",
             "seed",
         ]
+        # In the officers' words: no "cost" or "random seed" on the form. The seed stays (a
+        # plan is reproducible) but is not asked for.
+        labels = {"move_cost_km": _("近不了这么多就不调整（公里）")}
+        help_texts = {
+            "move_cost_km": _(
+                "已在合适支部的党员，只有新支部比现在近出这么多公里才调整；0 为只要更近就调整"
+            )
+        }
+        widgets = {"seed": forms.HiddenInput}
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

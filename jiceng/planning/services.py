@@ -114,7 +114,7 @@ def _validate(plan: Plan) -> None:
     if plan.max_distance_km is not None and plan.max_distance_km <= 0:
         raise ValidationError({"max_distance_km": _("最远距离应大于 0")})
     if plan.move_cost_km is not None and plan.move_cost_km < 0:
-        raise ValidationError({"move_cost_km": _("调整代价不能为负数")})
+        raise ValidationError({"move_cost_km": _("不调整的距离不能为负数")})
     if plan.kind == PlanKind.FORM and plan.root.org_type not in PARENT_TYPES:
         raise ValidationError({"root": _("区域党支部只能设在党委（党工委）之下，请选择党委一级")})
 
