@@ -469,16 +469,24 @@ class Builder:
 
     def appoint_secretaries(self, nodes: list[_Org]) -> None:
         """Most units have a secretary, a full member of the unit or (for a committee) of its
-        first branch; about 7% are vacant (S11)."""
-        first_full = dict(
+        first branches; about 7% are vacant (S11). No one holds two posts: a branch's
+        secretary is not also its street's, district's and city's."""
+        full: dict[int, list[int]] = {}
+        rows = (
             Member.objects.filter(category=MemberCategory.FULL)
             .order_by("home_org_id", "-id")
             .values_list("home_org_id", "id")
         )
+        for org_id, member_id in rows.iterator(chunk_size=20_000):
+            ids = full.setdefault(org_id, [])
+            if len(ids) < 6:  # enough for every level above a branch
+                ids.append(member_id)
+        used: set[int] = set()
 
         def pick(node: _Org) -> int | None:
-            if node.obj.pk in first_full:
-                return first_full[node.obj.pk]
+            for member_id in full.get(node.obj.pk, ()):
+                if member_id not in used:
+                    return member_id
             for child in node.children:
                 found = pick(child)
                 if found is not None:
@@ -486,7 +494,9 @@ class Builder:
             return None
 
         units = []
-        for node in nodes:
+        # the branches first, so each keeps its own first member; the committees above take
+        # the next ones of their first branches
+        for node in sorted(nodes, key=lambda n: -n.obj.depth):
             org = node.obj
             if org.org_type == OrgType.GROUP:
                 continue
@@ -499,6 +509,7 @@ class Builder:
             else:
                 org.secretary_id = secretary
                 org.secretary_vacant_since = None
+                used.add(secretary)
             units.append(org)
         Organization.objects.bulk_update(
             units, ["secretary", "secretary_vacant_since"], batch_size=2000

@@ -66,3 +66,20 @@ def test_tree_holds_districts_streets_branches_and_sector_committees(world):
     assert world.org("310230").name == "中共上海市崇明县委员会"
     # treebeard's own consistency check agrees with the bulk-built paths
     assert Organization.objects.find_problems() == ([], [], [], [], [])
+
+
+def test_no_member_is_secretary_of_two_units(world):
+    """Issue 17: each level of a chain has its own secretary (the demo once had one member
+    as secretary of a branch, its street, its district and the city)."""
+    from django.db.models import Count
+
+    from jiceng.orgs.models import Organization
+
+    posts = (
+        Organization.objects.exclude(secretary=None)
+        .values("secretary_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    assert list(posts) == []
+    assert Organization.objects.exclude(secretary=None).count() > 10
