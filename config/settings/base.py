@@ -19,6 +19,9 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 DEBUG = env_bool("DEBUG")
+# The calendar date the site works on (core.clock): unset in production; `make demo` sets it
+# to a day of 2005 so that the demo lives in the year of the campaign it portrays.
+JICENG_TODAY = os.environ.get("JICENG_TODAY") or None
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 # Keys for field encryption (Fernet, urlsafe base64 of 32 bytes) and the HMAC blind index.

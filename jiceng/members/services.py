@@ -19,7 +19,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit
+from jiceng.core import audit, clock
 from jiceng.core.crypto import blind_index
 from jiceng.core.idnumber import IdNumberError, mask_id_number, parse_id_number
 from jiceng.core.models import AuditEvent
@@ -341,7 +341,7 @@ def member_date_errors(
     rule fails only when it fails for every such day (born 1980-06-15, joined 1998年6月 is
     not under 18)."""
     errors: dict[str, str] = {}
-    today = dt.date.today()  # noqa: DTZ011 - a calendar date
+    today = clock.today()
     if birth_date and joined_on:
         latest = _month_end(joined_on) if joined_precision == DatePrecision.MONTH else joined_on
         age = (

@@ -7,11 +7,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from jiceng.core import tree
+from jiceng.core import clock, tree
 from jiceng.core.fields import PersonNameField
 from jiceng.core.models import NameSearchKeys
 from jiceng.core.scoping import ScopedManager, ScopedQuerySet
@@ -196,7 +195,7 @@ class Organization(NameSearchKeys, MP_Node):
     def secretary_vacancy_days(self, today: dt.date | None = None) -> int | None:
         if self.secretary_id is not None or self.secretary_vacant_since is None:
             return None
-        return ((today or timezone.localdate()) - self.secretary_vacant_since).days
+        return ((today or clock.today()) - self.secretary_vacant_since).days
 
     def size_warnings(self, *, full_members: int, all_members: int) -> list[str]:
         """Branch-size rules (``orgs.rules``) as warnings an officer can act on."""
@@ -316,7 +315,7 @@ class RectificationQuerySet(ScopedQuerySet["Rectification"]):
         return self.filter(state__in=OPEN_STATES)
 
     def overdue(self, today: dt.date | None = None) -> RectificationQuerySet:
-        return self.filter(state__in=OPEN_STATES, deadline__lt=today or timezone.localdate())
+        return self.filter(state__in=OPEN_STATES, deadline__lt=today or clock.today())
 
 
 class Rectification(models.Model):
@@ -393,9 +392,7 @@ class Rectification(models.Model):
     def is_overdue(self, today: dt.date | None = None) -> bool:
         """Past its deadline and not closed."""
         return (
-            self.is_open
-            and self.deadline is not None
-            and self.deadline < (today or timezone.localdate())
+            self.is_open and self.deadline is not None and self.deadline < (today or clock.today())
         )
 
     @property

@@ -10,10 +10,9 @@ from typing import Any
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import tree
+from jiceng.core import clock, tree
 from jiceng.core.notices import Notice, near
 from jiceng.core.scoping import Action, ScopedQuerySet, get_visible_or_404, scope_of
 from jiceng.core.text import search_terms
@@ -173,7 +172,7 @@ def weak_candidates(
     not already designated: secretary vacant over 3 months, or a branch with fewer full members
     than the rule (``rules``, S11, S12). Rows carry ``full_members`` (branches only); reasons
     come from ``health.candidate_reasons``."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     cutoff = today - dt.timedelta(days=rules.SECRETARY_VACANCY_ALERT_DAYS)
     return (
         _subtree(user, root)
@@ -205,7 +204,7 @@ def secretary_vacancies(user: Any, root: Organization) -> OrganizationQuerySet:
 def secretary_vacancy_counts(
     user: Any, root: Organization, today: dt.date | None = None
 ) -> dict[str, int]:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     cutoff = today - dt.timedelta(days=rules.SECRETARY_VACANCY_ALERT_DAYS)
     return secretary_vacancies(user, root).aggregate(
         total=Count("id"), long=Count("id", filter=Q(secretary_vacant_since__lt=cutoff))
@@ -285,7 +284,7 @@ def rectification_counts(
     user: Any, root: Organization, today: dt.date | None = None
 ) -> dict[str, int]:
     """Counts by state in the subtree, and the overdue ones, in one aggregate query."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     st = RectificationState
     return (
         rectification_list(user)
@@ -318,7 +317,7 @@ def health_notices(user: Any, today: dt.date | None = None) -> list[Notice]:
     sub-units vacant longer than ``rules.SECRETARY_VACANCY_ALERT_DAYS`` (S12)."""
     if not scope_of(user, Action.CHANGE).paths:
         return []
-    today = today or timezone.localdate()
+    today = today or clock.today()
     overdue = (
         rectification_list(user, Action.CHANGE)
         .filter(state__in=OPEN_STATES, deadline__lt=today)

@@ -14,10 +14,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, generations, tree
+from jiceng.core import audit, clock, generations, tree
 from jiceng.core.scoping import Action, Actor, actor_name, actor_user, can, require
 
 from . import health, selectors, signals
@@ -159,7 +158,7 @@ def organization_found(
     (``approved_on``, ``approval_no`` 批准文号) and the first secretary: ``secretary`` when given
     here, otherwise the first one appointed (``organization_appoint_secretary``)."""
     org = Organization(code=code.strip(), name=name.strip(), org_type=org_type, **fields)
-    org.founded_on = founded_on or timezone.localdate()
+    org.founded_on = founded_on or clock.today()
     org.approval_no = (org.approval_no or "").strip()
     if org.approved_on and org.approved_on > org.founded_on:
         raise ValidationError({"approved_on": _("批准日期不能晚于成立日期")})
@@ -219,7 +218,7 @@ def organization_update(*, actor: Actor, org: Organization, **changes: Any) -> O
     for key, value in changes.items():
         setattr(org, key, value)
     if "secretary" in changes:
-        org.secretary_vacant_since = None if org.secretary_id else timezone.localdate()
+        org.secretary_vacant_since = None if org.secretary_id else clock.today()
     org.full_clean(exclude=["path", "depth", "numchild"])
     org.save()
     after = _snapshot(org)
@@ -290,7 +289,7 @@ def organization_abolish(
     if held:
         raise ValidationError(_("该组织还有 %(n)s 名党员的组织关系，请先转出") % {"n": held})
     before = _snapshot(org)
-    org.abolished_on = on or timezone.localdate()
+    org.abolished_on = on or clock.today()
     org.save(update_fields=["abolished_on", "updated_at"])
     signals.organization_abolished.send(
         sender=Organization, org=org, actor=actor, reason=f"组织撤销：{org.name}"
@@ -337,7 +336,7 @@ def organization_merge(
         organization_move(actor=actor, org=child, new_parent=target)
     source.refresh_from_db()
     before = _snapshot(source)
-    source.abolished_on = on or timezone.localdate()
+    source.abolished_on = on or clock.today()
     source.save(update_fields=["abolished_on", "updated_at"])
     audit.record(
         actor=actor,
@@ -369,7 +368,7 @@ def organization_appoint_secretary(
             raise ValidationError(_("预备党员不能担任书记"))
     before = _snapshot(org)
     org.secretary = member
-    org.secretary_vacant_since = None if member is not None else timezone.localdate()
+    org.secretary_vacant_since = None if member is not None else clock.today()
     if member is not None and org.first_secretary_id is None:
         org.first_secretary = member
     org.save(update_fields=["secretary", "secretary_vacant_since", "first_secretary", "updated_at"])
@@ -472,8 +471,8 @@ def _record(actor: Actor, rect: Rectification, verb: str, before: dict | None, n
 
 
 def _day(on: dt.date | None, not_before: dt.date, what: str) -> dt.date:
-    day = on or timezone.localdate()
-    if day > timezone.localdate():
+    day = on or clock.today()
+    if day > clock.today():
         raise ValidationError({"on": _("%(what)s不能晚于今天") % {"what": what}})
     if day < not_before:
         raise ValidationError(
@@ -505,8 +504,8 @@ def rectification_designate(
         raise ValidationError(_("党小组不单独认定软弱涣散"))
     if Rectification.objects.filter(org=org).open().exists():
         raise ValidationError(_("该组织已被认定为软弱涣散，正在整顿中"))
-    day = on or timezone.localdate()
-    if day > timezone.localdate():
+    day = on or clock.today()
+    if day > clock.today():
         raise ValidationError({"on": _("认定日期不能晚于今天")})
     criteria = _criteria_state(org, entered or {}, day)
     met = _met_labels(criteria)

@@ -10,10 +10,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from jiceng.core import clock
 from jiceng.core.scoping import Action, can
 from jiceng.core.tree import parent_path
 from jiceng.core.views import run_service
@@ -273,7 +273,7 @@ def _health_page(request: HttpRequest, root: Organization | None) -> HttpRespons
         "root": root,
         "tab": tab,
         "tabs": tabs,
-        "today": timezone.localdate(),
+        "today": clock.today(),
     }
     if root is None:
         return render(request, "orgs/health.html", context)
@@ -329,7 +329,7 @@ def designate(request: HttpRequest, pk: int) -> HttpResponse:
     """Designate an organisation weak and lax: the computed criteria are shown as the data
     gives them, the others are ticked by the officer with a note (S12)."""
     org = selectors.organization_get(request.user, pk, Action.CHANGE)
-    today = timezone.localdate()
+    today = clock.today()
     computed = health.assess(org, full_members=selectors.full_member_count(org), today=today)
     form = DesignateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -442,7 +442,7 @@ def rectification_close(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if closed:
             return _redirect(request, reverse("orgs:rectification", args=[rect.pk]))
-    today = timezone.localdate()
+    today = clock.today()
     now = health.assess(rect.org, full_members=selectors.full_member_count(rect.org), today=today)
     return render(
         request,

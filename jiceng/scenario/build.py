@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
-from django.utils import timezone
 
 from jiceng.accounts.models import RoleAssignment, User
 from jiceng.accounts.roles import Role
-from jiceng.core import audit
+from jiceng.core import audit, clock
 from jiceng.core.crypto import blind_index
 from jiceng.core.idnumber import make_id_number, mask_id_number
 from jiceng.geo.models import District, Street
@@ -154,7 +153,7 @@ class Builder:
         self.names = NameMaker(self.rng)
         self.progress = progress
         self.used_ids: set[str] = set()
-        self.today = timezone.localdate()
+        self.today = clock.today()
         self.code_seq = 0
 
     # ----- organisations -------------------------------------------------------------------

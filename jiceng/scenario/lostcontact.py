@@ -9,9 +9,8 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
-from django.utils import timezone
-
 from jiceng.accounts.models import User
+from jiceng.core import clock
 from jiceng.members.lost_contact import services
 from jiceng.members.lost_contact.rules import (
     CaseAction,
@@ -32,7 +31,7 @@ CHUNK = 5000
 def build_contacts(seed: int, progress: Callable[[str, int, int], None]) -> int:
     """One latest contact per member on the roll, written in bulk."""
     rng = random.Random(seed + 13)
-    today = timezone.localdate()
+    today = clock.today()
     channels = [ContactChannel.ORGANISATIONAL_LIFE, ContactChannel.DUES, ContactChannel.CHECK_IN]
     ids = list(
         Member.objects.filter(transferred_out_on__isnull=True)
@@ -57,7 +56,7 @@ def build_cases(seed: int, per_district: int = 12) -> int:
     """Searches in 黄浦 and 徐汇 (the demo officers' districts) and a few elsewhere: found and
     re-linked over the past months, still searching (some idle), stopped, cancelled."""
     rng = random.Random(seed + 31)
-    today = timezone.localdate()
+    today = clock.today()
     admin = User.objects.get(username="city.admin")
     cutoff = today - dt.timedelta(days=200)
     made = 0

@@ -22,9 +22,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Substr
-from django.utils import timezone
 
-from jiceng.core import tree
+from jiceng.core import clock, tree
 from jiceng.core.scoping import Action, get_visible_or_404
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
@@ -55,7 +54,7 @@ def period_current(pk: Any = None, today: dt.date | None = None) -> StudyPeriod 
     """The period asked for, else the one running today, else the latest."""
     if pk:
         return period_get(pk)
-    today = today or timezone.localdate()
+    today = today or clock.today()
     periods = period_list()
     return periods.filter(starts_on__lte=today, ends_on__gte=today).first() or periods.first()
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, generations
+from jiceng.core import audit, clock, generations
 from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.members.models import Member
@@ -320,7 +320,7 @@ def selfstudy_record(
     )
     entry.full_clean(exclude=["member_path", "org_path", "recorded_by", "confirmed_by"])
     _in_period(period, studied_on, "studied_on")
-    if studied_on > timezone.localdate():
+    if studied_on > clock.today():
         raise ValidationError({"studied_on": _("不能登记今后日期的自学")})
     confirm = not is_own(actor, member) and (actor is None or can(actor, Action.CHANGE, unit.path))
     if confirm:

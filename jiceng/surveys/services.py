@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from jiceng.campaigns.models import CampaignUnit
 from jiceng.campaigns.progress.rules import Phase, UnitState
-from jiceng.core import audit
+from jiceng.core import audit, clock
 from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.members.models import Member
@@ -51,7 +51,7 @@ def _day(unit: CampaignUnit, on: dt.date | None) -> dt.date:
                 % {"day": f"{unit.campaign.starts_on:%Y-%m-%d}"}
             }
         )
-    if day > timezone.localdate():
+    if day > clock.today():
         raise ValidationError({"on": _("日期不能晚于今天")})
     return day
 

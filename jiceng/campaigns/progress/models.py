@@ -16,10 +16,9 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.core import tree
+from jiceng.core import clock, tree
 from jiceng.core.fields import PersonNameField
 from jiceng.core.scoping import ScopedManager, ScopedQuerySet
 from jiceng.orgs.models import Sector
@@ -76,7 +75,7 @@ class Campaign(models.Model):
 
     def reference_date(self) -> dt.date:
         """The day overdue is counted at: ``as_of`` when set, else today."""
-        return self.as_of or timezone.localdate()
+        return self.as_of or clock.today()
 
 
 class Indicator(models.Model):

@@ -10,9 +10,9 @@ from typing import Any
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr, TruncMonth
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiceng.core import clock
 from jiceng.core.notices import Notice, near
 from jiceng.core.scoping import Action, get_visible_or_404, scope_of
 from jiceng.members.models import Member, MemberQuerySet
@@ -33,7 +33,7 @@ def candidates(user: Any, root: Organization, today: dt.date | None = None) -> M
     """On-roll members of the subtree whose last contact (or registration, when none is
     recorded) is more than ``LOST_CONTACT_AFTER_MONTHS`` ago and who have no case under way,
     longest out of contact first."""
-    cutoff = candidate_cutoff(today or timezone.localdate())
+    cutoff = candidate_cutoff(today or clock.today())
     active = LostContactCase.objects.filter(member=OuterRef("pk"), state__in=ACTIVE_STATES)
     return (
         members_in_subtree(user, root)
@@ -72,7 +72,7 @@ def overdue_q(today: dt.date) -> Q:
 def case_counts(
     user: Any, root: Organization, today: dt.date | None = None
 ) -> dict[str, int | None]:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     qs = LostContactCase.objects.visible_to(user).filter(member_path__startswith=root.path)
     counts = qs.aggregate(
         searching=Count("id", filter=Q(state=CaseState.SEARCHING)),
@@ -149,7 +149,7 @@ def lost_contact_notices(user: Any) -> list[Notice]:
     """The bell: cases under way without an attempt for ``ATTEMPT_INTERVAL_DAYS`` days."""
     if not scope_of(user, Action.CHANGE).paths:
         return []
-    today = timezone.localdate()
+    today = clock.today()
     overdue = (
         LostContactCase.objects.visible_to(user, Action.CHANGE)
         .filter(near(user, "member__home_org__path", "member__home_org__depth"))

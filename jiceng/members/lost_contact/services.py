@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit
+from jiceng.core import audit, clock
 from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, Actor, actor_name, actor_user, require
 from jiceng.members.models import Member
@@ -36,7 +36,7 @@ CASE_FIELDS = ("state", "found_on", "stopped_on", "decision_no", "restored_on", 
 
 
 def _today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def _require(actor: Actor, member: Member) -> None:

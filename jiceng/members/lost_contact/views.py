@@ -11,10 +11,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiceng.core import clock
 from jiceng.core.scoping import Action, can
 from jiceng.core.views import run_service
 from jiceng.members import selectors as member_selectors
@@ -46,7 +46,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     root = _root(request)
     tab = request.GET.get("tab", "candidates")
     tab = tab if tab in TABS else "candidates"
-    today = timezone.localdate()
+    today = clock.today()
     districts = None
     if tab == "candidates" and member_selectors.above_district(root):
         districts = org_selectors.tree_children(request.user, root)

@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.core import clock
 from jiceng.orgs.forms import OrgPickerInput
 from jiceng.orgs.models import Organization
 
@@ -33,7 +33,7 @@ class MonthField(forms.CharField):
 
 
 def this_month() -> str:
-    return timezone.localdate().strftime("%Y-%m")
+    return clock.today().strftime("%Y-%m")
 
 
 class TargetCodeField(forms.CharField):

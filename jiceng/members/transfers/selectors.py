@@ -8,9 +8,9 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiceng.core import clock
 from jiceng.core.notices import Notice
 from jiceng.core.scoping import Action, get_visible_or_404, scope_of
 from jiceng.members.models import Member
@@ -75,7 +75,7 @@ def transfer_notices(user: Any) -> list[Notice]:
     overdue = (
         Transfer.objects.visible_to(user, Action.CHANGE)
         .filter(_side_q(user, "from_path", Action.CHANGE))
-        .filter(state__in=LETTER_OUT, valid_until__lt=timezone.localdate())
+        .filter(state__in=LETTER_OUT, valid_until__lt=clock.today())
         .count()
     )
     url = reverse("members:transfer-list")

@@ -23,7 +23,7 @@ from django.db.models import Case, CharField, F, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, tree
+from jiceng.core import audit, clock, tree
 from jiceng.core.scoping import Action, Actor, actor_name, actor_user, can, require
 from jiceng.members.models import Member
 from jiceng.orgs.models import RECEIVING_TYPES, Organization
@@ -66,7 +66,7 @@ BULK_CHUNK = 2000
 
 
 def _today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def _snapshot(t: Transfer) -> dict:

@@ -3,13 +3,12 @@ from __future__ import annotations
 from typing import cast
 
 from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core import tree
+from jiceng.core import clock, tree
 from jiceng.core.api import query_id, query_param, validated
 from jiceng.core.scoping import Action
 from jiceng.orgs import health, selectors, services
@@ -97,7 +96,7 @@ class WeakCandidates(generics.GenericAPIView):
     @extend_schema(responses=WeakCandidateOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         root = selectors.organization_get(request.user, pk)
-        today = timezone.localdate()
+        today = clock.today()
         page = self.paginate_queryset(selectors.weak_candidates(request.user, root, today))
         rows = [
             {
@@ -125,7 +124,7 @@ class SecretaryVacancies(generics.GenericAPIView):
     @extend_schema(responses=SecretaryVacancyOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         root = selectors.organization_get(request.user, pk)
-        today = timezone.localdate()
+        today = clock.today()
         page = self.paginate_queryset(selectors.secretary_vacancies(request.user, root))
         rows = [
             {

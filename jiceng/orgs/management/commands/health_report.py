@@ -8,11 +8,11 @@ from typing import IO, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from jiceng.core import clock
 from jiceng.core.scoping import Action, Scope, can
 from jiceng.orgs import health, selectors
 from jiceng.orgs.models import Organization
@@ -56,7 +56,7 @@ class Command(BaseCommand):
                 raise CommandError("找不到该用户") from exc
             if not can(user, Action.VIEW, root.path):
                 raise CommandError("该组织不在此用户的管辖范围内")
-        today, limit = timezone.localdate(), options["limit"]
+        today, limit = clock.today(), options["limit"]
         steps = ["candidates", "rectifications", "vacancies", "suggestions"]
         with Progress(
             TextColumn("{task.description}"),
