@@ -4,7 +4,8 @@
 administrator (frank) who deploys a second batch over the factory city, launched on
 2005-06-30 and read as of 2005-09-20 like the demo's, and erin, the officer of district a's
 street committee (the parent who signs off charlie's branch). ``advance`` moves a unit
-through its steps with the services, as the secretary and the parent would.
+through its steps with the services, as the secretary and the parent would; ``spread`` gives
+both districts units in every kind of state, for the roll-ups and the dashboards.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from jiceng.campaigns.models import Campaign, CampaignUnit
 from jiceng.campaigns.progress import services
 from jiceng.campaigns.progress.rules import Batch, StepState
 from jiceng.members.models import Member
-from jiceng.orgs.models import Organization
-from tests.factories import SmallWorld, UserFactory, make_member
+from jiceng.orgs.models import Organization, Sector
+from tests.factories import District, OrganizationFactory, SmallWorld, UserFactory, make_member
 
 START = dt.date(2005, 6, 30)
 END = dt.date(2005, 12, 31)
@@ -136,3 +137,58 @@ def login_as(client: Any, user: User) -> User:
     client.force_login(user)
     mark_verified(client, user)
     return user
+
+
+ALL = -1  # ``signed`` for every step of the campaign: the unit has completed it
+# Each district's street, one unit per row: its sector (``None``: one of the district's two
+# branches, as made), then ``None`` (not launched) or how many steps are signed off and the
+# state of the current one. Read as of 2005-09-20, steps 1-3 are past due (overdue) and 4 on
+# are not; a unit not launched is late, its first step being due in July.
+SPREAD_A: tuple[tuple[str | None, int | None, str], ...] = (
+    (None, None, ""),  # charlie's branch: waiting to launch
+    (None, 0, StepState.PENDING),  # study, overdue
+    (Sector.STREET_COMMUNITY, 1, StepState.SUBMITTED),  # study, overdue, waiting for sign-off
+    (Sector.STREET_COMMUNITY, 3, StepState.PENDING),  # review, on time
+    (Sector.NEW_ECONOMIC, 4, StepState.RETURNED),  # review, on time, returned
+    (Sector.NEW_ECONOMIC, 6, StepState.SUBMITTED),  # rectify, on time, waiting for sign-off
+    (Sector.SCHOOL, ALL, ""),  # completed
+    (Sector.SCHOOL, None, ""),  # waiting to launch
+)
+SPREAD_B: tuple[tuple[str | None, int | None, str], ...] = (
+    (None, None, ""),  # waiting to launch
+    (None, 2, StepState.RETURNED),  # study, overdue, returned
+    (Sector.STREET_COMMUNITY, 0, StepState.SUBMITTED),  # study, overdue, waiting for sign-off
+    (Sector.NEW_ECONOMIC, 5, StepState.PENDING),  # review, on time
+    (Sector.SCHOOL, 7, StepState.PENDING),  # rectify, on time
+    (Sector.OTHER, ALL, ""),  # completed
+)
+
+
+def spread(cw: CampaignWorld) -> list[CampaignUnit]:
+    """Give each district's street more branches (``SPREAD_A``, ``SPREAD_B``), add them to
+    the campaign, and move every unit to its row's state with the services, the district's
+    officer (alice, bob) acting for the unit and for the street. Returns every unit of the
+    campaign, as now stored."""
+    steps = cw.campaign.steps.count()
+    plans: list[tuple[District, User, tuple[tuple[str | None, int | None, str], ...]]] = [
+        (cw.small.a, cw.small.alice, SPREAD_A),
+        (cw.small.b, cw.small.bob, SPREAD_B),
+    ]
+    placed: list[tuple[Organization, User, int | None, str]] = []
+    for district, officer, plan in plans:
+        orgs = list(district.branches)
+        for sector, _signed, _state in plan[len(orgs) :]:
+            orgs.append(OrganizationFactory(parent=district.street, sector=sector))
+        for org, (_sector, signed, state) in zip(orgs, plan, strict=True):
+            placed.append((org, officer, signed, state))
+    services.participation_add(actor=cw.frank, campaign=cw.campaign, org=cw.small.city)
+    for org, officer, signed, state in placed:
+        if signed is not None:
+            advance(
+                unit_of(cw.campaign, org),
+                secretary=officer,
+                parent=officer,
+                signed=steps if signed == ALL else signed,
+                state=state or StepState.PENDING,
+            )
+    return list(CampaignUnit.objects.filter(campaign=cw.campaign).order_by("org_path"))

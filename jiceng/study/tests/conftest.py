@@ -2,11 +2,13 @@
 study period with a requirement of 24 under each mode, charlie's branch as the class-hour
 unit (``residential``) and a non-public enterprise branch beside it under district a's street
 committee (``two_new``, credits, S9); erin the street committee's officer, gus its party
-worker, mary a member of charlie's branch with her own account. ``demo_period`` is the demo's
+worker, mary a member of charlie's branch with her own account; ``ledger`` three sessions in
+charlie's branch that one member completes and the others do not. ``demo_period`` is the demo's
 period, for the tests that count over the demo's ledger."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from jiceng.orgs.models import Organization, Sector
 from jiceng.study.models import StudyPeriod
 from tests.factories import OrganizationFactory, UserFactory, make_member
 
-from .factories import period_make
+from .factories import REQUIRED, period_make, session_make
 
 
 @pytest.fixture
@@ -84,6 +86,20 @@ def mary(small: Any, residential: Organization) -> Any:
     user = UserFactory(username="mary", role=Role.MEMBER, role__over=residential)
     Member.objects.filter(pk=member.pk).update(user=user)
     return user
+
+
+@pytest.fixture
+def ledger(small: Any, period: StudyPeriod, residential: Organization) -> Member:
+    """Three class-hour sessions of 8 in charlie's branch, recorded by charlie: its first member
+    attends them all and meets the requirement (24); the others attend only the first and stay
+    below it. Returns the member who completed."""
+    members = unit_members(residential)
+    first, rest = members[0], members[1:]
+    amount = REQUIRED / 3
+    session_make(small.charlie, residential, period, members, amount=amount)
+    for day in (dt.date(2005, 10, 10), dt.date(2005, 11, 10)):
+        session_make(small.charlie, residential, period, [first], rest, amount=amount, held_on=day)
+    return first
 
 
 def unit_members(org: Organization) -> list[Member]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -55,3 +56,45 @@ def the_city() -> Organization:
 def city_study_admin(username: str = "olga") -> Any:
     """An account of the city's organisation department, which sets periods (S9)."""
     return UserFactory(username=username, role=Role.CITY_ADMIN, role__over=the_city())
+
+
+SESSION_DAY = dt.date(2005, 9, 15)
+
+
+def session_make(
+    actor: Any,
+    org: Organization,
+    period: StudyPeriod,
+    present: Sequence[Any],
+    absent: Sequence[Any] = (),
+    *,
+    amount: Decimal | int = 2,
+    held_on: dt.date = SESSION_DAY,
+    topic: str = "学习党章",
+) -> Any:
+    """A session of ``org`` recorded by ``actor`` through the service, ``present`` members
+    attending and ``absent`` ones listed as absent."""
+    return services.session_record(
+        actor=actor,
+        period=period,
+        org=org,
+        held_on=held_on,
+        topic=topic,
+        amount=amount,
+        attendance=[(m.pk, True) for m in present] + [(m.pk, False) for m in absent],
+    )
+
+
+def selfstudy_make(
+    actor: Any,
+    member: Any,
+    period: StudyPeriod,
+    *,
+    amount: Decimal | int = 1,
+    studied_on: dt.date = SESSION_DAY,
+    topic: str = "自学读本",
+) -> Any:
+    """Self-study entered through the service: by the member it waits for the branch."""
+    return services.selfstudy_record(
+        actor=actor, member=member, period=period, studied_on=studied_on, topic=topic, amount=amount
+    )

@@ -7,29 +7,15 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from jiceng.campaigns.tests.factories import login_as
 from jiceng.members.models import Member
+from jiceng.study import selectors, views
 from jiceng.study.models import Attendance, SelfStudy, StudySession
 
 from .conftest import parent, unit_members
+from .factories import selfstudy_make, session_make
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-# These pages and this API are still checked on the demo's ledger (see the report of issue 16):
-# the conftest's ``period``, ``residential`` and ``two_new`` are the factory world's.
-@pytest.fixture
-def period(demo_period):
-    return demo_period
-
-
-@pytest.fixture
-def residential(demo_residential):
-    return demo_residential
-
-
-@pytest.fixture
-def two_new(demo_two_new):
-    return demo_two_new
 
 
 def _session_post(period, members, present, **extra):
@@ -47,55 +33,71 @@ def _session_post(period, members, present, **extra):
     return data
 
 
-def test_study_home_shows_the_units_with_completion(client, login, world, period):
-    login("huangpu.officer")
-    response = client.get(reverse("study:home"))
+def _in(period, **query):
+    """The query string that names the period (the pages default to the latest one)."""
+    return {"period": period.pk, **query}
+
+
+def test_study_home_shows_the_units_with_completion(client, small, period, ledger):
+    login_as(client, small.alice)
+    street = small.a.street
+    rows = selectors.unit_completion(small.alice, street, period)
+    assert len(rows) >= 2  # the street's two branches
+    response = client.get(reverse("study:home"), _in(period, org=street.pk))
     page = response.content.decode()
     assert response.status_code == 200
-    assert page.count('data-testid="unit-row"') >= 2
+    assert page.count('data-testid="unit-row"') == len(rows)
     assert 'data-testid="study-chart"' in page
     assert "学课制" in page
     assert "学分制" in page
     assert "S9" not in page  # the practice is named; fact ids stay out of the interface
-    assert world.xuhui.name not in page
+    assert small.b.org.name not in page
+    assert small.b.street.name not in page
 
 
-def test_a_member_is_sent_from_study_home_to_their_own_record(client, login):
-    login("member.self")
+def test_a_member_is_sent_from_study_home_to_their_own_record(client, mary):
+    login_as(client, mary)
     response = client.get(reverse("study:home"))
     assert response.status_code == 302
     assert response["Location"] == reverse("study:mine")
 
 
 def test_the_unit_ledger_lists_sessions_pending_self_study_and_members_below(
-    client, login, residential, period
+    client, small, mary, residential, period, ledger
 ):
-    login("branch.secretary")
-    response = client.get(reverse("study:unit", args=[residential.pk]))
+    selfstudy_make(mary, Member.objects.get(user=mary), period)  # waits for the branch
+    login_as(client, small.charlie)
+    response = client.get(reverse("study:unit", args=[residential.pk]), _in(period))
     page = response.content.decode()
     assert response.status_code == 200
     assert 'data-testid="session-table"' in page
-    assert 'data-testid="pending-row"' in page  # the self-service member's entry (demo)
+    assert 'data-testid="pending-row"' in page  # mary's entry
     assert 'data-testid="below-list"' in page
     assert 'data-testid="new-session"' in page
 
 
-def test_the_below_list_pages_by_htmx(client, login, world, period):
-    login("city.admin")
-    response = client.get(reverse("study:below", args=[world.city.pk]), {"below_page": 2}, **HTMX)
+def test_the_below_list_pages_by_htmx(client, monkeypatch, small, period):
+    monkeypatch.setattr(views, "BELOW_PAGE", 5)  # this world is smaller than a real page
+    below = selectors.below_requirement(small.dora, small.city, period).count()
+    assert below > 5
+    pages = -(-below // 5)
+    login_as(client, small.dora)
+    response = client.get(
+        reverse("study:below", args=[small.city.pk]), _in(period, below_page=2), **HTMX
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in page
-    assert page.count('data-testid="below-row"') > 0
-    assert "第 2 /" in page
+    assert page.count('data-testid="below-row"') == min(5, below - 5)
+    assert f"第 2 / {pages} 页，共 {below} 人" in page
 
 
 def test_recording_a_session_on_the_page_saves_it_with_the_checklist(
-    client, login, residential, period
+    client, small, residential, period
 ):
-    login("branch.secretary")
+    login_as(client, small.charlie)
     url = reverse("study:session-create", args=[residential.pk])
-    form = client.get(url).content.decode()
+    form = client.get(url, _in(period)).content.decode()
     members = unit_members(residential)
     for m in members:
         assert f'value="{m.pk}"' in form
@@ -103,14 +105,15 @@ def test_recording_a_session_on_the_page_saves_it_with_the_checklist(
     session = StudySession.objects.filter(org=residential).latest("id")
     assert response.status_code == 302
     assert response["Location"] == reverse("study:session", args=[session.pk])
+    assert session.period == period
     rows = dict(Attendance.objects.filter(session=session).values_list("member_id", "present"))
     assert rows == {m.pk: m != members[-1] for m in members}
     detail = client.get(response["Location"]).content.decode()
     assert f"出席 {len(members) - 1} 人 / 登记 {len(members)} 人" in detail
 
 
-def test_htmx_recording_redirects_with_a_header(client, login, residential, period):
-    login("branch.secretary")
+def test_htmx_recording_redirects_with_a_header(client, small, residential, period):
+    login_as(client, small.charlie)
     members = unit_members(residential)
     response = client.post(
         reverse("study:session-create", args=[residential.pk]),
@@ -131,9 +134,9 @@ def test_htmx_recording_redirects_with_a_header(client, login, residential, peri
     ],
 )
 def test_bad_input_on_the_page_says_why_in_chinese_and_saves_nothing(
-    client, login, residential, period, change, message
+    client, small, residential, period, change, message
 ):
-    login("branch.secretary")
+    login_as(client, small.charlie)
     members = unit_members(residential)
     before = (StudySession.objects.count(), Attendance.objects.count())
     data = _session_post(period, members, members)
@@ -145,11 +148,11 @@ def test_bad_input_on_the_page_says_why_in_chinese_and_saves_nothing(
 
 
 def test_a_tampered_checklist_with_a_stranger_saves_nothing(
-    client, login, world, residential, two_new, period
+    client, small, residential, two_new, period
 ):
-    login("branch.secretary")
+    login_as(client, small.charlie)
     members = unit_members(residential)
-    stranger = world.member_in(world.xuhui)
+    stranger = small.b.members[0]  # a member of the other district
     before = Attendance.objects.count()
     response = client.post(
         reverse("study:session-create", args=[residential.pk]),
@@ -161,33 +164,37 @@ def test_a_tampered_checklist_with_a_stranger_saves_nothing(
 
 
 def test_the_checklist_lists_only_members_of_the_units_mode(
-    client, login, residential, two_new, period
+    client, erin, residential, two_new, period
 ):
-    login("street.officer")
+    login_as(client, erin)  # the street committee's officer
     street = parent(residential)
-    page = client.get(reverse("study:session-create", args=[street.pk])).content.decode()
+    url = reverse("study:session-create", args=[street.pk])
+    page = client.get(url, _in(period)).content.decode()
     for m in unit_members(residential):
         assert f'id="present-{m.pk}"' in page
+    assert unit_members(two_new)
     for m in unit_members(two_new):
         assert f'id="present-{m.pk}"' not in page
 
 
-def test_a_members_record_shows_their_total(client, login, residential, period):
-    login("branch.secretary")
+def test_a_members_record_shows_their_total(client, small, residential, period):
+    login_as(client, small.charlie)
     member = unit_members(residential)[0]
-    response = client.get(reverse("study:member", args=[member.pk]))
+    response = client.get(reverse("study:member", args=[member.pk]), _in(period))
     page = response.content.decode()
     assert response.status_code == 200
     assert 'data-testid="member-total"' in page
     assert "学课制" in page
 
 
-def test_a_member_sees_and_enters_only_their_own_rows(client, login, world, period):
-    me = login("member.self")
+def test_a_member_sees_and_enters_only_their_own_rows(client, mary, period):
+    me = login_as(client, mary)
     member = Member.objects.get(user=me)
-    page = client.get(reverse("study:mine")).content.decode()
+    selfstudy_make(me, member, period)
+    page = client.get(reverse("study:mine"), _in(period)).content.decode()
     assert "我的学习记录" in page
-    own = SelfStudy.objects.filter(member=member).count()
+    own = SelfStudy.objects.filter(member=member, period=period).count()
+    assert own
     assert page.count('data-testid="selfstudy-row"') == own
     assert 'data-testid="selfstudy-form"' in page
     # another member of the same branch is out of reach
@@ -212,8 +219,8 @@ def test_a_member_sees_and_enters_only_their_own_rows(client, login, world, peri
     assert entry.recorded_by == me
 
 
-def test_a_bad_self_study_entry_is_explained(client, login, period):
-    me = login("member.self")
+def test_a_bad_self_study_entry_is_explained(client, mary, period):
+    me = login_as(client, mary)
     member = Member.objects.get(user=me)
     response = client.post(
         reverse("study:selfstudy-create", args=[member.pk]),
@@ -222,12 +229,14 @@ def test_a_bad_self_study_entry_is_explained(client, login, period):
     page = response.content.decode()
     assert response.status_code == 200
     assert "数量不能超过 8" in page
+    assert not SelfStudy.objects.filter(member=member).exists()
 
 
-def test_the_branch_secretary_confirms_self_study(client, login, world, period):
-    member = Member.objects.get(user=world.user("member.self"))
-    entry = SelfStudy.objects.filter(member=member, confirmed_at__isnull=True).first()
-    login("branch.secretary")
+def test_the_branch_secretary_confirms_self_study(client, small, mary, period):
+    member = Member.objects.get(user=mary)
+    entry = selfstudy_make(mary, member, period)
+    assert not entry.is_confirmed
+    login_as(client, small.charlie)
     response = client.post(reverse("study:selfstudy-confirm", args=[entry.pk]), **HTMX)
     assert response.status_code == 200
     assert 'data-testid="confirmed"' in response.content.decode()
@@ -237,44 +246,52 @@ def test_the_branch_secretary_confirms_self_study(client, login, world, period):
     assert again.status_code == 302
 
 
-def test_a_member_cannot_confirm_their_own_self_study(client, login, world):
-    me = login("member.self")
-    entry = SelfStudy.objects.filter(member__user=me, confirmed_at__isnull=True).first()
+def test_a_member_cannot_confirm_their_own_self_study(client, mary, period):
+    me = login_as(client, mary)
+    entry = selfstudy_make(me, Member.objects.get(user=me), period)
+    assert not entry.is_confirmed
     assert client.post(reverse("study:selfstudy-confirm", args=[entry.pk])).status_code == 404
     entry.refresh_from_db()
     assert not entry.is_confirmed
 
 
-def test_outsider_gets_404_on_huangpu_study_objects(client, login, world, residential, period):
-    login("xuhui.officer")
-    session = StudySession.objects.filter(org_path__startswith=world.huangpu.path).first()
-    entry = SelfStudy.objects.filter(org_path__startswith=world.huangpu.path).first()
-    member = unit_members(residential)[0]
-    for url in (
-        reverse("study:unit", args=[residential.pk]),
-        reverse("study:below", args=[residential.pk]),
-        reverse("study:session-create", args=[residential.pk]),
-        reverse("study:session", args=[session.pk]),
-        reverse("study:member", args=[member.pk]),
-        reverse("study:selfstudy-create", args=[member.pk]),
-        f"{reverse('study:home')}?org={world.huangpu.pk}",
+def test_outsider_gets_404_on_huangpu_study_objects(client, small, mary, residential, period):
+    members = unit_members(residential)
+    session = session_make(small.charlie, residential, period, members)
+    entry = selfstudy_make(mary, Member.objects.get(user=mary), period)
+    member = members[0]
+    login_as(client, small.bob)  # officer of the other district
+    for url, query in (
+        (reverse("study:unit", args=[residential.pk]), _in(period)),
+        (reverse("study:below", args=[residential.pk]), _in(period)),
+        (reverse("study:session-create", args=[residential.pk]), _in(period)),
+        (reverse("study:session", args=[session.pk]), _in(period)),
+        (reverse("study:member", args=[member.pk]), _in(period)),
+        (reverse("study:selfstudy-create", args=[member.pk]), _in(period)),
+        (reverse("study:home"), _in(period, org=small.a.org.pk)),
     ):
-        assert client.get(url).status_code == 404, url
+        assert client.get(url, query).status_code == 404, (url, query)
     assert client.post(reverse("study:selfstudy-confirm", args=[entry.pk])).status_code == 404
-    page = client.get(reverse("study:home")).content.decode()
-    assert world.huangpu.name not in page
+    entry.refresh_from_db()
+    assert not entry.is_confirmed
+    page = client.get(reverse("study:home"), _in(period)).content.decode()
+    assert small.b.org.name in page  # bob's own district
+    assert small.a.org.name not in page
 
 
-def test_a_party_worker_reads_but_does_not_record(client, login, residential):
-    login("party.worker")
-    assert client.get(reverse("study:unit", args=[residential.pk])).status_code == 200
-    assert client.get(reverse("study:session-create", args=[residential.pk])).status_code == 404
+def test_a_party_worker_reads_but_does_not_record(client, gus, residential, period):
+    login_as(client, gus)  # party worker of the street committee over charlie's branch
+    assert client.get(reverse("study:unit", args=[residential.pk]), _in(period)).status_code == 200
+    create = reverse("study:session-create", args=[residential.pk])
+    assert client.get(create, _in(period)).status_code == 404
 
 
 def test_the_unit_page_takes_a_bounded_number_of_queries(
-    client, login, residential, django_assert_max_num_queries
+    client, small, mary, residential, period, ledger, django_assert_max_num_queries
 ):
-    login("branch.secretary")
-    client.get(reverse("study:unit", args=[residential.pk]))
+    selfstudy_make(mary, Member.objects.get(user=mary), period)
+    login_as(client, small.charlie)
+    url = reverse("study:unit", args=[residential.pk])
+    client.get(url, _in(period))
     with django_assert_max_num_queries(17):  # 16 + the second factor's device (issue 14)
-        assert client.get(reverse("study:unit", args=[residential.pk])).status_code == 200
+        assert client.get(url, _in(period)).status_code == 200
