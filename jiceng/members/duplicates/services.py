@@ -135,8 +135,8 @@ def differing_fields(keep: Member, drop: Member) -> list[str]:
     return [f for f in CHOOSABLE if getattr(keep, f) != getattr(drop, f)]
 
 
-# Shown masked on the comparison (the home address as ******): revealed together on request.
-SENSITIVE = {**REVEALABLE, "home_address": "家庭住址"}
+# The SENSITIVE fields as the comparison names them when it reveals both records together.
+REVEAL_LABELS = {**REVEALABLE, "home_address": "家庭住址"}
 
 
 @transaction.atomic
@@ -150,7 +150,7 @@ def pair_reveal(*, actor: Actor, keep: Member, drop: Member) -> dict[str, tuple[
     for m in (keep, drop):
         if not m.may_reveal(actor):
             raise PermissionDenied(_("您的角色无权查看完整的敏感信息"))
-    shown = "、".join(SENSITIVE[f] for f in fields)
+    shown = "、".join(REVEAL_LABELS[f] for f in fields)
     for m, other in ((keep, drop), (drop, keep)):
         audit.record(
             actor=actor,
