@@ -25,8 +25,10 @@ def test_officer_designates_plans_notes_and_closes_a_rectification(page, log_in)
     page.get_by_role("link", name="组织建设", exact=True).click()
     expect(page.get_by_test_id("health-counts")).to_contain_text("逾期未销号")
     candidates = page.get_by_test_id("health-candidates")
-    row = candidates.locator("tr", has_text="南京东路第1居民区党支部")
-    expect(row).to_contain_text("书记空缺超过3个月")
+    # the first candidate whose secretary post has been vacant over three months
+    row = candidates.locator("tbody tr", has_text="书记空缺超过3个月").first
+    expect(row).to_be_visible()
+    unit = row.locator("td a").first.inner_text().strip()
     shoot(page, "health-worklists")
 
     # Overdue rectifications are highlighted in the "under way" tab (htmx tab switch).
@@ -35,9 +37,9 @@ def test_officer_designates_plans_notes_and_closes_a_rectification(page, log_in)
 
     # Designate the candidate: the vacancy is ticked from the data, the officer adds one.
     page.locator("[data-tab=candidates]").click()
-    page.get_by_test_id("health-candidates").locator(
-        "tr", has_text="南京东路第1居民区党支部"
-    ).get_by_role("link", name="认定").click()
+    page.get_by_test_id("health-candidates").locator("tr", has_text=unit).get_by_role(
+        "link", name="认定"
+    ).click()
     form = page.get_by_test_id("designate-form")
     expect(form).to_contain_text("书记自")
     form.get_by_label("组织生活不正常").check()
