@@ -18,22 +18,13 @@ from jiceng.imports.models import ImportJob
 
 from .conftest import new_id
 
+# officer and branch (conftest.py) are the small world's: alice and her first branch
+SMALL_WORLD = True
+
 HEADER = "姓名,公民身份号码,入党日期,转正日期,联系电话,所在支部\n"
 # Deliberately invalid: letters where the sequence code and check digit go, so every such row
 # is a problem row (what the cap on stored problems is about).
 BAD_ID = "31010119700308XXX"
-
-
-@pytest.fixture
-def officer(small):
-    """alice, the officer of district a (the small world's, not the demo's)."""
-    return small.alice
-
-
-@pytest.fixture
-def branch(small):
-    """The first branch of district a."""
-    return small.a.branches[0]
 
 
 def roll(branch, *, bad: int, good: int = 1) -> bytes:

@@ -22,17 +22,8 @@ from jiceng.members.models import Member
 
 from .conftest import HEADER, new_id
 
-
-@pytest.fixture
-def officer(small):
-    """alice, the officer of district a (the small world's, not the demo's)."""
-    return small.alice
-
-
-@pytest.fixture
-def branch(small):
-    """The first branch of district a."""
-    return small.a.branches[0]
+# officer and branch (conftest.py) are the small world's: alice and her first branch
+SMALL_WORLD = True
 
 
 def run(officer, org, path: Path, *, skip_invalid: bool = False, start: bool = True):

@@ -11,6 +11,9 @@ from jiceng.imports import engine, services
 from jiceng.imports.models import ImportJob
 from jiceng.orgs.models import Organization
 
+# officer and branch (conftest.py) are the small world's: alice and her first branch
+SMALL_WORLD = True
+
 HEADER = ["组织代码", "组织名称", "组织类别", "上级党组织代码", "所属领域", "成立日期"]
 
 
