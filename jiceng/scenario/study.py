@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from jiceng.core import clock
 from jiceng.members.models import Member
 from jiceng.orgs.models import BRANCH_TYPES, Organization, OrgType
 from jiceng.study import services
@@ -73,7 +74,10 @@ def _units(scale: str) -> list[Organization]:
 
 
 def _day(rng: random.Random) -> dt.date:
-    return PERIOD_START + dt.timedelta(days=rng.randint(0, (PERIOD_END - PERIOD_START).days))
+    """A day of the period up to the site's today (the demo reads as of 2005-09-20: no
+    session is recorded after it)."""
+    last = min(PERIOD_END, max(PERIOD_START, clock.today()))
+    return PERIOD_START + dt.timedelta(days=rng.randint(0, (last - PERIOD_START).days))
 
 
 def build_study(scale: str, seed: int) -> int:

@@ -83,3 +83,19 @@ def test_no_member_is_secretary_of_two_units(world):
     )
     assert list(posts) == []
     assert Organization.objects.exclude(secretary=None).count() > 10
+
+
+def test_the_demo_study_ledger_records_nothing_after_its_day():
+    """Issue 17: the demo lives on 2005-09-20; its ledger has no session after that day."""
+    import datetime as dt
+    import random
+
+    from django.test import override_settings
+
+    from jiceng.scenario.study import PERIOD_START, _day
+
+    rng = random.Random(1)
+    with override_settings(JICENG_TODAY="2005-09-20"):
+        days = {_day(rng) for _ in range(500)}
+    assert max(days) <= dt.date(2005, 9, 20)
+    assert min(days) >= PERIOD_START
