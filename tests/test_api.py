@@ -11,30 +11,30 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from jiceng.accounts.roles import Role
 from jiceng.core.idnumber import make_id_number
 from jiceng.core.models import AuditEvent
-from jiceng.members.models import Member
+from jiceng.members.models import EmploymentStatus, Member
+from jiceng.members.tests.factories_records import sign_in, unplaced_member
 from jiceng.orgs.models import Organization
-from tests.factories import make_member
+from tests.factories import PASSWORD, UserFactory, make_member
 
-PASSWORD = "Jiceng@2005"
 MEMBERS = "/api/members/"
 ORGS = "/api/organizations/"
 NEW_ID = make_id_number("310101", dt.date(1972, 6, 30), 21, "F")
 
 
 @pytest.fixture
-def api(world) -> APIClient:
+def api(db) -> APIClient:
     return APIClient()
 
 
 @pytest.fixture
-def as_user(api, world):
-    """``as_user("huangpu.officer")`` authenticates the API client as that demo user;
-    ``as_user(small.alice)`` as a user of the test's own world."""
+def as_user(api):
+    """``as_user(small.alice)`` authenticates the API client as a user of the test's own
+    world."""
 
-    def _as(who: Any) -> Any:
-        user = world.user(who) if isinstance(who, str) else who
+    def _as(user: Any) -> Any:
         api.force_authenticate(user)
         return user
 
@@ -66,7 +66,7 @@ def test_schema_is_an_openapi_document_for_a_logged_in_user(client, login):
     assert "post" in doc["paths"]["/api/members/{id}/reveal/{field}/"]
 
 
-def test_schema_is_refused_to_anonymous_callers(client, world):
+def test_schema_is_refused_to_anonymous_callers(client, db):
     response = client.get("/api/schema/")
     assert response.status_code in (401, 403)
     assert b"openapi" not in response.content
@@ -78,30 +78,31 @@ def test_api_docs_page_needs_login(client, login):
     assert client.get("/api/docs/").status_code == 200
 
 
-def test_token_auth_then_member_list(api, client, login, world):
+def test_token_auth_then_member_list(api, client, small):
     # a token is issued to a browser session verified by the second factor (issue 14)
-    login("huangpu.officer")
+    sign_in(client, small.alice)
     response = client.post("/api/auth/token/")
     assert response.status_code == 201
     token = response.json()["token"]
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = api.get("/api/me/")
     assert me.status_code == 200
-    assert me.json()["username"] == "huangpu.officer"
+    assert me.json()["username"] == "alice"
     listing = api.get(MEMBERS, {"limit": 500})
-    user = world.user("huangpu.officer")
-    assert ids(listing) == set(Member.objects.visible_to(user).values_list("pk", flat=True))
+    visible = set(Member.objects.visible_to(small.alice).values_list("pk", flat=True))
+    assert ids(listing) == visible == {m.pk for m in small.a.members}
 
 
-def test_a_password_is_not_exchanged_for_a_token(api, world):
+def test_a_password_is_not_exchanged_for_a_token(api, small):
+    assert small.alice.check_password(PASSWORD)  # the right password, still refused
     response = api.post(
-        "/api/auth/token/", {"username": "huangpu.officer", "password": PASSWORD}, format="json"
+        "/api/auth/token/", {"username": "alice", "password": PASSWORD}, format="json"
     )
     assert response.status_code in (401, 403)
     assert "token" not in response.json()
 
 
-def test_anonymous_api_calls_are_refused(api, world):
+def test_anonymous_api_calls_are_refused(api, db):
     assert api.get(MEMBERS).status_code in (401, 403)
     api.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     response = api.get(MEMBERS)
@@ -121,10 +122,14 @@ def test_member_list_is_scoped_to_the_district(api, as_user, small):
     assert ids(api.get(MEMBERS)) == {m.pk for m in small.a.members if m.home_org == branch}
 
 
-def _filter_cases(world) -> list[dict[str, Any]]:
-    member = world.member_in(world.huangpu)
+def _filter_cases(small) -> list[dict[str, Any]]:
+    """Filters over district a, each matching someone there: an unplaced and a retired member
+    are added to the small world's at-post members."""
+    unplaced_member(small.a.branches[1])
+    make_member(small.a.branches[0], employment_status=EmploymentStatus.RETIRED)
+    member = small.a.members[0]
     return [
-        {"org": world.org("310101002").pk},
+        {"org": small.a.branches[1].pk},
         {"q": member.name_initials},
         {"q": member.name},
         {"placed": "no"},
@@ -133,10 +138,10 @@ def _filter_cases(world) -> list[dict[str, Any]]:
     ]
 
 
-def test_member_list_filters_equal_the_pages(api, as_user, client, login, world):
-    login("huangpu.officer")
-    as_user("huangpu.officer")
-    for params in _filter_cases(world):
+def test_member_list_filters_equal_the_pages(api, as_user, client, small):
+    sign_in(client, small.alice)
+    as_user(small.alice)
+    for params in _filter_cases(small):
         page = client.get(reverse("members:list"), params)
         assert page.status_code == 200
         page_ids = {m.pk for m in page.context["page_obj"].object_list}
@@ -342,10 +347,10 @@ def test_reveal_by_get_is_not_allowed(api, as_user, small):
     assert not AuditEvent.objects.filter(verb="reveal", object_id=str(member.pk)).exists()
 
 
-def test_reveal_by_a_street_officer_is_a_403(api, as_user, world):
-    """The demo's street officer (a committee officer: may change, not reveal)."""
-    member = world.member_in(world.org("310101002"))
-    as_user("street.officer")
+def test_reveal_by_a_street_officer_is_a_403(api, as_user, small):
+    """A street officer (a committee officer: may change, not reveal)."""
+    member = small.a.members[0]
+    as_user(UserFactory(username="erin", role=Role.COMMITTEE_OFFICER, role__over=small.a.street))
     response = api.post(f"{MEMBERS}{member.pk}/reveal/id_number/")
     assert response.status_code == 403
     assert member.id_number not in response.content.decode()

@@ -1,10 +1,11 @@
 """Planning services (S10, S16, S17): a plan is computed, edited, applied as transfers into
 newly founded regional branches, confirmed or reverted — scoped and audited throughout.
 
-The plans that are computed run on the tiny scenario: the electric sector committee's
-dispersed members, with homes on the map across several districts, are the data set the
-optimiser is tried on. The refusals make their own small world (``tests.factories``): alice is
-the officer of district a, bob of district b."""
+Every test makes its own small world (``tests.factories``): alice is the officer of district
+a, bob of district b. The plans forming regional branches are computed on a sector committee
+of the test's own (``factories.sector_world``) whose dispersed members live across two
+districts; the plans assigning members to branches on district a with its branches located
+and dispersed members living near them (``factories.assign_world``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from jiceng.core.models import AuditEvent
 from jiceng.members.models import EmploymentStatus, Member, Transfer
+from jiceng.members.tests.factories_records import LAT, LNG
 from jiceng.members.transfers.rules import TransferState
 from jiceng.orgs.models import BranchKind, Organization, OrgType
 from jiceng.planning import services
@@ -20,8 +22,7 @@ from jiceng.planning.models import Plan
 from jiceng.planning.rules import PlanKind, PlanState, Selection, is_dispersed_q
 from tests.factories import make_member
 
-ELECTRIC = "31SDQ"
-OFFICER = "dianqi.officer"
+from .factories import SectorWorld, assign_world, sector_world
 
 
 def _run(plan: Plan) -> Plan:
@@ -30,15 +31,23 @@ def _run(plan: Plan) -> Plan:
 
 
 @pytest.fixture
-def electric(world):
-    return world.org(ELECTRIC)
+def sector(small) -> SectorWorld:
+    return sector_world(small)
 
 
 @pytest.fixture
-def form_plan(world, electric):
-    plan = services.plan_create(
-        actor=world.user(OFFICER), root=electric, kind=PlanKind.FORM, target_size=6
-    )
+def electric(sector):
+    return sector.sector
+
+
+@pytest.fixture
+def officer(sector):
+    return sector.officer
+
+
+@pytest.fixture
+def form_plan(officer, electric):
+    plan = services.plan_create(actor=officer, root=electric, kind=PlanKind.FORM, target_size=6)
     return _run(plan)
 
 
@@ -51,19 +60,24 @@ def _dispersed(root: Organization) -> int:
     )
 
 
-def test_a_form_plan_puts_every_dispersed_member_in_a_branch_of_legal_size(form_plan, electric):
+def test_a_form_plan_puts_every_dispersed_member_in_a_branch_of_legal_size(
+    form_plan, electric, sector
+):
     """S17: the dispersed members become regional branches of 3-50 (here target 6)."""
     assert form_plan.state == PlanState.READY, form_plan.message
     sizes = [b.size for b in form_plan.branches.all()]
     assert all(3 <= s <= 50 for s in sizes)
+    assert _dispersed(electric) == len(sector.dispersed)
     assert sum(sizes) == form_plan.assignments.count() == _dispersed(electric)
+    assert set(form_plan.assignments.values_list("member_id", flat=True)) == {
+        m.pk for m in sector.dispersed
+    }
     assert form_plan.summary["branches"] == len(sizes) >= 2
     assert form_plan.summary["districts"] >= 2
     assert all(b.name.endswith("区域党支部") for b in form_plan.branches.all())
 
 
-def test_applying_founds_regional_branches_and_issues_letters(form_plan, world):
-    officer = world.user(OFFICER)
+def test_applying_founds_regional_branches_and_issues_letters(form_plan, officer):
     plan = services.plan_apply(actor=officer, plan=form_plan)
     assert plan.state == PlanState.APPLIED
     founded = Organization.objects.filter(kind=BranchKind.REGIONAL, path__startswith=plan.root_path)
@@ -79,8 +93,7 @@ def test_applying_founds_regional_branches_and_issues_letters(form_plan, world):
     )
 
 
-def test_the_receiving_side_confirms_and_the_members_move(form_plan, world):
-    officer = world.user(OFFICER)
+def test_the_receiving_side_confirms_and_the_members_move(form_plan, officer):
     plan = services.plan_apply(actor=officer, plan=form_plan)
     done = services.plan_confirm(actor=officer, plan=plan)
     assert done == plan.assignments.count()
@@ -89,8 +102,7 @@ def test_the_receiving_side_confirms_and_the_members_move(form_plan, world):
         assert a.member.home_org_id == a.branch.org_id
 
 
-def test_reverting_withdraws_the_letters_and_abolishes_the_new_branches(form_plan, world):
-    officer = world.user(OFFICER)
+def test_reverting_withdraws_the_letters_and_abolishes_the_new_branches(form_plan, officer):
     plan = services.plan_apply(actor=officer, plan=form_plan)
     plan = services.plan_revert(actor=officer, plan=plan, reason="重新研究")
     assert plan.state == PlanState.REVERTED
@@ -100,20 +112,19 @@ def test_reverting_withdraws_the_letters_and_abolishes_the_new_branches(form_pla
     assert all(o.is_abolished for o in orgs)
 
 
-def test_a_plan_cannot_be_reverted_once_a_receipt_is_confirmed(form_plan, world):
-    officer = world.user(OFFICER)
+def test_a_plan_cannot_be_reverted_once_a_receipt_is_confirmed(form_plan, officer):
     plan = services.plan_apply(actor=officer, plan=form_plan)
     services.plan_confirm(actor=officer, plan=plan)
     with pytest.raises(ValidationError, match="接收方确认"):
         services.plan_revert(actor=officer, plan=plan)
 
 
-def test_moving_a_member_marks_the_edit_and_recounts_the_branches(form_plan, world):
+def test_moving_a_member_marks_the_edit_and_recounts_the_branches(form_plan, officer):
     a = form_plan.assignments.select_related("branch").first()
     other = form_plan.branches.exclude(pk=a.branch_id).first()
     before = other.size
     moved = services.plan_move_member(
-        actor=world.user(OFFICER), plan=form_plan, member_id=a.member_id, branch=other
+        actor=officer, plan=form_plan, member_id=a.member_id, branch=other
     )
     other.refresh_from_db()
     form_plan.refresh_from_db()
@@ -123,8 +134,7 @@ def test_moving_a_member_marks_the_edit_and_recounts_the_branches(form_plan, wor
     assert form_plan.summary["optimal"] is False
 
 
-def test_a_branch_below_the_legal_size_blocks_applying(form_plan, world):
-    officer = world.user(OFFICER)
+def test_a_branch_below_the_legal_size_blocks_applying(form_plan, officer):
     small = form_plan.branches.order_by("size").first()
     other = form_plan.branches.exclude(pk=small.pk).first()
     for a in form_plan.assignments.filter(branch=small)[: small.size - 2]:
@@ -142,11 +152,11 @@ def test_an_officer_of_another_unit_cannot_plan_here(small):
     assert not Plan.objects.exists()
 
 
-def test_an_assign_plan_is_optimal_and_respects_each_branchs_room(world):
-    huangpu = world.huangpu
+def test_an_assign_plan_is_optimal_and_respects_each_branchs_room(small):
+    dispersed = assign_world(small)
     plan = services.plan_create(
-        actor=world.user("huangpu.officer"),
-        root=huangpu,
+        actor=small.alice,
+        root=small.a.org,
         kind=PlanKind.ASSIGN,
         selection=Selection.DISPERSED,
     )
@@ -155,13 +165,16 @@ def test_an_assign_plan_is_optimal_and_respects_each_branchs_room(world):
     assert plan.summary["optimal"] is True
     for b in plan.branches.all():
         assert b.size <= b.capacity
-    assert plan.assignments.count() == plan.summary["members"] > 0
+    assert plan.assignments.count() == plan.summary["members"] == len(dispersed) > 0
 
 
-def test_an_infeasible_plan_fails_with_a_chinese_reason_and_keeps_nothing(world):
+def test_an_infeasible_plan_fails_with_a_chinese_reason_and_keeps_nothing(small):
+    assign_world(small, dispersed=0)  # the branches stand at (LAT, LNG) and 1 km north
+    for i in range(4):  # homes some 5 km from every branch
+        make_member(small.a.branches[i % 2], lat=LAT - 0.05, lng=LNG + i / 1000)
     plan = services.plan_create(
-        actor=world.user("huangpu.officer"),
-        root=world.huangpu,
+        actor=small.alice,
+        root=small.a.org,
         kind=PlanKind.ASSIGN,
         selection=Selection.ALL,
         max_distance_km=0.2,

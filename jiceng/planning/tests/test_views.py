@@ -1,10 +1,11 @@
 """Planning pages and API (S17): an officer creates a plan, watches it compute, sees it on a
 map and in tables, corrects one member, applies, and the receiving side confirms.
 
-The plans computed here run on the tiny scenario: the electric sector committee's dispersed
-members, with homes on the map across several districts, are the data set the optimiser is
-tried on. The refusals make their own small world (``tests.factories``): alice is the officer
-of district a, bob of district b."""
+Every test makes its own small world (``tests.factories``): alice is the officer of district
+a, bob of district b. The plans are computed on a sector committee of the test's own
+(``factories.sector_world``) whose dispersed members live across two districts, or on
+district a with its branches located and dispersed members near them
+(``factories.assign_world``)."""
 
 from __future__ import annotations
 
@@ -16,18 +17,29 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from jiceng.members.models import Transfer
+from jiceng.members.tests.factories_records import sign_in
 from jiceng.planning import services
 from jiceng.planning.models import Plan
 from jiceng.planning.rules import PlanKind, PlanState
 
-OFFICER = "dianqi.officer"
+from .factories import SectorWorld, assign_world, sector_world
 
 
 @pytest.fixture
-def ready(world):
+def sector(small) -> SectorWorld:
+    return sector_world(small)
+
+
+@pytest.fixture
+def officer(sector):
+    return sector.officer
+
+
+@pytest.fixture
+def ready(sector, officer):
     plan = services.plan_create(
-        actor=world.user(OFFICER),
-        root=world.org("31SDQ"),
+        actor=officer,
+        root=sector.sector,
         kind=PlanKind.FORM,
         target_size=6,
         name="电气区域支部",
@@ -37,14 +49,14 @@ def ready(world):
 
 
 def test_creating_a_plan_on_the_page_computes_it_in_the_background(
-    client, login, django_capture_on_commit_callbacks
+    client, sector, officer, django_capture_on_commit_callbacks
 ):
-    login(OFFICER)
+    sign_in(client, officer)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("planning:create"),
             {
-                "root_code": "31SDQ",
+                "root_code": sector.sector.code,
                 "kind": "form",
                 "selection": "dispersed",
                 "size_min": 3,
@@ -64,8 +76,8 @@ def test_creating_a_plan_on_the_page_computes_it_in_the_background(
     assert "区域党支部" in page
 
 
-def test_the_form_explains_a_bad_unit_code_in_chinese(client, login, small):
-    login("alice")
+def test_the_form_explains_a_bad_unit_code_in_chinese(client, small):
+    sign_in(client, small.alice)
     foreign = small.b.org.code
     response = client.post(
         reverse("planning:create"),
@@ -86,15 +98,15 @@ def test_the_form_explains_a_bad_unit_code_in_chinese(client, login, small):
     assert not Plan.objects.exists()
 
 
-def test_the_map_data_has_every_branch_and_home(client, login, ready):
-    login(OFFICER)
+def test_the_map_data_has_every_branch_and_home(client, officer, ready):
+    sign_in(client, officer)
     data = client.get(reverse("planning:map", args=[ready.pk])).json()
     assert len(data["branches"]) == ready.branches.count()
     assert len(data["homes"]) == ready.assignments.count()
 
 
-def test_moving_a_member_on_the_page_returns_the_row(client, login, ready):
-    login(OFFICER)
+def test_moving_a_member_on_the_page_returns_the_row(client, officer, ready):
+    sign_in(client, officer)
     a = ready.assignments.first()
     other = ready.branches.exclude(pk=a.branch_id).first()
     response = client.post(
@@ -107,8 +119,8 @@ def test_moving_a_member_on_the_page_returns_the_row(client, login, ready):
     assert response["HX-Trigger"] == "plan-changed"
 
 
-def test_apply_then_confirm_from_the_page(client, login, ready):
-    login(OFFICER)
+def test_apply_then_confirm_from_the_page(client, officer, ready):
+    sign_in(client, officer)
     client.post(reverse("planning:apply", args=[ready.pk]))
     ready.refresh_from_db()
     assert ready.state == PlanState.APPLIED
@@ -120,37 +132,37 @@ def test_apply_then_confirm_from_the_page(client, login, ready):
     ) == {"done"}
 
 
-def test_comparing_two_plans_counts_members_placed_differently(client, login, ready, world):
+def test_comparing_two_plans_counts_members_placed_differently(client, officer, ready, sector):
     other = services.plan_create(
-        actor=world.user(OFFICER),
-        root=world.org("31SDQ"),
+        actor=officer,
+        root=sector.sector,
         kind=PlanKind.FORM,
         target_size=12,
         name="大支部",
     )
     services.plan_queue(actor=other.created_by, plan=other)
     other = services.plan_run(plan_id=other.pk)
-    login(OFFICER)
+    sign_in(client, officer)
     page = client.get(reverse("planning:compare"), {"a": ready.pk, "b": other.pk})
     assert page.status_code == 200
     assert "被分到不同位置的支部" in page.content.decode()
 
 
-def test_export_is_a_csv_with_every_member(client, login, ready):
-    login(OFFICER)
+def test_export_is_a_csv_with_every_member(client, officer, ready):
+    sign_in(client, officer)
     response = client.get(reverse("planning:export", args=[ready.pk]))
     lines = response.content.decode("utf-8-sig").strip().splitlines()
     assert len(lines) == ready.assignments.count() + 1
 
 
 def test_the_api_creates_runs_and_applies_a_plan(
-    client, login, world, django_capture_on_commit_callbacks
+    client, sector, officer, django_capture_on_commit_callbacks
 ):
-    login(OFFICER)
+    sign_in(client, officer)
     with django_capture_on_commit_callbacks(execute=True):
         created = client.post(
             reverse("api-plan-list"),
-            {"root_id": world.org("31SDQ").pk, "kind": "form", "target_size": 6},
+            {"root_id": sector.sector.pk, "kind": "form", "target_size": 6},
             content_type="application/json",
         )
     assert created.status_code == 201
@@ -168,14 +180,14 @@ def test_the_api_creates_runs_and_applies_a_plan(
     assert "尚未实施" in json.dumps(again.json(), ensure_ascii=False)
 
 
-def test_plan_branches_command_prints_json(world):
+def test_plan_branches_command_prints_json(sector, officer):
     out = StringIO()
     call_command(
         "plan_branches",
         "--org",
-        "31SDQ",
+        sector.sector.code,
         "--user",
-        OFFICER,
+        officer.username,
         "--target-size",
         "6",
         "--json",
@@ -186,14 +198,15 @@ def test_plan_branches_command_prints_json(world):
     assert all(3 <= b["size"] <= 50 for b in data["branches"])
 
 
-def test_plan_assign_command_writes_csv(world, tmp_path):
+def test_plan_assign_command_writes_csv(small, tmp_path):
+    assign_world(small)
     target = tmp_path / "plan.csv"
     call_command(
         "plan_assign",
         "--org",
-        "310101",
+        small.a.org.code,
         "--user",
-        "huangpu.officer",
+        small.alice.username,
         "--csv",
         str(target),
         stdout=StringIO(),
@@ -203,7 +216,8 @@ def test_plan_assign_command_writes_csv(world, tmp_path):
     assert len(rows) > 1
 
 
-def test_plan_pairing_command_pairs_people_from_a_csv(world, tmp_path):
+def test_plan_pairing_command_pairs_people_from_a_csv(small, tmp_path):
+    assign_world(small, dispersed=0)  # a's two branches stand near (31.23, 121.47)
     people = tmp_path / "needy.csv"
     people.write_text(
         "name,lat,lng,category\n王阿婆,31.2304,121.4737,elderly\n"
@@ -216,9 +230,9 @@ def test_plan_pairing_command_pairs_people_from_a_csv(world, tmp_path):
         "--people",
         str(people),
         "--org",
-        "310101",
+        small.a.org.code,
         "--user",
-        "huangpu.officer",
+        small.alice.username,
         "--max-distance-km",
         "20",
         "--json",
@@ -245,17 +259,17 @@ def test_plan_pairing_refuses_a_malformed_csv(small, tmp_path):
         )
 
 
-def test_an_outsider_comparing_with_a_foreign_plan_gets_404(client, login, ready, world):
-    login("xuhui.officer")
+def test_an_outsider_comparing_with_a_foreign_plan_gets_404(client, ready, small):
+    sign_in(client, small.bob)
     assert (
         client.get(reverse("planning:compare"), {"a": ready.pk, "b": ready.pk}).status_code == 404
     )
     assert client.get(reverse("planning:detail", args=[ready.pk])).status_code == 404
 
 
-def test_exporting_a_plan_is_audited(client, login, ready):
+def test_exporting_a_plan_is_audited(client, officer, ready):
     from jiceng.core.models import AuditEvent
 
-    login(OFFICER)
+    sign_in(client, officer)
     client.get(reverse("planning:export", args=[ready.pk]))
     assert AuditEvent.objects.filter(verb="export", object_id=str(ready.pk)).exists()
