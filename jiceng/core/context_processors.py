@@ -13,7 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .scoping import Action, scope_of
+from .scoping import Action, can_anywhere
 
 
 class Permitted:
@@ -25,7 +25,7 @@ class Permitted:
         self.user = user
 
     def _anywhere(self, action: str) -> bool:
-        return bool(scope_of(self.user, action).paths)
+        return can_anywhere(self.user, action)
 
     @functools.cached_property
     def tree(self) -> bool:

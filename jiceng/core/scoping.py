@@ -162,11 +162,17 @@ def require(actor: Actor, action: str, path: str, message: str) -> None:
         raise PermissionDenied(message)
 
 
+def can_anywhere(user: Any, action: str) -> bool:
+    """Whether ``user`` may do ``action`` on some subtree of the tree (not only their own
+    member record): what menus and create buttons ask (``context_processors.permitted``)."""
+    return bool(scope_of(user, action).paths)
+
+
 def require_somewhere(actor: Actor, action: str, message: str) -> None:
     """The gate of a page that starts a write (a form to create something): refused with
     ``message`` before the form is shown when ``actor`` may not do ``action`` anywhere, so a
     read-only role learns it may not, instead of filling a form that is refused."""
-    if actor is not None and scope_of(actor, action).is_empty:
+    if actor is not None and not can_anywhere(actor, action):
         raise PermissionDenied(message)
 
 

@@ -23,6 +23,7 @@ from jiceng.core import audit, tree
 from jiceng.core.crypto import blind_index, decrypt, encrypt
 from jiceng.core.idnumber import mask_id_number
 from jiceng.core.scoping import Action, scope_of
+from jiceng.core.text import to_simplified
 from jiceng.members import education
 from jiceng.members.models import Education, EmploymentStatus, Member, MemberCategory, Sex
 from jiceng.members.phones import mask_phone, normalize_phone
@@ -59,6 +60,7 @@ STATUS = {str(label): value for value, label in EmploymentStatus.choices} | {
 }
 # GB/T 4658-2006 codes and names and the names rosters use (``members.education``).
 EDUCATION = education.names()
+EDUCATION_LABELS = {value: str(label) for value, label in Education.choices}
 EDUCATION_SHOWN = "、".join(str(label) for _, label in Education.choices) + (
     f"，或{education.STANDARD}的代码和名称，如 14、硕士研究生毕业"
 )
@@ -159,6 +161,12 @@ def clean_member_row(
             "education",
             lambda v: cleaning.choice(v, EDUCATION, label="学历", shown=EDUCATION_SHOWN),
         )
+        written = to_simplified(cleaning.text(raw.get("education")))
+        level = values.get("education")
+        if level and written in education.APPROXIMATE:
+            warnings.append(
+                (LABELS["education"], f"学历“{written}”按“{EDUCATION_LABELS[level]}”登记")
+            )
     else:
         values["education"] = ""
     try:

@@ -93,6 +93,16 @@ COMMON_NAMES: dict[str, str] = {
 }
 
 
+# Values the roll's level records only approximately: not graduated (结业, 肄业) or "other".
+# The import says so before writing (硕士研究生肄业 is recorded as 研究生).
+APPROXIMATE: frozenset[str] = frozenset(
+    key
+    for code, name, _level in CODES
+    if name.endswith(("结业", "肄业")) or code == "90"
+    for key in (code, name)
+)
+
+
 def names() -> dict[str, str]:
     """Every accepted name or code → the roll's level: the roll's own labels, the standard's
     codes and names, and the common names."""

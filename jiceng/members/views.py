@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from jiceng.core.fields import mark_name
-from jiceng.core.scoping import Action, can, scope_of
+from jiceng.core.scoping import Action, can, can_anywhere, scope_of
 from jiceng.core.views import error_message, run_service
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs import services as org_services
@@ -76,7 +76,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "may_change_here": (
             can(request.user, Action.CHANGE, filters.org.path)
             if filters.org
-            else not scope_of(request.user, Action.CHANGE).is_empty
+            else can_anywhere(request.user, Action.CHANGE)
         ),
     }
     template = "members/_list_table.html" if request.htmx else "members/list.html"

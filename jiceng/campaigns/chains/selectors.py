@@ -85,10 +85,13 @@ def with_escalation(tasks: Iterable[ResponsibilityTask], on: dt.date) -> list[Re
 def chain_notices(user: Any) -> list[Notice]:
     """The bell (S6): tasks of running campaigns that have climbed their chain up to an
     organisation the user acts for."""
+    own = acting_paths(user)
+    if not own:
+        return []
+    campaigns = progress_selectors.running(user)
     out = []
-    for path in acting_paths(user):
-        org = Organization.objects.get(path=path)
-        for campaign in progress_selectors.running(user):
+    for org in Organization.objects.filter(path__in=own).only("pk", "path"):
+        for campaign in campaigns:
             n = escalated_to(user, campaign, org).count()
             url = reverse("campaigns:tasks", args=[campaign.pk])
             out.append(

@@ -381,12 +381,13 @@ def progress_notices(user: Any) -> list[Notice]:
     own = acting_paths(user)
     if not own:
         return []
+    orgs = list(Organization.objects.filter(path__in=own).only("pk", "path"))
     out = []
     for campaign in running(user):
         units = campaign_units(user, campaign)
         on = campaign.reference_date()
         url = reverse("campaigns:lagging", args=[campaign.pk])
-        for org in Organization.objects.filter(path__in=own).only("pk", "path"):
+        for org in orgs:
             waiting = units.filter(parent__path=org.path, step_state=StepState.SUBMITTED)
             out.append(
                 Notice(

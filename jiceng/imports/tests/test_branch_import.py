@@ -43,3 +43,25 @@ def test_into_a_unit_with_sub_units_the_column_is_still_required(small, xlsx):
     assert job.status == ImportJob.Status.FAILED
     assert "组织关系所在党组织" in job.message
     assert not Member.objects.filter(name="郑红梅").exists()
+
+
+def test_an_education_the_roll_keeps_only_approximately_is_said_before_writing(small, xlsx):
+    """硕士研究生肄业 (not graduated) is recorded as 研究生: the check says so; 大学本科 is not
+    remarked on."""
+    from jiceng.imports.models import ImportRowError
+    from jiceng.members.models import Education
+
+    branch = small.a.branches[0]
+    rows = _rows("郑红梅", "钱乾")
+    rows[0].append("硕士研究生肄业")
+    rows[1].append("大学本科")
+    job = run(small.alice, branch, xlsx([[*NO_ORG, "学历"], *rows]), start=False)
+    notices = list(
+        job.errors.filter(level=ImportRowError.Level.NOTICE, column="学历").values_list(
+            "row_number", "message"
+        )
+    )
+    assert len(notices) == 1
+    assert "“硕士研究生肄业”按“研究生”登记" in notices[0][1]
+    job = run(small.alice, branch, xlsx([[*NO_ORG, "学历"], *rows]))
+    assert Member.objects.get(name="郑红梅").education == Education.POSTGRADUATE

@@ -22,7 +22,7 @@ from jiceng.planning.models import Plan
 from jiceng.planning.rules import PlanKind, PlanState, Selection, is_dispersed_q
 from tests.factories import make_member
 
-from .factories import SectorWorld, assign_world, sector_world
+from .factories import assign_world
 
 
 def _run(plan: Plan) -> Plan:
@@ -31,18 +31,8 @@ def _run(plan: Plan) -> Plan:
 
 
 @pytest.fixture
-def sector(small) -> SectorWorld:
-    return sector_world(small)
-
-
-@pytest.fixture
 def electric(sector):
     return sector.sector
-
-
-@pytest.fixture
-def officer(sector):
-    return sector.officer
 
 
 @pytest.fixture

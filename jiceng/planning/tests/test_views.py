@@ -22,17 +22,7 @@ from jiceng.planning import services
 from jiceng.planning.models import Plan
 from jiceng.planning.rules import PlanKind, PlanState
 
-from .factories import SectorWorld, assign_world, sector_world
-
-
-@pytest.fixture
-def sector(small) -> SectorWorld:
-    return sector_world(small)
-
-
-@pytest.fixture
-def officer(sector):
-    return sector.officer
+from .factories import assign_world
 
 
 @pytest.fixture
