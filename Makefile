@@ -73,6 +73,7 @@ test: lint typecheck importlint migrations-check deploy-check pytest pytest-pg b
 bench: install
 	$(PY) bench/run.py
 	$(PY) bench/imports.py
+	$(PY) bench/exports.py
 	$(PY) bench/lifecycle.py
 	$(PY) bench/campaigns.py
 	$(PY) bench/optimize.py

@@ -185,6 +185,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+# Photos and files attached to records (core.attachments): outside the web root, served only
+# through a view that checks the record's scope. Limits per file and per record.
+ATTACHMENT_ROOT = Path(os.environ.get("JICENG_ATTACHMENT_ROOT", VAR_DIR / "attachments"))
+ATTACHMENT_MAX_BYTES = int(os.environ.get("JICENG_ATTACHMENT_MAX_BYTES", str(10 << 20)))
+ATTACHMENT_MAX_PER_RECORD = 9
+
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
@@ -268,5 +274,13 @@ IMPORT_BATCH_SIZE = int(os.environ.get("JICENG_IMPORT_BATCH_SIZE", "5000"))
 # IMPORT_PARALLEL_MIN_BYTES are checked in the worker itself.
 IMPORT_WORKERS = int(os.environ.get("JICENG_IMPORT_WORKERS", "0"))
 IMPORT_PARALLEL_MIN_BYTES = int(os.environ.get("JICENG_IMPORT_PARALLEL_MIN_BYTES", str(4 << 20)))
+# Large exports (issue 17 item 8): written by a background task into private files outside
+# the web root, downloaded by their creator only, removed after EXPORT_KEEP_DAYS
+# (`manage.py purge_exports`). Exports of EXPORT_JOB_THRESHOLD rows or more run as a job; smaller
+# ones stream within the request. The job's progress is saved every EXPORT_PROGRESS_ROWS rows.
+EXPORT_ROOT = Path(os.environ.get("JICENG_EXPORT_ROOT", VAR_DIR / "exports"))
+EXPORT_JOB_THRESHOLD = int(os.environ.get("JICENG_EXPORT_JOB_THRESHOLD", "20000"))
+EXPORT_KEEP_DAYS = int(os.environ.get("JICENG_EXPORT_KEEP_DAYS", "7"))
+EXPORT_PROGRESS_ROWS = int(os.environ.get("JICENG_EXPORT_PROGRESS_ROWS", "5000"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -28,3 +28,5 @@ AXES_ENABLED = True
 ALLOWED_HOSTS = ["*"]
 
 IMPORT_ROOT = Path(tempfile.mkdtemp(prefix="jiceng-imports-"))
+EXPORT_ROOT = Path(tempfile.mkdtemp(prefix="jiceng-exports-"))
+ATTACHMENT_ROOT = Path(tempfile.mkdtemp(prefix="jiceng-attachments-"))

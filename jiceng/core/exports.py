@@ -97,15 +97,50 @@ def stream_csv(header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:
         yield "".join(chunk).encode()
 
 
+# An .xlsx sheet holds 1,048,576 rows (Excel's limit, ECMA-376 / Microsoft "Excel
+# specifications and limits"): larger exports continue on further sheets, each with the
+# header, which the import reads as one roster.
+XLSX_MAX_ROWS = 1_048_576
+
+
 def stream_xlsx(header: list[str], rows: Iterator[list[Any]], title: str) -> Iterator[bytes]:
     """A write-only workbook (constant memory per row) spooled to disk, then streamed."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
-    ws.append([safe_cell(h) for h in header])
-    for row in rows:
-        ws.append([safe_cell(c) for c in row])
     with tempfile.TemporaryFile() as fh:
-        wb.save(fh)
+        write_xlsx(fh, header, rows, title)
         fh.seek(0)
         while block := fh.read(1 << 16):
             yield block
+
+
+def write_csv(fh: Any, header: list[str], rows: Iterable[list[Any]]) -> None:
+    """The same bytes as ``stream_csv`` into ``fh``, a binary file."""
+    for block in stream_csv(header, iter(rows)):
+        fh.write(block)
+
+
+def write_xlsx(
+    fh: Any,
+    header: list[str],
+    rows: Iterable[list[Any]],
+    title: str,
+    *,
+    rows_per_sheet: int = XLSX_MAX_ROWS - 1,
+) -> None:
+    """A write-only workbook into ``fh`` (a binary file); ``rows_per_sheet`` rows below the
+    header on each sheet, then a next sheet “title（2）”, “title（3）”…"""
+    wb = Workbook(write_only=True)
+    safe_header = [safe_cell(h) for h in header]
+    sheet = 1
+    ws = wb.create_sheet(title[:31])
+    ws.append(safe_header)
+    on_sheet = 0
+    for row in rows:
+        if on_sheet == rows_per_sheet:
+            sheet += 1
+            suffix = f"（{sheet}）"
+            ws = wb.create_sheet(title[: 31 - len(suffix)] + suffix)
+            ws.append(safe_header)
+            on_sheet = 0
+        ws.append([safe_cell(c) for c in row])
+        on_sheet += 1
+    wb.save(fh)

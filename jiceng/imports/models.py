@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
@@ -193,3 +194,92 @@ class ImportRowError(models.Model):
     def place(self) -> str:
         """第 12 行, or “退休党员”表第 12 行 when the import read several sheets."""
         return row_place(self.sheet, self.row_number)
+
+
+class ExportJob(models.Model):
+    """A large export written by a background task into a private file
+    (``settings.EXPORT_ROOT``, outside the web root) that only its creator downloads, until
+    it expires (``settings.EXPORT_KEEP_DAYS``). The export is audited when the job is
+    started, as a streamed export is; each download is audited again."""
+
+    class Kind(models.TextChoices):
+        MEMBERS = "members", _("党员名册")
+        ORGANIZATIONS = "organizations", _("党组织")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("正在导出")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+        EXPIRED = "expired", _("已过期")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("导出内容"), max_length=20, choices=Kind.choices)
+    format = models.CharField(_("格式"), max_length=10, choices=Format.choices)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    # The list page's query string as asked (kept for the audit and the job page) and the
+    # filters it resolved to, which the task applies again (organisation by id).
+    query = models.JSONField(default=dict, blank=True)
+    filters = models.JSONField(default=dict, blank=True)
+    reveal = models.BooleanField(_("含完整敏感信息"), default=False)
+    language = models.CharField(max_length=10, blank=True)  # of the labels in the file
+    org_path = models.CharField(max_length=255, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    rows_total = models.IntegerField(default=0)
+    rows_done = models.IntegerField(default=0)
+    stored_name = models.CharField(max_length=100, blank=True, editable=False)
+    size = models.BigIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+
+    objects = ScopedManager()
+    # Placed where the export was filed, like an import; the selectors add the owner.
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("org_path",)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("导出任务")
+        verbose_name_plural = _("导出任务")
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="exportjob_owner")]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def filename(self) -> str:
+        return f"{self.get_kind_display()}.{self.format}"
+
+    @property
+    def path(self) -> Path:
+        """Where the finished file is (nothing there unless the job is done)."""
+        return Path(settings.EXPORT_ROOT) / (self.stored_name or f"{self.pk}.{self.format}")
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(100 * self.rows_done / self.rows_total)) if self.rows_total else 0
+
+    @property
+    def rows_per_second(self) -> float | None:
+        if not self.started_at or not self.rows_done:
+            return None
+        from django.utils import timezone
+
+        end = self.finished_at or timezone.now()
+        return self.rows_done / max((end - self.started_at).total_seconds(), 0.001)

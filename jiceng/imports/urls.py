@@ -10,4 +10,7 @@ urlpatterns = [
     path("<uuid:pk>/errors.xlsx", views.error_report, name="errors"),
     path("export/members.<str:fmt>", views.export_members, name="export-members"),
     path("export/organizations.<str:fmt>", views.export_organizations, name="export-organizations"),
+    path("export/jobs/", views.export_job_list, name="exports"),
+    path("export/jobs/<uuid:pk>/", views.export_job_detail, name="export-detail"),
+    path("export/jobs/<uuid:pk>/download", views.export_job_download, name="export-download"),
 ]

@@ -3,10 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import (
+    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -28,6 +30,7 @@ from jiceng.orgs import selectors as org_selectors
 
 from . import engine, exports, recovery, reports, selectors, services, tasks
 from .forms import StartForm, UploadForm
+from .models import ExportJob
 from .readers import MAX_UPLOAD_BYTES
 
 
@@ -172,6 +175,16 @@ def export_members(request: HttpRequest, fmt: str) -> HttpResponseBase:
         )
     reveal = request.method == "POST" and request.POST.get("reveal") == "1"
     _form, filters = member_views.filters_from_request(request)
+    if exports.member_export_size(request.user, filters) >= settings.EXPORT_JOB_THRESHOLD:
+        job = exports.export_start(
+            actor=request.user,
+            kind=ExportJob.Kind.MEMBERS,
+            fmt=fmt,
+            query=request.GET.dict(),
+            filters=filters,
+            reveal=reveal,
+        )
+        return _queued(request, job)
     rows = exports.members_export(
         actor=request.user, filters=filters, reveal=reveal, query=request.GET.dict()
     )
@@ -179,14 +192,64 @@ def export_members(request: HttpRequest, fmt: str) -> HttpResponseBase:
 
 
 @login_required
-def export_organizations(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
+def export_organizations(request: HttpRequest, fmt: str) -> HttpResponseBase:
     if fmt not in EXPORT_TYPES:
         raise Http404
     root = None
     if request.GET.get("org"):
         root = org_selectors.organization_get(request.user, request.GET["org"])
+    if exports.organization_export_size(request.user, root) >= settings.EXPORT_JOB_THRESHOLD:
+        job = exports.export_start(
+            actor=request.user,
+            kind=ExportJob.Kind.ORGANIZATIONS,
+            fmt=fmt,
+            query=request.GET.dict(),
+            root=root,
+        )
+        return _queued(request, job)
     rows = exports.organizations_export(actor=request.user, root=root, query=request.GET.dict())
     return _download(fmt, exports.ORG_HEADER, rows, "党组织")
+
+
+def _queued(request: HttpRequest, job: ExportJob) -> HttpResponse:
+    """A large export runs in the background: its page shows the progress, then the link."""
+    tasks.run_export.enqueue(str(job.pk))
+    messages.info(
+        request,
+        _("共 %(n)s 行，数据较多，已转为后台导出；完成后可在本页或“我的导出”中下载")
+        % {"n": f"{job.rows_total:,}"},
+    )
+    return redirect(reverse("imports:export-detail", args=[job.pk]))
+
+
+@login_required
+def export_job_list(request: HttpRequest) -> HttpResponse:
+    """我的导出: the user's recent export jobs."""
+    jobs = Paginator(selectors.export_job_list(request.user), 20)
+    return render(
+        request, "imports/export_list.html", {"page_obj": jobs.get_page(request.GET.get("page"))}
+    )
+
+
+@login_required
+def export_job_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    job = selectors.export_job_get(request.user, pk)
+    template = "imports/_export_progress.html" if request.htmx else "imports/export_detail.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def export_job_download(request: HttpRequest, pk: str) -> HttpResponseBase:
+    job = selectors.export_job_get(request.user, pk)
+    got = run_service(request, exports.export_download, job=job)
+    if got.value is None:
+        return redirect(reverse("imports:export-detail", args=[job.pk]))
+    return FileResponse(
+        got.value.open("rb"),
+        as_attachment=True,
+        filename=job.filename,
+        content_type=EXPORT_TYPES[job.format],
+    )
 
 
 def _download(

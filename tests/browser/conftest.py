@@ -40,6 +40,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "JICENG_VAR_DIR": str(var),
         "DEBUG": "1",
+        # A district's roll (some fifty members in the tiny scenario) exports as a job.
+        "JICENG_EXPORT_JOB_THRESHOLD": "20",
+        "JICENG_EXPORT_PROGRESS_ROWS": "10",
     }
     env.pop("DATABASE_URL", None)
     manage = [sys.executable, str(ROOT / "manage.py")]
