@@ -27,6 +27,9 @@ from jiceng.campaigns.models import (
     ThemePractice,
     UnitPlanItem,
 )
+from jiceng.core.attachments.models import Attachment
+from jiceng.core.attachments.services import attachments_add
+from jiceng.core.attachments.tests.files import photo
 from jiceng.imports.models import ImportJob
 from jiceng.members.models import (
     DuplicateDismissal,
@@ -67,6 +70,7 @@ class Foreign:
     four_ones: FourOnesItem  # a 黄浦 member's "four ones" item
     practice: ThemePractice  # a theme practice organised by 黄浦
     appraisal: Appraisal  # a 黄浦 member's appraisal in the city-wide campaign (demo data)
+    attachment: Attachment  # a photo of that "four ones" item
 
 
 @dataclass(frozen=True)
@@ -145,12 +149,39 @@ def _search_foreign(f: Foreign) -> dict[str, Any]:
     return {"q": f.member.name_initials}
 
 
+def _export_job(f: Foreign) -> dict[str, Any]:
+    """A 黄浦 officer's finished export job (made when the route is tried)."""
+    from django.utils import timezone
+
+    from jiceng.imports.models import ExportJob
+
+    job = ExportJob.objects.create(
+        kind="members",
+        format="csv",
+        status="done",
+        org_path=f.org.path,
+        created_by_id=f.account_pk,
+        expires_at=timezone.now(),
+    )
+    return {"pk": job.pk}
+
+
 ROUTES: dict[str, Route] = {
     # pages
     "core:home": Route("list"),
     "core:audit": Route("list", query=lambda f: {"object": f.member.name}),
     "core:notices": Route("list", reason="counts only; see members/tests/test_notices.py"),
     "core:health": Route("open", reason="liveness probe, no data"),
+    "core:attachment": Route("object", kwargs=lambda f: {"pk": f.attachment.pk}),
+    "core:attachment-thumb": Route("object", kwargs=lambda f: {"pk": f.attachment.pk}),
+    "core:attachment-remove": Route(
+        "object", kwargs=lambda f: {"pk": f.attachment.pk}, methods=("post",)
+    ),
+    "core:attachment-upload": Route(
+        "object",
+        kwargs=lambda f: {"key": "four-ones", "owner_id": f.four_ones.pk},
+        methods=("post",),
+    ),
     "set_language": Route("open", reason="language switch, no data"),
     "accounts:login": Route("open", reason="login form"),
     "accounts:logout": Route("open", reason="logout"),
@@ -294,6 +325,9 @@ ROUTES: dict[str, Route] = {
     "imports:errors": Route("object", lambda f: {"pk": f.import_job.pk}),
     "imports:export-members": Route("list", lambda f: {"fmt": "csv"}, query=_search_foreign),
     "imports:export-organizations": Route("list", lambda f: {"fmt": "csv"}),
+    "imports:exports": Route("list"),
+    "imports:export-detail": Route("object", _export_job),
+    "imports:export-download": Route("object", _export_job),
     # API
     "api-schema": Route("open", reason="OpenAPI document, no data"),
     "api-docs": Route("open", reason="API documentation page, no data"),
@@ -579,7 +613,9 @@ def foreign(world) -> Foreign:
     practice = practice_create(
         actor=account, campaign=city_campaign, owner=huangpu, name="黄浦主题实践"
     )
+    (attachment,) = attachments_add(actor=account, record=four_ones, files=[photo("公益.jpg")])
     return Foreign(
+        attachment=attachment,
         appraisal=appraisal,
         campaign=campaign,
         unit=unit,

@@ -14,3 +14,35 @@ class CampaignsConfig(AppConfig):
 
         register_provider(progress_notices)
         register_provider(chain_notices)
+        self._attachable()
+
+    @staticmethod
+    def _attachable() -> None:
+        """Campaign evidence (a unit's submitted materials), four-ones items and practice
+        activities take photos and files."""
+        from jiceng.core.attachments import owners
+
+        from .practices import services as practices
+        from .practices.models import FourOnesItem, PracticeActivity
+        from .progress.models import CampaignUnit
+        from .progress.rules import Side
+        from .progress.services import acts_for
+
+        owners.register(
+            CampaignUnit,
+            "campaign-unit",
+            may_attach=lambda actor, unit: acts_for(actor, unit, Side.UNIT),
+            path_of=lambda unit: unit.org_path,
+        )
+        owners.register(
+            FourOnesItem,
+            "four-ones",
+            may_attach=practices.four_ones_may_attach,
+            path_of=lambda item: item.member_path,
+        )
+        owners.register(
+            PracticeActivity,
+            "practice-activity",
+            may_attach=practices.activity_may_attach,
+            path_of=lambda activity: activity.org_path,
+        )

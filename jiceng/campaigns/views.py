@@ -125,7 +125,7 @@ def my_campaign(request: HttpRequest) -> HttpResponse:
     campaign = practices_selectors.member_campaign(member)
     if campaign is None:
         return render(request, "campaigns/mine.html", {"member": member, "campaign": None})
-    form = FourOnesForm(request.POST or None)
+    form = FourOnesForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         recorded = run_service(
             request,

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .attachments.models import Attachment  # noqa: F401  (so the core app registers it)
 from .scoping import ScopedManager
 from .text import initials_key, pinyin_key, to_simplified
 

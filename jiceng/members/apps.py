@@ -10,12 +10,15 @@ class MembersConfig(AppConfig):
     label = "members"
 
     def ready(self) -> None:
+        from jiceng.core.attachments import owners as attachments
         from jiceng.core.home import register_figures
         from jiceng.core.notices import register_provider
         from jiceng.orgs import roll
         from jiceng.orgs import signals as org_signals
 
+        from .lost_contact.models import LostContactCase
         from .lost_contact.selectors import lost_contact_notices
+        from .lost_contact.services import may_attach as lost_contact_may_attach
         from .placement.selectors import placement_notices
         from .roll import MemberRoll
         from .selectors import home_figures
@@ -25,6 +28,13 @@ class MembersConfig(AppConfig):
         register_provider(placement_notices)
         register_provider(lost_contact_notices)
         register_figures(home_figures)
+        # A lost-contact case keeps the photos and papers of its visits and searches.
+        attachments.register(
+            LostContactCase,
+            "lost-contact-case",
+            may_attach=lost_contact_may_attach,
+            path_of=lambda case: case.member_path,
+        )
         # The tree's pages and health rules count members through the roll (orgs.roll).
         roll.register(MemberRoll())
         # The roll follows the organisation tree, through its own audited services.

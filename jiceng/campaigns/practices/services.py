@@ -5,14 +5,17 @@ branch."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jiceng.campaigns.progress.models import Campaign
 from jiceng.campaigns.progress.services import create_audited
 from jiceng.core import audit, generations, tree
+from jiceng.core.attachments import services as attachments
 from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.members.models import Member
 from jiceng.members.selectors import is_own
@@ -59,8 +62,10 @@ def activity_record(
     on: dt.date,
     place: str = "",
     participants: int = 0,
+    files: Sequence[UploadedFile] = (),
 ) -> PracticeActivity:
-    """A unit under the practice's organiser records one of its activities (S24)."""
+    """A unit under the practice's organiser records one of its activities (S24), with its
+    photos and files (all kept, or none of it)."""
     require(actor, Action.CHANGE, org.path, _("无权为该单位记录活动"))
     if not tree.within(org.path, practice.owner_path):
         raise ValidationError(_("开展单位应在主题实践活动的组织单位之下"))
@@ -73,9 +78,12 @@ def activity_record(
         place=place.strip(),
         participants=participants,
     )
-    return create_audited(
+    activity = create_audited(
         actor=actor, obj=activity, org_path=org.path, fields=("title", "on", "participants")
     )
+    if files:
+        attachments.attachments_add(actor=actor, record=activity, files=files)
+    return activity
 
 
 @transaction.atomic
@@ -88,11 +96,12 @@ def four_ones_record(
     description: str,
     done_on: dt.date,
     evidence: str = "",
+    files: Sequence[UploadedFile] = (),
 ) -> FourOnesItem:
     """The member (self-service) or their branch records one of the four ones with its
-    evidence (S18); recording it again replaces the entry and asks for confirmation anew."""
-    may_record = is_own(actor, member) or can(actor, Action.CHANGE, member.home_path)
-    if actor is not None and not may_record:
+    evidence (S18), photos and files included (kept with the item, or none of it is kept);
+    recording it again replaces the entry and asks for confirmation anew."""
+    if actor is not None and not may_record(actor, member):
         raise PermissionDenied(_("只能填报本人或本支部党员的“四个一”"))
     if not description.strip():
         raise ValidationError({"description": _("请填写做了什么")})
@@ -124,8 +133,28 @@ def four_ones_record(
         before=before,
         after=audit.snapshot(item, FOUR_ONES_FIELDS),
     )
+    if files:
+        attachments.attachments_add(actor=actor, record=item, files=files)
     generations.bump(generations.MEMBER_ACTIVITY)
     return item
+
+
+def may_record(actor: Actor, member: Member) -> bool:
+    """Whether ``actor`` may record ``member``'s four ones: the member or their branch."""
+    return is_own(actor, member) or can(actor, Action.CHANGE, member.home_path)
+
+
+def four_ones_may_attach(actor: Actor, item: FourOnesItem) -> bool:
+    """Photos and files of an item: its member until the branch has confirmed it, the
+    branch always."""
+    if can(actor, Action.CHANGE, item.member_path):
+        return True
+    return is_own(actor, item.member) and item.state != FourOnesState.CONFIRMED
+
+
+def activity_may_attach(actor: Actor, activity: PracticeActivity) -> bool:
+    """Photos and files of an activity: whoever may record activities for its unit."""
+    return can(actor, Action.CHANGE, activity.org_path)
 
 
 @transaction.atomic

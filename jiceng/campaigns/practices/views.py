@@ -17,6 +17,7 @@ from jiceng.campaigns.progress import selectors as progress_selectors
 from jiceng.campaigns.progress.models import CampaignUnit
 from jiceng.campaigns.progress.services import UnitRights
 from jiceng.campaigns.progress.views import under_for, unit_tab
+from jiceng.core.attachments.selectors import attachments_by_record
 from jiceng.core.scoping import Action, can
 from jiceng.core.views import run_service
 
@@ -44,6 +45,7 @@ def campaign_practices(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(
                 f"{reverse('campaigns:practices', args=[campaign.pk])}?under={under.pk}"
             )
+    practices = selectors.practices_with_activities(request.user, campaign)
     return render(
         request,
         "campaigns/practices.html",
@@ -51,7 +53,10 @@ def campaign_practices(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "under": under,
             "crumbs": progress_selectors.crumbs(request.user, campaign, under),
-            "practices": selectors.practices_with_activities(request.user, campaign),
+            "practices": practices,
+            "files_by_activity": attachments_by_record(
+                a for _p, activities in practices for a in activities
+            ),
             "form": form,
             "activity_form": ActivityForm(user=request.user),
             "may_change": can(request.user, Action.CHANGE, under.path),
@@ -63,7 +68,7 @@ def campaign_practices(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def practice_activity(request: HttpRequest, pk: int) -> HttpResponse:
     practice = selectors.practice_get(request.user, pk)
-    form = ActivityForm(request.POST, user=request.user)
+    form = ActivityForm(request.POST, request.FILES, user=request.user)
     if form.is_valid():
         run_service(
             request,
@@ -96,7 +101,11 @@ def four_ones_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 def four_ones_tab(request: HttpRequest, unit: CampaignUnit, rights: UnitRights) -> dict[str, Any]:
     """The unit page's sheet of its members' four ones (S18)."""
+    sheet = selectors.four_ones_sheet(request.user, unit.campaign, unit)
     return {
-        "sheet": selectors.four_ones_sheet(request.user, unit.campaign, unit),
+        "sheet": sheet,
         "kinds": FourOnes.choices,
+        "files_by_item": attachments_by_record(
+            item for row in sheet for _kind, item in row["items"] if item
+        ),
     }

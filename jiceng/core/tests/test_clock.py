@@ -29,3 +29,15 @@ def test_a_letter_issued_in_the_demo_is_of_2005(small):
     assert t.issued_on == DEMO_DAY
     assert "-2005-" in t.letter_no
     assert t.valid_until > DEMO_DAY
+    # The worklist's "updated" time and the history are of the demo day too.
+    assert timezone.localtime(t.updated_at).date() == DEMO_DAY
+    assert {timezone.localtime(e.at).date() for e in t.events.all()} == {DEMO_DAY}
+    assert timezone.localtime(t.created_at).date() == DEMO_DAY
+
+
+def test_now_keeps_the_time_of_day_on_the_sites_date():
+    with override_settings(JICENG_TODAY="2005-09-20"):
+        moment = clock.now()
+    real = timezone.localtime()
+    assert moment.date() == DEMO_DAY
+    assert abs((real - moment.replace(year=real.year, month=real.month, day=real.day)).seconds) < 5

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from jiceng.core import audit, clock
 from jiceng.core.fields import mark_name
-from jiceng.core.scoping import Action, Actor, actor_name, actor_user, require
+from jiceng.core.scoping import Action, Actor, actor_name, actor_user, can, require
 from jiceng.members.models import Member
 from jiceng.members.transfers import services as transfer_services
 from jiceng.orgs.models import Organization
@@ -41,6 +41,11 @@ def _today() -> dt.date:
 
 def _require(actor: Actor, member: Member) -> None:
     require(actor, Action.CHANGE, member.home_path, _("无权办理该党员的失联查找"))
+
+
+def may_attach(actor: Actor, case: LostContactCase) -> bool:
+    """Photos and papers of a case's visits: whoever may work the case."""
+    return can(actor, Action.CHANGE, case.member_path)
 
 
 @transaction.atomic
