@@ -211,3 +211,12 @@ def shoot(page: Any, name: str) -> None:
     """Save a screenshot for the README (docs/screenshots)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def log_out(page: Any) -> None:
+    """Log out from the account menu (opening the collapsed navigation first on a phone)."""
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible() and not page.get_by_test_id("account-menu").is_visible():
+        toggler.click()
+    page.get_by_test_id("account-menu").click()
+    page.get_by_test_id("logout").click()

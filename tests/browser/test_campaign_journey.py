@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import shoot
+from .conftest import log_out, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +44,7 @@ def test_secretary_submits_a_step_and_the_street_signs_it_off(page, log_in):
     expect(page.get_by_test_id("unit-records")).to_contain_text("心得体会 28 篇（浏览器）")
 
     # The street committee signs it off; the branch is on its next step.
-    page.get_by_role("button", name="退出").click()
+    log_out(page)
     log_in("street.officer")
     page.goto(unit_url)
     page.get_by_test_id("step-text").fill("材料齐全，同意")
@@ -55,7 +55,7 @@ def test_secretary_submits_a_step_and_the_street_signs_it_off(page, log_in):
     expect(page.get_by_test_id("unit-records")).to_contain_text("审核通过")
 
     # Another district's officer cannot open the unit.
-    page.get_by_role("button", name="退出").click()
+    log_out(page)
     log_in("xuhui.officer")
     response = page.goto(unit_url)
     assert response is not None

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import shoot
+from .conftest import log_out, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -26,10 +26,6 @@ def district_figures(page, log_in) -> tuple[int, Decimal]:
     done = page.get_by_test_id("study-done").inner_text()
     hours = Decimal(re.search(r"[\d.]+", done.replace(",", "")).group(0))
     return welfare, hours
-
-
-def log_out(page) -> None:
-    page.get_by_role("button", name="退出").click()
 
 
 def test_study_session_and_four_ones_reach_the_district_dashboard(page, log_in):

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import ENROL_PATH, VERIFY_PATH, enrol, shoot, submit_password, verify
+from .conftest import log_out as menu_log_out
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,7 @@ HUANGPU_STREET = "310101002"
 
 
 def log_out(page) -> None:
-    page.locator("form[action='/accounts/logout/'] button").first.click()
+    menu_log_out(page)
     page.wait_for_url("**/accounts/login/")
 
 
@@ -102,6 +103,7 @@ def test_an_officer_enrols_logs_in_with_codes_and_a_manager_resets_the_phone(pag
 def test_a_verified_officer_issues_an_api_token(page, log_in, server):
     log_in("city.admin")
     page.get_by_test_id("nav-more").click()
+    page.get_by_test_id("account-menu").click()
     page.get_by_test_id("nav-security").click()
     expect(page.get_by_test_id("otp-status")).to_contain_text("已启用")
     page.get_by_role("button", name="签发令牌").click()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from jiceng.core.attachments.tests.files import photo_bytes
 
-from .conftest import shoot
+from .conftest import log_out, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -72,8 +72,7 @@ def test_four_ones_with_a_photo_and_campaign_evidence_on_a_phone(page, log_in):
     row = page.get_by_test_id("my-fourones-pairing")
     expect(row.get_by_test_id("attachment-photo")).to_be_visible()
     shoot(page, "phone-four-ones-photo")
-    page.get_by_role("button", name="菜单").click()
-    page.get_by_role("button", name="退出").click()
+    log_out(page)
 
     log_in("branch.secretary")
     page.goto("/campaigns/")

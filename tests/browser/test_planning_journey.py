@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import shoot
+from .conftest import log_out, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -149,7 +149,7 @@ def test_officer_forms_regional_branches_moves_one_member_applies_and_confirms(p
 def test_another_districts_officer_cannot_open_the_plan(page, log_in):
     log_in(OFFICER)
     pk = create_plan(page, "电气区域党支部（范围检查）")
-    page.get_by_role("button", name="退出").click()
+    log_out(page)
     page.wait_for_url("**/accounts/login/**")
 
     log_in("xuhui.officer")

@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import log_out as menu_log_out
 from .conftest import shoot
 
 pytestmark = pytest.mark.browser
@@ -25,7 +26,7 @@ def member_total(page, testid: str) -> int:
 
 def log_out(page) -> None:
     page.goto("/")
-    page.get_by_role("button", name="退出").click()
+    menu_log_out(page)
     page.wait_for_url("**/accounts/login/**")
 
 

@@ -276,3 +276,16 @@ def test_orphan_files_left_by_a_rollback_are_swept(cw, mary, settings, tmp_path)
     assert not orphan.exists()
     assert services.path_of(kept.stored_name).exists()  # the photo and its thumbnail stay
     assert services.path_of(kept.thumb_name).exists()
+
+
+def test_the_sweep_command_leaves_recent_files(cw, mary, settings, tmp_path):
+    from django.core.management import call_command
+
+    settings.ATTACHMENT_ROOT = tmp_path
+    fresh = tmp_path / "2005/09/fresh.jpg"
+    fresh.parent.mkdir(parents=True)
+    fresh.write_bytes(b"x")  # a write that may still be committing
+    out = io.StringIO()
+    call_command("attachments_sweep", stdout=out)
+    assert "已删除 0 个" in out.getvalue()
+    assert fresh.exists()

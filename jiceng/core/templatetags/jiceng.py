@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from jiceng.core.fields import PersonName
 
@@ -87,3 +88,9 @@ def language_menu() -> list[tuple[str, str]]:
     """The languages offered, each named in itself (Django's ``get_available_languages``
     translates the names: English becomes 英语 on a Chinese page)."""
     return list(settings.LANGUAGES)
+
+
+@register.simple_tag
+def colon() -> str:
+    """The colon after a label: full-width in Chinese, ``": "`` in English."""
+    return ": " if (get_language() or "").startswith("en") else "："
