@@ -6,7 +6,7 @@ PY := .venv/bin/python
 CHROMIUM ?= /usr/bin/chromium
 export UV_LINK_MODE ?= copy
 
-.PHONY: help demo test install lint typecheck importlint migrations-check deploy-check pytest pytest-pg \
+.PHONY: help demo prod test install lint typecheck importlint migrations-check deploy-check pytest pytest-pg \
         browser chromium bench fuzz messages clean
 
 help:
@@ -46,6 +46,10 @@ migrations-check: install
 
 # The production settings pass Django's deployment checks (and drf-spectacular's schema check)
 # with throw-away keys: nothing here is a real secret.
+# A production start without containers (docs/operations.md): gunicorn + WhiteNoise + worker.
+prod: install
+	bash scripts/prod.sh
+
 deploy-check: install
 	@key() { $(PY) -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom($$1)).decode())"; }; \
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(key 48) \
@@ -74,6 +78,7 @@ bench: install
 	$(PY) bench/run.py
 	$(PY) bench/imports.py
 	$(PY) bench/exports.py
+	$(PY) bench/load.py
 	$(PY) bench/lifecycle.py
 	$(PY) bench/campaigns.py
 	$(PY) bench/optimize.py

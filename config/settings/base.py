@@ -63,6 +63,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files served by the WSGI process itself (compressed, cached for ever under
+    # hashed names in production), so no web-server configuration is needed for them.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -284,3 +287,10 @@ EXPORT_KEEP_DAYS = int(os.environ.get("JICENG_EXPORT_KEEP_DAYS", "7"))
 EXPORT_PROGRESS_ROWS = int(os.environ.get("JICENG_EXPORT_PROGRESS_ROWS", "5000"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Audit at scale (issue 18 item 5; PostgreSQL): core_auditevent is partitioned by month.
+# `manage.py audit_partitions` (daily) creates the next AUDIT_PARTITIONS_AHEAD months and, with
+# --retention, exports months older than AUDIT_RETENTION_DAYS (at least 183) as gzip JSONL into
+# AUDIT_ARCHIVE_DIR and drops a month's partition only once its export is verified.
+AUDIT_RETENTION_DAYS = int(os.environ.get("JICENG_AUDIT_RETENTION_DAYS", "1095"))
+AUDIT_ARCHIVE_DIR = Path(os.environ.get("JICENG_AUDIT_ARCHIVE_DIR", VAR_DIR / "audit-archive"))
+AUDIT_PARTITIONS_AHEAD = int(os.environ.get("JICENG_AUDIT_PARTITIONS_AHEAD", "3"))

@@ -10,6 +10,10 @@ from .base import FIELD_ENCRYPTION_KEYS, SECRET_KEY
 DEBUG = False
 if not SECRET_KEY or not FIELD_ENCRYPTION_KEYS or not os.environ.get("BLIND_INDEX_KEY"):
     raise ImproperlyConfigured("SECRET_KEY, FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY must be set")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "jiceng.core.storage.StaticStorage"},
+}
 SECURE_SSL_REDIRECT = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True

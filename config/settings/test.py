@@ -30,3 +30,4 @@ ALLOWED_HOSTS = ["*"]
 IMPORT_ROOT = Path(tempfile.mkdtemp(prefix="jiceng-imports-"))
 EXPORT_ROOT = Path(tempfile.mkdtemp(prefix="jiceng-exports-"))
 ATTACHMENT_ROOT = Path(tempfile.mkdtemp(prefix="jiceng-attachments-"))
+AUDIT_ARCHIVE_DIR = Path(tempfile.mkdtemp(prefix="jiceng-audit-archive-"))
