@@ -11,18 +11,8 @@ export DEBUG=${DEBUG:-0}
 
 $PY manage.py runserver "$HOST:$PORT" --noreload --insecure &
 WEB=$!
-# The worker is restarted when it dies (a task that kills it must not take the site down);
-# run_worker first retries or fails the imports a dead worker left running.
-worker_loop() {
-  local child=""
-  trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 0' INT TERM
-  while true; do
-    $PY manage.py run_worker --no-reload &
-    child=$!
-    wait "$child" || echo "task worker stopped; restarting in 2 s" >&2
-    sleep 2
-  done
-}
+# shellcheck source=scripts/worker_loop.sh
+source scripts/worker_loop.sh
 worker_loop &
 WORKER=$!
 stop() { kill "$WEB" "$WORKER" 2>/dev/null || true; wait 2>/dev/null || true; echo; echo "stopped"; }

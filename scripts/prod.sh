@@ -12,17 +12,8 @@ TASK_WORKERS=${TASK_WORKERS:-1}
 $PY manage.py check --deploy --fail-level WARNING
 $PY manage.py migrate --noinput -v0
 $PY manage.py collectstatic --noinput -v0
-
-worker_loop() {
-  local child=""
-  trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 0' INT TERM
-  while true; do
-    $PY manage.py run_worker --no-reload &
-    child=$!
-    wait "$child" || echo "task worker stopped; restarting in 2 s" >&2
-    sleep 2
-  done
-}
+# shellcheck source=scripts/worker_loop.sh
+source scripts/worker_loop.sh
 pids=()
 for _ in $(seq 1 "$TASK_WORKERS"); do worker_loop & pids+=($!); done
 stop() { kill "${pids[@]}" 2>/dev/null || true; }
