@@ -64,7 +64,7 @@ def test_four_ones_with_a_photo_and_campaign_evidence_on_a_phone(page, log_in):
     page.fill("#id_description", "结对帮扶独居老人（手机）")
     page.fill("#id_done_on", "2005-09-15")
     page.set_input_files(
-        "#id_files", {"name": "帮扶.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}
+        "#id_uploads", {"name": "帮扶.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}
     )
     save = page.get_by_test_id("fourones-save")
     assert save.bounding_box()["height"] >= 44

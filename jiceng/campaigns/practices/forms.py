@@ -22,7 +22,7 @@ class FourOnesForm(forms.Form):
     description = forms.CharField(label=_("内容"), max_length=300)
     evidence = forms.CharField(label=_("佐证"), max_length=300, required=False)
     done_on = forms.DateField(label=_("完成日期"), widget=DATE)
-    files = FilesField(label=_("照片或文件"))
+    uploads = FilesField(label=_("照片或文件"))
 
 
 class PracticeForm(forms.ModelForm):
@@ -38,7 +38,7 @@ class ActivityForm(forms.Form):
     on = forms.DateField(label=_("日期"), widget=DATE)
     place = forms.CharField(label=_("地点或对象"), max_length=120, required=False)
     participants = forms.IntegerField(label=_("参加党员（人次）"), min_value=0, initial=0)
-    files = FilesField(label=_("照片或文件"))
+    uploads = FilesField(label=_("照片或文件"))
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -62,7 +62,7 @@ def activity_record(
     on: dt.date,
     place: str = "",
     participants: int = 0,
-    files: Sequence[UploadedFile] = (),
+    uploads: Sequence[UploadedFile] = (),
 ) -> PracticeActivity:
     """A unit under the practice's organiser records one of its activities (S24), with its
     photos and files (all kept, or none of it)."""
@@ -81,8 +81,8 @@ def activity_record(
     activity = create_audited(
         actor=actor, obj=activity, org_path=org.path, fields=("title", "on", "participants")
     )
-    if files:
-        attachments.attachments_add(actor=actor, record=activity, files=files)
+    if uploads:
+        attachments.attachments_add(actor=actor, record=activity, files=uploads)
     return activity
 
 
@@ -96,7 +96,7 @@ def four_ones_record(
     description: str,
     done_on: dt.date,
     evidence: str = "",
-    files: Sequence[UploadedFile] = (),
+    uploads: Sequence[UploadedFile] = (),
 ) -> FourOnesItem:
     """The member (self-service) or their branch records one of the four ones with its
     evidence (S18), photos and files included (kept with the item, or none of it is kept);
@@ -133,8 +133,8 @@ def four_ones_record(
         before=before,
         after=audit.snapshot(item, FOUR_ONES_FIELDS),
     )
-    if files:
-        attachments.attachments_add(actor=actor, record=item, files=files)
+    if uploads:
+        attachments.attachments_add(actor=actor, record=item, files=uploads)
     generations.bump(generations.MEMBER_ACTIVITY)
     return item
 

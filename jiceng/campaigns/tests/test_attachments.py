@@ -63,7 +63,7 @@ def test_a_member_records_an_item_with_a_photo_from_the_phone_page(client, cw, m
             "kind": "welfare",
             "description": "社区义务清扫",
             "done_on": "2005-08-06",
-            "files": [photo("清扫.jpg", orientation=6)],
+            "uploads": [photo("清扫.jpg", orientation=6)],
         },
     )
     assert response.status_code == 302
@@ -90,7 +90,7 @@ def test_a_member_records_an_item_with_a_photo_from_the_phone_page(client, cw, m
 
 def test_files_are_kept_outside_the_web_root_under_generated_names(cw, mary):
     user, member = mary
-    item = _record(cw, member, user, files=[photo("../../etc/passwd.jpg")])
+    item = _record(cw, member, user, uploads=[photo("../../etc/passwd.jpg")])
     (attachment,) = Attachment.objects.filter(owner_id=item.pk)
     assert attachment.original_name == "passwd.jpg"
     stored = services.path_of(attachment.stored_name).resolve()
@@ -101,7 +101,7 @@ def test_files_are_kept_outside_the_web_root_under_generated_names(cw, mary):
 
 def test_the_record_scopes_its_files(client, cw, mary):
     user, member = mary
-    item = _record(cw, member, user, files=[photo(), pdf()])
+    item = _record(cw, member, user, uploads=[photo(), pdf()])
     shot, paper = sorted(Attachment.objects.all(), key=lambda a: a.is_photo, reverse=True)
     # The branch (charlie) and the auditor over the city (dora) read them.
     for reader in (cw.small.charlie, cw.small.dora):
@@ -118,7 +118,7 @@ def test_the_record_scopes_its_files(client, cw, mary):
     for name in ("core:attachment", "core:attachment-thumb"):
         assert client.get(reverse(name, args=[shot.pk])).status_code == 404
     url = reverse("core:attachment-upload", args=["four-ones", item.pk])
-    assert client.post(url, {"files": [photo()]}).status_code == 404
+    assert client.post(url, {"uploads": [photo()]}).status_code == 404
     assert client.post(reverse("core:attachment-remove", args=[shot.pk])).status_code == 404
     assert Attachment.objects.count() == 2
 
@@ -133,7 +133,7 @@ def test_a_reader_is_offered_no_upload_and_is_refused_one(client, cw, mary):
         services.attachments_add(actor=cw.small.dora, record=item, files=[photo()])
     response = client.post(
         reverse("core:attachment-upload", args=["four-ones", item.pk]),
-        {"files": [photo()], "next": "/campaigns/mine/"},
+        {"uploads": [photo()], "next": "/campaigns/mine/"},
         follow=True,
     )
     assert "您无权为这条记录上传附件" in response.content.decode()
@@ -175,7 +175,7 @@ def test_one_bad_file_keeps_none_of_the_batch_nor_the_record(cw, mary):
     user, member = mary
     before = set(_stored_files())
     with pytest.raises(ValidationError):
-        _record(cw, member, user, files=[photo(), fake("病毒.jpg")])
+        _record(cw, member, user, uploads=[photo(), fake("病毒.jpg")])
     assert not Attachment.objects.exists()
     assert not cw.campaign.four_ones.exists()
     assert set(_stored_files()) == before  # not even the good photo was written
@@ -219,7 +219,7 @@ def test_removing_a_file_is_audited_and_deletes_it(
     client, cw, mary, django_capture_on_commit_callbacks
 ):
     user, member = mary
-    item = _record(cw, member, user, files=[photo()])
+    item = _record(cw, member, user, uploads=[photo()])
     (attachment,) = Attachment.objects.filter(owner_id=item.pk)
     stored = services.path_of(attachment.stored_name)
     assert stored.exists()
@@ -239,7 +239,7 @@ def test_campaign_evidence_and_a_lost_contact_visit_take_files(client, cw):
     assert 'data-testid="attachment-upload"' in page
     response = client.post(
         reverse("core:attachment-upload", args=["campaign-unit", cw.unit.pk]),
-        {"files": [pdf("学习动员总结.pdf")], "next": unit_url},
+        {"uploads": [pdf("学习动员总结.pdf")], "next": unit_url},
         follow=True,
     )
     assert "学习动员总结.pdf" in response.content.decode()
@@ -250,7 +250,7 @@ def test_campaign_evidence_and_a_lost_contact_visit_take_files(client, cw):
     case_url = reverse("members:lost-case", args=[case.pk])
     response = client.post(
         reverse("core:attachment-upload", args=["lost-contact-case", case.pk]),
-        {"files": [photo("走访.jpg")], "next": case_url},
+        {"uploads": [photo("走访.jpg")], "next": case_url},
         follow=True,
     )
     assert "走访.jpg" in response.content.decode()
@@ -261,13 +261,13 @@ def test_campaign_evidence_and_a_lost_contact_visit_take_files(client, cw):
 def test_an_unknown_kind_of_record_is_a_404(client, cw):
     login_as(client, cw.small.alice)
     url = reverse("core:attachment-upload", args=["nonsense", 1])
-    assert client.post(url, {"files": [photo()]}).status_code == 404
+    assert client.post(url, {"uploads": [photo()]}).status_code == 404
 
 
 def test_orphan_files_left_by_a_rollback_are_swept(cw, mary, settings, tmp_path):
     settings.ATTACHMENT_ROOT = tmp_path
     user, member = mary
-    item = _record(cw, member, user, files=[photo()])
+    item = _record(cw, member, user, uploads=[photo()])
     (kept,) = Attachment.objects.filter(owner_id=item.pk)
     orphan = Path(settings.ATTACHMENT_ROOT) / "2005/09/orphan.jpg"
     orphan.parent.mkdir(parents=True, exist_ok=True)

@@ -31,4 +31,4 @@ class FilesField(forms.FileField):
 
 
 class AttachmentsForm(forms.Form):
-    files = FilesField(label=_("照片或文件"))
+    uploads = FilesField(label=_("照片或文件"))

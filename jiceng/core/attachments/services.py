@@ -64,15 +64,15 @@ def _photo(kind: rules.Kind, data: bytes, name: str) -> tuple[bytes, bytes]:
     thumbnail (JPEG)."""
     unreadable = _("照片“%(name)s”无法打开，文件可能已损坏") % {"name": name}
     try:
-        image = Image.open(io.BytesIO(data))
-        width, height = image.size
+        opened = Image.open(io.BytesIO(data))
+        width, height = opened.size
         if width * height > rules.MAX_PIXELS:
             raise ValidationError(
                 _("照片“%(name)s”像素过大（%(w)s×%(h)s），请缩小后再上传")
                 % {"name": name, "w": width, "h": height}
             )
-        image.load()
-        image = ImageOps.exif_transpose(image)
+        opened.load()
+        image: Image.Image = ImageOps.exif_transpose(opened)
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ValidationError(unreadable) from exc
     image.thumbnail((rules.PHOTO_MAX_SIDE, rules.PHOTO_MAX_SIDE))
@@ -147,13 +147,13 @@ def attachments_add(
     if actor is not None and not owner.may_attach(actor, record):
         raise PermissionDenied(_("您无权为这条记录上传附件"))
     if not files:
-        raise ValidationError({"files": _("请选择要上传的照片或文件")})
+        raise ValidationError({"uploads": _("请选择要上传的照片或文件")})
     existing = Attachment.objects.filter(owner_key=owner.key, owner_id=record.pk).count()
     limit = settings.ATTACHMENT_MAX_PER_RECORD
     if existing + len(files) > limit:
         raise ValidationError(
             {
-                "files": _("每条记录最多 %(limit)s 个附件，已有 %(n)s 个")
+                "uploads": _("每条记录最多 %(limit)s 个附件，已有 %(n)s 个")
                 % {"limit": limit, "n": existing}
             }
         )
@@ -165,7 +165,7 @@ def attachments_add(
         except ValidationError as exc:
             errors.extend(exc.messages)
     if errors:
-        raise ValidationError({"files": errors})
+        raise ValidationError({"uploads": errors})
     written: list[str] = []
     month = timezone.localdate().strftime("%Y/%m")
     try:

@@ -64,11 +64,11 @@ def upload(request: HttpRequest, key: str, owner_id: int) -> HttpResponse:
     record = selectors.record_get(request.user, key, owner_id)
     form = AttachmentsForm(request.POST, request.FILES)
     if not form.is_valid():
-        for error in form.errors.get("files", []):
-            messages.error(request, error)
+        for error in form.errors.get("uploads", []):
+            messages.error(request, str(error))
         return _back(request)
     done = run_service(
-        request, services.attachments_add, record=record, files=form.cleaned_data["files"]
+        request, services.attachments_add, record=record, files=form.cleaned_data["uploads"]
     )
     if done:
         messages.success(request, _("已上传 %(n)s 个附件") % {"n": len(done.value or [])})
