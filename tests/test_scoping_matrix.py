@@ -227,6 +227,9 @@ ROUTES: dict[str, Route] = {
     "members:reveal": Route(
         "object", lambda f: {"pk": f.member.pk, "field": "id_number"}, ("post",)
     ),
+    "members:my-reads": Route(
+        "object", lambda f: {}, reason="self-service: an officer without a member record gets 404"
+    ),
     "members:transfer-list": Route("list", query=lambda f: {"state": ""}),
     "members:transfer-bulk": Route("list", query=_search_foreign),
     "members:unplaced": Route("list"),
@@ -349,6 +352,9 @@ ROUTES: dict[str, Route] = {
     "api-member-detail": Route("object", _member, ("get", "patch")),
     "api-member-reveal": Route(
         "object", lambda f: {"pk": f.member.pk, "field": "id_number"}, ("post",)
+    ),
+    "api-member-my-reads": Route(
+        "object", lambda f: {}, reason="self-service: an officer without a member record gets 404"
     ),
     "api-transfer-list": Route("list", query=lambda f: {"state": ""}),
     "api-transfer-detail": Route("object", _transfer),

@@ -104,3 +104,28 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("audit events are append-only")
+
+
+class AuditArchive(models.Model):
+    """One month of the audit log exported before its partition is dropped (PostgreSQL only,
+    ``core.audit_partitions``): the compressed file, its SHA-256 and row count, when it was
+    checked against the partition, and when the partition was dropped. The database function
+    that drops a partition (``core_auditevent_retire_partition``, migration ``0006``) refuses
+    one without a verified row here whose count matches the partition's."""
+
+    partition_name = models.CharField(_("分区"), max_length=63, unique=True)
+    month = models.DateField(_("月份"))
+    path = models.CharField(_("归档文件"), max_length=500)
+    row_count = models.BigIntegerField(_("行数"))
+    sha256 = models.CharField(_("校验值"), max_length=64)
+    exported_at = models.DateTimeField(_("导出时间"), auto_now_add=True)
+    verified_at = models.DateTimeField(_("核对时间"), null=True, blank=True)
+    dropped_at = models.DateTimeField(_("删除分区时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["month"]
+        verbose_name = _("审计归档")
+        verbose_name_plural = _("审计归档")
+
+    def __str__(self) -> str:
+        return f"{self.partition_name} ({self.row_count})"

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
+from django.utils.translation import gettext_lazy as _
 
+from jiceng.accounts.models import RoleAssignment
+from jiceng.accounts.roles import ROLE_ACTIONS
 from jiceng.core import generations, tree
+from jiceng.core.models import AuditEvent
 from jiceng.core.scoping import Action, actor_user, can, get_visible_or_404, scope_of
 from jiceng.core.text import search_terms
 from jiceng.orgs.models import Organization
@@ -160,3 +165,70 @@ def home_figures(user: Any) -> dict[str, Any]:
         "chart": members_by_child(first_root) if first_root else [],
         "own_member": own_member(user),
     }
+
+
+# Who read my ID number (issue 18 item 5): a member sees the reveals of their own record.
+REVEAL_FIELD_LABELS = {"公民身份号码": _("公民身份号码"), "联系电话": _("联系电话")}
+
+
+@dataclass(frozen=True)
+class ReadRow:
+    """One reveal of the member's record, as the member sees it."""
+
+    at: Any
+    officer: str
+    role: str
+    unit: str
+    field: str
+
+
+def own_reads(member: Member) -> QuerySet[AuditEvent]:
+    """The audit rows revealing ``member``'s ID number or phone, newest first (the index on
+    object type, object id and time). The caller has established that the record is the
+    user's own (``own_member``); reading this list is not itself a reveal."""
+    return (
+        AuditEvent.objects.filter(
+            verb=AuditEvent.Verb.REVEAL,
+            object_type=Member._meta.label_lower,
+            object_id=str(member.pk),
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )
+
+
+def read_rows(events: Iterable[AuditEvent]) -> list[ReadRow]:
+    """Each reveal with the officer's name and the role and unit under which they read it:
+    the role assignment holding REVEAL over the member's organisation at that moment (the
+    row's ``org_path``), else one they held then, else their current one."""
+    events = list(events)
+    actor_ids = {e.actor_id for e in events if e.actor_id}
+    assignments: dict[int, list[RoleAssignment]] = {}
+    for a in RoleAssignment.objects.filter(user_id__in=actor_ids).select_related("organization"):
+        assignments.setdefault(a.user_id, []).append(a)
+    rows = []
+    for e in events:
+        held = [
+            a
+            for a in assignments.get(e.actor_id or 0, [])
+            if a.granted_at <= e.at and (a.withdrawn_at is None or a.withdrawn_at > e.at)
+        ]
+        revealing = [
+            a
+            for a in held
+            if Action.REVEAL in ROLE_ACTIONS.get(a.role, frozenset())
+            and e.org_path.startswith(a.organization.path)
+        ]
+        candidates = revealing or held
+        chosen = min(candidates, key=lambda a: a.organization.depth) if candidates else None
+        label = next((v for k, v in REVEAL_FIELD_LABELS.items() if k in e.note), e.note)
+        rows.append(
+            ReadRow(
+                at=e.at,
+                officer=str(e.actor) if e.actor else e.actor_repr,
+                role=chosen.get_role_display() if chosen else "",
+                unit=chosen.organization.name if chosen else "",
+                field=str(label),
+            )
+        )
+    return rows

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/reveal/<str:field>/", views.reveal, name="reveal"),
+    path("mine/reads/", views.my_reads, name="my-reads"),
     path("unplaced/", placement_views.unplaced, name="unplaced"),
     path("unplaced/<int:pk>/accept/", placement_views.accept, name="unplaced-accept"),
     path("<int:pk>/place/", placement_views.place, name="place"),

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -92,6 +92,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "member": member,
         "can_change": can_change,
         "can_reveal": member.may_reveal(request.user),
+        "is_own": selectors.is_own(request.user, member),
         "transfers": transfers,
         "placements": list(placement_selectors.placement_history(member)[:20]),
         "lost_cases": list(lost_contact_selectors.member_cases(member)),
@@ -117,6 +118,19 @@ def reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
         message = error_message(exc)
         return HttpResponse(format_html('<span class="text-danger">{}</span>', message), status=403)
     return render(request, "members/_revealed.html", {"value": value, "field": field})
+
+
+@login_required
+def my_reads(request: HttpRequest) -> HttpResponse:
+    """Self-service: who read my ID number or phone, and when (the reveals of the user's own
+    member record, newest first). An account without a member record gets 404; reading this
+    page is not a reveal and is not audited as one."""
+    member = selectors.own_member(request.user)
+    if member is None:
+        raise Http404
+    page = Paginator(selectors.own_reads(member), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"member": member, "page_obj": page, "rows": selectors.read_rows(page)}
+    return render(request, "members/my_reads.html", context)
 
 
 @login_required

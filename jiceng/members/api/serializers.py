@@ -91,3 +91,13 @@ class MemberUpdateInput(MemberInput):
 class RevealOutput(serializers.Serializer):
     field = serializers.CharField()
     value = serializers.CharField()
+
+
+class ReadOutput(serializers.Serializer):
+    """One reveal of the caller's own record: when, by whom, under which role and unit."""
+
+    at = serializers.DateTimeField()
+    officer = serializers.CharField()
+    role = serializers.CharField()
+    unit = serializers.CharField()
+    field = serializers.CharField()

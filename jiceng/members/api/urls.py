@@ -15,6 +15,7 @@ urlpatterns = [
         views.MemberReveal.as_view(),
         name="api-member-reveal",
     ),
+    path("members/mine/reads/", views.MyReads.as_view(), name="api-member-my-reads"),
     path("members/<int:pk>/place/", placement.MemberPlace.as_view(), name="api-member-place"),
     path("placement/unplaced/", placement.UnplacedList.as_view(), name="api-unplaced-list"),
     path("placement/accept/", placement.PlacementAccept.as_view(), name="api-placement-accept"),

@@ -4,6 +4,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
 from rest_framework.fields import ChoiceField
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +16,7 @@ from jiceng.members.models import EmploymentStatus
 from jiceng.members.services import REVEALABLE
 from jiceng.orgs import selectors as org_selectors
 
-from .serializers import MemberInput, MemberOutput, MemberUpdateInput, RevealOutput
+from .serializers import MemberInput, MemberOutput, MemberUpdateInput, ReadOutput, RevealOutput
 
 LIST_PARAMETERS = [
     OpenApiParameter("org", int, description="subtree of this organisation"),
@@ -98,3 +99,20 @@ class MemberReveal(generics.GenericAPIView):
         member = selectors.member_get(request.user, pk)
         value = services.member_reveal(actor=request.user, member=member, field=field)
         return Response({"field": field, "value": value})
+
+
+class MyReads(generics.GenericAPIView):
+    """Self-service: who read the caller's own ID number or phone, and when (newest first).
+    An account without a member record gets 404; the list is not itself a reveal."""
+
+    serializer_class = ReadOutput
+
+    @extend_schema(responses=ReadOutput(many=True))
+    def get(self, request: Request) -> Response:
+        member = selectors.own_member(request.user)
+        if member is None:
+            raise NotFound
+        page = self.paginate_queryset(selectors.own_reads(member))
+        return self.get_paginated_response(
+            ReadOutput(selectors.read_rows(page or []), many=True).data
+        )
