@@ -7,7 +7,7 @@ CHROMIUM ?= /usr/bin/chromium
 export UV_LINK_MODE ?= copy
 
 .PHONY: help demo prod test install lint typecheck importlint migrations-check deploy-check pytest pytest-pg \
-        browser chromium bench fuzz messages clean
+        browser chromium bench fuzz messages clean pgbouncer scaleout scaleout-test
 
 help:
 	@echo "make demo   — install, build the demo data (SQLite under var/), start site + worker"
@@ -57,17 +57,29 @@ deploy-check: install
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 pytest: install
-	env -u DATABASE_URL .venv/bin/pytest -m "not browser" -q
+	env -u DATABASE_URL .venv/bin/pytest -m "not browser and not scaleout" -q
 
 pytest-pg: install
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== pytest on PostgreSQL ($${DATABASE_URL%%@*}@…)"; \
-		.venv/bin/pytest -m "not browser" -q; \
+		.venv/bin/pytest -m "not browser and not scaleout" -q; \
 	else echo "DATABASE_URL not set: PostgreSQL run skipped (CI sets it)"; fi
 
 chromium:
 	@[ -x "$(CHROMIUM)" ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+
+# Scale-out on this machine (docs/operations.md "Scale-out"): a primary, a streaming replica,
+# pgbouncer, two web processes and two task workers on loopback, and the test that drives them.
+pgbouncer:
+	@[ -x /usr/sbin/pgbouncer ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq pgbouncer >/dev/null)
+
+scaleout: install pgbouncer
+	$(PY) scripts/scaleout.py
+
+scaleout-test: install pgbouncer
+	env -u DATABASE_URL .venv/bin/pytest -m scaleout -q -p no:xdist tests/test_scaleout.py
 
 browser: install chromium
 	env -u DATABASE_URL .venv/bin/pytest -m browser -q -p no:xdist

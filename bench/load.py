@@ -254,8 +254,48 @@ def main() -> int:
     if os.environ.get("BENCH_NO_REPORT") != "1":
         out = ROOT / "bench/results/load.json"
         out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_table(results)
         print(f"written {out}")
     return 0
+
+
+def write_table(results: dict[str, Any]) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from report import write_section
+
+    sustained = results["sustained"]
+    lines = [
+        f"{results['machine']}; {results['database']}; {results['server']}; "
+        f"{results['members']:,} members (city scenario). Locust headless on the same machine",
+        "(loopback), each simulated officer working back to back (no think time): the member",
+        "list of their district (page 1-50), pinyin search, home and campaign dashboards, a",
+        "member's page, the API's member list, and a transfer requested and withdrawn (weights",
+        "5:3:2:2:3:3:1). Sessions made beforehand (second factor passed). Steps of "
+        f"{STEP_SECONDS} s find the knee,",
+        f"the largest concurrency with p95 ≤ {results['p95_bound_ms']} ms; the sustained run "
+        f"holds it for {sustained['seconds'] / 60:g} min. Run {results['when']}.",
+        "",
+        "| officers | req/s | p50 ms | p95 ms | p99 ms | errors / requests |",
+        "|---:|---:|---:|---:|---:|---|",
+    ]
+    for step in results["steps"]:
+        lines.append(
+            f"| {step['users']} | {step['rps']} | {step['p50_ms']:.0f} | {step['p95_ms']:.0f} | "
+            f"{step['p99_ms']:.0f} | {step['failures']} / {step['requests']:,} |"
+        )
+    lines += [
+        "",
+        f"**Sustained, {sustained['seconds'] / 60:g} min at {results['knee_users']} officers:** "
+        f"{sustained['rps']} requests/s, p50 {sustained['p50_ms']:.0f} ms, p95 "
+        f"{sustained['p95_ms']:.0f} ms, p99 {sustained['p99_ms']:.0f} ms, "
+        f"{sustained['failures']} errors in {sustained['requests']:,} requests.",
+        "",
+        "| request | n | p95 ms | errors |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, r in sorted(sustained["by_request"].items()):
+        lines.append(f"| {name} | {r['n']:,} | {r['p95_ms']:.0f} | {r['failures']} |")
+    write_section("Load (issue 18): officer traffic on gunicorn, city scale", lines)
 
 
 if __name__ == "__main__":

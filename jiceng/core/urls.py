@@ -12,7 +12,5 @@ urlpatterns = [
     path("files/<uuid:pk>/", attachments.download, name="attachment"),
     path("files/<uuid:pk>/thumb/", attachments.thumb, name="attachment-thumb"),
     path("files/<uuid:pk>/remove/", attachments.remove, name="attachment-remove"),
-    path(
-        "files/<slug:key>/<int:owner_id>/upload/", attachments.upload, name="attachment-upload"
-    ),
+    path("files/<slug:key>/<int:owner_id>/upload/", attachments.upload, name="attachment-upload"),
 ]
