@@ -14,7 +14,7 @@ BLIND_INDEX_KEY = "test-blind-index-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
-    DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off"}
+    DATABASES["default"]["OPTIONS"] = {"options": PG_SESSION_OPTIONS}  # noqa: F405
 else:
     DATABASES = {
         "default": {
