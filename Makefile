@@ -84,7 +84,7 @@ scaleout-test: install pgbouncer
 browser: install chromium
 	env -u DATABASE_URL .venv/bin/pytest -m browser -q -p no:xdist
 
-test: lint typecheck importlint migrations-check deploy-check pytest pytest-pg browser
+test: lint typecheck importlint migrations-check deploy-check pytest pytest-pg browser scaleout-test
 
 bench: install
 	$(PY) bench/run.py
