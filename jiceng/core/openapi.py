@@ -86,7 +86,8 @@ class AutoSchema(BaseAutoSchema):
             )
         if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             errors["403"] = self._error_response("Error", ERROR, "not signed in or not allowed")
-        if in_path or body or query - PAGINATION:
+        # A view answering 404 without ids (a member's own record, absent) says so.
+        if in_path or body or query - PAGINATION or getattr(self.view, "answers_404", False):
             errors["404"] = self._error_response("Error", ERROR, "not found or not in scope")
         if self.method in WRITES:
             errors["409"] = self._error_response("Error", ERROR, "conflicts with a stored row")

@@ -106,6 +106,7 @@ class MyReads(generics.GenericAPIView):
     An account without a member record gets 404; the list is not itself a reveal."""
 
     serializer_class = ReadOutput
+    answers_404 = True  # an account without a member record of its own
 
     @extend_schema(responses=ReadOutput(many=True))
     def get(self, request: Request) -> Response:
