@@ -36,6 +36,7 @@ MAX_CLAIMS = 2  # the first run and one more: a task that killed two workers is 
 
 
 def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux), or None if it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
             return fh.read().rsplit(")", 1)[1].split()[19]
@@ -43,9 +44,16 @@ def _start_time(pid: int) -> str | None:
         return None
 
 
+def this_worker_id() -> str:
+    """``host:pid:start`` of this process (at most 64 characters, db_worker's limit): the id
+    ``run_worker`` gives its db_worker, so any process on the host can tell whether it lives."""
+    pid = os.getpid()
+    return f"{socket.gethostname()[:32]}:{pid}:{_start_time(pid) or 0}"
+
+
 def worker_alive(worker_id: str) -> bool | None:
     """Whether the ``host:pid:start`` worker still runs; None when it cannot be told (another
-    host, an id of another form, no /proc). The same rule as ``imports.recovery``."""
+    host, an id of another form, no /proc). ``imports.recovery`` asks the same."""
     parts = worker_id.rsplit(":", 2)
     if len(parts) != 3 or not parts[1].isdigit() or parts[0] != socket.gethostname()[:32]:
         return None

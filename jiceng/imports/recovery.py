@@ -20,9 +20,7 @@ left alone: there is no way to tell from here whether their worker lives.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import socket
 from pathlib import Path
 
 from django.conf import settings
@@ -32,6 +30,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from jiceng.core import audit
+from jiceng.core.task_recovery import worker_alive
 
 from .models import ImportJob
 
@@ -49,32 +48,6 @@ RUN_DIED = (
     "请重新上传同一文件继续导入，已导入的党员不会重复"
 )
 TASK_FAILED = "后台处理出错，已停止：{error}。请重新上传文件；如再次出错，请联系管理员"
-
-
-def _start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (Linux), or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-def this_worker_id() -> str:
-    """``host:pid:start`` of this process (at most 64 characters, db_worker's limit)."""
-    pid = os.getpid()
-    return f"{socket.gethostname()[:32]}:{pid}:{_start_time(pid) or 0}"
-
-
-def worker_alive(worker_id: str) -> bool | None:
-    """Whether the worker named ``worker_id`` still runs: None when it cannot be told (an id
-    not made by ``this_worker_id``, another host, not Linux)."""
-    parts = worker_id.rsplit(":", 2)
-    if len(parts) != 3 or not parts[1].isdigit() or parts[0] != socket.gethostname()[:32]:
-        return None
-    if not Path("/proc/self/stat").exists():
-        return None
-    return _start_time(int(parts[1])) == parts[2]
 
 
 def _tasks_of(job: ImportJob) -> list[DBTaskResult]:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from jiceng.core.task_recovery import this_worker_id, worker_alive
 from jiceng.imports import recovery, services
 from jiceng.imports.models import ImportJob
 
@@ -34,7 +35,7 @@ def dead_worker_id() -> str:
     """The id a worker on this host had, whose process has ended."""
     proc = subprocess.Popen(["true"])  # noqa: S607 - a harmless short-lived process
     proc.wait()
-    return f"{recovery.this_worker_id().rsplit(':', 2)[0]}:{proc.pid}:1"
+    return f"{this_worker_id().rsplit(':', 2)[0]}:{proc.pid}:1"
 
 
 def a_job(officer, branch, status: str) -> ImportJob:
@@ -64,10 +65,10 @@ def a_task(job: ImportJob, task_path: str, worker_id: str, status=TaskResultStat
 
 
 def test_this_worker_is_alive_and_an_ended_one_is_not():
-    assert recovery.worker_alive(recovery.this_worker_id()) is True
-    assert recovery.worker_alive(dead_worker_id()) is False
-    assert recovery.worker_alive("Qx7randomid") is None  # a plain db_worker: cannot tell
-    assert recovery.worker_alive("elsewhere:1:1") is None
+    assert worker_alive(this_worker_id()) is True
+    assert worker_alive(dead_worker_id()) is False
+    assert worker_alive("Qx7randomid") is None  # a plain db_worker: cannot tell
+    assert worker_alive("elsewhere:1:1") is None
 
 
 def test_a_check_whose_worker_died_fails_with_a_message_on_its_page(client, login, officer, branch):
@@ -113,7 +114,7 @@ def test_an_import_run_that_killed_two_workers_fails(officer, branch):
 
 def test_a_job_whose_worker_lives_or_cannot_be_told_is_left_alone(officer, branch):
     alive = a_job(officer, branch, ImportJob.Status.VALIDATING)
-    a_task(alive, recovery.VALIDATE_TASK, recovery.this_worker_id())
+    a_task(alive, recovery.VALIDATE_TASK, this_worker_id())
     unknown = a_job(officer, branch, ImportJob.Status.VALIDATING)
     a_task(unknown, recovery.VALIDATE_TASK, "Qx7randomid")
     assert recovery.recover_stale_imports() == []
@@ -134,7 +135,7 @@ def test_run_worker_names_itself_so_others_can_check():
 
     parser = Command().create_parser("manage.py", "run_worker")
     worker_id = parser.get_default("worker_id")
-    assert worker_id == recovery.this_worker_id()
+    assert worker_id == this_worker_id()
     assert worker_id.split(":")[1] == str(os.getpid())
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
+from jiceng.core.task_recovery import this_worker_id
 from jiceng.imports import recovery
 
 
@@ -19,7 +20,7 @@ class Command(DBWorkerCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
-        parser.set_defaults(worker_id=recovery.this_worker_id())
+        parser.set_defaults(worker_id=this_worker_id())
 
     def handle(self, *args: Any, **options: Any) -> None:
         for job in recovery.recover_stale_imports():
