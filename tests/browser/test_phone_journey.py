@@ -80,13 +80,16 @@ def test_four_ones_with_a_photo_and_campaign_evidence_on_a_phone(page, log_in):
     page.get_by_test_id("progress-table").get_by_role("link", name="环节").first.click()
     unit_url = page.url
     page.get_by_test_id("tab-fourones").click()
-    item = page.get_by_test_id("fourones-row").filter(has_text="结对帮扶独居老人（手机）")
-    expect(item.get_by_test_id("attachment-photo")).to_be_visible()
-    confirm = item.get_by_test_id("fourones-confirm")
+
+    # The item's own cell (the member's row may hold other items, confirmed or waiting).
+    def cell():
+        return page.get_by_test_id("fourones-item").filter(has_text="结对帮扶独居老人（手机）")
+
+    expect(cell().get_by_test_id("attachment-photo")).to_be_visible()
+    confirm = cell().get_by_test_id("fourones-confirm")
     assert confirm.bounding_box()["height"] >= 44
     confirm.click()
-    item = page.get_by_test_id("fourones-row").filter(has_text="结对帮扶独居老人（手机）")
-    expect(item.locator('[data-state="confirmed"]')).to_have_count(1)
+    expect(cell().locator('[data-state="confirmed"]')).to_have_count(1)
 
     page.goto(unit_url)
     upload = page.get_by_test_id("attachment-upload")
