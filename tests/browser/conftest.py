@@ -55,12 +55,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
     )
     port = _free_port()
+    # The server's log goes to a file: a pipe nobody reads fills after some hundred requests
+    # and then blocks the server in the middle of a test.
+    server_log = var / "server.log"
     proc = subprocess.Popen(
         [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=server_log.open("wb"),
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -71,7 +74,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.2)
     else:
         proc.kill()
-        raise RuntimeError("the test server did not start: " + proc.stderr.read().decode())
+        raise RuntimeError("the test server did not start: " + server_log.read_text()[-4000:])
     # The task worker (django-tasks database backend) runs imports queued from the pages.
     worker = subprocess.Popen(
         [*manage, "db_worker", "--interval", "0.2"],
