@@ -115,12 +115,25 @@ def default_row_count() -> int:
 
 def ensure(months_ahead: int | None = None, *, today: dt.date | None = None) -> list[str]:
     """Create the partitions of this month and the next ``months_ahead`` (default
-    ``AUDIT_PARTITIONS_AHEAD``) if missing; return the names created."""
+    ``AUDIT_PARTITIONS_AHEAD``) if missing, and of every month the DEFAULT partition holds rows
+    of (those rows are moved into it, migration 0007); return the names created."""
     if not is_partitioned():
         return []
     ahead = settings.AUDIT_PARTITIONS_AHEAD if months_ahead is None else months_ahead
     first = (today or timezone.now().astimezone(dt.UTC).date()).replace(day=1)
-    return ensure_months([add_months(first, n) for n in range(ahead + 1)])
+    coming = [add_months(first, n) for n in range(ahead + 1)]
+    return ensure_months(sorted(set(default_months()) | set(coming)))
+
+
+def default_months() -> list[dt.date]:
+    """The (UTC) months the DEFAULT partition holds rows of, written before their partition
+    existed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT date_trunc('month', at AT TIME ZONE 'UTC')::date "
+            "FROM core_auditevent_default ORDER BY 1"
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def ensure_months(months: list[dt.date]) -> list[str]:

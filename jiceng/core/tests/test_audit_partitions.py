@@ -211,3 +211,60 @@ def test_the_command_exports_and_drops_expired_months(db, archive_dir, capsys):
     assert "core_auditevent_y2001m01" in out
     assert parts.partition_of(OLD) is None
     assert (archive_dir / "core_auditevent_y2001m01.jsonl.gz").exists()
+
+
+def _row(event_id: int) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, at, actor_repr, verb, note FROM core_auditevent WHERE id = %s", [event_id]
+        )
+        return cursor.fetchone()
+
+
+@on_postgresql
+def test_rows_written_before_their_month_existed_are_moved_into_it(db, capsys):
+    """Rows of a month without a partition wait in the DEFAULT partition; the daily command
+    creates the month and moves them, unchanged, and every partition stays append-only."""
+    late = [_insert("2002-03-01 00:00:00+00", "first"), _insert("2002-03-31 23:59:59+00", "last")]
+    other = _insert("1999-06-01 00:00:00+00", "another month")
+    before = [_row(event_id) for event_id in late]
+    assert {_where(event_id) for event_id in late} == {"core_auditevent_default"}
+    assert parts.default_months() == [dt.date(1999, 6, 1), dt.date(2002, 3, 1)]
+
+    call_command("audit_partitions")
+
+    assert "core_auditevent_y2002m03" in capsys.readouterr().out
+    assert [_where(event_id) for event_id in late] == ["core_auditevent_y2002m03"] * 2
+    assert [_row(event_id) for event_id in late] == before
+    assert _where(other) == "core_auditevent_y1999m06"
+    assert parts.default_row_count() == 0
+    for statement in (
+        "DELETE FROM core_auditevent_y2002m03",
+        "TRUNCATE core_auditevent_y2002m03",
+        "DELETE FROM core_auditevent_default",  # its DELETE trigger is on again
+    ):
+        stray = _insert("1998-01-01 00:00:00+00", "stray")
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
+        assert _where(stray) == "core_auditevent_default"
+
+
+@on_postgresql
+def test_a_new_partition_gets_the_parent_grants(db):
+    """The application role reads and writes the audit table through the parent; each month it
+    is granted on the parent (SELECT, INSERT) is granted on the month too, nothing more."""
+    role = "jiceng_test_auditor"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")  # rolled back with the test
+        cursor.execute(f"GRANT SELECT, INSERT ON core_auditevent TO {role}")
+        (name,) = parts.ensure_months([dt.date(2003, 5, 1)])
+        cursor.execute(
+            "SELECT privilege_type FROM information_schema.role_table_grants "
+            "WHERE table_name = %s AND grantee = %s ORDER BY 1",
+            [name, role],
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["INSERT", "SELECT"]

@@ -14,7 +14,8 @@ from jiceng.core import audit_partitions as parts
 class Command(BaseCommand):
     help = (
         "PostgreSQL: create the audit log's partitions of this month and the next months "
-        "(AUDIT_PARTITIONS_AHEAD), and with --retention export the months older than "
+        "(AUDIT_PARTITIONS_AHEAD) and of every month whose rows sit in the DEFAULT partition (they "
+        "are moved into it), and with --retention export the months older than "
         "AUDIT_RETENTION_DAYS (at least 183) to AUDIT_ARCHIVE_DIR and drop each one whose export "
         "is verified. Run daily, with a database role allowed to drop partitions "
         "(docs/operations.md, 'Audit partitions and retention')."
@@ -43,8 +44,11 @@ class Command(BaseCommand):
         if not parts.is_partitioned():
             console.print("审计表未分区（仅 PostgreSQL 分区），无需处理")
             return
+        held = parts.default_row_count()
         created = parts.ensure(options["ahead"])
         console.print(f"新建分区 {len(created)} 个{('：' + '、'.join(created)) if created else ''}")
+        if moved := held - parts.default_row_count():
+            console.print(f"默认分区中的 {moved:,} 行已移入其月份的分区")
         if options["retention"]:
             self._retention(console, days, drop=not options["export_only"])
         self._report(console, days)
