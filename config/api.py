@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("jiceng.study.api.urls")),
     path("", include("jiceng.campaigns.api.urls")),
     path("", include("jiceng.surveys.api.urls")),
+    path("outreach/", include("jiceng.outreach.api.urls")),
 ]

@@ -26,6 +26,7 @@ urlpatterns = [
     path("study/", include("jiceng.study.urls")),
     path("campaigns/", include("jiceng.campaigns.urls")),
     path("surveys/", include("jiceng.surveys.urls")),
+    path("outreach/", include("jiceng.outreach.urls")),
     path("", include("jiceng.core.urls")),
 ]
 

@@ -35,6 +35,10 @@ MAX_PAGES = 70  # per role; the walk keeps at most two pages of each URL shape
 SKIP = re.compile(r"^/(api|static|media|admin|i18n)/|/logout/|export|download|\.(csv|xlsx|pdf)$")
 # Forms that are not writes on the organisation's data.
 NOT_WRITES = re.compile(r"/i18n/|/logout/|/security/|/second-factor/|/password")
+# Reads that are POSTs because each one is audited (a reveal): offered to a read-only role that
+# holds the right (a party worker with outreach rights reads a needy person's categories), and
+# still submitted below to check the role is not refused.
+AUDITED_READS = re.compile(r"/reveal/")
 
 
 @dataclass
@@ -164,7 +168,11 @@ def test_no_page_offers_what_its_role_is_refused(client, world, caplog, username
     assert len(pages) >= 3, pages  # the walk reached the role's pages
     assert not broken, "links the role cannot open:\n" + "\n".join(map(str, broken))
     if username in READ_ONLY:
-        offered = [(page, urlsplit(form.action).path, form.label) for page, form in forms]
+        offered = [
+            (page, urlsplit(form.action).path, form.label)
+            for page, form in forms
+            if not AUDITED_READS.search(urlsplit(form.action).path)
+        ]
         assert not offered, "write forms offered to a read-only role:\n" + "\n".join(
             map(str, offered)
         )

@@ -38,7 +38,9 @@ from jiceng.members.models import (
     MemberMerge,
     Transfer,
 )
-from jiceng.orgs.models import Organization, Rectification, RectificationState
+from jiceng.orgs.models import Organization, OrgType, Rectification, RectificationState
+from jiceng.outreach.models import NeedyPerson
+from jiceng.outreach.visits.models import Visit
 from jiceng.planning.models import Plan
 from jiceng.study.models import SelfStudy, StudyPeriod, StudySession
 from jiceng.surveys.models import Appraisal
@@ -71,6 +73,8 @@ class Foreign:
     practice: ThemePractice  # a theme practice organised by 黄浦
     appraisal: Appraisal  # a 黄浦 member's appraisal in the city-wide campaign (demo data)
     attachment: Attachment  # a photo of that "four ones" item
+    needy: NeedyPerson  # a needy person living in a 黄浦 street
+    visit: Visit  # a 黄浦 branch's visit to that person, with a need raised (S19)
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,18 @@ def _campaign(f: Foreign) -> dict[str, Any]:
 
 def _unit(f: Foreign) -> dict[str, Any]:
     return {"pk": f.unit.pk}
+
+
+def _needy(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.needy.pk}
+
+
+def _visit(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.visit.pk}
+
+
+def _visit_need(f: Foreign) -> dict[str, Any]:
+    return {"pk": f.visit.needs.get().pk}
 
 
 def _appraisal(f: Foreign) -> dict[str, Any]:
@@ -332,6 +348,54 @@ ROUTES: dict[str, Route] = {
     "imports:export-detail": Route("object", _export_job),
     "imports:export-download": Route("object", _export_job),
     # API
+    # outreach: the needy-people registry
+    "outreach:needy-list": Route("list"),
+    "outreach:needy-create": Route("list", reason="street dropdown lists only own subtree"),
+    "outreach:needy-duplicates": Route("list"),
+    "outreach:needy-detail": Route("object", _needy),
+    "outreach:needy-edit": Route("object", _needy, ("get", "post")),
+    "outreach:needy-status": Route("object", _needy, ("post",)),
+    "outreach:needy-reveal": Route(
+        "object", lambda f: {"pk": f.needy.pk, "field": "sensitive"}, ("post",)
+    ),
+    "outreach:needy-merge": Route("object", _needy, ("post",)),
+    "outreach:categories": Route("open", reason="the city's one table of categories"),
+    "outreach:category-active": Route(
+        "open",
+        lambda f: {"pk": 1},
+        ("post",),
+        reason="the city's one table; only a city-level officer may change it",
+    ),
+    "api-needy-list": Route("list", foreign_ids=lambda f: {f.needy.pk}),
+    "api-needy-categories": Route("open", reason="the city's one table of categories"),
+    "api-needy-detail": Route("object", _needy, ("get", "patch")),
+    "api-needy-status": Route("object", _needy, ("post",)),
+    "api-needy-reveal": Route(
+        "object", lambda f: {"pk": f.needy.pk, "field": "id_number"}, ("post",)
+    ),
+    # outreach: visits (S19)
+    "outreach:visit-list": Route("list"),
+    "outreach:visit-new": Route("list", reason="form only; the unit is picked in own scope"),
+    "outreach:my-visits": Route(
+        "object", lambda f: {}, reason="self-service: an officer without a member record gets 404"
+    ),
+    "outreach:visit-counts": Route("list"),
+    "outreach:visit-detail": Route("object", _visit),
+    "outreach:visit-confirm": Route("object", _visit, ("post",)),
+    "outreach:visit-return": Route("object", _visit, ("post",)),
+    "outreach:visit-resubmit": Route("object", _visit, ("post",)),
+    "outreach:needs": Route("list"),
+    "outreach:need-follow-up": Route("object", _visit_need, ("post",)),
+    "api-visit-list": Route("list", foreign_ids=lambda f: {f.visit.pk}),
+    "api-visit-counts": Route("list"),
+    "api-visit-detail": Route("object", _visit),
+    "api-visit-confirm": Route("object", _visit, ("post",)),
+    "api-visit-return": Route("object", _visit, ("post",), data=lambda f: {"reason": "x"}),
+    "api-visit-resubmit": Route("object", _visit, ("post",), data=lambda f: {"findings": "x"}),
+    "api-visit-needs": Route("list", foreign_ids=lambda f: {f.visit.needs.get().pk}),
+    "api-need-follow-up": Route(
+        "object", _visit_need, ("post",), data=lambda f: {"state": "resolved", "note": "x"}
+    ),
     "api-schema": Route("open", reason="OpenAPI document, no data"),
     "api-docs": Route("open", reason="API documentation page, no data"),
     "api-token": Route("open", reason="issues or revokes the caller's own API token"),
@@ -620,7 +684,34 @@ def foreign(world) -> Foreign:
         actor=account, campaign=city_campaign, owner=huangpu, name="黄浦主题实践"
     )
     (attachment,) = attachments_add(actor=account, record=four_ones, files=[photo("公益.jpg")])
+    from jiceng.outreach.registry.services import needy_register
+
+    needy, _warnings = needy_register(
+        actor=account,
+        street_org=Organization.objects.filter(
+            path__startswith=huangpu.path, org_type=OrgType.STREET_COMMITTEE
+        )
+        .order_by("path")
+        .first(),
+        name="黄浦困难户",
+        address="黄浦区某路1号",
+        id_number="310101194503150020",
+    )
+    from jiceng.outreach.visits.services import visit_record
+
+    visit = visit_record(
+        actor=account,
+        org=branch,
+        target_kind="needy",
+        needy=needy,
+        visited_on=dt.date(2005, 9, 1),
+        kind="home",
+        visitors=[member] if member.home_org_id == branch.pk else [],
+        needs=[("living", "黄浦困难户的需求")],
+    )
     return Foreign(
+        needy=needy,
+        visit=visit,
         attachment=attachment,
         appraisal=appraisal,
         campaign=campaign,
@@ -677,6 +768,8 @@ def _foreign_links(foreign: Foreign) -> list[str]:
         reverse("imports:detail", args=[foreign.import_job.pk]),
         reverse("members:transfer-detail", args=[foreign.transfer.pk]),
         reverse("orgs:rectification", args=[foreign.rectification.pk]),
+        reverse("outreach:needy-detail", args=[foreign.needy.pk]),
+        reverse("outreach:visit-detail", args=[foreign.visit.pk]),
     ]
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "jiceng.campaigns",
     "jiceng.surveys",
     "jiceng.study",
+    "jiceng.outreach",
     "jiceng.scenario",
 ]
 

@@ -13,6 +13,11 @@ from .roles import Role
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
     organization = OrgCodeField(label=_("管辖组织（含下级）代码"))
+    outreach = forms.BooleanField(
+        label=_("可查看帮扶对象的类别和健康状况"),
+        required=False,
+        help_text=_("属个人敏感信息，只授予负责帮扶工作的人员；查看时留痕"),
+    )
 
     def __init__(
         self, *args: Any, org_queryset: Any, roles: tuple[str, ...] | None = None, **kwargs: Any
@@ -29,4 +34,4 @@ class UserCreateForm(RoleForm):
     password = forms.CharField(
         label=_("初始密码"), widget=forms.PasswordInput, help_text=_("至少10位，不能全为数字")
     )
-    field_order = ["username", "display_name", "password", "role", "organization"]
+    field_order = ["username", "display_name", "password", "role", "organization", "outreach"]

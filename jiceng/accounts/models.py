@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from jiceng.core.fields import PersonName, PersonNameField
 from jiceng.core.scoping import Action, Scope, ScopedManager, ScopedQuerySet, narrowest_prefixes
 
-from .roles import ROLE_ACTIONS, Role
+from .roles import OUTREACH_ROLES, ROLE_ACTIONS, Role
 
 
 class User(AbstractUser):
@@ -45,7 +45,10 @@ class User(AbstractUser):
             paths = []
             self_only = False
             for a in self.active_assignments():
-                if action not in ROLE_ACTIONS.get(a.role, frozenset()):
+                if action == Action.OUTREACH:
+                    if not (a.outreach and a.role in OUTREACH_ROLES):
+                        continue
+                elif action not in ROLE_ACTIONS.get(a.role, frozenset()):
                     continue
                 if a.role == Role.MEMBER:
                     self_only = True
@@ -98,6 +101,9 @@ class RoleAssignment(models.Model):
         on_delete=models.PROTECT,
         related_name="role_assignments",
     )
+    # Outreach rights (``Action.OUTREACH``): this assignment also shows needy people's
+    # categories and health in its subtree (sensitive personal information, PIPL art. 28).
+    outreach = models.BooleanField(_("帮扶对象敏感信息"), default=False)
     granted_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -34,6 +34,20 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.MEMBER: frozenset({Action.VIEW}),
 }
 
+# The roles that may be given outreach rights (``Action.OUTREACH``: a needy person's categories
+# and health, sensitive personal information under PIPL art. 28) on an assignment; the right is
+# held only where an assignment was given it (``RoleAssignment.outreach``), never by the role
+# alone. Auditors and members never hold it.
+OUTREACH_ROLES: frozenset[str] = frozenset(
+    {
+        Role.CITY_ADMIN,
+        Role.DISTRICT_OFFICER,
+        Role.COMMITTEE_OFFICER,
+        Role.BRANCH_SECRETARY,
+        Role.PARTY_WORKER,
+    }
+)
+
 # Which roles an account manager may grant: never a role above their own.
 GRANTABLE: dict[str, tuple[str, ...]] = {
     Role.CITY_ADMIN: tuple(Role.values),

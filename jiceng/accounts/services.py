@@ -13,7 +13,7 @@ from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.orgs.models import Organization
 
 from .models import RoleAssignment, User
-from .roles import GRANTABLE, Role
+from .roles import GRANTABLE, OUTREACH_ROLES, Role
 
 
 def _may_grant(actor: Actor, role: str, organization: Organization) -> None:
@@ -40,6 +40,7 @@ def user_create(
     display_name: str,
     role: str,
     organization: Organization,
+    outreach: bool = False,
 ) -> User:
     """Create an account with its first role assignment."""
     _may_grant(actor, role, organization)
@@ -61,15 +62,29 @@ def user_create(
         org_path=organization.path,
         after={"username": user.username, "display_name": user.display_name},
     )
-    role_grant(actor=actor, user=user, role=role, organization=organization)
+    role_grant(actor=actor, user=user, role=role, organization=organization, outreach=outreach)
     return user
 
 
 @transaction.atomic
 def role_grant(
-    *, actor: Actor, user: User, role: str, organization: Organization
+    *, actor: Actor, user: User, role: str, organization: Organization, outreach: bool = False
 ) -> RoleAssignment:
+    """Grant ``role`` over ``organization``'s subtree; ``outreach`` also gives needy people's
+    categories and health there (only a role of ``OUTREACH_ROLES``, and only by a manager who
+    holds outreach rights over that subtree: no one passes on what they may not see)."""
     _may_grant(actor, role, organization)
+    if outreach:
+        if role not in OUTREACH_ROLES:
+            raise ValidationError(
+                _("“%(role)s”不能查看帮扶对象敏感信息") % {"role": Role(role).label}
+            )
+        require(
+            actor,
+            Action.OUTREACH,
+            organization.path,
+            _("您本人在该组织没有帮扶对象敏感信息的权限，不能授予他人"),
+        )
     if role == Role.MEMBER and not hasattr(user, "member"):
         raise ValidationError(_("“党员（本人）”角色只能授予已关联党员信息的账号"))
     if RoleAssignment.objects.filter(
@@ -80,6 +95,7 @@ def role_grant(
         user=user,
         role=role,
         organization=organization,
+        outreach=outreach,
         granted_by=actor_user(actor),
     )
     user.forget_scopes()
@@ -88,7 +104,12 @@ def role_grant(
         verb="grant",
         obj=assignment,
         org_path=organization.path,
-        after={"user": user.pk, "role": role, "organization": organization.pk},
+        after={
+            "user": user.pk,
+            "role": role,
+            "organization": organization.pk,
+            "outreach": outreach,
+        },
     )
     return assignment
 

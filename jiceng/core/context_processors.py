@@ -17,9 +17,9 @@ from .scoping import Action, can_anywhere
 
 
 class Permitted:
-    """``may.change``, ``may.reveal``, ``may.manage_accounts``, ``may.audit``: the user may do
-    that somewhere in the tree; ``may.tree``: the user sees organisations (not only their own
-    member record)."""
+    """``may.change``, ``may.reveal``, ``may.manage_accounts``, ``may.audit``, ``may.outreach``:
+    the user may do that somewhere in the tree; ``may.tree``: the user sees organisations (not
+    only their own member record)."""
 
     def __init__(self, user: Any) -> None:
         self.user = user
@@ -46,6 +46,10 @@ class Permitted:
     @functools.cached_property
     def audit(self) -> bool:
         return self._anywhere(Action.AUDIT)
+
+    @functools.cached_property
+    def outreach(self) -> bool:
+        return self._anywhere(Action.OUTREACH)
 
 
 def permitted(request: HttpRequest) -> dict[str, Any]:

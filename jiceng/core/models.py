@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .attachments.models import Attachment  # noqa: F401  (so the core app registers it)
 from .scoping import ScopedManager
-from .text import initials_key, pinyin_key, to_simplified
+from .text import initials_key, pinyin_key, search_terms, to_simplified
 
 
 class NameSearchKeys:
@@ -43,6 +43,16 @@ class NameSearchKeys:
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.fill_search_keys()
         super().save(*args, **kwargs)  # type: ignore[misc]
+
+
+def name_search_q(query: str) -> models.Q:
+    """Rows of a ``NameSearchKeys`` model whose name matches ``query``: pinyin initials or
+    full pinyin from the start for a Latin query (``zsm``, ``zhang``), else the Simplified
+    name containing it (a Traditional query is converted first)."""
+    term, is_pinyin = search_terms(query)
+    if is_pinyin:
+        return models.Q(name_initials__startswith=term) | models.Q(name_pinyin__startswith=term)
+    return models.Q(name_simplified__contains=term)
 
 
 class AuditEvent(models.Model):

@@ -31,6 +31,10 @@ class Action(models.TextChoices):
     REVEAL = "reveal", "查看敏感信息"
     MANAGE_ACCOUNTS = "manage_accounts", "管理账号"
     AUDIT = "audit", "查阅审计日志"
+    # Needy people's categories and health (PIPL art. 28 sensitive personal information): held
+    # only through an assignment that was given it (``RoleAssignment.outreach``), see
+    # ``accounts.roles.OUTREACH_ROLES``.
+    OUTREACH = "outreach", "查看帮扶对象敏感信息"
 
 
 @dataclass(frozen=True)

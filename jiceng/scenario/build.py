@@ -32,6 +32,7 @@ from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE
 from jiceng.orgs import services as org_services
 from jiceng.orgs.models import BranchKind, Organization, OrgHealth, OrgType, Sector, WeakCriterion
 from jiceng.scenario import campaigns, duplicates, lostcontact, planning, study, surveys
+from jiceng.scenario.outreach import build_outreach
 
 from .names import NameMaker
 
@@ -659,12 +660,23 @@ class Builder:
             ("auditor", "黄浦区审计员 周文", Role.AUDITOR, huangpu),
             ("member.self", self_member.name if self_member else "党员", Role.MEMBER, branch),
         ]
+        # Outreach rights (needy people's categories and health) for those doing outreach work
+        # in 黄浦; 徐汇's officer and the electric group's have none, so the demo shows both.
+        outreach = {
+            "city.admin",
+            "huangpu.officer",
+            "street.officer",
+            "branch.secretary",
+            "party.worker",
+        }
         out = []
         for username, display, role, org in plan:
             user = User(username=username, display_name=display)
             user.set_password(DEMO_PASSWORD)
             user.save()
-            RoleAssignment.objects.create(user=user, role=role, organization=org)
+            RoleAssignment.objects.create(
+                user=user, role=role, organization=org, outreach=username in outreach
+            )
             if role == Role.MEMBER and self_member is not None:
                 Member.objects.filter(pk=self_member.pk).update(user=user)
             out.append((username, str(Role(role).label), org.name))
@@ -811,6 +823,7 @@ def build(
     campaigns.build_campaigns(scale, seed)
     surveys.build_appraisals(scale, seed)
     study.build_study(scale, seed)
+    build_outreach(scale, seed, b.progress)
     audit.record(
         actor=None,
         verb="create",

@@ -39,6 +39,7 @@ class AssignmentOut(serializers.Serializer):
     role = serializers.CharField()
     organization_id = serializers.IntegerField()
     organization_name = serializers.CharField()
+    outreach = serializers.BooleanField(help_text="可查看帮扶对象的类别和健康状况")
 
 
 class MeOut(serializers.Serializer):
@@ -62,6 +63,7 @@ class Me(GenericAPIView):
                         "role": a.role,
                         "organization_id": a.organization_id,
                         "organization_name": a.organization.name,
+                        "outreach": a.outreach,
                     }
                     for a in user.active_assignments()  # type: ignore[union-attr]
                 ],

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -6,7 +7,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from jiceng.scenario import outreach
 from jiceng.scenario.build import DEMO_PASSWORD, SCALES, build, is_built
+
+# Parts that can be added to an already-built scenario: (already there?, build it).
+PARTS: dict[str, tuple[Callable[[], bool], Callable[..., dict[str, int]]]] = {
+    "outreach": (outreach.is_built, outreach.build_outreach),
+}
 
 
 class Command(BaseCommand):
@@ -20,10 +27,29 @@ class Command(BaseCommand):
             action="store_true",
             help="do nothing (and succeed) when data is already there",
         )
+        parser.add_argument(
+            "--part",
+            choices=sorted(PARTS),
+            help="add only this part to an already-built scenario (same scale and seed)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         console = Console(file=cast(IO[str], self.stdout))
-        if is_built():
+        part = options["part"]
+        if part:
+            exists, _build = PARTS[part]
+            if not is_built():
+                raise CommandError(
+                    f"no organisation tree yet: build the scenario before --part {part}"
+                )
+            if exists():
+                if options["if_empty"]:
+                    console.print(
+                        f"[green]{part} 数据已存在，跳过生成[/green] ({part} already built)"
+                    )
+                    return
+                raise CommandError(f"the database already holds {part} data")
+        elif is_built():
             if options["if_empty"]:
                 console.print("[green]数据已存在，跳过生成[/green] (demo data already built)")
                 return
@@ -42,10 +68,16 @@ class Command(BaseCommand):
                     tasks[stage] = progress.add_task(stage, total=total)
                 progress.update(tasks[stage], completed=done, total=total)
 
-            result = build(options["scale"], options["seed"], report)
+            if part:
+                made = PARTS[part][1](options["scale"], options["seed"], report)
+            else:
+                result = build(options["scale"], options["seed"], report)
         # Fresh bulk-loaded tables: give the planner statistics before the first query.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+        if part:
+            console.print(", ".join(f"{n} {what}" for what, n in made.items()))
+            return
         table = Table(title=f"演示账号 demo logins (password: {DEMO_PASSWORD})")
         for col in ("username", "role", "organization"):
             table.add_column(col)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OutreachConfig(AppConfig):
+    name = "jiceng.outreach"
+    verbose_name = _("联系服务群众")
+    default_auto_field = "django.db.models.BigAutoField"
