@@ -28,6 +28,7 @@ def number(text: str) -> int:
 
 def create_plan(page, name: str) -> int:
     """Ask for a plan of regional branches for Shanghai Electric on the form; its id."""
+    page.get_by_test_id("nav-more").click()  # planning is under "more"
     page.get_by_test_id("nav-planning").click()
     expect(page.get_by_test_id("plan-table")).to_be_visible()
     page.get_by_test_id("new-plan").click()
@@ -158,5 +159,6 @@ def test_another_districts_officer_cannot_open_the_plan(page, log_in):
         assert response.status == 404, url
     # Nor is it in their list of plans.
     page.goto("/")
+    page.get_by_test_id("nav-more").click()  # planning is under "more"
     page.get_by_test_id("nav-planning").click()
     expect(page.get_by_test_id("plan-table")).not_to_contain_text("电气区域党支部（范围检查）")

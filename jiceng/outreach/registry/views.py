@@ -67,10 +67,14 @@ def needy_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def needy_create(request: HttpRequest) -> HttpResponse:
     require_somewhere(request.user, Action.CHANGE, _("您的角色不能登记帮扶对象"))
+    streets = _street_orgs(request)
+    only = list(streets[:2])
     form = NeedyForm(
         request.POST or None,
-        org_queryset=_street_orgs(request),
+        org_queryset=streets,
         sensitive=can_anywhere(request.user, Action.OUTREACH),
+        # a street officer registers in their own street: filled in for them
+        initial={"street_org": only[0].code} if len(only) == 1 else None,
     )
     if request.method == "POST" and form.is_valid():
         done = run_service(request, services.needy_register, form=form, **form.service_kwargs())
