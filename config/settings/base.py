@@ -219,6 +219,19 @@ ATTACHMENT_ROOT = Path(os.environ.get("JICENG_ATTACHMENT_ROOT", VAR_DIR / "attac
 ATTACHMENT_MAX_BYTES = int(os.environ.get("JICENG_ATTACHMENT_MAX_BYTES", str(10 << 20)))
 ATTACHMENT_MAX_PER_RECORD = 9
 
+# The cache is shared by every process of the site (the web workers and the task workers): a
+# summary cached under a generation (``core.generations``) must be invalidated for all of them
+# when any one writes. Django's default (a per-process memory cache) would leave the other
+# gunicorn workers showing figures from before the write. The database cache needs no other
+# service; its table is created by core's migration 0008.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "jiceng_cache",
+        "OPTIONS": {"MAX_ENTRIES": 20000, "CULL_FREQUENCY": 4},
+    }
+}
+
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",

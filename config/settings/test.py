@@ -23,6 +23,8 @@ else:
             "OPTIONS": {"init_command": "PRAGMA foreign_keys=ON;"},
         }
     }
+# One process: the memory cache (the database cache's table is still made by migrate).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 AXES_ENABLED = True
 ALLOWED_HOSTS = ["*"]

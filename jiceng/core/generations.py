@@ -18,6 +18,12 @@ MEMBER_ACTIVITY = "member-activity"
 ORG_TREE = "org-tree"
 
 
+def campaign_progress(campaign_pk: int) -> str:
+    """Where the units of one campaign stand (launched, signed off, completed): the progress
+    dashboard's counts are cached under this."""
+    return f"campaign-progress-{campaign_pk}"
+
+
 def generation(name: str) -> int:
     return int(cache.get(f"generation:{name}", 0))
 

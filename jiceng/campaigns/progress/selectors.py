@@ -8,15 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from jiceng.core import tree
+from jiceng.core import generations, tree
 from jiceng.core.notices import Notice, acting_paths
-from jiceng.core.scoping import Action, get_visible_or_404
+from jiceng.core.scoping import Action, get_visible_or_404, scope_of
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, Sector
 
@@ -337,24 +338,57 @@ def indicators_by_aim(campaign: Campaign) -> list[tuple[Any, list[Indicator]]]:
     return [(Aim(a).label, indicators[a]) for a in Aim.values]
 
 
+# Counts only: nothing personal goes into the shared cache (the lagging units, with their
+# secretaries, are read afresh each time).
+DASHBOARD_SECONDS = 600
+
+
+def dashboard_counts(user: Any, campaign: Campaign, under: Organization) -> dict[str, Any]:
+    """The dashboard's roll-ups (by child, by sector, by step) and the child units' ids,
+    cached per campaign, subtree, the user's scope and the reference date, under the
+    campaign's progress generation (bumped when any of its units moves) and the tree's (the
+    children's names): a sign-off shows at once, a page view re-reads nothing."""
+    scope = scope_of(user, Action.VIEW)
+    key = generations.cache_key(
+        "campaign-dashboard",
+        campaign.pk,
+        under.path,
+        ",".join(scope.paths),
+        scope.self_user_id,
+        campaign.reference_date(),
+        generations.generation(generations.campaign_progress(campaign.pk)),
+        generations.generation(generations.ORG_TREE),
+    )
+    counts: dict[str, Any] | None = cache.get(key)
+    if counts is None:
+        children = progress_by_child(user, campaign, under)
+        counts = {
+            "children": children,
+            "sectors": progress_by_sector(user, campaign, under),
+            "steps": step_counts(user, campaign, under),
+            "unit_ids": dict(
+                CampaignUnit.objects.filter(
+                    campaign=campaign, org_id__in=[p.org.pk for p in children if p.org]
+                ).values_list("org_id", "id")
+            ),
+        }
+        cache.set(key, counts, DASHBOARD_SECONDS)
+    return counts
+
+
 def dashboard(user: Any, campaign: Campaign, under: Organization) -> dict[str, Any]:
     """Everything the progress dashboard of a subtree shows: the roll-up by child and by
     sector with its charts, the steps with their counts, the worst lagging units and the
     indicators under the four aims."""
-    children = progress_by_child(user, campaign, under)
+    counts = dashboard_counts(user, campaign, under)
+    children, steps, unit_ids = counts["children"], counts["steps"], counts["unit_ids"]
     total = Progress.summed(children, under)
-    steps = step_counts(user, campaign, under)
-    unit_ids = dict(
-        CampaignUnit.objects.filter(
-            campaign=campaign, org_id__in=[p.org.pk for p in children if p.org]
-        ).values_list("org_id", "id")
-    )
     return {
         "crumbs": crumbs(user, campaign, under),
         "total": total,
         "children": children,
         "unit_ids": unit_ids,
-        "sectors": progress_by_sector(user, campaign, under),
+        "sectors": counts["sectors"],
         "lagging": with_days_late(lagging_units(user, campaign, under)[:10], campaign),
         "awaiting": total.submitted,
         "chart": phase_chart(children),

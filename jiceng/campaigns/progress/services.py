@@ -16,7 +16,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, tree
+from jiceng.core import audit, generations, tree
 from jiceng.core.scoping import Action, Actor, actor_name, actor_user, can, require
 from jiceng.orgs.models import Organization
 
@@ -330,6 +330,7 @@ def _act(
     step = unit.step
     _advance(unit, action, day)
     unit.save()
+    generations.bump(generations.campaign_progress(unit.campaign_id))
     StepRecord.objects.create(
         unit=unit,
         step=step,

@@ -147,3 +147,29 @@ def test_lagging_units_are_exactly_the_overdue_and_late_launched(cw, units):
     dues = [u.due_on for u in listed]
     assert dues == sorted(dues)  # longest overdue first
     assert len(set(dues)) > 1
+
+
+def test_the_cached_roll_up_shows_a_launch_at_once(cw, django_capture_on_commit_callbacks):
+    """S1: the dashboard's counts are cached (a second view reads none of the units again),
+    and a unit launched is counted on the next view, in every process: the campaign's progress
+    generation is bumped when the write commits."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jiceng.campaigns.progress import services
+
+    cache.clear()
+    city = cw.small.city
+
+    def launched() -> int:
+        children = selectors.dashboard_counts(cw.frank, cw.campaign, city)["children"]
+        return sum(p.total - p.not_launched for p in children)
+
+    before = launched()
+    with CaptureQueriesContext(connection) as again:
+        assert launched() == before
+    assert not [q for q in again.captured_queries if "campaigns_campaignunit" in q["sql"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.unit_launch(actor=cw.frank, unit=cw.unit)
+    assert launched() == before + 1
