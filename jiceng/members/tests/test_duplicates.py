@@ -139,7 +139,25 @@ def _relate_everything(world, drop: Member) -> dict[str, int]:
     made.update(_study_rows(world, drop))
     made["campaigns.FourOnesItem"] = _four_ones_row(world, drop)
     made.update(_appraisal_rows(world, drop))
+    made["outreach.Visit_visitors"] = _visit_row(world, drop)
     return made
+
+
+def _visit_row(world, drop: Member) -> int:
+    """A visit (S19) the dropped record took part in: the visitors' link row."""
+    from jiceng.outreach.models import Visit
+    from jiceng.outreach.visits.services import visit_record
+
+    visit = visit_record(
+        actor=world.user(OFFICER),
+        org=drop.home_org,
+        target_kind="worker",
+        target_name="困难职工",
+        visited_on=dt.date(2005, 9, 1),
+        kind="talk",
+        visitors=[drop],
+    )
+    return Visit.visitors.through.objects.get(visit=visit, member=drop).pk
 
 
 def _appraisal_rows(world, drop: Member) -> dict[str, int]:
