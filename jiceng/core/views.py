@@ -88,6 +88,23 @@ def run_service(
     return Outcome(True, value)
 
 
+def run_posted_form(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    service: Callable[..., T],
+    /,
+    *,
+    success: str | None = None,
+    **kwargs: Any,
+) -> Outcome[T]:
+    """A POSTed form of an action button (no page of its own to show it again): when valid,
+    ``run_service`` with the form's values; when not, its errors said as the page's message."""
+    if not form.is_valid():
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+        return Outcome(False)
+    return run_service(request, service, success=success, **kwargs, **form.cleaned_data)
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", home_figures(request.user))

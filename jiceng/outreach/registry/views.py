@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, can, can_anywhere, require_somewhere
-from jiceng.core.views import error_message, run_service
+from jiceng.core.views import error_message, run_posted_form, run_service
 from jiceng.orgs import selectors as org_selectors
 
 from . import selectors, services
@@ -135,17 +135,13 @@ def needy_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def needy_status(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.needy_get(request.user, pk)
-    form = NeedyStatusForm(request.POST)
-    if form.is_valid():
-        run_service(
-            request,
-            services.needy_status_set,
-            success=_("状态已变更"),
-            person=person,
-            **form.cleaned_data,
-        )
-    else:
-        messages.error(request, _("请填写状态和日期"))
+    run_posted_form(
+        request,
+        NeedyStatusForm(request.POST),
+        services.needy_status_set,
+        success=_("状态已变更"),
+        person=person,
+    )
     return redirect(reverse("outreach:needy-detail", args=[person.pk]))
 
 

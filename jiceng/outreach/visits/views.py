@@ -4,9 +4,6 @@ worklist and the counts by unit and month."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core.scoping import Action, can, require_somewhere, scope_of
-from jiceng.core.views import run_service
+from jiceng.core.views import run_posted_form, run_service
 from jiceng.members.selectors import own_member
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
@@ -196,17 +193,13 @@ def visit_return(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def visit_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
     visit = selectors.visit_get(request.user, pk)
-    form = ResubmitForm(request.POST)
-    if form.is_valid():
-        run_service(
-            request,
-            services.visit_resubmit,
-            success=_("已重新提交，待支部确认"),
-            visit=visit,
-            **form.cleaned_data,
-        )
-    else:
-        messages.error(request, _form_errors(form))
+    run_posted_form(
+        request,
+        ResubmitForm(request.POST),
+        services.visit_resubmit,
+        success=_("已重新提交，待支部确认"),
+        visit=visit,
+    )
     return _back(visit)
 
 
@@ -233,22 +226,14 @@ def needs(request: HttpRequest) -> HttpResponse:
 @require_POST
 def need_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     need = selectors.need_get(request.user, pk)
-    form = FollowUpForm(request.POST)
-    if form.is_valid():
-        run_service(
-            request,
-            services.need_follow_up,
-            success=_("已记录跟进"),
-            need=need,
-            **form.cleaned_data,
-        )
-    else:
-        messages.error(request, _form_errors(form))
+    run_posted_form(
+        request,
+        FollowUpForm(request.POST),
+        services.need_follow_up,
+        success=_("已记录跟进"),
+        need=need,
+    )
     return _back_to(request, need.visit)
-
-
-def _form_errors(form: Any) -> str:
-    return "；".join(str(e) for errs in form.errors.values() for e in errs)
 
 
 @login_required
