@@ -32,6 +32,19 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _site_language() -> Any:
+    """Each test starts in the site's language (Simplified Chinese) and leaves it so: a test
+    that switches language (``translation.activate``) must not change the messages the next
+    test's services give in the same worker."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @dataclass
 class World:
     """Handy handles on the tiny scenario."""

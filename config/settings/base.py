@@ -281,6 +281,11 @@ SPECTACULAR_SETTINGS = {
         "FourOnesKindEnum": "jiceng.campaigns.practices.rules.FourOnes",
         "AppraisalStateEnum": "jiceng.surveys.rules.AppraisalState",
         "DatePrecisionEnum": "jiceng.members.models.DatePrecision",
+        "VisitKindEnum": "jiceng.outreach.visits.rules.VisitKind",
+        "VisitStateEnum": "jiceng.outreach.visits.rules.VisitState",
+        "NeedKindEnum": "jiceng.outreach.visits.rules.NeedKind",
+        "NeedStateEnum": "jiceng.outreach.visits.rules.NeedState",
+        "NeedyStatusEnum": "jiceng.outreach.registry.rules.NeedyStatus",
     },
 }
 

@@ -8,10 +8,19 @@ only at candidate sites such as community party-service centres, and groups the 
 that every branch has between ``size_min`` and ``size_max`` members (3-50: the branch size
 rules, ``orgs/rules.py``), minimising the mean home-to-branch distance.
 
-The method is a capacitated k-medians: seeded k-means++ centres, then alternately an exact
-min-cost-flow assignment with the size bounds as capacities (lower bounds as rewarded seats)
-and a move of each centre to the geometric median of its members (or to the best free
-candidate site). Large inputs are split into compact tiles solved independently.
+The method is a capacitated k-medians (the objective: the total distance from each home to
+its branch's centre, the centre free, or with ``sites`` at a site):
+
+1. a legal start: the members cut into ``k`` compact groups of ``n / k`` by recursive
+   bisection (further starts: k-means++ centres); large inputs in compact tiles of about
+   ``FORMATION_TILE`` members, each with its share of the branches;
+2. descent: alternately the exact least-distance grouping with the size bounds (compiled
+   successive shortest paths; the minimum size as rewarded seats) and a move of each centre
+   to its members' geometric median (or to the best free candidate site);
+3. improvement (``_improve``, not with sites): a centre moved to the home of a member far
+   from theirs, the groups around both places formed again among themselves, kept only when
+   their total distance falls ("random swap" made local). This pass, not more starts, is what
+   beats KMeansConstrained (measured in bench/BENCHMARKS.md, issue 19).
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from scipy.spatial import cKDTree
 
 from . import _transport
 from ._geo import as_points, chord_to_metres, compact_tiles, tangent_plane, to_points, unit_vectors
+from ._transport.shortest_paths import bounded_groups, local_medians
 from .exceptions import InfeasibleError, InputError, Shortage
 
 IntArray = npt.NDArray[np.int64]
@@ -34,14 +44,29 @@ FloatArray = npt.NDArray[np.float64]
 
 # S17: 1,090 members formed 33 regional branches, about 33 members each.
 DEFAULT_TARGET_SIZE = 33
-# A tile of members formed on its own: OR-Tools' min-cost flow grows faster than linearly
-# (measured: 25,000 members 0.7 s, 100,000 members 4.5 s), so small exact problems beat one
-# large one.
+# A tile of members formed on its own at the start (the improvement pass then works across
+# the seams): the exact grouping grows faster than linearly, so small problems beat one large.
 FORMATION_TILE = 6_000
 # Rewarded seats below the minimum size: more than any distance, so the flow fills every
 # branch to ``size_min`` whenever it can.
 _MIN_REWARD = 20_000_000
+# The cost of a member left without a group in the flow: between any distance and the reward.
+_FREE_COST = 10_000_000
 _CENTRE_CANDIDATES = 8  # nearest centres per member in the assignment graph
+_DENSE_ARCS = 60_000  # below this many member-centre pairs, every pair is an arc
+_TOLERANCE = 1e-6  # relative fall of the total distance that counts as progress
+_SEED_TOLERANCE = 1e-3  # the same for the first descent (the improvement pass follows)
+_NEIGHBOURS = 6  # centres re-formed around each end of a move in ``improve``
+# A move whose first grouping is longer than this (relative to before) is dropped at once:
+# measured on 10,000 members: of 232 moves kept 19 started above 1.03 and 1 above 1.10.
+_GIVE_UP = 1.05
+_TRIAL_ROUNDS = 2  # rounds of grouping and medians per move
+# Moves tried by ``_improve`` per branch (the default of ``form_branches``), and at least
+# ``_MIN_MOVES`` (40 per branch at most) where there are few branches: they are cheap there.
+# Measured on the bench's points, 100,000 members / 3,030 branches: 5 moves per branch
+# 261.6 m mean (10.6 s CPU), 10 moves 260.0 m (18.6 s), 40 moves 258.6 m.
+IMPROVE_TRIALS = 10
+_MIN_MOVES = 1_000
 
 
 @dataclass(frozen=True)
@@ -111,6 +136,7 @@ def form_branches(
     seed: int = 0,
     n_init: int = 1,
     max_iter: int = 30,
+    improve: float = IMPROVE_TRIALS,
     progress: Callable[[str, float], None] | None = None,
 ) -> Formation:
     """Form branches of legal size where members' homes cluster.
@@ -131,9 +157,16 @@ def form_branches(
     member_district : array_like, optional
         District labels, reported per branch (which districts it covers).
     seed : int
-        Seed of the k-means++ start; same input and seed, same answer.
+        Seed of the improvement moves and of the k-means++ starts; same input and seed, same
+        answer.
     n_init : int
-        Starts tried; the best is kept.
+        Starts tried (the first from recursive bisection, the others k-means++); the best
+        is kept, then improved.
+    max_iter : int
+        Rounds of grouping and moving the centres per start.
+    improve : float
+        Moves of the local improvement (``_improve``) tried per branch (at least
+        ``_MIN_MOVES`` in all, 40 per branch at most); 0 skips it. Not with ``sites``.
 
     Raises
     ------
@@ -190,12 +223,17 @@ def form_branches(
                 report(stage, (start + fraction) / max(n_init, 1))
 
             label, centres, site_of, iterations = _one(
-                xyz, k, size_min, size_max, rng, max_iter, site_xyz, step
+                xyz, k, size_min, size_max, rng, max_iter, site_xyz, step, start == 0
             )
             total = float(_distances(xyz, centres, label).sum())
             if total < best[0]:
                 best = (total, label, centres, site_of, iterations)
         _t, label, centres, site_of, iterations = best
+    if site_xyz is None and improve > 0:
+        report("improve", 0.95)
+        moves = max(round(improve * k), min(_MIN_MOVES, 40 * k))
+        label, centres = _improve(xyz, label, centres, size_min, size_max, rng, moves)
+        centres = _medians(xyz, label, len(centres), centres, steps=20)
     distance = _distances(xyz, centres, label)
     districts = np.asarray(member_district).astype(str) if member_district is not None else None
     centre_pts = to_points(centres)
@@ -241,78 +279,317 @@ def _distances(xyz: FloatArray, centres: FloatArray, label: IntArray) -> FloatAr
 
 
 def _kmeans_pp(xyz: FloatArray, k: int, rng: np.random.Generator) -> FloatArray:
-    """k-means++ seeding (Arthur and Vassilvitskii 2007) on unit vectors."""
+    """Greedy k-means++ seeding (Arthur and Vassilvitskii 2007; the greedy variant of
+    scikit-learn: of ``2 + log k`` points drawn in proportion to the squared distance, the one
+    that lowers the potential most) on unit vectors."""
     n = len(xyz)
+    trials = min(n, 2 + int(math.log(max(k, 1))))
     first = int(rng.integers(n))
     centres = [xyz[first]]
     d2 = np.sum((xyz - xyz[first]) ** 2, axis=1)
     for _ in range(1, k):
         total = float(d2.sum())
-        nxt = int(rng.integers(n)) if total <= 0 else int(rng.choice(n, p=d2 / total))
-        centres.append(xyz[nxt])
-        d2 = np.minimum(d2, np.sum((xyz - xyz[nxt]) ** 2, axis=1))
+        if total <= 0:
+            pick = rng.integers(n, size=1)
+        else:
+            pick = np.searchsorted(np.cumsum(d2), rng.random(trials) * total)
+            pick = np.minimum(pick, n - 1)
+        cand = np.minimum(d2[None, :], ((xyz[None, :, :] - xyz[pick][:, None, :]) ** 2).sum(axis=2))
+        best = int(np.argmin(cand.sum(axis=1)))
+        centres.append(xyz[pick[best]])
+        d2 = cand[best]
     return np.array(centres)
 
 
-def _assign_sizes(xyz: FloatArray, centres: FloatArray, size_min: int, size_max: int) -> IntArray:
-    """Exact least-distance grouping with every group between the size bounds (on the
-    nearest-centre graph, widened until every bound is met)."""
+def _flow(
+    starts: IntArray,
+    arc_centre: IntArray,
+    arc_cost: IntArray,
+    k: int,
+    size_min: int,
+    size_max: int,
+    price: IntArray | None = None,
+    seat: IntArray | None = None,
+) -> IntArray | None:
+    """Exact least-distance grouping over the given arcs (costs in whole metres) with every
+    group between the size bounds, or None when the arcs cannot meet the bounds
+    (``_transport.shortest_paths.bounded_groups``; ``price``, length k + 1, and ``seat``, a
+    member's last group, warm-start it, ``price`` is updated in place)."""
+    n = len(starts) - 1
+    label = bounded_groups(
+        starts,
+        arc_centre,
+        arc_cost,
+        k,
+        size_min,
+        size_max,
+        price if price is not None else np.zeros(k + 1, np.int64),
+        seat if seat is not None else np.full(n, -1, np.int64),
+        _FREE_COST,
+        _MIN_REWARD,
+    )
+    return None if n and label[0] < 0 else np.asarray(label, dtype=np.int64)
+
+
+def _dense_arcs(xyz: FloatArray, centres: FloatArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Every member to every centre (small problems)."""
     n, k = len(xyz), len(centres)
-    tree = cKDTree(centres)
-    kk = min(_CENTRE_CANDIDATES, k)
+    chord = np.sqrt(((xyz[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
+    cost = np.rint(chord_to_metres(chord.ravel())).astype(np.int64)
+    return (
+        np.arange(0, n * k + 1, k, dtype=np.int64),
+        np.tile(np.arange(k, dtype=np.int64), n),
+        cost,
+    )
+
+
+@dataclass
+class _Warm:
+    """What one grouping leaves to the next: the prices of its upper-bound solve and how
+    many nearest centres per member it needed."""
+
+    price: IntArray
+    width: int = _CENTRE_CANDIDATES
+    members: cKDTree | None = None  # the members' k-d tree (they do not move)
+
+
+def _near_centre_arcs(
+    xyz: FloatArray, centres: FloatArray, kk: int, size_min: int, warm: _Warm
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Each member to its ``kk`` nearest centres, and each centre to its nearest members (so
+    that a small group can fill up); sorted by member."""
+    n, k = len(xyz), len(centres)
+    workers = -1 if n > 20_000 else 1  # threads cost more than they save on small inputs
+    if warm.members is None:
+        warm.members = cKDTree(xyz)
+    d, j = cKDTree(centres).query(xyz, k=kk, workers=workers)
+    rows = np.repeat(np.arange(n, dtype=np.int64), kk)
+    cols = np.asarray(j, dtype=np.int64).reshape(n, kk).ravel()
+    chord = np.asarray(d).reshape(n, kk).ravel()
+    reach = min(n, max(2 * size_min, size_min + kk))
+    dm, im = warm.members.query(centres, k=reach, workers=workers)
+    rows = np.concatenate((rows, np.asarray(im, dtype=np.int64).reshape(k, reach).ravel()))
+    cols = np.concatenate((cols, np.repeat(np.arange(k, dtype=np.int64), reach)))
+    chord = np.concatenate((chord, np.asarray(dm).reshape(k, reach).ravel()))
+    key = rows * k + cols
+    _u, first = np.unique(key, return_index=True)  # sorted by member, then centre
+    rows, cols = rows[first], cols[first]
+    cost = np.rint(chord_to_metres(chord[first])).astype(np.int64)
+    return np.searchsorted(rows, np.arange(n + 1)).astype(np.int64), cols, cost
+
+
+def _assign_sizes(
+    xyz: FloatArray,
+    centres: FloatArray,
+    size_min: int,
+    size_max: int,
+    warm: _Warm | None = None,
+    seat: IntArray | None = None,
+) -> IntArray:
+    """Exact least-distance grouping with every group between the size bounds: over every
+    centre when small, else over the nearest centres, widened until every bound is met
+    (``warm``, ``seat``: a warm start, see ``_flow``; ``warm`` is updated)."""
+    n, k = len(xyz), len(centres)
+    if warm is None or len(warm.price) != k + 1:
+        warm = _Warm(np.zeros(k + 1, np.int64))
     while True:
-        d, j = tree.query(xyz, k=kk, workers=-1)
-        d = np.asarray(d).reshape(n, kk)
-        j = np.asarray(j, dtype=np.int64).reshape(n, kk)
-        rows = np.repeat(np.arange(n, dtype=np.int64), kk)
-        cols = j.ravel()
-        cost = np.rint(chord_to_metres(d.ravel())).astype(np.int64)
-        # Each centre also reaches its own nearest members, so a small group can fill up.
-        reach = min(n, max(2 * size_min, size_min + kk))
-        mtree = cKDTree(xyz)
-        dm, im = mtree.query(centres, k=reach, workers=-1)
-        dm = np.asarray(dm).reshape(k, reach)
-        im = np.asarray(im, dtype=np.int64).reshape(k, reach)
-        rows = np.concatenate((rows, im.ravel()))
-        cols = np.concatenate((cols, np.repeat(np.arange(k, dtype=np.int64), reach)))
-        cost = np.concatenate((cost, np.rint(chord_to_metres(dm.ravel())).astype(np.int64)))
-        key = rows * k + cols
-        _u, first = np.unique(key, return_index=True)
-        rows, cols, cost = rows[first], cols[first], cost[first]
-        pick = _transport.solve_flow(
-            rows,
-            cols,
-            cost,
-            n,
-            np.full(k, size_max, dtype=np.int64),
-            min_load=np.full(k, size_min, dtype=np.int64),
-            reward=_MIN_REWARD,
+        kk = min(warm.width, k)
+        dense = n * k <= _DENSE_ARCS or kk >= k
+        arcs = (
+            _dense_arcs(xyz, centres)
+            if dense
+            else _near_centre_arcs(xyz, centres, kk, size_min, warm)
         )
-        label = np.where(pick >= 0, cols[np.maximum(pick, 0)], -1)
-        sizes = np.bincount(label[label >= 0], minlength=k)
-        if (label >= 0).all() and (sizes >= size_min).all():
+        label = _flow(*arcs, k, size_min, size_max, warm.price, seat)
+        if label is not None:
             return label
-        if kk >= k:  # every centre a candidate already: cannot happen when k is legal
-            raise InfeasibleError(
-                missing=int(np.maximum(size_min - sizes, 0).sum()), what="branch formation"
-            )
-        kk = min(k, kk * 2)
+        if dense:  # every centre a candidate: k is not legal
+            raise InfeasibleError(missing=size_min, what="branch formation")
+        warm.width = min(k, kk * 2)
+        warm.price[:] = 0
+        seat = None
 
 
-def _medians(xyz: FloatArray, label: IntArray, k: int, centres: FloatArray) -> FloatArray:
-    """Each group's geometric median on the sphere (a few Weiszfeld steps in 3-d, projected
-    back onto the sphere): the point of least total distance to the members."""
+def _bisect(xyz: FloatArray, k: int) -> IntArray:
+    """A first legal grouping: the members cut in two at the wider extent, in proportion to
+    the groups each side gets, again and again until ``k`` groups of ``n / k`` members (give
+    or take one) are left; compact tiles of the tangent plane."""
+    plane = tangent_plane(xyz)
+    label = np.zeros(len(xyz), dtype=np.int64)
+    stack = [(np.arange(len(xyz), dtype=np.int64), k, 0)]
+    while stack:
+        idx, groups, first = stack.pop()
+        if groups == 1:
+            label[idx] = first
+            continue
+        pts = plane[idx]
+        axis = int(np.argmax(pts.max(axis=0) - pts.min(axis=0)))
+        order = idx[np.argsort(pts[:, axis], kind="stable")]
+        left = groups // 2
+        cut = round(len(idx) * left / groups)
+        stack += [(order[:cut], left, first), (order[cut:], groups - left, first + left)]
+    return label
+
+
+def _medians(
+    xyz: FloatArray, label: IntArray, k: int, centres: FloatArray, steps: int = 4
+) -> FloatArray:
+    """Each group's geometric median on the sphere (Weiszfeld steps in 3-d, projected back
+    onto the sphere): the point of least total distance to the members. A group keeps its
+    centre where the step does not shorten its members' total distance."""
     out = centres.copy()
-    for _ in range(4):
+    before = np.bincount(label, weights=np.linalg.norm(xyz - out[label], axis=1), minlength=k)
+    for _ in range(steps):
         d = np.linalg.norm(xyz - out[label], axis=1)
-        w = 1.0 / np.maximum(d, 1e-9)
-        num = np.zeros_like(out)
-        np.add.at(num, label, xyz * w[:, None])
+        w = 1.0 / np.maximum(d, 1e-12)
+        num = np.column_stack(
+            [np.bincount(label, weights=xyz[:, c] * w, minlength=k) for c in range(3)]
+        )
         den = np.bincount(label, weights=w, minlength=k)
         ok = den > 0
         out[ok] = num[ok] / den[ok, None]
         out /= np.linalg.norm(out, axis=1, keepdims=True)
+    after = np.bincount(label, weights=np.linalg.norm(xyz - out[label], axis=1), minlength=k)
+    worse = after > before
+    out[worse] = centres[worse]
     return out
+
+
+def _alternate(
+    xyz: FloatArray,
+    centres: FloatArray,
+    size_min: int,
+    size_max: int,
+    max_iter: int,
+    label: IntArray | None = None,
+    report: Callable[[str, float], None] | None = None,
+    tolerance: float = _TOLERANCE,
+) -> tuple[IntArray, FloatArray, float, int]:
+    """Lloyd-type descent of capacitated k-medians: exact grouping for the centres, then each
+    centre to its group's median, while the total distance falls. Returns the labels, the
+    centres, the total distance (metres) and the iterations run. Never worse than ``label``
+    with ``centres`` when given."""
+    k = len(centres)
+    warm = _Warm(np.zeros(k + 1, np.int64))
+    sizes = np.bincount(label, minlength=k) if label is not None else np.zeros(0, np.int64)
+    if label is None or sizes.min() < size_min or sizes.max() > size_max:
+        # (A bisection start can miss the bounds by a member where they are tight.)
+        label = _assign_sizes(xyz, centres, size_min, size_max, warm)
+    best = float(_distances(xyz, centres, label).sum())
+    iterations = 0
+    for iterations in range(1, max_iter + 1):
+        new_centres = _medians(xyz, label, k, centres)
+        new_label = _assign_sizes(xyz, new_centres, size_min, size_max, warm, label)
+        total = float(_distances(xyz, new_centres, new_label).sum())
+        if report is not None:
+            report("iterate", min(0.95, iterations / max_iter))
+        if total >= best * (1 - tolerance):
+            if total < best:
+                best, centres, label = total, new_centres, new_label
+            break
+        best, centres, label = total, new_centres, new_label
+    return label, centres, best, iterations
+
+
+def _improve(
+    xyz: FloatArray,
+    label: IntArray,
+    centres: FloatArray,
+    size_min: int,
+    size_max: int,
+    rng: np.random.Generator,
+    trials: int,
+    neighbours: int | None = None,
+    rounds: int | None = None,
+) -> tuple[IntArray, FloatArray]:
+    """Local improvement of a legal grouping (members ``xyz``, ``label`` per member, free
+    ``centres``): ``trials`` times, one centre (more likely one its region can spare) is moved
+    to the home of a member far from their centre (drawn in proportion to the distance), and
+    the groups of the centres nearest to the old and the new place are formed again among
+    themselves (``local_medians``: exact grouping with the size bounds, centres to their
+    medians, ``rounds`` times; dropped at once when the first grouping is ``_GIVE_UP`` times
+    longer); the change is kept only when those members' total distance falls. Sizes stay
+    legal, every member stays in one group, and the total distance never rises ("random
+    swap", Fränti 2018, made local)."""
+    k = len(centres)
+    label = label.copy()
+    centres = centres.copy()
+    if k < 2 or trials <= 0:
+        return label, centres
+    dist = _distances(xyz, centres, label)
+    order = np.argsort(label, kind="stable")
+    bounds = np.searchsorted(label[order], np.arange(k + 1))
+    members_of = [order[bounds[b] : bounds[b + 1]] for b in range(k)]
+    q = min(k, neighbours or _NEIGHBOURS)
+    rounds = rounds or _TRIAL_ROUNDS
+    batch = max(1, min(trials, k))
+    done = 0
+    while done < trials:
+        weights = np.cumsum(dist)
+        picks = np.searchsorted(weights, rng.random(batch) * weights[-1])
+        # The centre moved: one whose members would lose little at their next-nearest
+        # centre is one its region can spare, drawn in inverse proportion to that loss
+        # (measured, 10,000 members: 0.5-0.8% shorter than drawn uniformly, same moves).
+        d2, _j = cKDTree(centres).query(xyz, k=2, workers=1)
+        loss = np.bincount(label, weights=(d2[:, 1] - d2[:, 0]), minlength=k)
+        w = np.cumsum(1.0 / np.maximum(loss, 1e-9))
+        moved = np.minimum(np.searchsorted(w, rng.random(batch) * w[-1]), k - 1)
+        for a, i in zip(moved.tolist(), np.minimum(picks, len(xyz) - 1).tolist(), strict=True):
+            done += 1
+            if label[i] == a:
+                continue
+            near_i = _nearest(centres, xyz[i], q)
+            group = np.unique(np.concatenate((_nearest(centres, centres[a], q), near_i)))
+            who = np.concatenate([members_of[b] for b in group])
+            start = centres[group].copy()
+            start[np.searchsorted(group, a)] = xyz[i]
+            old = float(dist[who].sum())
+            lab, cen, total = local_medians(
+                xyz[who], start, size_min, size_max, rounds, _TOLERANCE, _FREE_COST,
+                _MIN_REWARD, old * _GIVE_UP,
+            )  # fmt: skip
+            if total < old * (1 - _TOLERANCE):
+                label[who] = group[lab]
+                centres[group] = cen
+                dist[who] = _distances(xyz[who], cen, lab)
+                for pos, b in enumerate(group.tolist()):
+                    members_of[b] = who[lab == pos]
+            if done >= trials:
+                break
+    return label, centres
+
+
+def _shares(sizes: IntArray, k: int, size_min: int, size_max: int) -> IntArray:
+    """Branches per tile: in proportion to its members, within what its size allows, ``k``
+    in all (largest remainders first) where the tiles allow it."""
+    low, high = -(-sizes // size_max), sizes // size_min
+    want = sizes / sizes.sum() * k
+    share = np.clip(np.floor(want).astype(np.int64), low, high)
+    for _ in range(len(sizes) + k):
+        gap = k - int(share.sum())
+        if gap == 0:
+            break
+        room = share < high if gap > 0 else share > low
+        if not room.any():
+            break
+        order = np.argsort(-(want - share) if gap > 0 else (want - share), kind="stable")
+        pick = order[room[order]][: abs(gap)]
+        share[pick] += 1 if gap > 0 else -1
+    return share
+
+
+def _means(xyz: FloatArray, label: IntArray, k: int) -> FloatArray:
+    """Each group's mean, on the sphere."""
+    out = np.column_stack([np.bincount(label, weights=xyz[:, c], minlength=k) for c in range(3)])
+    return np.asarray(out / np.linalg.norm(out, axis=1, keepdims=True), dtype=np.float64)
+
+
+def _nearest(centres: FloatArray, point: FloatArray, q: int) -> IntArray:
+    """The ``q`` centres nearest to ``point``."""
+    d = ((centres - point) ** 2).sum(axis=1)
+    if q >= len(centres):
+        return np.arange(len(centres), dtype=np.int64)
+    return np.argpartition(d, q - 1)[:q].astype(np.int64)
 
 
 def _place_at_sites(
@@ -352,27 +629,35 @@ def _one(
     max_iter: int,
     site_xyz: FloatArray | None,
     report: Callable[[str, float], None],
+    bisect: bool = True,
 ) -> tuple[IntArray, FloatArray, IntArray | None, int]:
+    if site_xyz is None:
+        if bisect:
+            first = _bisect(xyz, k)
+            centres = _medians(xyz, first, k, _means(xyz, first, k), steps=8)
+            label, centres, _total, iterations = _alternate(
+                xyz, centres, size_min, size_max, max_iter, first, report, _SEED_TOLERANCE
+            )
+        else:
+            centres = _kmeans_pp(xyz, k, rng)
+            label, centres, _total, iterations = _alternate(
+                xyz, centres, size_min, size_max, max_iter, None, report, _SEED_TOLERANCE
+            )
+        return label, centres, None, iterations
     centres = _kmeans_pp(xyz, k, rng)
-    site_of = None
-    if site_xyz is not None:
-        site_of = _unique_sites(centres, site_xyz)
-        centres = site_xyz[site_of]
+    site_of = _unique_sites(centres, site_xyz)
+    centres = site_xyz[site_of]
     label = _assign_sizes(xyz, centres, size_min, size_max)
     best = float(_distances(xyz, centres, label).sum())
     iterations = 0
     for iterations in range(1, max_iter + 1):
         medians = _medians(xyz, label, k, centres)
-        if site_xyz is not None:
-            site_of_new = _place_at_sites(xyz, label, medians, site_xyz)
-            new_centres = site_xyz[site_of_new]
-        else:
-            site_of_new = None
-            new_centres = medians
+        site_of_new = _place_at_sites(xyz, label, medians, site_xyz)
+        new_centres = site_xyz[site_of_new]
         new_label = _assign_sizes(xyz, new_centres, size_min, size_max)
         total = float(_distances(xyz, new_centres, new_label).sum())
         report("iterate", min(0.95, iterations / max_iter))
-        if total >= best * (1 - 1e-6):
+        if total >= best * (1 - _TOLERANCE):
             if total < best:
                 centres, label, site_of = new_centres, new_label, site_of_new
             break
@@ -418,8 +703,7 @@ def _tiled(
     tile = compact_tiles(tangent_plane(xyz), np.ones(n, dtype=np.int64), FORMATION_TILE)
     tiles = np.unique(tile)
     sizes = np.bincount(tile)
-    share = np.maximum(np.rint(sizes / n * k).astype(np.int64), 1)
-    share = np.clip(share, -(-sizes // size_max), sizes // size_min)
+    share = _shares(sizes, k, size_min, size_max)
     label = np.zeros(n, dtype=np.int64)
     centres_all: list[FloatArray] = []
     iterations = 0
@@ -427,7 +711,15 @@ def _tiled(
     for done, t in enumerate(tiles):
         who = np.flatnonzero(tile == t)
         lab, cen, _s, it = _one(
-            xyz[who], int(share[t]), size_min, size_max, rng, max_iter, None, lambda _s, _f: None
+            xyz[who],
+            int(share[t]),
+            size_min,
+            size_max,
+            rng,
+            max_iter,
+            None,
+            lambda _s, _f: None,
+            True,  # the bisection start
         )
         label[who] = lab + offset
         offset += len(cen)

@@ -1,7 +1,7 @@
 """Visits in real Chromium (issue 20, S19): a member at 390 px records a visit with a need on
-the phone page (buttons at least 44 px, nothing wider than the screen), the branch secretary
-confirms it on a phone (the district's officer, above any unit it may be in), and the visit figures draw their chart; with the two outreach entries
-the officer's menu bar still fits one line at 1,280 px."""
+the phone page (buttons at least 44 px, nothing wider than the screen); it is confirmed on a
+phone (by the district's officer, above any unit it may be in) and the visit figures draw their
+chart; with the outreach entry the officer's menu bar still fits one line at 1,280 px."""
 
 from __future__ import annotations
 

@@ -24,10 +24,11 @@ How the modules fit:
   the certificate's search for cheaper columns;
 * ``kdsearch`` — compiled k-d tree that finds the branches of least distance plus price;
 * ``shortest_paths`` — compiled successive shortest paths: the sparse optimum and its prices;
+  also branch formation's grouping with size bounds and its local k-medians descent;
 * ``prices`` — least prices on the exchange graph, and the lower bounds prices prove;
 * ``windows`` — beyond ``driver.GLOBAL_MEMBERS`` members: window by window, with a bound;
 * ``infeasible`` — where the seats run out (``InfeasibleError`` with shortages);
-* ``flow`` — ``solve_flow``, OR-Tools' min-cost flow, for branch formation.
+* ``flow`` — ``solve_flow``, OR-Tools' min-cost flow, for branch formation's candidate sites.
 """
 
 from .candidates import Candidates

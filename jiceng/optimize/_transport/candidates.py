@@ -23,6 +23,8 @@ from .problem import INF, BoolArray, FloatArray, IntArray, Problem
 
 # Cheaper columns added per member and round (the cheapest; the next round finds the rest).
 _COLUMNS_PER_MEMBER = 8
+# Arcs made per k-d tree query (members times neighbours): bounds the memory of the query.
+_QUERY_ARCS = 2_000_000
 
 
 @dataclass
@@ -95,56 +97,71 @@ class Candidates:
         upper = p.max_chord if p.max_chord is not None else np.inf
         for g in np.unique(groups):
             for kk in np.unique(ks[groups == g]):
-                sel = np.flatnonzero((groups == g) & (ks == kk))
-                who = members[sel]
+                sel_all = np.flatnonzero((groups == g) & (ks == kk))
                 for pi in self._eligible(int(g) if p.member_group is not None else None):
                     pool = self.pools[pi]
                     size = len(pool.branches)
                     q = int(min(kk + 1, size))
-                    d, j = pool.tree.query(
-                        p.member_xyz[who], k=q, distance_upper_bound=upper, workers=-1
-                    )
-                    d = np.asarray(d, dtype=np.float64).reshape(len(who), q)
-                    j = np.asarray(j, dtype=np.int64).reshape(len(who), q)
                     take = min(int(kk), q)
-                    dt, jt = d[:, :take], j[:, :take]
-                    ok = np.isfinite(dt)
-                    rows = np.broadcast_to(who[:, None], dt.shape)[ok]
-                    br = pool.branches[jt[ok]]
-                    metres = np.rint(chord_to_metres(dt[ok])).astype(np.int64)
-                    adj = self._adjust(rows, pool.klass)
-                    new_m.append(rows.astype(np.int64))
-                    new_b.append(br)
-                    new_c.append(metres + adj)
-                    if q > take:  # the first branch not returned bounds all the others
-                        dn = d[:, take]
-                        fin = np.isfinite(dn)
-                        b = np.full(len(who), INF, dtype=np.int64)
-                        b[fin] = np.rint(chord_to_metres(dn[fin])).astype(np.int64)
-                        b[fin] += self._adjust(who[fin], pool.klass)
-                        bound[sel] = np.minimum(bound[sel], b)
-                        exhausted[sel] &= ~fin
+                    # In slices of members: the k-d tree's answers for all of 2,000,000
+                    # members at once (distances and indices, 288 MB) and the arrays made
+                    # from them held 1.4 GB above the arcs themselves.
+                    step = max(1, _QUERY_ARCS // q)
+                    for lo in range(0, len(sel_all), step):
+                        sel = sel_all[lo : lo + step]
+                        who = members[sel]
+                        d, j = pool.tree.query(
+                            p.member_xyz[who], k=q, distance_upper_bound=upper, workers=-1
+                        )
+                        d = np.asarray(d, dtype=np.float64).reshape(len(who), q)
+                        j = np.asarray(j, dtype=np.int64).reshape(len(who), q)
+                        dt = d[:, :take]
+                        ok = np.isfinite(dt)
+                        rows = np.broadcast_to(who[:, None], dt.shape)[ok].astype(np.int64)
+                        br = pool.branches[j[:, :take][ok]]
+                        cost = np.rint(chord_to_metres(dt[ok])).astype(np.int64)
+                        adj = self._adjust(rows, pool.klass)
+                        if adj is not None:
+                            cost += adj
+                        new_m.append(rows)
+                        new_b.append(br)
+                        new_c.append(cost)
+                        if q > take:  # the first branch not returned bounds all the others
+                            dn = d[:, take]
+                            fin = np.isfinite(dn)
+                            b = np.full(len(who), INF, dtype=np.int64)
+                            b[fin] = np.rint(chord_to_metres(dn[fin])).astype(np.int64)
+                            more = self._adjust(who[fin], pool.klass)
+                            if more is not None:
+                                b[fin] += more
+                            bound[sel] = np.minimum(bound[sel], b)
+                            exhausted[sel] &= ~fin
+                        del d, j, dt, ok
         self.bound[members] = bound
         self.exhausted[members] = exhausted
         fresh = self._with_current(
-            np.concatenate(new_m[1:]) if len(new_m) > 1 else new_m[0][:0],
-            np.concatenate(new_b[1:]) if len(new_b) > 1 else new_b[0][:0],
-            np.concatenate(new_c[1:]) if len(new_c) > 1 else new_c[0][:0],
-            members,
-        )
-        am = np.concatenate((new_m[0], fresh[0]))
-        ab = np.concatenate((new_b[0], fresh[1]))
-        ac = np.concatenate((new_c[0], fresh[2]))
-        extra = np.concatenate((kept_extra, fresh[3]))
+            _joined(new_m[1:], new_m[0]), _joined(new_b[1:], new_b[0]),
+            _joined(new_c[1:], new_c[0]), members,
+        )  # fmt: skip
+        del new_m[1:], new_b[1:], new_c[1:]
+        am = _joined([new_m[0], fresh[0]], new_m[0])
+        ab = _joined([new_b[0], fresh[1]], new_b[0])
+        ac = _joined([new_c[0], fresh[2]], new_c[0])
+        extra = _joined([kept_extra, fresh[3]], kept_extra)
+        del fresh, new_m, new_b, new_c
         if len(am) > 1 and not (np.diff(am) >= 0).all():  # k-NN rows come member by member
             order = np.argsort(am, kind="stable")
             am, ab, ac, extra = am[order], ab[order], ac[order], extra[order]
         self.arc_member, self.arc_branch, self.arc_cost = am, ab, ac
         self.arc_extra = extra
 
-    def _adjust(self, members: IntArray, klass: int) -> IntArray:
-        """Bonus and moving cost added to the distance of arcs into a pool."""
+    def _adjust(self, members: IntArray, klass: int) -> IntArray | None:
+        """Bonus and moving cost added to the distance of arcs into a pool (None: none)."""
         p = self.p
+        if not (p.bonus is not None and p.member_class is not None) and not (
+            p.move_cost and p.current is not None
+        ):
+            return None
         out = np.zeros(len(members), dtype=np.int64)
         if p.bonus is not None and p.member_class is not None:
             out -= p.bonus[p.member_class[members], klass]
@@ -261,7 +278,8 @@ class Candidates:
             who = ask[groups[ask] == pool.group] if p.member_group is not None else ask
             if not len(who):
                 continue
-            adjust = self._adjust(who, pool.klass)
+            more = self._adjust(who, pool.klass)
+            adjust = more if more is not None else np.zeros(len(who), np.int64)
             limit = mine[who] - adjust  # metres + price must stay below this
             ok = limit > 0
             who, adjust, limit = who[ok], adjust[ok], limit[ok]
@@ -331,6 +349,14 @@ class Candidates:
             )
             self._starts_for = self.arc_member
         return self._starts
+
+
+def _joined(parts: list[npt.NDArray[Any]], like: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``parts`` end to end, without a copy when only one is not empty."""
+    full = [a for a in parts if len(a)]
+    if not full:
+        return like[:0]
+    return full[0] if len(full) == 1 else np.concatenate(full)
 
 
 def _merged(old: npt.NDArray[Any], add: npt.NDArray[Any], new: BoolArray) -> npt.NDArray[Any]:

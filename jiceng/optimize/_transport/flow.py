@@ -1,4 +1,4 @@
-"""Min-cost flow with OR-Tools, for branch formation (``formation.py``).
+"""Min-cost flow with OR-Tools, for branch formation at candidate sites (``formation.py``).
 
 Members to branches over given arcs, with capacities and optionally rewarded seats below a
 minimum size; an overflow route keeps every instance feasible. The assignment itself

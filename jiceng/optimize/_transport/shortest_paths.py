@@ -16,10 +16,13 @@ it calls live here together.
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
-from .problem import IntArray
+from .._geo import EARTH_RADIUS_M
+from .problem import FloatArray, IntArray
 
 
 @numba.njit(cache=True)
@@ -36,6 +39,17 @@ def _heap_push(keys: IntArray, vals: IntArray, size: int, key: int, val: int) ->
     keys[pos] = key
     vals[pos] = val
     return size + 1
+
+
+@numba.njit(cache=True)
+def _heap_grown(keys: IntArray, vals: IntArray) -> tuple[IntArray, IntArray]:
+    """The heap's arrays twice as long (a lazy heap holds an entry per decrease of a node's
+    distance, so its size is not known beforehand)."""
+    k2 = np.empty(2 * len(keys), np.int64)
+    v2 = np.empty(2 * len(vals), np.int64)
+    k2[: len(keys)] = keys
+    v2[: len(vals)] = vals
+    return k2, v2
 
 
 @numba.njit(cache=True)
@@ -192,7 +206,9 @@ def successive_shortest_paths(
     free = m
     big = np.iinfo(np.int64).max // 4
     n_arcs = len(arc_branch)
-    arc_member = np.empty(n_arcs, np.int64)
+    # Per arc its member, and arcs by branch: int32 (4 bytes an arc; 2,000,000 members with
+    # 20 million arcs would otherwise hold 320 MB here).
+    arc_member = np.empty(n_arcs, np.int32)
     for i in range(n):
         for a in range(starts[i], starts[i + 1]):
             arc_member[a] = i
@@ -203,7 +219,7 @@ def successive_shortest_paths(
     for b in range(m + 1):
         rstart[b + 1] += rstart[b]
     fill = rstart[:-1].copy()
-    rarc = np.empty(n_arcs, np.int64)
+    rarc = np.empty(n_arcs, np.int32)
     for a in range(n_arcs):
         b = arc_branch[a]
         rarc[fill[b]] = a
@@ -238,7 +254,10 @@ def successive_shortest_paths(
         head[bb] = i
     # Exchange lists per branch (``_rebuild``), kept up to date as members move.
     slot = np.full(m + 1, -1, np.int64)
-    adj = np.empty(((n_arcs + n) * 5 // 4 + 8 * (m + 1) + 8, 4), np.int64)  # grows if needed
+    # The exchange lists hold one row per branch pair, far fewer than arcs: the arena starts
+    # small and ``_rebuild`` doubles it when needed (sized by the arcs, it took 880 MB at
+    # 2,000,000 members).
+    adj = np.empty((16 * (m + 1) + 64, 4), np.int64)
     adj_start = np.zeros(m + 1, np.int64)
     adj_len = np.zeros(m + 1, np.int64)
     adj_cap = np.zeros(m + 1, np.int64)
@@ -256,8 +275,8 @@ def successive_shortest_paths(
     touched = np.empty(m + 1, np.int64)
     popped = np.empty(m + 1, np.int64)
     path = np.empty(m + 2, np.int64)
-    hk = np.empty(n_arcs + n + 4 * (m + 1) + 8, np.int64)
-    hv = np.empty(n_arcs + n + 4 * (m + 1) + 8, np.int64)
+    hk = np.empty(4 * (m + 1) + 64, np.int64)  # grows when full (``_heap_grown``)
+    hv = np.empty(4 * (m + 1) + 64, np.int64)
     work = np.zeros(3, np.int64)
     # Excess: push members out along shortest paths to room.
     for src in range(m):
@@ -293,6 +312,8 @@ def successive_shortest_paths(
                         dist[b] = nd
                         pred_member[b] = adj[s, 2]
                         pred_cost[b] = adj[s, 3]
+                        if hs == len(hk):
+                            hk, hv = _heap_grown(hk, hv)
                         hs = _heap_push(hk, hv, hs, nd, b)
             work[1] += npop
             for q in range(npop):
@@ -359,6 +380,8 @@ def successive_shortest_paths(
                         pred_member[x] = i
                         pred_node[x] = y
                         pred_cost[x] = arc_cost[a]
+                        if hs == len(hk):
+                            hk, hv = _heap_grown(hk, hv)
                         hs = _heap_push(hk, hv, hs, ne, x)
             work[2] += npop
             for q in range(npop):
@@ -392,6 +415,8 @@ def successive_shortest_paths(
     hs = 0
     for b in range(m + 1):
         dist[b] = price[b]
+        if hs == len(hk):
+            hk, hv = _heap_grown(hk, hv)
         hs = _heap_push(hk, hv, hs, price[b], b)
     while hs > 0:
         d, x, hs = _heap_pop(hk, hv, hs)
@@ -407,6 +432,8 @@ def successive_shortest_paths(
                     nd = base + arc_cost[a] + price[b]
                     if not done[b] and nd < dist[b]:
                         dist[b] = nd
+                        if hs == len(hk):
+                            hk, hv = _heap_grown(hk, hv)
                         hs = _heap_push(hk, hv, hs, nd, b)
                 i = nxt[i]
             continue
@@ -416,8 +443,201 @@ def successive_shortest_paths(
             nd = base + adj[s, 1] + price[b]
             if not done[b] and nd < dist[b]:
                 dist[b] = nd
+                if hs == len(hk):
+                    hk, hv = _heap_grown(hk, hv)
                 hs = _heap_push(hk, hv, hs, nd, b)
     for b in range(m + 1):
         price[b] -= dist[b]
     price[free] = 0
     return out_b, out_c, work
+
+
+# Branch formation's groupings (``formation.py``) live here too: they call
+# ``successive_shortest_paths``, and a cached kernel must share its file with the kernels it
+# calls (see the module docstring).
+
+
+@numba.njit(cache=True)
+def bounded_groups(
+    starts: IntArray,
+    arc_centre: IntArray,
+    arc_cost: IntArray,
+    k: int,
+    size_min: int,
+    size_max: int,
+    price: IntArray,
+    seat: IntArray,
+    free_cost: int,
+    reward: int,
+) -> IntArray:
+    """Least-cost grouping over the given arcs (``starts``: each member's range) with every
+    group between ``size_min`` and ``size_max`` members; all -1 when the arcs cannot meet
+    the bounds.
+
+    First with the upper bound only (``successive_shortest_paths`` from ``price``, length
+    k + 1, updated in place, and ``seat``, each member's last group or -1). When a group is
+    then below ``size_min``, again with each centre as two nodes: its first ``size_min``
+    seats cost ``reward`` less (more than any distance, so they fill whenever they can), the
+    rest plain. That second solve starts from the first answer at its prices, the rewarded
+    seats priced up by the reward, so only the small groups pull members in (from zero prices
+    every member would crowd into the rewarded seats and be pushed out one by one).
+    """
+    n = len(starts) - 1
+    failed = np.full(n, -1, np.int64)
+    node, _c, _w = successive_shortest_paths(
+        starts, arc_centre, arc_cost, free_cost, np.full(k, size_max, np.int64), price, seat
+    )
+    sizes = np.zeros(k, np.int64)
+    for i in range(n):
+        if node[i] >= k:
+            return failed
+        sizes[node[i]] += 1
+    if sizes.min() >= size_min:
+        return node
+    arcs = len(arc_centre)
+    centre2 = np.empty(2 * arcs, np.int64)
+    cost2 = np.empty(2 * arcs, np.int64)
+    for a in range(arcs):
+        centre2[2 * a] = arc_centre[a]
+        centre2[2 * a + 1] = arc_centre[a] + k
+        cost2[2 * a] = arc_cost[a] - reward
+        cost2[2 * a + 1] = arc_cost[a]
+    capacity = np.empty(2 * k, np.int64)
+    price2 = np.zeros(2 * k + 1, np.int64)
+    for j in range(k):
+        capacity[j] = size_min
+        capacity[k + j] = size_max - size_min
+        price2[j] = price[j] + reward
+        price2[k + j] = price[j]
+    start2 = np.empty(n, np.int64)
+    held = np.zeros(k, np.int64)
+    for i in range(n):
+        j = node[i]
+        if held[j] < size_min:
+            start2[i] = j
+            held[j] += 1
+        else:
+            start2[i] = k + j
+    node2, _c, _w = successive_shortest_paths(
+        2 * starts, centre2, cost2, free_cost, capacity, price2, start2
+    )
+    sizes[:] = 0
+    for i in range(n):
+        if node2[i] >= 2 * k:
+            return failed
+        node2[i] = node2[i] % k
+        sizes[node2[i]] += 1
+    if sizes.min() < size_min:
+        return failed
+    return node2
+
+
+@numba.njit(cache=True)
+def _arc_metres(chord: float) -> float:
+    return 2.0 * EARTH_RADIUS_M * math.asin(min(chord / 2.0, 1.0))
+
+
+@numba.njit(cache=True)
+def local_medians(
+    xyz: FloatArray,
+    centres: FloatArray,
+    size_min: int,
+    size_max: int,
+    rounds: int,
+    tolerance: float,
+    free_cost: int,
+    reward: int,
+    give_up: float = np.inf,
+) -> tuple[IntArray, FloatArray, float]:
+    """Capacitated k-medians descent on a small problem, every member an arc to every
+    centre: ``bounded_groups`` for the centres, each centre to its group's geometric median
+    (Weiszfeld steps on the sphere, kept only where they shorten the group's total), while
+    the total falls by more than ``tolerance`` (relative), at most ``rounds`` times, and
+    not at all when the first grouping's total is above ``give_up``. Returns
+    the labels, the centres they were grouped for and their total distance in metres
+    (labels all -1 and an infinite total when the bounds cannot be met)."""
+    n, k = len(xyz), len(centres)
+    c = centres.copy()
+    starts = np.arange(0, n * k + 1, k).astype(np.int64)
+    arc_centre = np.empty(n * k, np.int64)
+    arc_cost = np.empty(n * k, np.int64)
+    dist = np.empty(n * k, np.float64)
+    price = np.zeros(k + 1, np.int64)
+    seat = np.full(n, -1, np.int64)
+    best_label = np.full(n, -1, np.int64)
+    best_c = c.copy()
+    best = np.inf
+    for r in range(rounds + 1):
+        for i in range(n):
+            for j in range(k):
+                dx = xyz[i, 0] - c[j, 0]
+                dy = xyz[i, 1] - c[j, 1]
+                dz = xyz[i, 2] - c[j, 2]
+                d = _arc_metres(math.sqrt(dx * dx + dy * dy + dz * dz))
+                a = i * k + j
+                arc_centre[a] = j
+                dist[a] = d
+                arc_cost[a] = np.int64(np.rint(d))
+        label = bounded_groups(
+            starts, arc_centre, arc_cost, k, size_min, size_max, price, seat, free_cost, reward
+        )
+        if label[0] < 0:
+            return best_label, best_c, best
+        total = 0.0
+        for i in range(n):
+            total += dist[i * k + label[i]]
+        if total >= best * (1.0 - tolerance) or total > give_up:
+            break
+        best = total
+        best_label[:] = label
+        best_c[:] = c
+        if r == rounds:
+            break
+        seat[:] = label
+        c = _weiszfeld(xyz, label, c, 4)
+    return best_label, best_c, best
+
+
+@numba.njit(cache=True)
+def _group_chords(xyz: FloatArray, label: IntArray, c: FloatArray) -> FloatArray:
+    out = np.zeros(len(c), np.float64)
+    for i in range(len(xyz)):
+        j = label[i]
+        dx = xyz[i, 0] - c[j, 0]
+        dy = xyz[i, 1] - c[j, 1]
+        dz = xyz[i, 2] - c[j, 2]
+        out[j] += math.sqrt(dx * dx + dy * dy + dz * dz)
+    return out
+
+
+@numba.njit(cache=True)
+def _weiszfeld(xyz: FloatArray, label: IntArray, centres: FloatArray, steps: int) -> FloatArray:
+    """Weiszfeld steps towards each group's geometric median, projected onto the sphere; a
+    group keeps its centre where they do not shorten its total chord."""
+    k = len(centres)
+    before = _group_chords(xyz, label, centres)
+    out = centres.copy()
+    for _ in range(steps):
+        num = np.zeros((k, 3), np.float64)
+        den = np.zeros(k, np.float64)
+        for i in range(len(xyz)):
+            j = label[i]
+            dx = xyz[i, 0] - out[j, 0]
+            dy = xyz[i, 1] - out[j, 1]
+            dz = xyz[i, 2] - out[j, 2]
+            w = 1.0 / max(math.sqrt(dx * dx + dy * dy + dz * dz), 1e-12)
+            num[j, 0] += xyz[i, 0] * w
+            num[j, 1] += xyz[i, 1] * w
+            num[j, 2] += xyz[i, 2] * w
+            den[j] += w
+        for j in range(k):
+            if den[j] > 0:
+                x, y, z = num[j, 0] / den[j], num[j, 1] / den[j], num[j, 2] / den[j]
+                norm = math.sqrt(x * x + y * y + z * z)
+                if norm > 0:
+                    out[j, 0], out[j, 1], out[j, 2] = x / norm, y / norm, z / norm
+    after = _group_chords(xyz, label, out)
+    for j in range(k):
+        if after[j] > before[j]:
+            out[j] = centres[j]
+    return out
