@@ -129,7 +129,9 @@ def likely_duplicates_of(person: NeedyPerson) -> list[NeedyPerson]:
             name_simplified=person.name_simplified,
             address=person.address,
             merged_into__isnull=True,
-        ).exclude(pk=person.pk)
+        )
+        .exclude(pk=person.pk)
+        .select_related("street_org")
     )
 
 

@@ -96,7 +96,6 @@ def needy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "person": person,
             "mask": MASK,
-            "has_categories": person.categories.exists(),
             "may_change": can(request.user, Action.CHANGE, person.path),
             "may_reveal": can(request.user, Action.REVEAL, person.path),
             "may_see_sensitive": services.may_see_sensitive(request.user, person),
