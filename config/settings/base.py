@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "jiceng.surveys",
     "jiceng.study",
     "jiceng.outreach",
+    "jiceng.outreach.pairings",
+    "jiceng.outreach.programmes",
+    "jiceng.outreach.projects",
     "jiceng.scenario",
 ]
 

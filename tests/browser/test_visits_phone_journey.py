@@ -1,6 +1,7 @@
 """Visits in real Chromium (issue 20, S19): a member at 390 px records a visit with a need on
 the phone page (buttons at least 44 px, nothing wider than the screen); it is confirmed on a
-phone (by the district's officer, above any unit it may be in) and the visit figures draw their
+phone (by the city's officer: an earlier journey may have transferred the member to another
+district) and the visit figures draw their
 chart; with the outreach entry the officer's menu bar still fits one line at 1,280 px."""
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ def test_a_member_records_a_visit_on_a_phone_and_the_branch_confirms(page, log_i
     page.set_viewport_size({"width": 1280, "height": 800})
     log_out(page)
 
-    # Confirmed from above on a phone: the unit the member takes part in may have been changed
-    # by an earlier journey (placement), and the district's officer confirms for any unit.
-    log_in("huangpu.officer")
+    # Confirmed from above on a phone: an earlier journey may have moved the member's unit
+    # (placement) or the member (the transfer journey approves the first pending transfer,
+    # which can be this member's, to 徐汇); the city's officer confirms for any unit.
+    log_in("city.admin")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/outreach/visits/?state=recorded")
     row = page.get_by_test_id("visit-row").filter(has_text="困难职工王师傅（手机）")
