@@ -21,6 +21,7 @@ from jiceng.accounts.models import RoleAssignment
 from jiceng.accounts.roles import Role
 from jiceng.core import clock, tree
 from jiceng.core.models import AuditEvent
+from jiceng.core.notices import notices_for
 from jiceng.members.models import Member
 from jiceng.outreach.registry import services as registry_services
 from jiceng.outreach.registry.models import NeedyCategory, NeedyPerson
@@ -238,6 +239,30 @@ def test_the_worklist_lists_open_needs_oldest_first(vw):
     assert list(selectors.needs_worklist(vw.small.alice)) == [older, worker, newer]
     assert list(selectors.needs_worklist(vw.small.charlie)) == [worker]
     assert list(selectors.needs_worklist(vw.small.bob)) == []
+
+
+def test_the_bell_tells_who_must_confirm_and_who_must_follow_up(vw):
+    """S19: a visit waiting for confirmation rings the bell of the branch that confirms it; the
+    need raised at it rings the bell of the household's street's district officer (the street
+    is a direct sub-unit of the district), not the branch's; once confirmed and resolved, both
+    notices are gone. Another district's officer is told nothing."""
+    visit = _record(vw)
+
+    def bell(user: Any) -> dict[str, int]:
+        return {n.key: n.count for n in notices_for(user)}
+
+    assert bell(vw.small.charlie).get("outreach.visits") == 1
+    assert "outreach.needs" not in bell(vw.small.charlie)
+    assert bell(vw.small.alice).get("outreach.needs") == 1
+    assert "outreach.visits" not in bell(vw.small.alice)  # two levels below the district
+    assert not {"outreach.visits", "outreach.needs"} & set(bell(vw.small.bob))
+    assert bell(vw.member_user) == {}
+    services.visit_confirm(actor=vw.small.charlie, visit=visit)
+    services.need_follow_up(
+        actor=vw.small.alice, need=visit.needs.get(), note="已送取暖器", state=NeedState.RESOLVED
+    )
+    assert not {"outreach.visits", "outreach.needs"} & set(bell(vw.small.charlie))
+    assert not {"outreach.visits", "outreach.needs"} & set(bell(vw.small.alice))
 
 
 # ----- counts ------------------------------------------------------------------------------------

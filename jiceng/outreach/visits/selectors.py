@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Substr, TruncMonth
+from django.db.models.functions import Length, Substr, TruncMonth
 from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from jiceng.core import tree
+from jiceng.core.notices import Notice, acting_paths, near
 from jiceng.core.scoping import Action, get_visible_or_404, scope_of
 from jiceng.members.models import Member
 from jiceng.members.selectors import own_member
@@ -295,3 +298,38 @@ def need_get(user: Any, pk: Any, action: str = Action.VIEW) -> VisitNeed:
     return get_visible_or_404(
         VisitNeed.objects.select_related("visit", "visit__org"), user, action, pk=pk
     )
+
+
+# ----- the bell ---------------------------------------------------------------------------------
+
+
+def visit_notices(user: Any) -> list[Notice]:
+    """The bell (S19): visits waiting for the confirmation of a unit the user acts for (or of
+    one of its direct sub-units), and needs placed there still waiting to be followed up.
+    Both read through ``visible_to`` and count only what the user may act on."""
+    paths = acting_paths(user)
+    if not paths:
+        return []
+    waiting = (
+        Visit.objects.visible_to(user, Action.CHANGE)
+        .filter(near(user, "org__path", "org__depth"), state=VisitState.RECORDED)
+        .count()
+    )
+    here = Q(pk__in=[])
+    for path in paths:
+        here |= Q(path__startswith=path, path_length__lte=len(path) + tree.STEP)
+    open_needs = (
+        VisitNeed.objects.visible_to(user, Action.CHANGE)
+        .annotate(path_length=Length("path"))
+        .filter(here, state__in=OPEN_STATES)
+        .count()
+    )
+    return [
+        Notice(
+            "outreach.visits",
+            _("待确认的走访"),
+            waiting,
+            reverse("outreach:visit-list") + f"?state={VisitState.RECORDED}",
+        ),
+        Notice("outreach.needs", _("待跟进的群众需求"), open_needs, reverse("outreach:needs")),
+    ]
