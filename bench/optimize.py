@@ -492,7 +492,7 @@ def _form_summary(results: dict[str, Any]) -> list[str]:
             out.append(
                 f"\n{r['members']:,} members, {len(runs)} seeds against the baseline: mean "
                 f"distance {min(shorter):.1%} to {max(shorter):.1%} shorter, in "
-                f"{min(ratio):.3f}–{max(ratio):.3f} of its CPU time."
+                f"{min(ratio):.2g}–{max(ratio):.2g} of its CPU time."
             )
     fast, slow = results.get("form-100k", {}), results.get("form-100k-slow", {})
     pairs = [
