@@ -153,6 +153,88 @@ def _visit_need(f: Foreign) -> dict[str, Any]:
     return {"pk": f.visit.needs.get().pk}
 
 
+def _service(f: Foreign) -> dict[str, Any]:
+    """The demo's S27 service programme, run by a 黄浦 branch."""
+    from jiceng.core.tree import district_path
+    from jiceng.outreach.programmes.models import ServiceProgramme
+
+    district = district_path(f.org.path)
+    return {"pk": ServiceProgramme.objects.get(card_prefix="TS2005", path__startswith=district).pk}
+
+
+def _service_card(f: Foreign) -> dict[str, Any]:
+    from jiceng.outreach.programmes.models import ServiceCard
+
+    return {"pk": ServiceCard.objects.filter(programme_id=_service(f)["pk"]).first().pk}
+
+
+def _service_task(f: Foreign) -> dict[str, Any]:
+    from jiceng.outreach.programmes.models import ServiceTask
+
+    return {"pk": ServiceTask.objects.filter(programme_id=_service(f)["pk"]).first().pk}
+
+
+def _pairing(f: Foreign) -> dict[str, Any]:
+    """A proposed pairing of the 黄浦 needy person with the 黄浦 branch (S26)."""
+    from jiceng.outreach.pairings.models import Pairing
+    from jiceng.outreach.pairings.services import pairing_propose
+
+    pairing = Pairing.objects.filter(needy=f.needy).first()
+    if pairing is None:
+        pairing = pairing_propose(actor=None, needy=f.needy, branch=f.org)
+    return {"pk": pairing.pk}
+
+
+def _unit_pairing(f: Foreign) -> dict[str, Any]:
+    """A proposed pairing of a 黄浦 committee with a 黄浦 residential-area branch (S26)."""
+    from jiceng.core import tree
+    from jiceng.outreach.pairings.models import UnitPairing
+    from jiceng.outreach.pairings.services import unit_pairing_propose
+
+    district = tree.district_path(f.org.path)
+    pairing = UnitPairing.objects.filter(
+        path__startswith=district, partner_path__startswith=district
+    ).first()
+    if pairing is None:
+        partner = Organization.objects.filter(
+            path__startswith=district, sector="street_community", org_type=OrgType.BRANCH
+        ).first()
+        org = Organization.objects.get(path=district)
+        pairing = unit_pairing_propose(actor=None, org=org, partner=partner)
+    return {"pk": pairing.pk}
+
+
+def _project(f: Foreign) -> Any:
+    """A 黄浦 branch's support project (S28) with a goal and an assigned member, made when a
+    route is tried (found again by the next route of the same test)."""
+    from jiceng.outreach.projects import services as ps
+    from jiceng.outreach.projects.models import SupportProject
+
+    project = SupportProject.objects.filter(owner=f.org, title="黄浦帮扶项目").first()
+    if project is None:
+        project = ps.project_create(
+            actor=None,
+            owner=f.org,
+            title="黄浦帮扶项目",
+            beneficiary_kind="village",
+            beneficiary_name="某村",
+            starts_on=dt.date(2005, 7, 1),
+            ends_on=dt.date(2005, 12, 31),
+        )
+        ps.goal_add(actor=None, project=project, measure="收入", unit="万元", baseline=1, target=2)
+        ps.project_member_add(actor=None, project=project, member=f.member)
+    return project
+
+
+def _project_pk(f: Foreign) -> dict[str, Any]:
+    return {"pk": _project(f).pk}
+
+
+def _project_made(f: Foreign) -> dict[str, Any]:
+    _project(f)
+    return {}
+
+
 def _appraisal(f: Foreign) -> dict[str, Any]:
     return {"pk": f.appraisal.pk}
 
@@ -352,6 +434,9 @@ ROUTES: dict[str, Route] = {
     "outreach:needy-list": Route("list"),
     "outreach:needy-create": Route("list", reason="street dropdown lists only own subtree"),
     "outreach:needy-duplicates": Route("list"),
+    "outreach:needy-export": Route(
+        "list", lambda f: {"fmt": "csv"}, query=lambda f: {"q": f.needy.name_initials}
+    ),
     "outreach:needy-detail": Route("object", _needy),
     "outreach:needy-edit": Route("object", _needy, ("get", "post")),
     "outreach:needy-status": Route("object", _needy, ("post",)),
@@ -395,6 +480,102 @@ ROUTES: dict[str, Route] = {
     "api-visit-needs": Route("list", foreign_ids=lambda f: {f.visit.needs.get().pk}),
     "api-need-follow-up": Route(
         "object", _visit_need, ("post",), data=lambda f: {"state": "resolved", "note": "x"}
+    ),
+    # outreach: service programmes (S27)
+    "outreach:service-list": Route("list"),
+    "outreach:service-new": Route("list", reason="form only; the unit is picked in own scope"),
+    "outreach:service-overdue": Route("list"),
+    "outreach:my-service-tasks": Route(
+        "object", lambda f: {}, reason="self-service: an officer without a member record gets 404"
+    ),
+    "outreach:service-detail": Route("object", _service),
+    "outreach:service-edit": Route("object", _service, ("get", "post")),
+    "outreach:service-activate": Route("object", _service, ("post",)),
+    "outreach:service-close": Route("object", _service, ("post",)),
+    "outreach:service-schedule": Route("object", _service, ("post",)),
+    "outreach:service-enrol": Route("object", _service, ("get", "post")),
+    "outreach:service-card": Route("object", _service_card),
+    "outreach:service-card-withdraw": Route("object", _service_card, ("post",)),
+    "outreach:service-task-done": Route("object", _service_task, ("post",)),
+    "outreach:service-task-missed": Route("object", _service_task, ("post",)),
+    "api-service-list": Route("list", foreign_ids=lambda f: set(_service(f).values())),
+    "api-service-detail": Route("object", _service),
+    "api-service-cards": Route(
+        "object", _service, ("get", "post"), data=lambda f: {"household_ids": [f.needy.pk]}
+    ),
+    "api-service-schedule": Route("object", _service, ("post",)),
+    "api-service-tasks": Route("list", foreign_ids=lambda f: set(_service_task(f).values())),
+    "api-service-task-done": Route("object", _service_task, ("post",), data=lambda f: {}),
+    # outreach: double pairing (S26)
+    "outreach:pairing-list": Route("list", query=lambda f: _pairing(f) and {"state": ""}),
+    "outreach:pairing-new": Route("list", reason="form only; people and branches of own scope"),
+    "outreach:pairing-coverage": Route("list"),
+    "outreach:pairing-confirm": Route("object", _pairing, ("post",)),
+    "outreach:pairing-end": Route("object", _pairing, ("post",)),
+    "outreach:unit-pairing-list": Route("list", query=lambda f: _unit_pairing(f) and {}),
+    "outreach:unit-pairing-new": Route("list", reason="form only; the unit is in own scope"),
+    "outreach:unit-pairing-confirm": Route("object", _unit_pairing, ("post",)),
+    "outreach:unit-pairing-end": Route("object", _unit_pairing, ("post",)),
+    "api-pairing-list": Route("list", foreign_ids=lambda f: {_pairing(f)["pk"]}),
+    "api-pairing-coverage": Route("list"),
+    "api-pairing-confirm": Route("object", _pairing, ("post",)),
+    "api-pairing-end": Route("object", _pairing, ("post",), data=lambda f: {"reason": "x"}),
+    "api-unit-pairing-list": Route("list", foreign_ids=lambda f: {_unit_pairing(f)["pk"]}),
+    "api-unit-pairing-confirm": Route("object", _unit_pairing, ("post",)),
+    "api-unit-pairing-end": Route(
+        "object", _unit_pairing, ("post",), data=lambda f: {"reason": "x"}
+    ),
+    # outreach: support projects (S28)
+    "outreach:project-list": Route("list", query=_project_made),
+    "outreach:project-create": Route("list", reason="form only; the unit is picked in own scope"),
+    "outreach:my-projects": Route(
+        "object", lambda f: {}, reason="self-service: an officer without a member record gets 404"
+    ),
+    "outreach:project-detail": Route("object", _project_pk),
+    "outreach:project-edit": Route("object", _project_pk, ("get", "post")),
+    "outreach:project-act": Route(
+        "object", lambda f: {"pk": _project(f).pk, "action": "start"}, ("post",)
+    ),
+    "outreach:project-goal-add": Route("object", _project_pk, ("post",)),
+    "outreach:project-goal-remove": Route(
+        "object",
+        lambda f: {"pk": _project(f).pk, "goal_pk": _project(f).goals.get().pk},
+        ("post",),
+    ),
+    "outreach:project-members": Route("object", _project_pk, ("get", "post")),
+    "outreach:project-member-remove": Route(
+        "object",
+        lambda f: {"pk": _project(f).pk, "assignment_pk": _project(f).assignments.get().pk},
+        ("post",),
+    ),
+    "outreach:project-progress": Route("object", _project_pk, ("get", "post")),
+    "api-project-list": Route("list", query=_project_made, foreign_ids=lambda f: {_project(f).pk}),
+    "api-project-figures": Route("list", query=_project_made),
+    "api-project-detail": Route("object", _project_pk, ("get", "patch")),
+    "api-project-state": Route(
+        "object", _project_pk, ("post",), data=lambda f: {"action": "start"}
+    ),
+    "api-project-goals": Route(
+        "object",
+        _project_pk,
+        ("post",),
+        data=lambda f: {"measure": "x", "unit": "户", "baseline": 0, "target": 1},
+    ),
+    "api-project-goal-remove": Route(
+        "object",
+        lambda f: {"pk": _project(f).pk, "goal_pk": _project(f).goals.get().pk},
+        ("delete",),
+    ),
+    "api-project-members": Route(
+        "object", _project_pk, ("post",), data=lambda f: {"member_id": f.member.pk}
+    ),
+    "api-project-member-remove": Route(
+        "object",
+        lambda f: {"pk": _project(f).pk, "assignment_pk": _project(f).assignments.get().pk},
+        ("delete",),
+    ),
+    "api-project-progress": Route(
+        "object", _project_pk, ("post",), data=lambda f: {"noted_on": "2005-09-01", "note": "x"}
     ),
     "api-schema": Route("open", reason="OpenAPI document, no data"),
     "api-docs": Route("open", reason="API documentation page, no data"),
@@ -468,6 +649,7 @@ ROUTES: dict[str, Route] = {
     "api-plan-detail": Route("object", _plan),
     "api-plan-run": Route("object", _plan, ("post",)),
     "api-plan-assignments": Route("object", _plan),
+    "api-plan-pairings": Route("object", _plan),
     "api-plan-move": Route(
         "object", _plan, ("post",), data=lambda f: {"member_id": f.member.pk, "branch_index": 0}
     ),

@@ -34,6 +34,8 @@ class ImportJob(models.Model):
     class Kind(models.TextChoices):
         MEMBER = "member", _("党员")
         ORGANIZATION = "organization", _("党组织")
+        # registered by jiceng.outreach (``kinds.register``), which sits above imports
+        NEEDY = "needy", _("帮扶对象名册")
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("已上传")

@@ -44,7 +44,9 @@ def import_job_create(
     if officer is None:
         raise PermissionDenied(_("无权向该组织导入数据"))
     require(actor, Action.CHANGE, organization.path, _("无权向该组织导入数据"))
-    if kind not in ImportJob.Kind.values:
+    from .kinds import IMPORTERS
+
+    if kind not in ImportJob.Kind.values or kind not in IMPORTERS:
         raise ValidationError(_("不支持的导入内容"))
     job_id = uuid.uuid4()
     folder = Path(settings.IMPORT_ROOT) / str(job_id)

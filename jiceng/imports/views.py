@@ -30,7 +30,7 @@ from jiceng.orgs import selectors as org_selectors
 
 from . import engine, exports, recovery, reports, selectors, services, tasks
 from .forms import StartForm, UploadForm
-from .models import ExportJob
+from .models import ExportJob, ImportJob
 from .readers import MAX_UPLOAD_BYTES
 
 
@@ -72,6 +72,8 @@ def _job_list_checked(request: HttpRequest) -> HttpResponse:
     if request.GET.get("org"):
         org = org_selectors.organization_get(request.user, request.GET["org"], Action.CHANGE)
         initial["organization"] = org.code
+    if request.GET.get("kind") in ImportJob.Kind.values:  # e.g. from the needy registry's page
+        initial["kind"] = request.GET["kind"]
     form = UploadForm(
         request.POST or None, request.FILES or None, org_queryset=_orgs(request), initial=initial
     )

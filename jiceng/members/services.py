@@ -19,7 +19,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, clock
+from jiceng.core import audit, clock, generations
 from jiceng.core.crypto import blind_index
 from jiceng.core.idnumber import IdNumberError, mask_id_number, parse_id_number
 from jiceng.core.models import AuditEvent
@@ -31,7 +31,7 @@ from .lost_contact.models import ContactRecord, LostContactCase
 from .models import DatePrecision, Member, MemberCategory
 from .phones import mask_phone, normalize_phone
 from .placement.models import Placement
-from .placement.rules import CURRENT_PERIOD, PLACEMENT_TYPES, PlacementReason
+from .placement.rules import CURRENT_PERIOD, PLACEMENT_TYPES, PLAN_GENERATION, PlacementReason
 from .transfers.models import Transfer
 from .transfers.rules import OPEN_STATES
 
@@ -282,6 +282,7 @@ def member_place(
         placed_by=actor_user(actor),
         note=note[:200],
     )
+    generations.bump(PLAN_GENERATION)  # the worklist's suggestions are planned anew
     audit.record(
         actor=actor,
         verb="update",

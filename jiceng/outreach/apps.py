@@ -9,7 +9,11 @@ class OutreachConfig(AppConfig):
 
     def ready(self) -> None:
         from jiceng.core.notices import register_provider
+        from jiceng.imports.kinds import register as register_import
+        from jiceng.imports.models import ImportJob
 
+        from .registry.importer import NeedyImporter
         from .visits.selectors import visit_notices
 
         register_provider(visit_notices)
+        register_import(ImportJob.Kind.NEEDY, NeedyImporter())  # the needy registry (S26)

@@ -21,7 +21,17 @@ from jiceng.core.scoping import ScopedManager
 if TYPE_CHECKING:
     from jiceng.orgs.models import Organization
 
-from .rules import SIZE_MAX, SIZE_MIN, TARGET_SIZE, PlanKind, PlanState, Selection
+from .rules import (
+    PAIR_AFFINITY_KM,
+    PAIR_PER_BRANCH,
+    SIZE_MAX,
+    SIZE_MIN,
+    TARGET_SIZE,
+    UNPAIRED_REASONS,
+    PlanKind,
+    PlanState,
+    Selection,
+)
 
 
 class Plan(models.Model):
@@ -71,6 +81,11 @@ class Plan(models.Model):
         help_text=_("已在合适支部的党员，除非能近这么多公里，否则不调整"),
     )
     seed = models.PositiveIntegerField(_("随机种子"), default=2005)
+    # Pairing plans (S26): seats per branch, which needy categories (empty: all), affinities.
+    per_branch = models.PositiveSmallIntegerField(_("每个支部结对人数"), default=PAIR_PER_BRANCH)
+    categories = models.JSONField(_("帮扶对象类别"), default=list, blank=True)
+    affinity = models.JSONField(_("类别优先"), default=list, blank=True)
+    affinity_km = models.FloatField(_("类别优先相当于近多少公里"), default=PAIR_AFFINITY_KM)
 
     progress = models.FloatField(default=0)
     stage = models.CharField(max_length=60, blank=True)
@@ -206,3 +221,37 @@ class PlanAssignment(models.Model):
     def grows(self) -> bool:
         """Whether the member ends up farther from home than their current branch."""
         return self.previous_distance_m is not None and self.distance_m > self.previous_distance_m
+
+
+class PlanPairing(models.Model):
+    """A pairing plan's proposal for one needy person (S26): the branch (a ``PlanBranch`` whose
+    ``org`` is the existing branch) and the distance, or no branch and why (``reason``)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="pairings")
+    needy = models.ForeignKey(
+        "outreach.NeedyPerson",
+        verbose_name=_("帮扶对象"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    branch = models.ForeignKey(
+        PlanBranch, null=True, blank=True, on_delete=models.CASCADE, related_name="pairings"
+    )
+    distance_m = models.FloatField(null=True, blank=True)
+    reason = models.CharField(_("未结对原因"), max_length=20, blank=True)
+    edited = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["plan", "branch__index", "needy_id"]
+        constraints = [models.UniqueConstraint(fields=["plan", "needy"], name="plan_pairing_needy")]
+
+    def __str__(self) -> str:
+        return f"{self.needy_id} → {self.branch_id}"
+
+    @property
+    def distance_km(self) -> float | None:
+        return None if self.distance_m is None else self.distance_m / 1000
+
+    @property
+    def reason_label(self) -> str:
+        return str(UNPAIRED_REASONS.get(self.reason, self.reason))

@@ -6,17 +6,22 @@
   members a branch, the default target size.
 * S16: the members concerned are those "on the roll but not at post" and mobile members, and
   members whose relationship is entrusted (托管) to a branch; they take part near home (S10).
+* S26: the city paired about 87,000 needy people with its branches (about 15,000 units): some
+  six people a branch, the default of a pairing plan. The affinities pair a category of people
+  with branches of a sector as if they lived nearer (this project's presets: model workers
+  with state enterprises' branches, military families with agencies' and police branches).
 """
 
 from __future__ import annotations
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.members.models import DISPERSED_STATUSES
-from jiceng.optimize import DEFAULT_TARGET_SIZE
+from jiceng.optimize import BRANCHES_FULL, DEFAULT_TARGET_SIZE, OUT_OF_REACH
 from jiceng.orgs import rules as org_rules
-from jiceng.orgs.models import OrgType
+from jiceng.orgs.models import BRANCH_TYPES, OrgType, Sector
 
 SIZE_MIN = org_rules.BRANCH_MIN_FULL_MEMBERS
 SIZE_MAX = org_rules.BRANCH_MAX_MEMBERS
@@ -51,6 +56,8 @@ class PlanKind(models.TextChoices):
     FORM = "form", _("组建区域党支部")
     ASSIGN = "assign", _("就近转入现有支部")
 
+    PAIR = "pair", _("结对帮扶方案")
+
 
 class PlanState(models.TextChoices):
     DRAFT = "draft", _("待计算")
@@ -71,3 +78,34 @@ class Selection(models.TextChoices):
 def is_dispersed_q() -> models.Q:
     """S16: members who take part away from their home unit."""
     return models.Q(employment_status__in=DISPERSED_STATUSES) | models.Q(entrusted=True)
+
+
+# ----- pairing plans (S26) ----------------------------------------------------------------------
+# The units a needy person pairs with: branches (their members visit), as in the pairings.
+PAIR_BRANCH_TYPES = tuple(BRANCH_TYPES)
+PAIR_PER_BRANCH = 6  # S26: ~87,000 people over ~15,000 branches
+PAIR_AFFINITY_KM = 2.0  # an affinity counts as living this much nearer, by default
+
+
+class Affinity(models.TextChoices):
+    """Preset affinities: (needy category code, branch sector) behind each choice."""
+
+    MODEL_WORKER_ENTERPRISE = "model_worker", _("老劳模优先与国有企业支部结对")
+    MILITARY_FAMILY_AGENCY = "military_family", _("军烈属优先与机关、公安支部结对")
+    ILLNESS_HOSPITAL = "serious_illness", _("重病患者优先与医院支部结对")
+
+
+AFFINITY_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
+    Affinity.MODEL_WORKER_ENTERPRISE: (("model_worker", Sector.STATE_ENTERPRISE),),
+    Affinity.MILITARY_FAMILY_AGENCY: (
+        ("military_family", Sector.GOVERNMENT),
+        ("military_family", Sector.POLICE),
+    ),
+    Affinity.ILLNESS_HOSPITAL: (("serious_illness", Sector.HOSPITAL),),
+}
+
+# Why a person stays unpaired (``jiceng.optimize.pair``'s reasons), in the officers' words.
+UNPAIRED_REASONS: dict[str, str | Promise] = {
+    OUT_OF_REACH: _("允许范围内没有支部"),
+    BRANCHES_FULL: _("附近支部名额已满"),
+}

@@ -8,8 +8,8 @@ from django.db.models import F, QuerySet
 
 from jiceng.core.scoping import Action, get_visible_or_404
 
-from .models import Plan, PlanAssignment, PlanBranch
-from .rules import MAP_MEMBERS, PlanState
+from .models import Plan, PlanAssignment, PlanBranch, PlanPairing
+from .rules import MAP_MEMBERS, PlanKind, PlanState
 
 
 def plan_list(user: Any, action: str = Action.VIEW) -> QuerySet[Plan]:
@@ -35,6 +35,18 @@ def plan_assignments(plan: Plan) -> QuerySet[PlanAssignment]:
     )
 
 
+def plan_pairings(plan: Plan) -> QuerySet[PlanPairing]:
+    """A pairing plan's people, paired ones by branch, then the unpaired (S26)."""
+    return plan.pairings.select_related("needy", "needy__street_org", "branch").order_by(
+        F("branch__index").asc(nulls_last=True), "needy__name_pinyin", "needy_id"
+    )
+
+
+def pair_branches(plan: Plan) -> QuerySet[PlanBranch]:
+    """A pairing plan's branches holding someone, the fullest first."""
+    return plan_branches(plan).filter(size__gt=0).order_by("-size", "index")
+
+
 def farther_members(plan: Plan) -> QuerySet[PlanAssignment]:
     """Members whose home-to-branch distance grows under the plan, most first."""
     return (
@@ -53,6 +65,8 @@ MAP_DECIMALS = 3
 def map_data(plan: Plan) -> dict[str, Any]:
     """What the plan's map draws: branches, and up to ``MAP_MEMBERS`` homes with their
     branch (the member's home, else the street's centre), rounded to ``MAP_DECIMALS``."""
+    if plan.kind == PlanKind.PAIR:
+        return _pair_map_data(plan)
     branches = [
         {"i": b.index, "name": b.name, "lat": b.lat, "lng": b.lng, "size": b.size}
         for b in plan.branches.order_by("index")
@@ -76,6 +90,37 @@ def map_data(plan: Plan) -> dict[str, Any]:
         "homes": homes,
         "total": plan.summary.get("members", len(homes)),
     }
+
+
+def _pair_map_data(plan: Plan) -> dict[str, Any]:
+    """A pairing plan's map: its branches holding someone, and up to ``MAP_MEMBERS`` people
+    (home, else the street's centre, rounded) with their branch's index, -1 when unpaired."""
+    branches = [
+        {"i": b.index, "name": b.name, "lat": b.lat, "lng": b.lng, "size": b.size}
+        for b in plan.branches.filter(size__gt=0).order_by("index")
+    ]
+    rows = plan.pairings.values_list(
+        "branch__index",
+        "needy__lat",
+        "needy__lng",
+        "needy__street__lat",
+        "needy__street__lng",
+        "distance_m",
+    ).order_by("id")[:MAP_MEMBERS]
+    homes = []
+    for b, lat, lng, slat, slng, d in rows:
+        la, ln = (lat, lng) if lat is not None and lng is not None else (slat, slng)
+        if la is None or ln is None:
+            continue
+        homes.append(
+            [
+                round(ln, MAP_DECIMALS),
+                round(la, MAP_DECIMALS),
+                -1 if b is None else b,
+                None if d is None else round(d),
+            ]
+        )
+    return {"branches": branches, "homes": homes, "total": plan.summary.get("people", len(homes))}
 
 
 def comparable(user: Any, plan: Plan) -> QuerySet[Plan]:

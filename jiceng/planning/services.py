@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,13 +28,21 @@ from jiceng.members.transfers.rules import OPEN_STATES, TransferState
 from jiceng.optimize._geo import great_circle
 from jiceng.orgs import services as org_services
 from jiceng.orgs.models import BranchKind, Organization, OrgType
+from jiceng.outreach.pairings.models import Pairing
+from jiceng.outreach.pairings.rules import OPEN_STATES as PAIRING_OPEN_STATES
+from jiceng.outreach.pairings.services import pairings_from_plan
+from jiceng.outreach.registry.models import NeedyCategory, NeedyPerson
+from jiceng.outreach.registry.rules import NeedyStatus
 
-from .models import Plan, PlanAssignment, PlanBranch
+from .models import Plan, PlanAssignment, PlanBranch, PlanPairing
 from .rules import (
+    AFFINITY_PAIRS,
     CAPACITY,
+    PAIR_BRANCH_TYPES,
     PARENT_TYPES,
     SITE_TYPES,
     TARGET_TYPES,
+    Affinity,
     PlanKind,
     PlanState,
     Selection,
@@ -59,7 +67,12 @@ PLAN_FIELDS = (
     "max_distance_km",
     "move_cost_km",
     "seed",
+    "per_branch",
+    "categories",
+    "affinity",
+    "affinity_km",
 )
+PAIR_FIELDS = ("per_branch", "categories", "affinity", "affinity_km")
 
 
 def _snapshot(plan: Plan) -> dict:
@@ -87,7 +100,17 @@ def plan_create(
         raise ValidationError({"kind": _("不支持的方案类型")})
     target = params.pop("target", None)
     if target is not None:
-        require(actor, Action.CHANGE, target.path, _("无权向该范围转入党员"))
+        require(
+            actor,
+            Action.CHANGE,
+            target.path,
+            _("无权为该范围的支部安排结对") if kind == PlanKind.PAIR else _("无权向该范围转入党员"),
+        )
+    if kind == PlanKind.PAIR:
+        _validate_pair_params(actor, root, params)
+    else:
+        for name_ in PAIR_FIELDS:
+            params.pop(name_, None)
     plan = Plan(
         root=root,
         root_path=root.path,
@@ -106,6 +129,27 @@ def plan_create(
     return plan
 
 
+def _validate_pair_params(actor: Actor, root: Organization, params: dict[str, Any]) -> None:
+    """S26: a pairing plan filters and weighs needy people by category only for an officer with
+    outreach rights over the plan's root (categories are sensitive, PIPL art. 28)."""
+    categories = [str(c) for c in params.get("categories") or []]
+    affinity = [str(a) for a in params.get("affinity") or []]
+    if categories or affinity:
+        require(
+            actor,
+            Action.OUTREACH,
+            root.path,
+            _("您没有帮扶对象敏感信息的权限，不能按困难类别筛选或设置类别优先"),
+        )
+    known = set(NeedyCategory.objects.filter(code__in=categories).values_list("code", flat=True))
+    if set(categories) - known:
+        raise ValidationError({"categories": _("困难类别不存在")})
+    if set(affinity) - set(Affinity.values):
+        raise ValidationError({"affinity": _("不支持的类别优先")})
+    params["categories"] = sorted(set(categories))
+    params["affinity"] = sorted(set(affinity))
+
+
 def _validate(plan: Plan) -> None:
     if plan.size_min < 1 or plan.size_max < plan.size_min:
         raise ValidationError({"size_max": _("最多人数不能少于最少人数")})
@@ -115,6 +159,10 @@ def _validate(plan: Plan) -> None:
         raise ValidationError({"max_distance_km": _("最远距离应大于 0")})
     if plan.move_cost_km is not None and plan.move_cost_km < 0:
         raise ValidationError({"move_cost_km": _("不调整的距离不能为负数")})
+    if plan.kind == PlanKind.PAIR and plan.per_branch < 1:
+        raise ValidationError({"per_branch": _("每个支部至少结对 1 人")})
+    if plan.kind == PlanKind.PAIR and plan.affinity_km < 0:
+        raise ValidationError({"affinity_km": _("类别优先的距离不能为负数")})
     if plan.kind == PlanKind.FORM and plan.root.org_type not in PARENT_TYPES:
         raise ValidationError({"root": _("区域党支部只能设在党委（党工委）之下，请选择党委一级")})
 
@@ -289,6 +337,8 @@ def plan_run(*, plan_id: int, progress: Progress | None = None) -> Plan:
     )
     report = progress or _Throttle(plan.pk)
     started = time.perf_counter()
+    if plan.kind == PlanKind.PAIR:
+        return _run_and_store_pair(plan, report, started)
     try:
         inputs = plan_members(plan)
         report("candidates", 0.0)
@@ -548,7 +598,7 @@ def plan_refresh_summary(plan: Plan) -> None:
     rows = list(plan.assignments.values_list("branch_id", "distance_m"))
     by_branch: dict[int, list[float]] = {}
     for branch_id, d in rows:
-        by_branch.setdefault(branch_id, []).append(d)
+        by_branch.setdefault(branch_id, []).append(d or 0.0)
     branches = list(plan.branches.all())
     member_districts = dict(
         plan.assignments.values_list("member_id", "member__street__district_id")
@@ -581,6 +631,334 @@ def plan_refresh_summary(plan: Plan) -> None:
         else plan.summary.get("optimal"),
     }
     plan.save(update_fields=["summary", "updated_at"])
+
+
+# ----- pairing plans (S26) ----------------------------------------------------------------------
+@dataclass
+class PairInputs:
+    """The arrays a pairing plan hands to ``optimize.pair``, with who was left out and why."""
+
+    needy_ids: np.ndarray
+    points: np.ndarray  # (n, 2) latitude, longitude of homes
+    categories: np.ndarray  # the person's category an affinity names, else ""
+    org_ids: np.ndarray
+    branch_points: np.ndarray  # (m, 2)
+    sectors: np.ndarray
+    capacity: np.ndarray  # seats left per branch
+    names: list[str]
+    districts: list[str | None]
+    affinity: dict[tuple[str, str], float]
+    max_distance: float | None
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def pair_needy(plan: Plan) -> QuerySet[Any]:
+    """The plan's needy people: active, registered under its root, not merged, and neither
+    paired nor proposed for a pairing; only the chosen categories when the plan names some."""
+    qs = NeedyPerson.objects.filter(
+        status=NeedyStatus.ACTIVE,
+        merged_into__isnull=True,
+        path__startswith=plan.root_path,
+        paired_path="",
+    ).exclude(Exists(Pairing.objects.filter(needy=OuterRef("pk"), state__in=PAIRING_OPEN_STATES)))
+    if plan.categories:
+        qs = qs.filter(
+            pk__in=NeedyPerson.categories.through.objects.filter(
+                needycategory__code__in=plan.categories
+            ).values("needyperson_id")
+        )
+    return qs
+
+
+def pair_inputs(plan: Plan) -> PairInputs:
+    """People (home, else the street's centre) and the branches under the plan's target (or
+    root) with a location, each with ``per_branch`` seats less the pairings it already has."""
+    rows = list(
+        pair_needy(plan)
+        .order_by("id")
+        .values_list("id", "lat", "lng", "street__lat", "street__lng")
+    )
+    skipped: Counter[str] = Counter()
+    keep: list[tuple[int, float, float]] = []
+    for pk, lat, lng, slat, slng in rows:
+        la, ln = (lat, lng) if lat is not None and lng is not None else (slat, slng)
+        if la is None or ln is None:
+            skipped["no_location"] += 1
+            continue
+        keep.append((pk, la, ln))
+    wanted = {pc for key in plan.affinity for pc, _sector in AFFINITY_PAIRS.get(key, ())}
+    category: dict[int, str] = {}
+    if wanted and keep:
+        for pk, code in (
+            NeedyPerson.categories.through.objects.filter(
+                needyperson_id__in=[k[0] for k in keep], needycategory__code__in=wanted
+            )
+            .order_by("needyperson_id", "needycategory__code")
+            .values_list("needyperson_id", "needycategory__code")
+        ):
+            category.setdefault(pk, code)
+    scope = plan.target_or_root
+    orgs = list(
+        Organization.objects.active()
+        .filter(path__startswith=scope.path, org_type__in=PAIR_BRANCH_TYPES)
+        .exclude(lat__isnull=True)
+        .exclude(lng__isnull=True)
+        .order_by("path")
+        .values_list("id", "lat", "lng", "sector", "name", "district_id")
+    )
+    held = dict(
+        Pairing.objects.filter(state__in=PAIRING_OPEN_STATES, branch_id__in=[o[0] for o in orgs])
+        .values_list("branch_id")
+        .annotate(n=Count("id"))
+        .values_list("branch_id", "n")
+    )
+    metres = plan.affinity_km * 1000
+    return PairInputs(
+        needy_ids=np.array([k[0] for k in keep], dtype=np.int64),
+        points=np.array([(k[1], k[2]) for k in keep], dtype=np.float64).reshape(len(keep), 2),
+        categories=np.array([category.get(k[0], "") for k in keep], dtype=object).astype(str),
+        org_ids=np.array([o[0] for o in orgs], dtype=np.int64),
+        branch_points=np.array([(o[1], o[2]) for o in orgs], dtype=np.float64).reshape(
+            len(orgs), 2
+        ),
+        sectors=np.array([o[3] or "" for o in orgs], dtype=object).astype(str),
+        capacity=np.array(
+            [max(plan.per_branch - held.get(o[0], 0), 0) for o in orgs], dtype=np.int64
+        ),
+        names=[o[4] for o in orgs],
+        districts=[o[5] or None for o in orgs],
+        affinity={pair_: metres for key in plan.affinity for pair_ in AFFINITY_PAIRS.get(key, ())},
+        max_distance=plan.max_distance_km * 1000 if plan.max_distance_km else None,
+        skipped=dict(skipped),
+    )
+
+
+def pair_solve(inputs: PairInputs, progress: Progress | None = None) -> optimize.Pairing:
+    """``optimize.pair`` on the plan's arrays (the tests call it too, to compare)."""
+    return optimize.pair(
+        inputs.points,
+        inputs.branch_points,
+        inputs.capacity,
+        people_category=inputs.categories if inputs.affinity else None,
+        branch_category=inputs.sectors if inputs.affinity else None,
+        affinity=inputs.affinity or None,
+        max_distance=inputs.max_distance,
+        progress=progress,
+    )
+
+
+def _run_and_store_pair(plan: Plan, report: Progress, started: float) -> Plan:
+    try:
+        inputs = pair_inputs(plan)
+        if not len(inputs.org_ids):
+            raise ValidationError(_("结对范围内没有有坐标的支部"))
+        if not len(inputs.needy_ids):
+            raise ValidationError(_("规划范围内没有待结对的帮扶对象"))
+        report("candidates", 0.0)
+        result = pair_solve(inputs, report)
+    except (optimize.InputError, ValidationError) as exc:
+        return _fail(plan, "；".join(getattr(exc, "messages", [str(exc)])))
+    except Exception:
+        _fail(plan, _("计算出错，请稍后重新计算；如仍出错请联系系统管理员"))
+        raise
+    branches = []
+    for j in range(len(inputs.org_ids)):
+        who = np.flatnonzero(result.branch == j)
+        d = result.distance[who]
+        branches.append(
+            PlanBranch(
+                plan=plan,
+                index=j,
+                name=inputs.names[j],
+                org_id=int(inputs.org_ids[j]),
+                district_id=inputs.districts[j],
+                lat=float(inputs.branch_points[j, 0]),
+                lng=float(inputs.branch_points[j, 1]),
+                capacity=int(inputs.capacity[j]),
+                size=len(who),
+                mean_m=float(d.mean()) if len(who) else 0.0,
+                max_m=float(d.max()) if len(who) else 0.0,
+            )
+        )
+    seconds = time.perf_counter() - started
+    with transaction.atomic():
+        plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        plan.pairings.all().delete()
+        plan.branches.all().delete()
+        PlanBranch.objects.bulk_create(branches, batch_size=1000)
+        saved = dict(PlanBranch.objects.filter(plan=plan).values_list("index", "pk"))
+        PlanPairing.objects.bulk_create(
+            [
+                PlanPairing(
+                    plan=plan,
+                    needy_id=int(inputs.needy_ids[i]),
+                    branch_id=saved[int(j)] if j >= 0 else None,
+                    distance_m=float(result.distance[i]) if j >= 0 else None,
+                    reason=result.reason[i],
+                )
+                for i, j in enumerate(result.branch.tolist())
+            ],
+            batch_size=2000,
+        )
+        plan.summary = {
+            **_pair_figures(plan),
+            "skipped": inputs.skipped,
+            "seconds": round(seconds, 2),
+            "optimal": result.optimal,
+        }
+        plan.state = PlanState.READY
+        plan.progress = 1.0
+        plan.stage = "完成"
+        plan.message = ""
+        plan.finished_at = timezone.now()
+        plan.save()
+        audit.record(
+            actor=plan.created_by,
+            verb="update",
+            obj=plan,
+            org_path=plan.root_path,
+            note=f"计算结对方案：{len(inputs.needy_ids)} 名帮扶对象，结对 {result.paired} 名",
+        )
+    return plan
+
+
+def _pair_figures(plan: Plan) -> dict[str, Any]:
+    """A pairing plan's figures from its rows: people, paired, unpaired by reason, distances,
+    branches with a pair, people moved by hand."""
+    rows = list(plan.pairings.values_list("branch_id", "distance_m", "reason", "edited"))
+    d = np.array([r[1] for r in rows if r[0] is not None], dtype=np.float64)
+    reasons = Counter(r[2] or "unknown" for r in rows if r[0] is None)
+    return {
+        "members": len(rows),
+        "people": len(rows),
+        "paired": len(d),
+        "unpaired": len(rows) - len(d),
+        "unpaired_by_reason": dict(reasons.most_common()),
+        "branches": len({r[0] for r in rows if r[0] is not None}),
+        "branches_total": plan.branches.count(),
+        "mean_km": round(float(d.mean()) / 1000, 3) if len(d) else 0,
+        "max_km": round(float(d.max()) / 1000, 3) if len(d) else 0,
+        "edited": sum(1 for r in rows if r[3]),
+    }
+
+
+def _pair_refresh(plan: Plan) -> None:
+    """Recount a pairing plan's branches and figures after an edit."""
+    by_branch: dict[int, list[float]] = {}
+    for branch_id, d in plan.pairings.filter(branch__isnull=False).values_list(
+        "branch_id", "distance_m"
+    ):
+        by_branch.setdefault(branch_id, []).append(d or 0.0)
+    branches = list(plan.branches.all())
+    for b in branches:
+        ds = by_branch.get(b.pk, [])
+        b.size = len(ds)
+        b.mean_m = float(np.mean(ds)) if ds else 0.0
+        b.max_m = float(np.max(ds)) if ds else 0.0
+    PlanBranch.objects.bulk_update(branches, ["size", "mean_m", "max_m"], batch_size=1000)
+    figures = _pair_figures(plan)
+    plan.summary = {
+        **plan.summary,
+        **figures,
+        "optimal": False if figures["edited"] else plan.summary.get("optimal"),
+    }
+    plan.save(update_fields=["summary", "updated_at"])
+
+
+@transaction.atomic
+def plan_move_pairing(
+    *, actor: Actor, plan: Plan, needy_id: int, branch: PlanBranch
+) -> PlanPairing:
+    """Pair one person of a pairing plan with another of its branches (an officer's correction;
+    an unpaired person too), within the branch's seats."""
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    require(actor, Action.CHANGE, plan.root_path, _("无权为该组织制定规划"))
+    if plan.kind != PlanKind.PAIR:
+        raise ValidationError(_("该方案不是结对帮扶方案"))
+    if plan.state != PlanState.READY:
+        raise ValidationError(_("只有已生成、尚未确认的方案可以调整"))
+    locked = PlanBranch.objects.select_for_update().filter(pk=branch.pk, plan=plan).first()
+    if locked is None:
+        raise ValidationError(_("该支部不属于本方案"))
+    branch = locked
+    p = (
+        plan.pairings.select_related("needy", "needy__street", "branch")
+        .filter(needy_id=needy_id)
+        .first()
+    )
+    if p is None:
+        raise ValidationError(_("该帮扶对象不在本方案中"))
+    if p.branch_id == branch.pk:
+        raise ValidationError(_("该帮扶对象已在这个支部"))
+    if branch.pairings.count() >= branch.capacity:
+        raise ValidationError(
+            _("%(name)s 的结对名额已满（%(n)s 人）") % {"name": branch.name, "n": branch.capacity}
+        )
+    before = {
+        "branch": p.branch.name if p.branch else "",
+        "distance_m": None if p.distance_m is None else round(p.distance_m),
+        "reason": p.reason,
+    }
+    person = p.needy
+    lat, lng = person.lat, person.lng
+    if lat is None or lng is None:
+        street = person.street
+        lat, lng = (street.lat, street.lng) if street is not None else (branch.lat, branch.lng)
+    p.branch = branch
+    p.distance_m = float(
+        great_circle(np.array([[lat, lng]]), np.array([[branch.lat, branch.lng]]))[0]
+    )
+    p.reason = ""
+    p.edited = True
+    p.save(update_fields=["branch", "distance_m", "reason", "edited"])
+    _pair_refresh(plan)
+    audit.record(
+        actor=actor,
+        verb="update",
+        obj=plan,
+        org_path=plan.root_path,
+        before=before,
+        after={"branch": branch.name, "distance_m": round(p.distance_m), "reason": ""},
+        note=f"调整帮扶对象 {person.name} 的结对支部",
+    )
+    return p
+
+
+def _confirm_pairing(*, actor: Actor, plan: Plan, note: str = "") -> int:
+    """Write a pairing plan's pairs as pairings (all or nothing) and mark it applied."""
+    require(actor, Action.CHANGE, plan.root_path, _("无权为该组织制定规划"))
+    if plan.state != PlanState.READY:
+        raise ValidationError(_("只有已生成、尚未确认的结对方案可以确认"))
+    problems = size_problems(plan)
+    if problems:
+        raise ValidationError([_("支部结对人数超过名额，请调整后再确认："), *problems[:10]])
+    rows = [
+        (needy_id, org_id, distance)
+        for needy_id, org_id, distance in plan.pairings.filter(branch__isnull=False)
+        .order_by("id")
+        .values_list("needy_id", "branch__org_id", "distance_m")
+    ]
+    if not rows:
+        raise ValidationError(_("方案中没有可结对的帮扶对象"))
+    made = pairings_from_plan(
+        actor=actor, rows=rows, plan_id=plan.pk, note=note or f"结对方案“{plan.name}”"
+    )
+    before = _snapshot(plan)
+    plan.state = PlanState.APPLIED
+    plan.applied_at = timezone.now()
+    plan.applied_by = actor_user(actor)
+    plan.summary = {**plan.summary, "pairings_made": made}
+    plan.save()
+    audit.record(
+        actor=actor,
+        verb="update",
+        obj=plan,
+        org_path=plan.root_path,
+        before=before,
+        after=_snapshot(plan),
+        note=f"确认结对方案：{made} 名帮扶对象与支部结对",
+    )
+    return made
 
 
 # ----- edit -----------------------------------------------------------------------------------
@@ -632,7 +1010,7 @@ def size_problems(plan: Plan) -> list[str]:
                 _("%(name)s：%(size)s 人，不在 %(low)s–%(high)s 人之间")
                 % {"name": b.name, "size": b.size, "low": plan.size_min, "high": plan.size_max}
             )
-        if plan.kind == PlanKind.ASSIGN and b.size > b.capacity:
+        if plan.kind in (PlanKind.ASSIGN, PlanKind.PAIR) and b.size > b.capacity:
             problems.append(
                 _("%(name)s：%(size)s 人，超过可接收的 %(capacity)s 人")
                 % {"name": b.name, "size": b.size, "capacity": b.capacity}
@@ -660,6 +1038,8 @@ def plan_apply(*, actor: Actor, plan: Plan, parent: Organization | None = None) 
     introduction letters issued; each receiving side confirms. All or nothing."""
     plan = Plan.objects.select_for_update().select_related("root").get(pk=plan.pk)
     require(actor, Action.CHANGE, plan.root.path, _("无权为该组织制定规划"))
+    if plan.kind == PlanKind.PAIR:
+        raise ValidationError(_("结对帮扶方案经“确认结对”生效"))
     if plan.state != PlanState.READY:
         raise ValidationError(_("只有已生成、尚未实施的方案可以实施"))
     problems = size_problems(plan)
@@ -738,8 +1118,11 @@ def plan_transfers(plan: Plan) -> QuerySet[Transfer]:
 @transaction.atomic
 def plan_confirm(*, actor: Actor, plan: Plan, note: str = "") -> int:
     """The receiving side confirms every open transfer of the plan it may confirm (the
-    receipt); returns how many."""
+    receipt); returns how many. A pairing plan (S26) is confirmed by its officer instead:
+    its pairs become pairings."""
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    if plan.kind == PlanKind.PAIR:
+        return _confirm_pairing(actor=actor, plan=plan, note=note)
     if plan.state != PlanState.APPLIED:
         raise ValidationError(_("方案尚未实施"))
     done = 0
@@ -770,6 +1153,8 @@ def plan_revert(*, actor: Actor, plan: Plan, reason: str = "") -> Plan:
     abolish the branches it founded (they hold nobody again)."""
     plan = Plan.objects.select_for_update().select_related("root").get(pk=plan.pk)
     require(actor, Action.CHANGE, plan.root.path, _("无权为该组织制定规划"))
+    if plan.kind == PlanKind.PAIR:
+        raise ValidationError(_("结对方案不能整体撤回，请在结对帮扶中逐一结束结对"))
     if plan.state != PlanState.APPLIED:
         raise ValidationError(_("只有已实施的方案可以撤回"))
     transfers = plan_transfers(plan).select_for_update()

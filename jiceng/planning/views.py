@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,15 +19,16 @@ from django.views.decorators.http import require_POST
 
 from jiceng.core import audit
 from jiceng.core.exports import csv_response
-from jiceng.core.scoping import Action, Actor, can, require_somewhere
+from jiceng.core.scoping import Action, Actor, can, require_somewhere, scope_of
 from jiceng.core.views import run_service
 from jiceng.geo.models import District
 from jiceng.orgs import selectors as org_selectors
+from jiceng.orgs.models import Organization
 
 from . import selectors, services, tasks
 from .forms import MoveForm, PlanForm
-from .models import Plan, PlanAssignment
-from .rules import PlanKind, PlanState
+from .models import Plan, PlanAssignment, PlanPairing
+from .rules import UNPAIRED_REASONS, PlanKind, PlanState
 
 PAGE_SIZE = 100
 
@@ -59,6 +61,12 @@ def plan_create(request: HttpRequest) -> HttpResponse:
     if request.GET.get("org"):
         org = org_selectors.organization_get(request.user, request.GET["org"], Action.CHANGE)
         initial["root_code"] = org.code
+    else:
+        # An officer of one subtree (a street officer) plans for it: filled in for them.
+        paths = scope_of(request.user, Action.CHANGE).paths
+        own = Organization.objects.filter(path=paths[0]).first() if len(paths) == 1 else None
+        if own is not None:
+            initial["root_code"] = own.code
     form = PlanForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -72,7 +80,47 @@ def plan_create(request: HttpRequest) -> HttpResponse:
     return render(request, "planning/form.html", {"form": form})
 
 
+def _pair_context(request: HttpRequest, plan: Plan) -> dict[str, Any]:
+    """A pairing plan's page (S26): figures, branches holding someone, people with their
+    branch; categories only for a reader with outreach rights over the plan's root."""
+    may_change = can(request.user, Action.CHANGE, plan.root_path)
+    rows = Paginator(selectors.plan_pairings(plan), PAGE_SIZE).get_page(request.GET.get("page"))
+    show_categories = can(request.user, Action.OUTREACH, plan.root_path)
+    if show_categories:
+        _attach_categories(list(rows.object_list))
+    reasons = plan.summary.get("unpaired_by_reason", {})
+    return {
+        "plan": plan,
+        "pair_branches": list(selectors.pair_branches(plan)),
+        # The branches a person may be moved to: those with a seat left.
+        "branches": list(selectors.plan_branches(plan).filter(size__lt=F("capacity"))[:300])
+        if may_change and plan.state == PlanState.READY
+        else [],
+        "page_obj": rows,
+        "may_change": may_change,
+        "show_categories": show_categories,
+        "unpaired_reasons": [(UNPAIRED_REASONS.get(k, k), n) for k, n in reasons.items()],
+        "problems": services.size_problems(plan) if plan.state == PlanState.READY else [],
+    }
+
+
+def _attach_categories(rows: list[PlanPairing]) -> None:
+    """Each row's person's category names (the reader may see them: checked by the caller)."""
+    from jiceng.outreach.registry.models import NeedyPerson
+
+    through = NeedyPerson.categories.through.objects.filter(
+        needyperson_id__in=[r.needy_id for r in rows]
+    ).values_list("needyperson_id", "needycategory__name")
+    names: dict[int, list[str]] = {}
+    for pk, name in through:
+        names.setdefault(pk, []).append(name)
+    for r in rows:
+        r.category_names = "、".join(names.get(r.needy_id, []))
+
+
 def _detail_context(request: HttpRequest, plan: Plan) -> dict[str, Any]:
+    if plan.kind == PlanKind.PAIR:
+        return _pair_context(request, plan)
     may_change = can(request.user, Action.CHANGE, plan.root_path)
     branches = list(selectors.plan_branches(plan))
     rows = Paginator(selectors.plan_assignments(plan), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -140,6 +188,9 @@ def plan_export(request: HttpRequest, pk: int) -> HttpResponse:
         note=f"导出规划方案 {plan.summary.get('members', 0)} 名党员（CSV）",
     )
     response, writer = csv_response(f"plan-{plan.pk}.csv")
+    if plan.kind == PlanKind.PAIR:
+        _export_pairs(plan, writer)
+        return response
     writer.writerow(
         [
             _("党员"),
@@ -164,6 +215,23 @@ def plan_export(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _export_pairs(plan: Plan, writer: Any) -> None:
+    """A pairing plan's people: their street, branch and distance, or why unpaired (S26)."""
+    writer.writerow(
+        [_("帮扶对象"), _("居住地街道（乡镇）"), _("结对支部"), _("距离（公里）"), _("未结对原因")]
+    )
+    for p in selectors.plan_pairings(plan).iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                p.needy.name,
+                p.needy.street_org.name,
+                p.branch.name if p.branch else "",
+                "" if p.distance_km is None else f"{p.distance_km:.2f}",
+                p.reason_label if p.reason else "",
+            ]
+        )
+
+
 def _back(plan: Plan) -> HttpResponse:
     return redirect(reverse("planning:detail", args=[plan.pk]))
 
@@ -186,7 +254,10 @@ def plan_move(request: HttpRequest, pk: int) -> HttpResponse:
             request, "；".join(str(e) for errors in form.errors.values() for e in errors)
         )
         return _back(plan)
-    assignment = run_service(request, _move_member, plan=plan, **form.cleaned_data).value
+    if plan.kind == PlanKind.PAIR:
+        return _move_pairing(request, plan, form.cleaned_data)
+    data = {k: form.cleaned_data[k] for k in ("member", "branch")}
+    assignment = run_service(request, _move_member, plan=plan, **data).value
     if assignment is None:
         return _back(plan)
     if request.htmx:
@@ -205,6 +276,31 @@ def plan_move(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     messages.success(request, _("已调整"))
     return _back(plan)
+
+
+def _move_pairing(request: HttpRequest, plan: Plan, data: dict[str, Any]) -> HttpResponse:
+    """A pairing plan's person moved to another of its branches; the page reloads (the
+    branch table, the figures and the map all change)."""
+    run_service(
+        request,
+        _pair_move,
+        success=_("已调整结对支部"),
+        plan=plan,
+        needy=data.get("needy") if data.get("needy") is not None else data.get("member"),
+        branch=data["branch"],
+    )
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return _back(plan)
+
+
+def _pair_move(*, actor: Actor, plan: Plan, needy: int, branch: int) -> PlanPairing:
+    to = plan.branches.filter(index=branch).first()
+    if to is None:
+        raise ValidationError(_("请选择本方案中的支部"))
+    return services.plan_move_pairing(actor=actor, plan=plan, needy_id=needy, branch=to)
 
 
 def _move_member(*, actor: Actor, plan: Plan, member: int, branch: int) -> PlanAssignment:
@@ -234,7 +330,10 @@ def plan_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get(request.user, pk)
     done = run_service(request, services.plan_confirm, plan=plan).value
     if done is not None:
-        messages.success(request, _("已确认接收 %(n)s 名党员") % {"n": done})
+        if plan.kind == PlanKind.PAIR:
+            messages.success(request, _("已结对 %(n)s 名帮扶对象") % {"n": done})
+        else:
+            messages.success(request, _("已确认接收 %(n)s 名党员") % {"n": done})
     return _back(plan)
 
 

@@ -33,6 +33,9 @@ from jiceng.orgs import services as org_services
 from jiceng.orgs.models import BranchKind, Organization, OrgHealth, OrgType, Sector, WeakCriterion
 from jiceng.scenario import campaigns, duplicates, lostcontact, planning, study, surveys
 from jiceng.scenario.outreach import build_outreach
+from jiceng.scenario.pairings import build_pairings
+from jiceng.scenario.programmes import build_programmes
+from jiceng.scenario.projects import build_projects
 
 from .names import NameMaker
 
@@ -824,6 +827,10 @@ def build(
     surveys.build_appraisals(scale, seed)
     study.build_study(scale, seed)
     build_outreach(scale, seed, b.progress)
+    build_projects(scale, seed, b.progress)
+    build_programmes(scale, seed, b.progress)
+    # after every registration (programmes register S27's households too)
+    build_pairings(scale, seed, b.progress)
     audit.record(
         actor=None,
         verb="create",

@@ -8,9 +8,13 @@ the bulk acceptance and the command all suggest the same unit).
   就近就便参加所在社区或单位党组织的活动" — a member at post takes part in their own
   branch; members on the roll but not at post, mobile members and members whose relationship
   is entrusted (托管) take part in a nearby unit.
-* S16/S17: dispersed members are placed at the nearest branch. This is the straight-line
-  nearest-with-room suggestion for a member or a page at a time; the optimal capacitated
-  assignment of a whole district is the planning app's (issue 5).
+* S16/S17: dispersed members are placed at the nearest branch. The suggestion for the members
+  of a district is the optimal capacitated assignment (``optimize.assign``: every member a
+  unit with room, the total straight-line distance least; ``plan``), so no member is sent far
+  because an earlier one of the worklist took the seat next door. ``suggest`` (nearest unit
+  with room, one member after another) is the rule's fallback where the district's seats
+  cannot hold its members (then someone must be left without a unit, and the worklist order
+  says who).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import numpy as np
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.optimize import assign
+from jiceng.optimize.exceptions import InfeasibleError
 from jiceng.orgs import rules as org_rules
 from jiceng.orgs.models import OrgType
 
@@ -48,6 +54,10 @@ CAPACITY: dict[str, int] = {
 SAME_DISTRICT_ONLY = True
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
+
+# The generation (``core.generations``) the cached district plans of suggestions carry: every
+# write that places a member bumps it, so the next page computes the plan anew.
+PLAN_GENERATION = "placement-plan"
 
 # ``members.models.EmploymentStatus`` values, not imported: the member models import this
 # module (through ``placement.models``).
@@ -200,3 +210,65 @@ def suggest(candidates: Sequence[Candidate], pool: Pool) -> list[Suggestion]:
         unit.room -= 1
         out.append(Suggestion(c.id, unit, reason, round(km, 2)))
     return out
+
+
+def _home_or_nearby(c: Candidate, pool: Pool) -> tuple[str, Unit | None]:
+    """The rule's reason for ``c`` and, when the rule places them at home, their home unit."""
+    reason = default_reason(employment_status=c.employment_status, entrusted=c.entrusted)
+    home = pool.units.get(c.home_org_id)
+    if reason == PlacementReason.HOME:
+        if home is not None:
+            return reason, home
+        reason = PlacementReason.NEARBY  # the home unit is not one members take part in
+    return reason, None
+
+
+def plan(candidates: Sequence[Candidate], pool: Pool) -> list[Suggestion]:
+    """The suggestions for a whole worklist, consuming room in ``pool``: members the rule
+    places at home go home (full or not, as in ``suggest``); the others of each district are
+    assigned together by ``optimize.assign`` to the district's units with room, the total
+    home-to-unit distance least (S10 "就近", S17). A member without a point gets the rule's
+    answer (``NO_LOCATION``); a district whose seats cannot hold its members falls back to
+    ``suggest`` (nearest with room in worklist order, the rest ``NO_ROOM``). One suggestion per
+    candidate, in the order given."""
+    out: dict[int, Suggestion] = {}
+    nearby: dict[str, list[tuple[Candidate, str]]] = {}
+    for c in candidates:
+        reason, home = _home_or_nearby(c, pool)
+        if home is not None:
+            home.room -= 1
+            out[c.id] = Suggestion(c.id, home, reason, 0.0)
+        elif c.lat is None or c.lng is None:
+            out[c.id] = Suggestion(c.id, None, reason, problem=str(NO_LOCATION))
+        else:
+            nearby.setdefault(c.district_path, []).append((c, reason))
+    for district, rows in nearby.items():
+        units, _lat, _lng = pool._located(district)
+        open_units = [u for u in units if u.room > 0]
+        seats = sum(u.room for u in open_units)
+        if not open_units or seats < len(rows):
+            for s in suggest([c for c, _r in rows], pool):
+                out[s.member_id] = s
+            continue
+        try:
+            result = assign(
+                np.array([(c.lat, c.lng) for c, _r in rows], dtype=float),
+                np.array([(u.lat, u.lng) for u in open_units], dtype=float),
+                [u.room for u in open_units],
+            )
+        except InfeasibleError:  # pragma: no cover - seats were counted above
+            for s in suggest([c for c, _r in rows], pool):
+                out[s.member_id] = s
+            continue
+        for (c, reason), j, metres in zip(
+            rows, result.branch.tolist(), result.distance.tolist(), strict=True
+        ):
+            unit = open_units[j]
+            unit.room -= 1
+            out[c.id] = Suggestion(c.id, unit, reason, round(metres / 1000, 2))
+    return [out[c.id] for c in candidates]
+
+
+def total_km(suggestions: Iterable[Suggestion]) -> float:
+    """The total distance of the suggestions that found a unit away from home."""
+    return sum(s.distance_km or 0.0 for s in suggestions if s.unit is not None)

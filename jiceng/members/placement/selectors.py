@@ -7,19 +7,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from jiceng.core import tree
+from jiceng.core import generations, tree
 from jiceng.core.notices import Notice, near
-from jiceng.core.scoping import Action, scope_of
+from jiceng.core.scoping import Action, can, scope_of
 from jiceng.members.models import Member, MemberQuerySet
 from jiceng.members.selectors import members_in_subtree
 from jiceng.orgs.models import Organization
 
-from .rules import PLACEMENT_TYPES, Candidate, Pool, Suggestion, Unit, capacity, suggest
+from .rules import (
+    PLACEMENT_TYPES,
+    PLAN_GENERATION,
+    Candidate,
+    Pool,
+    Suggestion,
+    Unit,
+    capacity,
+    plan,
+    suggest,
+)
 
 
 def unplaced(user: Any, root: Organization, action: str = Action.VIEW) -> MemberQuerySet:
@@ -106,13 +117,92 @@ def _candidate(m: Member) -> Candidate:
     )
 
 
-def suggestions_for(members: Sequence[Member], *, user: Any = None) -> dict[int, Suggestion]:
-    """The suggested unit for each member (in order, so earlier members take seats first),
-    among the units ``user`` can see. ``members`` need ``street`` and ``home_org`` loaded."""
-    if not members:
-        return {}
-    pool = _unit_pool({tree.district_path(m.home_path) for m in members}, user)
-    return {s.member_id: s for s in suggest([_candidate(m) for m in members], pool)}
+# The district plans are cached under ``rules.PLAN_GENERATION`` (bumped by every placement) and
+# the tree's (a unit founded, moved or abolished), and for at most ``PLAN_SECONDS`` besides,
+# since a member registered or transferred meanwhile changes the worklist without a placement.
+PLAN_SECONDS = 300
+
+
+def _district_candidates(user: Any, district_path: str) -> list[Candidate]:
+    """Every unplaced on-roll member of the district that ``user`` sees (all of them for the
+    system), in worklist order, as the plan needs them: one range of the partial index."""
+    qs: Any = Member.objects.all()
+    if user is not None and not can(user, Action.VIEW, district_path):
+        qs = Member.objects.visible_to(user)
+    rows = (
+        qs.filter(
+            home_path__startswith=district_path,
+            participating_org__isnull=True,
+            transferred_out_on__isnull=True,
+        )
+        .order_by("home_path", "id")
+        .values_list(
+            "id",
+            "home_org_id",
+            "employment_status",
+            "entrusted",
+            "lat",
+            "lng",
+            "street_id",
+            "street__lat",
+            "street__lng",
+            "home_org__lat",
+            "home_org__lng",
+        )
+    )
+    out = []
+    for pk, home_id, status, entrusted, lat, lng, street, s_lat, s_lng, h_lat, h_lng in rows:
+        if lat is None or lng is None:  # as ``_candidate``: the street's centre, else the unit's
+            lat, lng = (s_lat, s_lng) if street is not None else (h_lat, h_lng)
+        out.append(Candidate(pk, home_id, status, entrusted, lat, lng, district_path))
+    return out
+
+
+def district_plan(user: Any, district_path: str, *, fresh: bool = False) -> dict[int, Suggestion]:
+    """The suggestion for every unplaced member of a district that ``user`` sees, among the
+    units they see: the optimal capacitated assignment of them all (``rules.plan``), so a
+    page's suggestions are what accepting the whole worklist places. Cached (see
+    ``PLAN_GENERATION``); ``fresh`` computes it anew (the services, before they write)."""
+    scope = scope_of(user, Action.VIEW).paths if user is not None else ("*",)
+    key = generations.cache_key(
+        "placement-plan",
+        district_path,
+        ",".join(scope),
+        generations.generation(PLAN_GENERATION),
+        generations.generation(generations.ORG_TREE),
+    )
+    if not fresh:
+        cached = cache.get(key)
+        if cached is not None:
+            return dict(cached)
+    candidates = _district_candidates(user, district_path)
+    pool = _unit_pool({district_path}, user)
+    result = {s.member_id: s for s in plan(candidates, pool)}
+    cache.set(key, result, PLAN_SECONDS)
+    return result
+
+
+def suggestions_for(
+    members: Sequence[Member], *, user: Any = None, fresh: bool = False
+) -> dict[int, Suggestion]:
+    """The suggested unit for each member: their line of their district's plan
+    (``district_plan``), the same whichever page or batch they are shown or accepted in. A
+    member not in a cached plan (registered since) has the plan computed anew."""
+    out: dict[int, Suggestion] = {}
+    by_district: dict[str, list[Member]] = {}
+    for m in members:
+        by_district.setdefault(tree.district_path(m.home_path), []).append(m)
+    for district, rows in by_district.items():
+        found = district_plan(user, district, fresh=fresh)
+        if any(m.pk not in found for m in rows) and not fresh:
+            found = district_plan(user, district, fresh=True)
+        for m in rows:
+            if m.pk in found:
+                out[m.pk] = found[m.pk]
+            else:  # not on the worklist the user sees: the rule for this member alone
+                pool = _unit_pool({district}, user)
+                out[m.pk] = suggest([_candidate(m)], pool)[0]
+    return out
 
 
 def page_members(qs: MemberQuerySet) -> MemberQuerySet:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, tree
+from jiceng.core import audit, generations, tree
 from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.members.models import Member
@@ -24,7 +24,7 @@ from jiceng.orgs.models import Organization
 
 from . import selectors
 from .models import Placement
-from .rules import CURRENT_PERIOD
+from .rules import CURRENT_PERIOD, PLAN_GENERATION
 
 BATCH = 500
 
@@ -59,7 +59,9 @@ def members_place_suggested(*, actor: Actor, member_ids: Sequence[int]) -> Place
             m.home_path,
             _("%(name)s：不在您的管理范围内") % {"name": mark_name(m.name)},
         )
-    suggestions = selectors.suggestions_for(members, user=actor)
+    # the district's plan as of now (rows locked): what the worklist page showed, unless
+    # something changed since
+    suggestions = selectors.suggestions_for(members, user=actor, fresh=True)
     result = PlaceResult(batches=1)
     by_unit: dict[int, list[int]] = {}
     paths: dict[int, str] = {}
@@ -92,6 +94,8 @@ def members_place_suggested(*, actor: Actor, member_ids: Sequence[int]) -> Place
         )
     Placement.objects.bulk_create(history, batch_size=BATCH)
     result.placed = len(history)
+    if history:
+        generations.bump(PLAN_GENERATION)
     if history:
         batch = uuid.uuid4()
         audit.record(

@@ -140,7 +140,23 @@ def _relate_everything(world, drop: Member) -> dict[str, int]:
     made["campaigns.FourOnesItem"] = _four_ones_row(world, drop)
     made.update(_appraisal_rows(world, drop))
     made["outreach.Visit_visitors"] = _visit_row(world, drop)
+    made.update(_service_rows(drop))
     return made
+
+
+def _service_rows(drop: Member) -> dict[str, int]:
+    """A service task the dropped record is responsible for (S27) and a support project they
+    take part in (S28), from the demo's own."""
+    from jiceng.outreach.programmes.models import ServiceTask
+    from jiceng.outreach.projects.models import ProjectMember, SupportProject
+
+    task = ServiceTask.objects.order_by("id").first()
+    ServiceTask.objects.filter(pk=task.pk).update(responsible=drop)
+    project = SupportProject.objects.order_by("id").first()
+    link = ProjectMember.objects.create(
+        project=project, member=drop, role="member", since=dt.date(2005, 9, 1)
+    )
+    return {"outreach_programmes.ServiceTask": task.pk, "outreach_projects.ProjectMember": link.pk}
 
 
 def _visit_row(world, drop: Member) -> int:

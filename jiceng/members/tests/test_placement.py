@@ -1,5 +1,6 @@
 """Placement (S10, S16): every member has a participating unit; the unplaced worklist with
-one-click suggestions (nearest branch with room) is driven to zero."""
+one-click suggestions (the optimal capacitated assignment of the district's worklist, the
+nearest branch with room where seats are short) is driven to zero."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ from jiceng.members.placement.rules import (
     Unit,
     default_reason,
     distance_km,
+    plan,
     suggest,
+    total_km,
 )
 from jiceng.orgs.models import Organization, OrgType
 from tests.factories import UserFactory, make_member
@@ -331,3 +334,99 @@ def test_command_places_a_subtree_and_reports_json(small):
         "place_members", org=small.b.org.code, user=small.bob.username, dry_run=True, stdout=dry
     )
     assert "公里" in dry.getvalue() or "本支部" in dry.getvalue()
+
+
+# ----- the optimal plan (S10, S17: optimize.assign over the whole worklist) -------------------
+
+
+def test_the_plan_is_the_least_total_distance_where_greedy_is_not():
+    """S10/S17: two units with one seat each; the first member of the worklist is about as
+    near to either, the second right by the first unit. Nearest-with-room in worklist order
+    sends the second member to the far unit; the plan places both near (total 0.96 km, not
+    1.90 km), and says why each goes there."""
+    first, second = _member(1, 31.230, 121.4749), _member(2, 31.230, 121.465)
+
+    def pool() -> Pool:
+        return Pool([_unit(10, 31.230, 121.470, room=1), _unit(11, 31.230, 121.480, room=1)])
+
+    greedy = suggest([first, second], pool())
+    optimal = plan([first, second], pool())
+    assert [s.unit.id for s in greedy] == [10, 11]
+    assert [s.unit.id for s in optimal] == [11, 10]
+    assert total_km(greedy) == pytest.approx(1.90, abs=0.02)
+    assert total_km(optimal) == pytest.approx(0.96, abs=0.02)
+    assert {s.reason for s in optimal} == {PlacementReason.NEARBY}
+
+
+def test_the_plan_keeps_the_rule_for_home_no_location_and_too_few_seats():
+    """At post → home (even full); no point → NO_LOCATION; a district whose seats cannot hold
+    its members falls back to nearest-with-room in worklist order, the rest NO_ROOM."""
+    home = _unit(7, 31.0, 121.0, room=0)
+    one_seat = _unit(8, 31.2, 121.4, room=1)
+    out = plan(
+        [
+            _member(1, 31.5, 121.5, home=7, status=EmploymentStatus.AT_POST),
+            _member(2, None, None),
+            _member(3, 31.2, 121.4),
+            _member(4, 31.2, 121.4),
+        ],
+        Pool([home, one_seat]),
+    )
+    assert (out[0].unit, out[0].reason) == (home, PlacementReason.HOME)
+    assert out[1].problem == str(NO_LOCATION)
+    assert out[2].unit is one_seat
+    assert out[3].problem == str(NO_ROOM)
+
+
+@pytest.fixture
+def tight(db):
+    """District a's two branches with one seat left each (49 members taking part in each,
+    of 50), 1 km apart on a line, and two retired members of the first branch to place: the
+    first (in worklist order) between the branches, the second right by the first branch."""
+    made = bare_world()
+    a, b = made.a.branches
+    Organization.objects.filter(pk=a.pk).update(lat=31.230, lng=121.470)
+    Organization.objects.filter(pk=b.pk).update(lat=31.230, lng=121.480)
+    for branch in (a, b):
+        for _ in range(CAPACITY[OrgType.BRANCH] - 1):
+            make_member(branch)
+    first = unplaced_member(a, employment_status="retired", lat=31.230, lng=121.4749)
+    second = unplaced_member(a, employment_status="retired", lat=31.230, lng=121.465)
+    return made, first, second
+
+
+def test_the_worklist_page_shows_the_plan_and_accepting_places_it(client, tight):
+    """S10: the page suggests the optimal units (the first member to the farther branch, so
+    the second need not cross), and accepting the page places exactly what it showed."""
+    made, first, second = tight
+    a, b = made.a.branches
+    sign_in(client, made.alice)
+    body = client.get(reverse("members:unplaced"), {"org": made.a.org.pk}).content.decode()
+    assert f'data-testid="suggested-{first.pk}">{b.name}<' in body
+    assert f'data-testid="suggested-{second.pk}">{a.name}<' in body
+    shown = selectors.suggestions_for(
+        selectors.page_members(Member.objects.filter(pk__in=[first.pk, second.pk])),
+        user=made.alice,
+    )
+    assert total_km(shown.values()) == pytest.approx(0.96, abs=0.02)
+    client.post(
+        reverse("members:unplaced-accept", args=[made.a.org.pk]),
+        {"member": [first.pk, second.pk]},
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.participating_org_id, second.participating_org_id) == (b.pk, a.pk)
+
+
+def test_a_placement_makes_the_cached_plan_anew(tight, django_capture_on_commit_callbacks):
+    """The plan is cached; placing a member by hand changes the suggestions once committed."""
+    made, first, second = tight
+    a, b = made.a.branches
+    assert selectors.suggestions_for([first], user=made.alice)[first.pk].unit.id == b.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        services.member_place(actor=made.alice, member=second, participating_org=b)
+    assert selectors.suggestions_for([first], user=made.alice)[first.pk].unit.id == a.pk
+    result = placement_services.subtree_place_suggested(actor=made.alice, root=made.a.org)
+    assert result.placed == 1
+    first.refresh_from_db()
+    assert first.participating_org_id == a.pk

@@ -1,5 +1,8 @@
 from django.urls import path
 
+from ..pairings.api import urlpatterns as pairing_patterns
+from ..programmes.api import urlpatterns as programme_patterns
+from ..projects.api import urlpatterns as project_patterns
 from ..visits.api import urlpatterns as visit_patterns
 from . import registry
 
@@ -14,4 +17,7 @@ urlpatterns = [
         name="api-needy-reveal",
     ),
     *visit_patterns,
+    *pairing_patterns,
+    *project_patterns,
+    *programme_patterns,
 ]

@@ -10,3 +10,11 @@ class ProgrammesConfig(AppConfig):
     label = "outreach_programmes"
     verbose_name = _("特色服务")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from jiceng.core.notices import register_provider
+
+        from .selectors import service_notices
+
+        # Overdue service tasks (S27) for the units over them and for the responsible member.
+        register_provider(service_notices)

@@ -304,7 +304,18 @@ def needy_status_set(
         after={"status": status, "on": on.isoformat()},
         note=reason.strip(),
     )
+    if status != NeedyStatus.ACTIVE:
+        _end_pairings(actor, person, str(NeedyStatus(status).label), reason)
     return person
+
+
+def _end_pairings(actor: Actor, person: NeedyPerson, what: str, reason: str) -> None:
+    """A person who leaves the active register leaves their pairing too (S26). Imported here:
+    the pairings workflow builds on the registry, not the other way round."""
+    from ..pairings.services import pairings_end_for_person
+
+    note = f"{what}：{reason.strip()}" if reason.strip() else str(what)
+    pairings_end_for_person(actor=actor, person=person, reason=note)
 
 
 def needy_reveal(*, actor: Actor, person: NeedyPerson, field: str) -> Any:
@@ -384,6 +395,7 @@ def needy_merge(
         recorded_by=actor_user(actor),
         recorded_at=merge.merged_at,
     )
+    _end_pairings(actor, dropped, str(NeedyStatus.MERGED.label), reason)
     for person in (kept, dropped):
         audit.record(
             actor=actor,

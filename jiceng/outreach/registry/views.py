@@ -6,21 +6,30 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from jiceng.core.exports import attachment, stream_csv, stream_xlsx
 from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, can, can_anywhere, require_somewhere
 from jiceng.core.views import error_message, run_posted_form, run_service
 from jiceng.orgs import selectors as org_selectors
 
-from . import selectors, services
+from . import exports, selectors, services
 from .forms import CategoryForm, MergeForm, NeedyFilterForm, NeedyForm, NeedyStatusForm
-from .models import NeedyCategory
+from .models import NeedyCategory, NeedyPerson
 from .rules import MASK
 
 PAGE_SIZE = 50
@@ -35,8 +44,8 @@ def _street_orgs(request: HttpRequest):
     )
 
 
-@login_required
-def needy_list(request: HttpRequest) -> HttpResponse:
+def _filtered(request: HttpRequest) -> tuple[NeedyFilterForm, QuerySet[NeedyPerson]]:
+    """The list's filter form and rows (the page and its export alike)."""
     sensitive = can_anywhere(request.user, Action.OUTREACH)
     form = NeedyFilterForm(request.GET or None, sensitive=sensitive)
     form.is_valid()
@@ -47,6 +56,12 @@ def needy_list(request: HttpRequest) -> HttpResponse:
         status=data.get("status", "active") if request.GET else "active",
         category=data.get("category"),
     )
+    return form, people
+
+
+@login_required
+def needy_list(request: HttpRequest) -> HttpResponse:
+    form, people = _filtered(request)
     page = Paginator(people.order_by("path", "name_pinyin", "id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -60,8 +75,46 @@ def needy_list(request: HttpRequest) -> HttpResponse:
             "streets": selectors.street_counts(request.user),
             "category_counts": selectors.category_counts(request.user),
             "may_create": can_anywhere(request.user, Action.CHANGE),
+            "may_reveal_export": can_anywhere(request.user, Action.REVEAL),
+            "query": request.GET.urlencode(),
         },
     )
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def needy_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """The list as the user sees it (the same filters, in the query string), as a file the
+    import reads back (S26). A GET is masked; revealing ID numbers and phones is a POST
+    (``reveal=1``); categories and health only with outreach rights over every row."""
+    if fmt not in EXPORT_TYPES:
+        raise Http404
+    if request.method == "GET" and request.GET.get("reveal") == "1":
+        return HttpResponseNotAllowed(
+            ["POST"],
+            content=_("导出完整敏感信息须在帮扶对象页点击“导出完整信息”按钮提交，不能通过链接导出"),
+            content_type="text/plain; charset=utf-8",
+        )
+    reveal = request.method == "POST" and request.POST.get("reveal") == "1"
+    _form, people = _filtered(request)
+    try:
+        header, rows = exports.needy_export(
+            actor=request.user, people=people, reveal=reveal, query=request.GET.dict()
+        )
+    except PermissionDenied as exc:
+        messages.error(request, error_message(exc))
+        return redirect(reverse("outreach:needy-list"))
+    title = _("帮扶对象名册")
+    body = stream_csv(header, rows) if fmt == "csv" else stream_xlsx(header, rows, title)
+    response = StreamingHttpResponse(body, content_type=EXPORT_TYPES[fmt])
+    response["Content-Disposition"] = attachment(f"{title}.{fmt}")
+    return response
 
 
 @login_required

@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Length, Substr, TruncMonth
 from django.http import Http404
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
 
 from jiceng.core import tree
 from jiceng.core.notices import Notice, acting_paths, near
@@ -327,9 +327,11 @@ def visit_notices(user: Any) -> list[Notice]:
     return [
         Notice(
             "outreach.visits",
-            _("待确认的走访"),
+            gettext("待确认的走访"),
             waiting,
             reverse("outreach:visit-list") + f"?state={VisitState.RECORDED}",
         ),
-        Notice("outreach.needs", _("待跟进的群众需求"), open_needs, reverse("outreach:needs")),
+        Notice(
+            "outreach.needs", gettext("待跟进的群众需求"), open_needs, reverse("outreach:needs")
+        ),
     ]

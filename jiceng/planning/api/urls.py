@@ -9,6 +9,7 @@ urlpatterns = [
     path(
         "plans/<int:pk>/assignments/", views.PlanAssignments.as_view(), name="api-plan-assignments"
     ),
+    path("plans/<int:pk>/pairings/", views.PlanPairings.as_view(), name="api-plan-pairings"),
     path("plans/<int:pk>/move/", views.PlanMove.as_view(), name="api-plan-move"),
     path("plans/<int:pk>/apply/", views.PlanApply.as_view(), name="api-plan-apply"),
     path("plans/<int:pk>/confirm/", views.PlanConfirm.as_view(), name="api-plan-confirm"),

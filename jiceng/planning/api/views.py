@@ -1,4 +1,5 @@
-"""Planning API: create, run, read, edit, apply, confirm and revert plans; thin views over
+"""Planning API: create, run, read, edit, apply, confirm and revert plans (a pairing plan,
+S26, is confirmed instead of applied: its pairs become pairings); thin views over
 the same selectors and services as the pages. Computing runs as a background task: poll the
 plan until ``state`` is ``ready`` (or ``failed`` with ``message``)."""
 
@@ -17,8 +18,8 @@ from jiceng.core.api import MAX_INT, IdField, validated
 from jiceng.core.scoping import Action
 from jiceng.orgs import selectors as org_selectors
 from jiceng.planning import selectors, services, tasks
-from jiceng.planning.models import Plan, PlanAssignment, PlanBranch
-from jiceng.planning.rules import PlanKind, Selection
+from jiceng.planning.models import Plan, PlanAssignment, PlanBranch, PlanPairing
+from jiceng.planning.rules import Affinity, PlanKind, Selection
 
 
 class PlanBranchOutput(serializers.ModelSerializer):
@@ -66,6 +67,10 @@ class PlanOutput(serializers.ModelSerializer):
             "max_distance_km",
             "move_cost_km",
             "seed",
+            "per_branch",
+            "categories",
+            "affinity",
+            "affinity_km",
             "progress",
             "stage",
             "message",
@@ -107,6 +112,15 @@ class PlanInput(serializers.Serializer):
     max_distance_km = serializers.FloatField(required=False, allow_null=True, min_value=0.1)
     move_cost_km = serializers.FloatField(required=False, min_value=0)
     seed = serializers.IntegerField(max_value=MAX_INT, required=False, min_value=0)
+    per_branch = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    # codes of NeedyCategory; an unknown one is refused by the service in words
+    categories = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, max_length=50
+    )
+    affinity = serializers.ListField(
+        child=serializers.ChoiceField(Affinity.choices), required=False, max_length=10
+    )
+    affinity_km = serializers.FloatField(required=False, min_value=0, max_value=100)
 
 
 class AssignmentOutput(serializers.ModelSerializer):
@@ -131,8 +145,33 @@ class AssignmentOutput(serializers.ModelSerializer):
         ]
 
 
+class PlanPairingOutput(serializers.ModelSerializer):
+    """A pairing plan's row (S26); no categories (sensitive; the page shows them to readers
+    with outreach rights)."""
+
+    needy_name = serializers.CharField(source="needy.name")
+    branch_index = serializers.IntegerField(source="branch.index", allow_null=True)
+    branch_org_id = serializers.IntegerField(source="branch.org_id", allow_null=True)
+    branch_name = serializers.CharField(source="branch.name", allow_null=True)
+    distance_km = serializers.FloatField(allow_null=True)
+
+    class Meta:
+        model = PlanPairing
+        fields = [
+            "needy_id",
+            "needy_name",
+            "branch_index",
+            "branch_org_id",
+            "branch_name",
+            "distance_km",
+            "reason",
+            "edited",
+        ]
+
+
 class MoveInput(serializers.Serializer):
-    member_id = IdField()
+    member_id = IdField(required=False)
+    needy_id = IdField(required=False, help_text="a pairing plan's needy person")
     branch_index = serializers.IntegerField(max_value=MAX_INT, min_value=0)
 
 
@@ -203,16 +242,37 @@ class PlanAssignments(generics.GenericAPIView):
         return self.get_paginated_response(AssignmentOutput(page, many=True).data)
 
 
+class PlanPairings(generics.GenericAPIView):
+    serializer_class = PlanPairingOutput
+
+    @extend_schema(responses=PlanPairingOutput(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        plan = selectors.plan_get(request.user, pk)
+        page = self.paginate_queryset(selectors.plan_pairings(plan))
+        return self.get_paginated_response(PlanPairingOutput(page, many=True).data)
+
+
 class PlanMove(generics.GenericAPIView):
     serializer_class = AssignmentOutput
 
     @extend_schema(request=MoveInput, responses=AssignmentOutput)
     def post(self, request: Request, pk: int) -> Response:
+        """Move a member (a pairing plan: a needy person, ``needy_id``; the answer is then the
+        pairing row) to the plan's branch ``branch_index``."""
         plan = selectors.plan_get(request.user, pk, Action.CHANGE)
         data = validated(MoveInput, request.data)
         branch = plan.branches.filter(index=data["branch_index"]).first()
         if branch is None:
             raise serializers.ValidationError({"branch_index": _("本方案中没有该支部")})
+        if plan.kind == PlanKind.PAIR:
+            if not data.get("needy_id"):
+                raise serializers.ValidationError({"needy_id": _("请指定帮扶对象")})
+            p = services.plan_move_pairing(
+                actor=request.user, plan=plan, needy_id=data["needy_id"], branch=branch
+            )
+            return Response(PlanPairingOutput(p).data)
+        if not data.get("member_id"):
+            raise serializers.ValidationError({"member_id": _("请指定党员")})
         a = services.plan_move_member(
             actor=request.user,
             plan=plan,

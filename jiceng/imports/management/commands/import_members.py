@@ -37,6 +37,12 @@ class Command(BaseCommand):
         parser.add_argument("--into", help="organisation code (the subtree)")
         parser.add_argument("--user", required=True, help="the officer doing the import")
         parser.add_argument("--resume", metavar="JOB_ID", help="finish an interrupted job")
+        parser.add_argument(
+            "--kind",
+            choices=ImportJob.Kind.values,
+            default=ImportJob.Kind.MEMBER,
+            help="what the file holds: member (default), organization, needy (帮扶对象名册)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="check only, write nothing")
         parser.add_argument(
             "--skip-invalid",
@@ -123,7 +129,7 @@ class Command(BaseCommand):
                 job = services.import_job_create(
                     actor=user,
                     organization=org,
-                    kind=ImportJob.Kind.MEMBER,
+                    kind=options["kind"],
                     original_name=path.name,
                     chunks=iter(lambda: fh.read(1 << 20), b""),
                     sheet=options["sheet"],

@@ -28,11 +28,14 @@
   function option(el, data) {
     var byIndex = {};
     data.branches.forEach(function (b) { byIndex[b.i] = b; });
-    var colour = function (i) { return palette[i % palette.length]; };
+    // A pairing plan's unpaired people have no branch (index -1): grey, without a line.
+    var colour = function (i) { return i < 0 ? "#9e9e9e" : palette[i % palette.length]; };
     var homes = data.homes.map(function (h) {
       return { value: [h[0], h[1]], itemStyle: { color: colour(h[2]) } };
     });
-    var lines = data.homes.length > 2500 ? [] : data.homes.map(function (h) {
+    var lines = data.homes.length > 2500 ? [] : data.homes.filter(function (h) {
+      return byIndex[h[2]] !== undefined;
+    }).map(function (h) {
       var b = byIndex[h[2]];
       return { coords: [[h[0], h[1]], [b.lng, b.lat]], lineStyle: { color: colour(h[2]) } };
     });
