@@ -13,7 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
@@ -103,6 +104,17 @@ def run_posted_form(
         messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
         return Outcome(False)
     return run_service(request, service, success=success, **kwargs, **form.cleaned_data)
+
+
+def redirect_back(request: HttpRequest, default: str) -> HttpResponse:
+    """After an action button: back to the page it was on (the form's ``next``, a path of this
+    site only), else to ``default``."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
 
 
 @login_required

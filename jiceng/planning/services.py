@@ -366,21 +366,25 @@ def plan_run(*, plan_id: int, progress: Progress | None = None) -> Plan:
         for a in assignments:
             a.branch = saved[a.branch.index]
         PlanAssignment.objects.bulk_create(assignments, batch_size=2000)
-        plan.summary = _summary(branches, assignments, inputs, seconds, extra)
-        plan.state = PlanState.READY
-        plan.progress = 1.0
-        plan.stage = "完成"
-        plan.message = ""
-        plan.finished_at = timezone.now()
-        plan.save()
-        audit.record(
-            actor=plan.created_by,
-            verb="update",
-            obj=plan,
-            org_path=plan.root_path,
-            note=f"计算方案：{len(assignments)} 名党员，{len(branches)} 个支部",
+        _ready(
+            plan,
+            _summary(branches, assignments, inputs, seconds, extra),
+            f"计算方案：{len(assignments)} 名党员，{len(branches)} 个支部",
         )
     return plan
+
+
+def _ready(plan: Plan, summary: dict[str, Any], note: str) -> None:
+    """A computed plan's figures stored and its state ready, audited (inside the caller's
+    transaction, after its rows)."""
+    plan.summary = summary
+    plan.state = PlanState.READY
+    plan.progress = 1.0
+    plan.stage = "完成"
+    plan.message = ""
+    plan.finished_at = timezone.now()
+    plan.save()
+    audit.record(actor=plan.created_by, verb="update", obj=plan, org_path=plan.root_path, note=note)
 
 
 def _fail(plan: Plan, message: str) -> Plan:
@@ -800,24 +804,15 @@ def _run_and_store_pair(plan: Plan, report: Progress, started: float) -> Plan:
             ],
             batch_size=2000,
         )
-        plan.summary = {
-            **_pair_figures(plan),
-            "skipped": inputs.skipped,
-            "seconds": round(seconds, 2),
-            "optimal": result.optimal,
-        }
-        plan.state = PlanState.READY
-        plan.progress = 1.0
-        plan.stage = "完成"
-        plan.message = ""
-        plan.finished_at = timezone.now()
-        plan.save()
-        audit.record(
-            actor=plan.created_by,
-            verb="update",
-            obj=plan,
-            org_path=plan.root_path,
-            note=f"计算结对方案：{len(inputs.needy_ids)} 名帮扶对象，结对 {result.paired} 名",
+        _ready(
+            plan,
+            {
+                **_pair_figures(plan),
+                "skipped": inputs.skipped,
+                "seconds": round(seconds, 2),
+                "optimal": result.optimal,
+            },
+            f"计算结对方案：{len(inputs.needy_ids)} 名帮扶对象，结对 {result.paired} 名",
         )
     return plan
 

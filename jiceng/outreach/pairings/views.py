@@ -9,12 +9,11 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core.scoping import Action, can, require_somewhere
-from jiceng.core.views import run_posted_form, run_service
+from jiceng.core.views import redirect_back, run_posted_form, run_service
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 
@@ -33,15 +32,6 @@ PAGE_SIZE = 50
 
 def _under(request: HttpRequest) -> Organization:
     return org_selectors.subtree_root(request.user, request.GET.get("under"))
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
 
 
 @login_required
@@ -106,7 +96,7 @@ def pairing_new(request: HttpRequest) -> HttpResponse:
 def pairing_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     pairing = selectors.pairing_get(request.user, pk)
     run_service(request, services.pairing_confirm, success=_("已确认结对"), pairing=pairing)
-    return _back(request, reverse("outreach:pairing-list"))
+    return redirect_back(request, reverse("outreach:pairing-list"))
 
 
 @login_required
@@ -120,7 +110,7 @@ def pairing_end(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("已结束结对"),
         pairing=pairing,
     )
-    return _back(request, reverse("outreach:pairing-list"))
+    return redirect_back(request, reverse("outreach:pairing-list"))
 
 
 @login_required
@@ -170,7 +160,7 @@ def unit_pairing_new(request: HttpRequest) -> HttpResponse:
 def unit_pairing_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     pairing = selectors.unit_pairing_get(request.user, pk)
     run_service(request, services.unit_pairing_confirm, success=_("已确认结对"), pairing=pairing)
-    return _back(request, reverse("outreach:unit-pairing-list"))
+    return redirect_back(request, reverse("outreach:unit-pairing-list"))
 
 
 @login_required
@@ -184,7 +174,7 @@ def unit_pairing_end(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("已结束结对"),
         pairing=pairing,
     )
-    return _back(request, reverse("outreach:unit-pairing-list"))
+    return redirect_back(request, reverse("outreach:unit-pairing-list"))
 
 
 @login_required

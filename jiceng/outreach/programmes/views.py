@@ -9,13 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core import clock
 from jiceng.core.scoping import Action, can, require_somewhere, scope_of
-from jiceng.core.views import run_posted_form, run_service
+from jiceng.core.views import redirect_back, run_posted_form, run_service
 from jiceng.members.selectors import own_member
 from jiceng.orgs import selectors as org_selectors
 
@@ -30,15 +29,6 @@ CARDS_PAGE = 100
 
 def _back(programme: ServiceProgramme) -> HttpResponse:
     return redirect(reverse("outreach:service-detail", args=[programme.pk]))
-
-
-def _next_or(request: HttpRequest, default: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
 
 
 @login_required
@@ -310,7 +300,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     run_posted_form(
         request, DoneForm(request.POST), services.task_done, success=_("已登记完成"), task=task
     )
-    return _next_or(request, reverse("outreach:my-service-tasks"))
+    return redirect_back(request, reverse("outreach:my-service-tasks"))
 
 
 @login_required
@@ -324,4 +314,4 @@ def task_missed(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("已登记未完成"),
         task=task,
     )
-    return _next_or(request, reverse("outreach:service-overdue"))
+    return redirect_back(request, reverse("outreach:service-overdue"))

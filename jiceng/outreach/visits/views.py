@@ -9,12 +9,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core.scoping import Action, can, require_somewhere, scope_of
-from jiceng.core.views import run_posted_form, run_service
+from jiceng.core.views import redirect_back, run_posted_form, run_service
 from jiceng.members.selectors import own_member
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
@@ -159,12 +158,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _back_to(request: HttpRequest, visit: Visit) -> HttpResponse:
     """Back to the list the button was on (a path of this site), or to the visit."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return _back(visit)
+    return redirect_back(request, reverse("outreach:visit-detail", args=[visit.pk]))
 
 
 @login_required
