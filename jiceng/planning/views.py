@@ -24,6 +24,7 @@ from jiceng.core.views import run_service
 from jiceng.geo.models import District
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
+from jiceng.outreach.registry.rules import MASK
 
 from . import selectors, services, tasks
 from .forms import MoveForm, PlanForm
@@ -85,9 +86,9 @@ def _pair_context(request: HttpRequest, plan: Plan) -> dict[str, Any]:
     branch; categories only for a reader with outreach rights over the plan's root."""
     may_change = can(request.user, Action.CHANGE, plan.root_path)
     rows = Paginator(selectors.plan_pairings(plan), PAGE_SIZE).get_page(request.GET.get("page"))
+    # A list shows a person's categories masked, as the registry's does (PIPL art. 28): the
+    # person's page reveals them, audited.
     show_categories = can(request.user, Action.OUTREACH, plan.root_path)
-    if show_categories:
-        _attach_categories(list(rows.object_list))
     reasons = plan.summary.get("unpaired_by_reason", {})
     return {
         "plan": plan,
@@ -99,23 +100,10 @@ def _pair_context(request: HttpRequest, plan: Plan) -> dict[str, Any]:
         "page_obj": rows,
         "may_change": may_change,
         "show_categories": show_categories,
+        "mask": MASK,
         "unpaired_reasons": [(UNPAIRED_REASONS.get(k, k), n) for k, n in reasons.items()],
         "problems": services.size_problems(plan) if plan.state == PlanState.READY else [],
     }
-
-
-def _attach_categories(rows: list[PlanPairing]) -> None:
-    """Each row's person's category names (the reader may see them: checked by the caller)."""
-    from jiceng.outreach.registry.models import NeedyPerson
-
-    through = NeedyPerson.categories.through.objects.filter(
-        needyperson_id__in=[r.needy_id for r in rows]
-    ).values_list("needyperson_id", "needycategory__name")
-    names: dict[int, list[str]] = {}
-    for pk, name in through:
-        names.setdefault(pk, []).append(name)
-    for r in rows:
-        r.category_names = "、".join(names.get(r.needy_id, []))
 
 
 def _detail_context(request: HttpRequest, plan: Plan) -> dict[str, Any]:

@@ -213,7 +213,8 @@ def test_the_category_filter_needs_outreach_rights(world, client):
 
 
 def test_with_outreach_rights_the_plan_filters_by_category(outreach, client):
-    """S26: an officer with outreach rights pairs only the model workers, and sees categories."""
+    """S26: an officer with outreach rights pairs only the model workers; the plan's table has
+    the categories column, masked like every list (PIPL art. 28)."""
     people(outreach, 2, far=False, categories=["model_worker"])
     people(outreach, 3, far=False)
     sign_in(client, outreach.alice)
@@ -222,7 +223,12 @@ def test_with_outreach_rights_the_plan_filters_by_category(outreach, client):
     plan = make_plan(outreach, categories=["model_worker"])
     assert plan.summary["people"] == 2
     page = client.get(reverse("planning:detail", args=[plan.pk])).content.decode()
-    assert "老劳模" in page
+    assert "困难类别" in page
+    # each person's categories masked, as in the registry's list; revealed on their page
+    for row in plan.pairings.all():
+        cell = page.split(f'data-testid="pair-categories-{row.needy_id}"', 1)[1].split("</td>")[0]
+        assert "＊＊＊" in cell
+        assert "老劳模" not in cell
 
 
 def test_affinity_pairs_model_workers_with_state_enterprise_branches(outreach):
