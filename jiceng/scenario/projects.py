@@ -224,7 +224,7 @@ def build_projects(
         )
         plans.append({"owner": owner, "kind": kind, "station": is_station})
     SupportProject.objects.bulk_create(projects, batch_size=CHUNK)
-    report("帮扶项目", len(projects), len(projects))
+    report("support projects", len(projects), len(projects))
 
     goals: list[ProjectGoal] = []
     goal_plan: list[tuple[int, float]] = []  # project index, how far it gets (share of the way)

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django_otp.oath import hotp
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -221,5 +222,13 @@ def log_out(page: Any) -> None:
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible() and not page.get_by_test_id("account-menu").is_visible():
         toggler.click()
+        # Bootstrap's collapse animates ("collapsing") before it is "show": a click on the
+        # account menu during the animation can be lost.
+        expect(page.locator(".navbar-collapse.show")).to_be_visible()
     page.get_by_test_id("account-menu").click()
-    page.get_by_test_id("logout").click()
+    logout = page.get_by_test_id("logout")
+    if not logout.is_visible():
+        page.wait_for_timeout(300)
+        if not logout.is_visible():
+            page.get_by_test_id("account-menu").click()
+    logout.click()

@@ -23,9 +23,9 @@ MEMBER_SELECT_MAX = 300
 
 class ProjectForm(forms.Form):
     title = forms.CharField(label=_("项目名称"), max_length=120)
-    beneficiary_kind = forms.ChoiceField(label=_("帮扶对象类型"), choices=BeneficiaryKind.choices)
+    beneficiary_kind = forms.ChoiceField(label=_("受助对象类型"), choices=BeneficiaryKind.choices)
     beneficiary_name = forms.CharField(
-        label=_("帮扶对象"), max_length=120, help_text=_("村、农户或企业的名称")
+        label=_("受助对象"), max_length=120, help_text=_("村、农户或企业的名称")
     )
     beneficiary_place = forms.CharField(label=_("所在地"), max_length=200, required=False)
     description = forms.CharField(
@@ -50,7 +50,7 @@ class FilterForm(forms.Form):
         label=_("状态"), choices=[("", _("全部")), *ProjectState.choices], required=False
     )
     beneficiary_kind = forms.ChoiceField(
-        label=_("帮扶对象类型"),
+        label=_("受助对象类型"),
         choices=[("", _("全部")), *BeneficiaryKind.choices],
         required=False,
     )

@@ -27,9 +27,9 @@ class SupportProject(models.Model):
     path = models.CharField(max_length=255, editable=False, db_index=True)
     title = models.CharField(_("项目名称"), max_length=120)
     beneficiary_kind = models.CharField(
-        _("帮扶对象类型"), max_length=12, choices=BeneficiaryKind.choices
+        _("受助对象类型"), max_length=12, choices=BeneficiaryKind.choices
     )
-    beneficiary_name = models.CharField(_("帮扶对象"), max_length=120)
+    beneficiary_name = models.CharField(_("受助对象"), max_length=120)
     beneficiary_place = models.CharField(_("所在地"), max_length=200, blank=True)
     description = models.TextField(_("项目内容"), blank=True)
     starts_on = models.DateField(_("开始日期"))

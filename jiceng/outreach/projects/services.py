@@ -117,7 +117,7 @@ def _clean_project(project: SupportProject) -> None:
     if not project.beneficiary_name:
         raise ValidationError({"beneficiary_name": _("请填写帮扶对象（村、农户或企业的名称）")})
     if project.beneficiary_kind not in BeneficiaryKind.values:
-        raise ValidationError({"beneficiary_kind": _("帮扶对象类型不正确")})
+        raise ValidationError({"beneficiary_kind": _("受助对象类型不正确")})
     if project.starts_on and project.ends_on and project.ends_on < project.starts_on:
         raise ValidationError({"ends_on": _("计划结束日期不能早于开始日期")})
 
