@@ -509,6 +509,9 @@ ROUTES: dict[str, Route] = {
     # outreach: double pairing (S26)
     "outreach:pairing-list": Route("list", query=lambda f: _pairing(f) and {"state": ""}),
     "outreach:pairing-new": Route("list", reason="form only; people and branches of own scope"),
+    "outreach:pairing-export": Route(
+        "list", lambda f: {"fmt": "csv"}, query=lambda f: _pairing(f) and {"state": ""}
+    ),
     "outreach:pairing-coverage": Route("list"),
     "outreach:pairing-confirm": Route("object", _pairing, ("post",)),
     "outreach:pairing-end": Route("object", _pairing, ("post",)),

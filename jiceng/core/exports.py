@@ -15,7 +15,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    StreamingHttpResponse,
+)
 from openpyxl import Workbook
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -144,3 +150,39 @@ def write_xlsx(
         ws.append([safe_cell(c) for c in row])
         on_sheet += 1
     wb.save(fh)
+
+
+# ----- a list's export from its page --------------------------------------------------------
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def export_format(fmt: str) -> str:
+    """The file type asked for in the URL, or a 404."""
+    if fmt not in EXPORT_TYPES:
+        raise Http404
+    return fmt
+
+
+def reveal_asked(request: HttpRequest, link_refusal: str) -> bool | HttpResponse:
+    """Whether the export should show sensitive fields in clear: only a POST (the page's
+    "export in full" button) may ask; a link asking it is refused with ``link_refusal``
+    (returned as the response to send)."""
+    if request.method == "GET" and request.GET.get("reveal") == "1":
+        return HttpResponseNotAllowed(
+            ["POST"], content=link_refusal, content_type="text/plain; charset=utf-8"
+        )
+    return request.method == "POST" and request.POST.get("reveal") == "1"
+
+
+def download(
+    fmt: str, header: list[str], rows: Iterator[list[Any]], title: str
+) -> StreamingHttpResponse:
+    """The rows as a streamed CSV or .xlsx attachment named after ``title``."""
+    body = stream_csv(header, rows) if fmt == "csv" else stream_xlsx(header, rows, title)
+    response = StreamingHttpResponse(body, content_type=EXPORT_TYPES[fmt])
+    response["Content-Disposition"] = attachment(f"{title}.{fmt}")
+    return response

@@ -36,6 +36,7 @@ class ImportJob(models.Model):
         ORGANIZATION = "organization", _("党组织")
         # registered by jiceng.outreach (``kinds.register``), which sits above imports
         NEEDY = "needy", _("帮扶对象名册")
+        PAIRING = "pairing", _("结对关系")
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("已上传")

@@ -1,18 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import (
     FileResponse,
-    Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseNotAllowed,
     StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
@@ -22,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from jiceng.core.exports import attachment, stream_csv, stream_xlsx
+from jiceng.core.exports import EXPORT_TYPES, attachment, download, export_format, reveal_asked
 from jiceng.core.scoping import Action, can
 from jiceng.core.views import run_service
 from jiceng.members import views as member_views
@@ -155,27 +150,18 @@ def error_report(request: HttpRequest, pk: str) -> StreamingHttpResponse:
     return response
 
 
-EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def export_members(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The member list as the user sees it (same filters as the list page, in the query
     string). A GET is always masked; revealing is a POST (``reveal=1``) and shows in clear
     only the members the user may reveal (``Member.may_reveal``), the others stay masked."""
-    if fmt not in EXPORT_TYPES:
-        raise Http404
-    if request.method == "GET" and request.GET.get("reveal") == "1":
-        return HttpResponseNotAllowed(
-            ["POST"],
-            content=_("导出完整敏感信息须在党员名册页点击“导出完整信息”按钮提交，不能通过链接导出"),
-            content_type="text/plain; charset=utf-8",
-        )
-    reveal = request.method == "POST" and request.POST.get("reveal") == "1"
+    fmt = export_format(fmt)
+    reveal = reveal_asked(
+        request, _("导出完整敏感信息须在党员名册页点击“导出完整信息”按钮提交，不能通过链接导出")
+    )
+    if not isinstance(reveal, bool):
+        return reveal
     _form, filters = member_views.filters_from_request(request)
     if exports.member_export_size(request.user, filters) >= settings.EXPORT_JOB_THRESHOLD:
         job = exports.export_start(
@@ -190,13 +176,12 @@ def export_members(request: HttpRequest, fmt: str) -> HttpResponseBase:
     rows = exports.members_export(
         actor=request.user, filters=filters, reveal=reveal, query=request.GET.dict()
     )
-    return _download(fmt, exports.MEMBER_HEADER, rows, "党员名册")
+    return download(fmt, exports.MEMBER_HEADER, rows, "党员名册")
 
 
 @login_required
 def export_organizations(request: HttpRequest, fmt: str) -> HttpResponseBase:
-    if fmt not in EXPORT_TYPES:
-        raise Http404
+    fmt = export_format(fmt)
     root = None
     if request.GET.get("org"):
         root = org_selectors.organization_get(request.user, request.GET["org"])
@@ -210,7 +195,7 @@ def export_organizations(request: HttpRequest, fmt: str) -> HttpResponseBase:
         )
         return _queued(request, job)
     rows = exports.organizations_export(actor=request.user, root=root, query=request.GET.dict())
-    return _download(fmt, exports.ORG_HEADER, rows, "党组织")
+    return download(fmt, exports.ORG_HEADER, rows, "党组织")
 
 
 def _queued(request: HttpRequest, job: ExportJob) -> HttpResponse:
@@ -252,12 +237,3 @@ def export_job_download(request: HttpRequest, pk: str) -> HttpResponseBase:
         filename=job.filename,
         content_type=EXPORT_TYPES[job.format],
     )
-
-
-def _download(
-    fmt: str, header: list[str], rows: Iterator[list[Any]], title: str
-) -> StreamingHttpResponse:
-    body = stream_csv(header, rows) if fmt == "csv" else stream_xlsx(header, rows, title)
-    response = StreamingHttpResponse(body, content_type=EXPORT_TYPES[fmt])
-    response["Content-Disposition"] = attachment(f"{title}.{fmt}")
-    return response

@@ -12,8 +12,10 @@ class OutreachConfig(AppConfig):
         from jiceng.imports.kinds import register as register_import
         from jiceng.imports.models import ImportJob
 
+        from .pairings.importer import PairingImporter
         from .registry.importer import NeedyImporter
         from .visits.selectors import visit_notices
 
         register_provider(visit_notices)
         register_import(ImportJob.Kind.NEEDY, NeedyImporter())  # the needy registry (S26)
+        register_import(ImportJob.Kind.PAIRING, PairingImporter())  # pairings (S26)

@@ -7,6 +7,7 @@ from . import views
 urlpatterns = [
     path("pairings/", views.pairing_list, name="pairing-list"),
     path("pairings/new/", views.pairing_new, name="pairing-new"),
+    path("pairings/export.<str:fmt>", views.pairing_export, name="pairing-export"),
     path("pairings/coverage/", views.coverage, name="pairing-coverage"),
     path("pairings/<int:pk>/confirm/", views.pairing_confirm, name="pairing-confirm"),
     path("pairings/<int:pk>/end/", views.pairing_end, name="pairing-end"),

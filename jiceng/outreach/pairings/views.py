@@ -4,20 +4,28 @@ organisations, and the coverage by district or street with a chart."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from jiceng.core.scoping import Action, can, require_somewhere
-from jiceng.core.views import redirect_back, run_posted_form, run_service
+from jiceng.core.exports import download, export_format, reveal_asked
+from jiceng.core.scoping import Action, can, can_anywhere, require_somewhere
+from jiceng.core.views import error_message, redirect_back, run_posted_form, run_service
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 
-from . import selectors, services
+from . import exports, selectors, services
 from .forms import (
     CoverageForm,
     EndForm,
@@ -26,6 +34,7 @@ from .forms import (
     UnitFilterForm,
     UnitPairingForm,
 )
+from .models import Pairing
 
 PAGE_SIZE = 50
 
@@ -34,10 +43,8 @@ def _under(request: HttpRequest) -> Organization:
     return org_selectors.subtree_root(request.user, request.GET.get("under"))
 
 
-@login_required
-def pairing_list(request: HttpRequest) -> HttpResponse:
-    """Pairings of branches with needy people in the user's subtree, filtered, each with the
-    confirm and end buttons the user may use."""
+def _filtered(request: HttpRequest) -> tuple[Organization, PairingFilterForm, QuerySet[Pairing]]:
+    """The list's subtree, filter form and rows (the page and its export alike)."""
     under = _under(request)
     form = PairingFilterForm(
         request.GET or None, user=request.user, streets=selectors.streets(request.user)
@@ -50,6 +57,14 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
         street=filters.get("street"),
         branch=filters.get("branch"),
     )
+    return under, form, rows
+
+
+@login_required
+def pairing_list(request: HttpRequest) -> HttpResponse:
+    """Pairings of branches with needy people in the user's subtree, filtered, each with the
+    confirm and end buttons the user may use."""
+    under, form, rows = _filtered(request)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -60,9 +75,35 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "rows": [(p, services.pairing_rights(request.user, p)) for p in page],
             "may_propose": can(request.user, Action.CHANGE, under.path),
+            "may_import": can_anywhere(request.user, Action.CHANGE),
+            "may_reveal_export": can_anywhere(request.user, Action.REVEAL),
+            "query": request.GET.urlencode(),
             "end_form": EndForm(),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pairing_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """The open pairings of the list as the user sees it (the same filters, in the query
+    string), as a file the pairings import reads back (S26). A GET is masked; revealing ID
+    numbers is a POST (``reveal=1``)."""
+    fmt = export_format(fmt)
+    reveal = reveal_asked(
+        request, _("导出完整敏感信息须在结对帮扶页点击“导出完整信息”按钮提交，不能通过链接导出")
+    )
+    if not isinstance(reveal, bool):
+        return reveal
+    _under_org, _form, rows = _filtered(request)
+    try:
+        header, body_rows = exports.pairing_export(
+            actor=request.user, pairings=rows, reveal=reveal, query=request.GET.dict()
+        )
+    except PermissionDenied as exc:
+        messages.error(request, error_message(exc))
+        return redirect(reverse("outreach:pairing-list"))
+    return download(fmt, header, body_rows, _("结对关系"))
 
 
 @login_required

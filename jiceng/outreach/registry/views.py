@@ -8,11 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseNotAllowed,
-    StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jiceng.core.exports import attachment, stream_csv, stream_xlsx
+from jiceng.core.exports import download, export_format, reveal_asked
 from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, can, can_anywhere, require_somewhere
 from jiceng.core.views import error_message, run_posted_form, run_service
@@ -81,27 +78,18 @@ def needy_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def needy_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The list as the user sees it (the same filters, in the query string), as a file the
     import reads back (S26). A GET is masked; revealing ID numbers and phones is a POST
     (``reveal=1``); categories and health only with outreach rights over every row."""
-    if fmt not in EXPORT_TYPES:
-        raise Http404
-    if request.method == "GET" and request.GET.get("reveal") == "1":
-        return HttpResponseNotAllowed(
-            ["POST"],
-            content=_("导出完整敏感信息须在帮扶对象页点击“导出完整信息”按钮提交，不能通过链接导出"),
-            content_type="text/plain; charset=utf-8",
-        )
-    reveal = request.method == "POST" and request.POST.get("reveal") == "1"
+    fmt = export_format(fmt)
+    reveal = reveal_asked(
+        request, _("导出完整敏感信息须在帮扶对象页点击“导出完整信息”按钮提交，不能通过链接导出")
+    )
+    if not isinstance(reveal, bool):
+        return reveal
     _form, people = _filtered(request)
     try:
         header, rows = exports.needy_export(
@@ -110,11 +98,7 @@ def needy_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     except PermissionDenied as exc:
         messages.error(request, error_message(exc))
         return redirect(reverse("outreach:needy-list"))
-    title = _("帮扶对象名册")
-    body = stream_csv(header, rows) if fmt == "csv" else stream_xlsx(header, rows, title)
-    response = StreamingHttpResponse(body, content_type=EXPORT_TYPES[fmt])
-    response["Content-Disposition"] = attachment(f"{title}.{fmt}")
-    return response
+    return download(fmt, header, rows, _("帮扶对象名册"))
 
 
 @login_required
