@@ -34,5 +34,5 @@ class UploadForm(forms.Form):
 class StartForm(forms.Form):
     skip_invalid = forms.BooleanField(label=_("跳过有问题的行，只导入其余各行"), required=False)
     accept_renames = forms.BooleanField(
-        label=_("已核对：按文件中的姓名更改这些党员的登记姓名"), required=False
+        label=_("已核对：按文件中的姓名更改这些记录的登记姓名"), required=False
     )

@@ -159,7 +159,7 @@ class Command(BaseCommand):
         levels = ImportRowError.Level
         if job.set_aside:
             kinds = "，".join(f"{kind} {count}" for kind, count in job.set_aside.items())
-            console.print(f"不是党员记录、已略过的行：{kinds}", markup=False)
+            console.print(f"不是名册记录、已略过的行：{kinds}", markup=False)
         if job.unknown_columns:
             console.print("未使用（不导入）的列：" + "、".join(job.unknown_columns), markup=False)
         if job.rename_count:
