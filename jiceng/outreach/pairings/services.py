@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -178,25 +179,60 @@ def pairing_propose(
     return pairing
 
 
-@transaction.atomic
-def pairing_confirm(*, actor: Actor, pairing: Pairing, on: dt.date | None = None) -> Pairing:
-    """Confirm a proposed pairing: it starts, and the branch may now read the person and its
-    members record visits to them (``paired_path``)."""
+PairingT = TypeVar("PairingT", Pairing, UnitPairing)
+
+
+def _move(actor: Actor, pairing: PairingT, step: str, note: str, **changes: Any) -> PairingT:
+    """One step of either kind of pairing (``PAIRING_TRANSITIONS``): checked, saved with
+    ``changes`` and audited with its before and after."""
     _require_side(actor, pairing)
-    _step(pairing, "confirm")
-    before = audit.snapshot(pairing, PAIRING_FIELDS)
-    pairing.state = PairingState.CONFIRMED
-    pairing.started_on = on or clock.today()
+    _step(pairing, step)
+    fields = PAIRING_FIELDS if isinstance(pairing, Pairing) else UNIT_FIELDS
+    before = audit.snapshot(pairing, fields)
+    for name, value in changes.items():
+        setattr(pairing, name, value)
     pairing.updated_at = timezone.now()
-    pairing.save(update_fields=["state", "started_on", "updated_at"])
+    pairing.save(update_fields=[*changes, "updated_at"])
     audit.record(
         actor=actor,
         verb="update",
         obj=pairing,
         org_path=pairing.path,
         before=before,
-        after=audit.snapshot(pairing, PAIRING_FIELDS),
-        note=_("确认结对"),
+        after=audit.snapshot(pairing, fields),
+        note=note,
+    )
+    return pairing
+
+
+def _end(actor: Actor, pairing: PairingT, reason: str, on: dt.date | None) -> PairingT:
+    """End either kind with its reason (the rights and the state are checked before the
+    reason, so an outsider is told they may not, not that a reason is missing)."""
+    _require_side(actor, pairing)
+    _step(pairing, "end")
+    reason = _reason(reason)
+    return _move(
+        actor,
+        pairing,
+        "end",
+        reason,
+        state=PairingState.ENDED,
+        ended_on=on or clock.today(),
+        end_reason=reason,
+    )
+
+
+@transaction.atomic
+def pairing_confirm(*, actor: Actor, pairing: Pairing, on: dt.date | None = None) -> Pairing:
+    """Confirm a proposed pairing: it starts, and the branch may now read the person and its
+    members record visits to them (``paired_path``)."""
+    _move(
+        actor,
+        pairing,
+        "confirm",
+        _("确认结对"),
+        state=PairingState.CONFIRMED,
+        started_on=on or clock.today(),
     )
     _set_paired_path(actor, pairing.needy, pairing.branch_path, _("结对确认"))
     return pairing
@@ -208,25 +244,8 @@ def pairing_end(
 ) -> Pairing:
     """End a pairing (or drop a proposed one) with its reason; the branch no longer reads the
     person through it."""
-    _require_side(actor, pairing)
-    _step(pairing, "end")
-    reason = _reason(reason)
     was_confirmed = pairing.state == PairingState.CONFIRMED
-    before = audit.snapshot(pairing, PAIRING_FIELDS)
-    pairing.state = PairingState.ENDED
-    pairing.ended_on = on or clock.today()
-    pairing.end_reason = reason
-    pairing.updated_at = timezone.now()
-    pairing.save(update_fields=["state", "ended_on", "end_reason", "updated_at"])
-    audit.record(
-        actor=actor,
-        verb="update",
-        obj=pairing,
-        org_path=pairing.path,
-        before=before,
-        after=audit.snapshot(pairing, PAIRING_FIELDS),
-        note=reason,
-    )
+    reason = _end(actor, pairing, reason, on).end_reason
     if was_confirmed and pairing.needy.paired_path == pairing.branch_path:
         _set_paired_path(actor, pairing.needy, "", _("结对结束：%(reason)s") % {"reason": reason})
     return pairing
@@ -475,45 +494,18 @@ def unit_pairing_propose(
 def unit_pairing_confirm(
     *, actor: Actor, pairing: UnitPairing, on: dt.date | None = None
 ) -> UnitPairing:
-    _require_side(actor, pairing)
-    _step(pairing, "confirm")
-    before = audit.snapshot(pairing, UNIT_FIELDS)
-    pairing.state = PairingState.CONFIRMED
-    pairing.started_on = on or clock.today()
-    pairing.updated_at = timezone.now()
-    pairing.save(update_fields=["state", "started_on", "updated_at"])
-    audit.record(
-        actor=actor,
-        verb="update",
-        obj=pairing,
-        org_path=pairing.path,
-        before=before,
-        after=audit.snapshot(pairing, UNIT_FIELDS),
-        note=_("确认结对"),
+    return _move(
+        actor,
+        pairing,
+        "confirm",
+        _("确认结对"),
+        state=PairingState.CONFIRMED,
+        started_on=on or clock.today(),
     )
-    return pairing
 
 
 @transaction.atomic
 def unit_pairing_end(
     *, actor: Actor, pairing: UnitPairing, reason: str, on: dt.date | None = None
 ) -> UnitPairing:
-    _require_side(actor, pairing)
-    _step(pairing, "end")
-    reason = _reason(reason)
-    before = audit.snapshot(pairing, UNIT_FIELDS)
-    pairing.state = PairingState.ENDED
-    pairing.ended_on = on or clock.today()
-    pairing.end_reason = reason
-    pairing.updated_at = timezone.now()
-    pairing.save(update_fields=["state", "ended_on", "end_reason", "updated_at"])
-    audit.record(
-        actor=actor,
-        verb="update",
-        obj=pairing,
-        org_path=pairing.path,
-        before=before,
-        after=audit.snapshot(pairing, UNIT_FIELDS),
-        note=reason,
-    )
-    return pairing
+    return _end(actor, pairing, reason, on)
