@@ -6,8 +6,8 @@
 - the tiny scenario, migrated and loaded directly on the primary,
 - two web processes (gunicorn, ``config.settings.scaleout``: production's over plain HTTP,
   ``default`` through pgbouncer, ``replica`` for the reads of safe requests),
-- two task workers (``run_worker_watched``: ``run_worker`` plus the watch that puts back the
-  tasks of a dead worker).
+- two task workers (``run_worker_watched``: ``run_worker``, with its heartbeat row, plus the
+  watch that puts back the tasks of a dead worker).
 
     .venv/bin/python scripts/scaleout.py        # prints the URLs; Ctrl-C stops everything
 
@@ -94,7 +94,9 @@ def _wait_http(url: str, timeout: float) -> None:
 class Stack:
     """The processes above; ``start()`` then ``stop()`` (or ``with Stack() as stack``)."""
 
-    def __init__(self, *, pin_seconds: float = 10, max_lag_seconds: float = 5) -> None:
+    def __init__(
+        self, *, pin_seconds: float = 10, max_lag_seconds: float = 5, heartbeat_seconds: float = 15
+    ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="jiceng-scaleout-"))
         self.dir.chmod(0o755)  # the postgres user works in pg/ below it
         self.pg_dir = self.dir / "pg"  # owned by postgres: clusters, sockets, pgbouncer
@@ -104,6 +106,7 @@ class Stack:
         self.web_ports = [free_port(), free_port()]
         self.pin_seconds = pin_seconds
         self.max_lag_seconds = max_lag_seconds
+        self.heartbeat_seconds = heartbeat_seconds
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.clusters: list[Path] = []
         self.timings: dict[str, float] = {}
@@ -244,6 +247,8 @@ logfile = {self.pg_dir / "pgbouncer.log"}
             "JICENG_TODAY": os.environ.get("JICENG_TODAY", "2005-09-20"),
             "DATABASE_REPLICA_PIN_SECONDS": str(self.pin_seconds),
             "DATABASE_REPLICA_MAX_LAG_SECONDS": str(self.max_lag_seconds),
+            "TASK_WORKER_HEARTBEAT_SECONDS": str(self.heartbeat_seconds),
+            "TASK_WORKER_HEARTBEAT_STALE_SECONDS": str(4 * self.heartbeat_seconds),
             "WEB_ACCESS_LOG": "",
             "PYTHONUNBUFFERED": "1",
         }

@@ -241,6 +241,13 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# A task worker renews its heartbeat row this often; a worker on another host whose last beat
+# is older than the stale bound (default 4 intervals) is judged dead and its task put back
+# (jiceng.core.task_recovery; docs/operations.md "Scale-out", Workers).
+TASK_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("TASK_WORKER_HEARTBEAT_SECONDS", "15"))
+TASK_WORKER_HEARTBEAT_STALE_SECONDS = float(
+    os.environ.get("TASK_WORKER_HEARTBEAT_STALE_SECONDS", str(4 * TASK_WORKER_HEARTBEAT_SECONDS))
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

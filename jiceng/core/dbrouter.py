@@ -17,8 +17,9 @@ without it every query goes to ``default``, as before. With it:
   per ``DATABASE_REPLICA_CHECK_SECONDS`` (1) per process (``measure_lag``). When it cannot be
   reached, reads fall back to the primary; a safe request that failed on the replica is run
   again once on the primary.
-- sessions, API tokens and task rows live on the primary only (read and written there), so a
-  login or a second-factor check never meets a stale session; their writes do not pin.
+- sessions, API tokens, task rows and workers' heartbeats live on the primary only (read and
+  written there), so a login or a second-factor check never meets a stale session and a
+  worker is never judged from a stale heartbeat; their writes do not pin.
 - migrations run on the primary only: the replica is a physical copy.
 
 A request's reads all come from one database: the choice is made at its first read.
@@ -50,10 +51,16 @@ REPLICA = "replica"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PIN_COOKIE = "jiceng_primary"
 PIN_SALT = "jiceng.core.dbrouter.pin"
-# Models read and written on the primary only (sessions, API tokens, task rows): a login is
-# never checked against a stale copy; their writes do not pin the client.
+# Models read and written on the primary only (sessions, API tokens, task rows, workers'
+# heartbeats): a login is never checked against a stale copy, a worker never judged by one;
+# their writes do not pin the client.
 PRIMARY_ONLY = frozenset(
-    {"sessions.session", "authtoken.token", "django_tasks_database.dbtaskresult"}
+    {
+        "sessions.session",
+        "authtoken.token",
+        "django_tasks_database.dbtaskresult",
+        "core.workerheartbeat",
+    }
 )
 
 # Lag of the replica, measured on it: 0 when its WAL receiver streams and it has replayed all

@@ -139,3 +139,25 @@ class AuditArchive(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partition_name} ({self.row_count})"
+
+
+class WorkerHeartbeat(models.Model):
+    """A running task worker's sign of life (``core.task_recovery``): ``run_worker`` writes its
+    row when it starts, renews ``beat_at`` every ``TASK_WORKER_HEARTBEAT_SECONDS`` and removes
+    it when it stops cleanly. A worker on another host is judged alive while its beat is
+    younger than ``TASK_WORKER_HEARTBEAT_STALE_SECONDS``. Both times are the database's clock,
+    so the hosts' clocks need not agree. Operational state like the task rows: not audited."""
+
+    worker_id = models.CharField(_("进程标识"), max_length=64, unique=True)
+    host = models.CharField(_("主机"), max_length=64)
+    pid = models.PositiveIntegerField(_("进程号"))
+    started_at = models.DateTimeField(_("启动时间"))
+    beat_at = models.DateTimeField(_("最近心跳"), db_index=True)
+
+    class Meta:
+        ordering = ["host", "pid"]
+        verbose_name = _("后台进程心跳")
+        verbose_name_plural = _("后台进程心跳")
+
+    def __str__(self) -> str:
+        return self.worker_id

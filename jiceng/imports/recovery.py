@@ -4,7 +4,9 @@ A worker that dies in the middle of a task (killed by the kernel, an abort in a 
 library, a restart) leaves its django-tasks row RUNNING and the job "checking" or
 "importing" for ever: no other worker picks a RUNNING task up. ``run_worker`` starts
 ``db_worker`` with an id naming the host, the process and its start time
-(``this_worker_id``), so any process on that host can tell whether the worker still lives.
+(``this_worker_id``) and keeps a heartbeat row while it runs, so any process can tell whether
+the worker still lives (``core.task_recovery.worker_alive``: /proc on its host, the heartbeat
+elsewhere).
 ``recover_stale_imports`` runs when a worker starts and when a running job's page is opened:
 
 - a check (``validate_import``) whose worker is gone fails with a message: the file may be
@@ -13,8 +15,8 @@ library, a restart) leaves its django-tasks row RUNNING and the job "checking" o
   batch; a second death fails the job with a message;
 - a task that failed with an exception while its job still shows running fails the job.
 
-Tasks whose worker id is not of that form (a plain ``db_worker``) or names another host are
-left alone: there is no way to tell from here whether their worker lives.
+Tasks whose worker id is not of that form (a plain ``db_worker``) are left alone: there is no
+way to tell whether their worker lives.
 """
 
 from __future__ import annotations

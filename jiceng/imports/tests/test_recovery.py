@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from jiceng.core.models import WorkerHeartbeat
 from jiceng.core.task_recovery import this_worker_id, worker_alive
 from jiceng.imports import recovery, services
 from jiceng.imports.models import ImportJob
@@ -68,7 +69,7 @@ def test_this_worker_is_alive_and_an_ended_one_is_not():
     assert worker_alive(this_worker_id()) is True
     assert worker_alive(dead_worker_id()) is False
     assert worker_alive("Qx7randomid") is None  # a plain db_worker: cannot tell
-    assert worker_alive("elsewhere:1:1") is None
+    assert worker_alive("elsewhere:1:1") is False  # another host, no heartbeat
 
 
 def test_a_check_whose_worker_died_fails_with_a_message_on_its_page(client, login, officer, branch):
@@ -117,7 +118,23 @@ def test_a_job_whose_worker_lives_or_cannot_be_told_is_left_alone(officer, branc
     a_task(alive, recovery.VALIDATE_TASK, this_worker_id())
     unknown = a_job(officer, branch, ImportJob.Status.VALIDATING)
     a_task(unknown, recovery.VALIDATE_TASK, "Qx7randomid")
+    elsewhere = a_job(officer, branch, ImportJob.Status.VALIDATING)
+    a_task(elsewhere, recovery.VALIDATE_TASK, "host-b:42:1")
+    beat_at = timezone.now()
+    WorkerHeartbeat.objects.create(
+        worker_id="host-b:42:1", host="host-b", pid=42, started_at=beat_at, beat_at=beat_at
+    )
     assert recovery.recover_stale_imports() == []
+
+
+def test_a_check_whose_worker_on_another_host_went_silent_fails(officer, branch):
+    """Another host's worker is judged by its heartbeat (core.task_recovery): none here."""
+    job = a_job(officer, branch, ImportJob.Status.VALIDATING)
+    a_task(job, recovery.VALIDATE_TASK, "host-b:42:1")
+    assert recovery.recover_stale_imports() == [job]
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert "检查中断" in job.message
 
 
 def test_a_task_that_failed_with_an_error_fails_its_job(officer, branch):

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from argparse import ArgumentParser
 from typing import Any
 
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
-from jiceng.core.task_recovery import this_worker_id
+from jiceng.core.task_recovery import Heartbeat, this_worker_id
 from jiceng.imports import recovery
 
 
 class Command(DBWorkerCommand):
     help = (
         "Run the task worker (django-tasks-db's db_worker) with an id naming this host and "
-        "process, so a job whose worker died is recognised; first retries or fails the imports "
-        "a dead worker left running and removes upload folders no job needs."
+        "process and a heartbeat row while it runs, so a job whose worker died is recognised "
+        "from any host; first retries or fails the imports a dead worker left running and "
+        "removes upload folders no job needs."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -30,4 +34,9 @@ class Command(DBWorkerCommand):
         removed = recovery.remove_stale_uploads()
         if removed:
             self.stdout.write(f"removed {removed} upload folder(s) no job needs")
-        super().handle(*args, **options)
+        # With --reload this process only watches the files; the worker runs in a child that
+        # comes back here with its own id (DJANGO_AUTORELOAD_ENV set) and beats for itself.
+        reloads = options["reload"] and not options["batch"]  # db_worker drops --reload then
+        runs_here = not reloads or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
+        with Heartbeat(options["worker_id"]) if runs_here else contextlib.nullcontext():
+            super().handle(*args, **options)
