@@ -162,6 +162,16 @@ def _service(f: Foreign) -> dict[str, Any]:
     return {"pk": ServiceProgramme.objects.get(card_prefix="TS2005", path__startswith=district).pk}
 
 
+def _service_run(f: Foreign) -> dict[str, Any]:
+    """The S27 programme with a scheduling run queued, so its progress exists."""
+    from jiceng.outreach.programmes.models import ScheduleRun, ServiceProgramme
+
+    programme = ServiceProgramme.objects.get(**_service(f))
+    if not programme.schedule_runs.exists():
+        ScheduleRun.objects.create(programme=programme, path=programme.path)
+    return {"pk": programme.pk}
+
+
 def _service_card(f: Foreign) -> dict[str, Any]:
     from jiceng.outreach.programmes.models import ServiceCard
 
@@ -493,6 +503,7 @@ ROUTES: dict[str, Route] = {
     "outreach:service-activate": Route("object", _service, ("post",)),
     "outreach:service-close": Route("object", _service, ("post",)),
     "outreach:service-schedule": Route("object", _service, ("post",)),
+    "outreach:service-schedule-progress": Route("object", _service_run),
     "outreach:service-enrol": Route("object", _service, ("get", "post")),
     "outreach:service-card": Route("object", _service_card),
     "outreach:service-card-withdraw": Route("object", _service_card, ("post",)),

@@ -103,6 +103,7 @@ def _pair_context(request: HttpRequest, plan: Plan) -> dict[str, Any]:
         "mask": MASK,
         "unpaired_reasons": [(UNPAIRED_REASONS.get(k, k), n) for k, n in reasons.items()],
         "problems": services.size_problems(plan) if plan.state == PlanState.READY else [],
+        "others": selectors.comparable(request.user, plan)[:20],
     }
 
 
@@ -341,11 +342,21 @@ def plan_revert(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def plan_compare(request: HttpRequest) -> HttpResponse:
-    """Two plans side by side: their figures, and how many members they place differently."""
+    """Two plans of one kind side by side: their figures, and how many members (people, for
+    pairing plans) they place differently. Plans of different kinds are not compared."""
     ids = [request.GET.get("a"), request.GET.get("b")]
     if not all(ids):
         raise Http404
     a, b = (selectors.plan_get(request.user, pk) for pk in ids)
+    if a.kind != b.kind:
+        messages.error(
+            request,
+            _("只能比较同一类型的方案：“%(a)s”是%(ka)s，“%(b)s”是%(kb)s")
+            % {"a": a.name, "ka": a.get_kind_display(), "b": b.name, "kb": b.get_kind_display()},
+        )
+        return _back(a)
+    if a.kind == PlanKind.PAIR:
+        return _pair_compare(request, a, b)
     pairs = _pairs(a, b)
     differ = sum(1 for _m, x, y in pairs if x != y)
     return render(
@@ -360,6 +371,64 @@ def plan_compare(request: HttpRequest) -> HttpResponse:
             "rows": _compare_rows(a, b),
         },
     )
+
+
+def _pair_compare(request: HttpRequest, a: Plan, b: Plan) -> HttpResponse:
+    """Two pairing plans (S26): people paired and unpaired, branches used, distances, the
+    categories' affinity met (for a reader with outreach rights over both) and each branch's
+    load."""
+    with_categories = can(request.user, Action.OUTREACH, a.root_path) and can(
+        request.user, Action.OUTREACH, b.root_path
+    )
+    found = selectors.pair_compare(a, b, with_categories=with_categories)
+    return render(
+        request,
+        "planning/compare.html",
+        {
+            "a": a,
+            "b": b,
+            "plans": [a, b],
+            "pair": found,
+            "common": found.common,
+            "differ": found.differ,
+            "rows": _pair_rows(a, b, found, with_categories=with_categories),
+        },
+    )
+
+
+def _pair_rows(
+    a: Plan, b: Plan, found: selectors.PairComparison, *, with_categories: bool
+) -> list[tuple[str, Any, Any]]:
+    def both(value: Any) -> tuple[Any, Any]:
+        return value(found.a), value(found.b)
+
+    def percent(f: selectors.PairFigures) -> str:
+        return "—" if f.paired_percent is None else f"{f.paired_percent}%"
+
+    rows: list[tuple[str, Any, Any]] = [
+        (_("帮扶对象"), *both(lambda f: f.people)),
+        (_("已结对"), *both(lambda f: f.paired)),
+        (_("未结对"), *both(lambda f: f.unpaired)),
+        (_("结对率"), *both(percent)),
+        (_("结对支部 / 可结对支部"), *both(lambda f: f"{f.branches} / {f.branches_total}")),
+        (_("平均距离（公里）"), *both(lambda f: f"{f.mean_km:.2f}")),
+        (_("最远距离（公里）"), *both(lambda f: f"{f.max_km:.2f}")),
+        (_("每支部名额"), a.per_branch, b.per_branch),
+        (
+            _("每支部结对人数（最少 / 平均 / 最多）"),
+            *both(lambda f: f"{f.load_min} / {f.load_mean:g} / {f.load_max}"),
+        ),
+        (_("名额已满的支部"), *both(lambda f: f.full)),
+    ]
+    if with_categories:
+        rows.append(
+            (
+                _("类别优先满足（人）"),
+                *both(lambda f: f"{f.affinity_met} / {f.affinity_people}"),
+            )
+        )
+    rows.append((_("计算用时（秒）"), a.summary.get("seconds", "—"), b.summary.get("seconds", "—")))
+    return rows
 
 
 def _pairs(a: Plan, b: Plan) -> list[tuple[int, tuple[float, float], tuple[float, float]]]:

@@ -2,10 +2,14 @@
 cards, 3 home safety checks and 1 free cleaning a year): a member at 390 px marks a service
 task done with a note on 我的服务任务 (buttons at least 44 px, nothing wider than the screen);
 an officer opens a household's service card and prints it (the card shows, the navigation
-does not). An earlier journey may have transferred member.self to 徐汇: the tasks stay theirs,
-so nothing here depends on their unit."""
+does not); a street officer sets up next year's programme, gives two households cards and
+schedules the year in the background, watching its progress until the result shows. An
+earlier journey may have transferred member.self to 徐汇: the tasks stay theirs, so nothing
+here depends on their unit."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from playwright.sync_api import expect
@@ -61,4 +65,35 @@ def test_an_officer_prints_a_service_card(page, log_in):
     assert box["width"] <= 600, box  # card-sized, not a page of tables
     shoot(page, "service-card")
     page.emulate_media(media="screen")
+    log_out(page)
+
+
+def test_a_street_officer_schedules_a_programme_in_the_background(page, log_in):
+    # A whole year ahead, so the schedule fits whatever day the tests run on.
+    year = dt.datetime.now(tz=dt.UTC).year + 1
+    log_in("street.officer")
+    page.goto("/outreach/services/new/")
+    page.get_by_test_id("org-picker-search-owner").fill("310101")
+    first = page.locator("[data-pick-code^='310101']").first
+    expect(first).to_be_visible()
+    first.click()
+    page.fill("#id_name", "楼组上门探望")
+    page.fill("#id_year", str(year))
+    page.fill("#id_card_prefix", f"LZ{year}")
+    # the form offers S27's commitments: 3 safety checks ≥ 90 days apart, 1 cleaning
+    page.get_by_test_id("service-save").click()
+    expect(page.get_by_test_id("programme-name")).to_have_text("楼组上门探望")
+    page.get_by_test_id("service-enrol").click()
+    people = page.get_by_test_id("enrol-person")
+    people.nth(0).check()
+    people.nth(1).check()
+    page.get_by_test_id("enrol-save").click()
+    page.get_by_test_id("service-activate").click()
+    page.get_by_test_id("service-schedule").click()
+    # Queued or already running: the page polls its progress, then reloads with the result.
+    run = page.get_by_test_id("schedule-run")
+    expect(run).to_be_visible()
+    expect(run).to_have_attribute("data-state", "done", timeout=30_000)
+    expect(page.get_by_test_id("schedule-summary")).to_contain_text("已排定 8 项服务任务")
+    expect(page.get_by_test_id("service-schedule")).to_be_enabled()
     log_out(page)

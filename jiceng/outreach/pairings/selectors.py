@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
+from django.utils.translation import gettext as _
 
 from jiceng.core import tree
 from jiceng.core.scoping import Action, get_visible_or_404
@@ -111,6 +112,10 @@ class Coverage:
     partners: int = 0
 
     @property
+    def unpaired(self) -> int:
+        return self.needy - self.paired
+
+    @property
     def paired_percent(self) -> float | None:
         return round(100 * self.paired / self.needy, 1) if self.needy else None
 
@@ -201,6 +206,18 @@ def coverage_total(rows: list[Coverage]) -> Coverage:
         for attr in COUNTS:
             setattr(total, attr, getattr(total, attr) + getattr(row, attr))
     return total
+
+
+def coverage_chart(rows: list[Coverage]) -> dict[str, Any]:
+    """The coverage as stacked bars per unit: paired and unpaired needy people (together the
+    active needy people of the unit), the same figures as the table's."""
+    return {
+        "categories": [r.name or r.key for r in rows],
+        "series": [
+            {"name": _("已结对"), "data": [r.paired for r in rows]},
+            {"name": _("未结对"), "data": [r.unpaired for r in rows]},
+        ],
+    }
 
 
 def streets(user: Any) -> QuerySet[Organization]:

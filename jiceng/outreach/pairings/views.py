@@ -233,6 +233,6 @@ def coverage(request: HttpRequest) -> HttpResponse:
             "form": form,
             "rows": rows,
             "total": selectors.coverage_total(rows),
-            "chart": [{"name": r.name or r.key, "value": r.paired} for r in rows],
+            "chart": selectors.coverage_chart(rows) if rows else None,
         },
     )

@@ -8,11 +8,12 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.core.scoping import ScopedManager
 
-from .rules import CardState, ProgrammeState, TaskState
+from .rules import RUN_BUSY, RUN_STAGES, CardState, ProgrammeState, RunState, TaskState
 
 
 class ServiceProgramme(models.Model):
@@ -163,3 +164,80 @@ class ServiceTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.due_on} {self.commitment.label}"
+
+
+class ScheduleRun(models.Model):
+    """One scheduling of a programme's year, computed by a background task
+    (``tasks.run_schedule``): queued, running with its progress, then done with the figures
+    or failed with the reason. At most one queued or running per programme. Placed at the
+    programme's owner (``path``)."""
+
+    programme = models.ForeignKey(
+        ServiceProgramme, on_delete=models.CASCADE, related_name="schedule_runs"
+    )
+    path = models.CharField(max_length=255, editable=False)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=RunState.choices, default=RunState.QUEUED
+    )
+    progress = models.FloatField(default=0)
+    stage = models.CharField(max_length=20, blank=True)
+    message = models.TextField(_("说明"), blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    # Who asked: the task acts as them (their rights are checked again when it runs), so
+    # the account is kept while a run names it.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager()
+    scope_path_fields: ClassVar[tuple[str, ...]] = ("path",)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("排定服务任务")
+        verbose_name_plural = _("排定服务任务")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme"],
+                condition=Q(state__in=["queued", "running"]),
+                name="schedule_run_one_busy",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id} {self.state}"
+
+    @property
+    def is_busy(self) -> bool:
+        return self.state in RUN_BUSY
+
+    @property
+    def percent(self) -> int:
+        return round(100 * min(max(self.progress, 0.0), 1.0))
+
+    @property
+    def stage_label(self) -> str:
+        return str(RUN_STAGES.get(self.stage, self.stage))
+
+    @property
+    def summary(self) -> str:
+        """A finished run's figures in a sentence (empty before it is done)."""
+        r = self.result
+        if self.state != RunState.DONE or not r:
+            return ""
+        return gettext(
+            "已排定 %(tasks)s 项服务任务（%(start)s 至 %(end)s）：%(households)s 户分给 "
+            "%(members)s 名党员，每名党员负责 %(low)s–%(high)s 户；保留已有任务 %(kept)s 项"
+        ) % {
+            "tasks": r.get("tasks", 0),
+            "start": r.get("start", ""),
+            "end": r.get("end", ""),
+            "households": r.get("households", 0),
+            "members": r.get("members", 0),
+            "low": r.get("min_per_member", 0),
+            "high": r.get("max_per_member", 0),
+            "kept": r.get("kept", 0),
+        }

@@ -4,7 +4,10 @@ with the state machines the services, the buttons and the tests read."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -24,6 +27,30 @@ class TaskState(models.TextChoices):
     DONE = "done", _("已完成")
     MISSED = "missed", _("未完成")
 
+
+class RunState(models.TextChoices):
+    """A background scheduling of a programme's year: queued, running, then done or failed."""
+
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("正在排定")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+RUN_BUSY: tuple[str, ...] = (RunState.QUEUED, RunState.RUNNING)
+
+# The stages a scheduling run reports, in the officers' words (the run stores the code).
+RUN_STAGES: dict[str, str | Promise] = {
+    "queued": _("排队中"),
+    "read": _("读取服务卡和党员"),
+    "solve": _("分配负责党员、安排日期"),
+    "write": _("写入服务任务"),
+    "done": _("完成"),
+}
+
+# A run still queued or running after this long lost its worker (a restart): the next click
+# may start again instead of being refused for ever.
+RUN_STALE_AFTER = dt.timedelta(hours=2)
 
 # What an action may start from: a programme is drafted, then active (households enrolled,
 # tasks scheduled and done), then closed; a task is planned until done or marked missed.

@@ -17,7 +17,7 @@ from jiceng.core.notices import Notice, near
 from jiceng.core.scoping import Action, get_visible_or_404, scope_of
 from jiceng.orgs.models import Organization
 
-from .models import ServiceCard, ServiceProgramme, ServiceTask
+from .models import ScheduleRun, ServiceCard, ServiceProgramme, ServiceTask
 from .rules import CardState, TaskState
 
 BELL_CAP = 1000  # the bell says "1000" at most: counting further is the worklist's job
@@ -35,6 +35,12 @@ def programme_list(user: Any, *, under: Organization | None = None) -> QuerySet[
 
 def programme_get(user: Any, pk: Any, action: str = Action.VIEW) -> ServiceProgramme:
     return get_visible_or_404(ServiceProgramme.objects.select_related("owner"), user, action, pk=pk)
+
+
+def schedule_run_latest(programme: ServiceProgramme) -> ScheduleRun | None:
+    """The programme's latest scheduling run (its progress, result or failure), if any; the
+    caller has the programme through ``programme_get``, so the run is as visible as it."""
+    return programme.schedule_runs.select_related("requested_by").first()
 
 
 def card_list(programme: ServiceProgramme) -> QuerySet[ServiceCard]:

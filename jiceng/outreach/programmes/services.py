@@ -8,13 +8,15 @@ audited."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.core import audit, clock, tree
@@ -27,21 +29,27 @@ from jiceng.orgs.models import Organization
 
 from ..registry.models import NeedyCategory, NeedyPerson
 from ..registry.rules import NeedyStatus
-from .models import Commitment, ServiceCard, ServiceProgramme, ServiceTask
+from .models import Commitment, ScheduleRun, ServiceCard, ServiceProgramme, ServiceTask
 from .rules import (
     CARD_PREFIX_MAX,
     MAX_ENROL,
     MAX_TIMES,
     PROGRAMME_TRANSITIONS,
+    RUN_BUSY,
+    RUN_STALE_AFTER,
     TASK_TRANSITIONS,
     CardState,
     ProgrammeState,
+    RunState,
     TaskState,
 )
 
 PROGRAMME_FIELDS = ("owner", "name", "year", "hotline", "card_prefix", "state")
 CARD_FIELDS = ("programme", "household", "number", "state", "reason")
 TASK_FIELDS = ("due_on", "responsible", "state", "done_on")
+
+# A report of progress: the stage (a key of ``rules.RUN_STAGES``) and the fraction done.
+Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
@@ -416,47 +424,60 @@ def _daily_cap(
     return max(2, -(-busiest * 2 // weekdays))
 
 
-@transaction.atomic
-def programme_schedule(
-    *,
+def _no_progress(stage: str, fraction: float) -> None:
+    """The default progress report: nobody is watching (the page's own call, the tests)."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What the schedule was computed from, checked again under the lock before writing."""
+
+    programme: ServiceProgramme
+    start: dt.date
+    today: dt.date
+    cards: list[ServiceCard]
+    commitments: list[Commitment]
+    members: list[Member]
+
+    def signature(self) -> tuple[list[int], list[tuple[int, str, int, int]]]:
+        return [c.pk for c in self.cards], _commitment_signature(self.commitments)
+
+
+def _commitment_signature(commitments: Iterable[Commitment]) -> list[tuple[int, str, int, int]]:
+    return [(c.pk, c.code, c.times, c.min_gap_days) for c in commitments]
+
+
+def _active_cards(programme: ServiceProgramme) -> Any:
+    return programme.cards.filter(state=CardState.ACTIVE).order_by("seq")
+
+
+def _schedule_prepare(
     actor: Actor,
     programme: ServiceProgramme,
-    seed: int = 0,
-    from_day: dt.date | None = None,
-    max_members: int | None = None,
-) -> ScheduleResult:
-    """Plan the rest of the programme's year (``optimize.schedule_visits``): each household
-    one responsible member near it, members' loads balanced (households per member differ by
-    at most one), a commitment's tasks at least its gap apart, weekdays only. Re-running
-    replaces only the planned tasks from today on; a household's tasks already done, missed
-    or due before today are kept and count against what it is promised. ``from_day`` (the
-    demo builder's 1 January) stands for today; ``max_members`` keeps the nearest-numbered
-    members only (a street's programme served by its first branches)."""
-    programme = ServiceProgramme.objects.select_for_update().get(pk=programme.pk)
+    from_day: dt.date | None,
+    max_members: int | None,
+) -> _Prepared:
+    """The checks and the reads of a schedule, before anything is computed or written."""
+    programme = ServiceProgramme.objects.select_related("owner").get(pk=programme.pk)
     require(actor, Action.CHANGE, programme.path, _("无权为该项目排定服务任务"))
     _check_state(programme, "schedule", _("该项目%(state)s，不能排定服务任务"))
     today = from_day or clock.today()
     start = max(dt.date(programme.year, 1, 1), today)
-    end = dt.date(programme.year, 12, 31)
-    if start > end:
+    if start > dt.date(programme.year, 12, 31):
         raise ValidationError(_("该项目的年度已过，不能再排定服务任务"))
-    commitments = list(programme.commitments.all())
-    cards = list(
-        programme.cards.filter(state=CardState.ACTIVE).select_related("household").order_by("seq")
-    )
+    cards = list(_active_cards(programme).select_related("household"))
     if not cards:
         raise ValidationError(_("该项目还没有有效的服务卡，请先发卡"))
     members = serving_members(programme.owner, max_members)
     if not members:
         raise ValidationError(_("实施单位没有登记住址坐标的党员，无法排定服务任务"))
-    ServiceTask.objects.filter(
-        programme=programme, state=TaskState.PLANNED, due_on__gte=today
-    ).delete()
-    kept: dict[tuple[int, int], int] = {}
-    for card_id, commitment_id in ServiceTask.objects.filter(programme=programme).values_list(
-        "card_id", "commitment_id"
-    ):
-        kept[card_id, commitment_id] = kept.get((card_id, commitment_id), 0) + 1
+    return _Prepared(programme, start, today, cards, list(programme.commitments.all()), members)
+
+
+def _schedule_solve(prepared: _Prepared, seed: int) -> Any:
+    """``optimize.schedule_visits`` over the prepared cards and members (no writes)."""
+    cards, members, commitments = prepared.cards, prepared.members, prepared.commitments
+    end = dt.date(prepared.programme.year, 12, 31)
     lat0 = sum(float(m.lat or 0) for m in members) / len(members)
     lng0 = sum(float(m.lng or 0) for m in members) / len(members)
     points = [
@@ -466,15 +487,17 @@ def programme_schedule(
         for c in cards
     ]
     try:
-        plan = schedule_visits(
+        return schedule_visits(
             points,
             [(float(m.lat or 0), float(m.lng or 0)) for m in members],
             [PlannedCommitment(c.code, c.times, min_gap_days=c.min_gap_days) for c in commitments],
-            programme.year,
+            prepared.programme.year,
             seed=seed,
-            start=start,
+            start=prepared.start,
             end=end,
-            max_per_member_day=_daily_cap(len(cards), len(members), commitments, start, end),
+            max_per_member_day=_daily_cap(
+                len(cards), len(members), commitments, prepared.start, end
+            ),
         )
     except InputError as exc:
         raise ValidationError(
@@ -482,7 +505,63 @@ def programme_schedule(
         ) from exc
     except InfeasibleError as exc:
         raise ValidationError(_("实施单位的党员人数不足，无法在本年度内排定全部服务任务")) from exc
-    by_code = {c.code: c for c in commitments}
+
+
+def programme_schedule(
+    *,
+    actor: Actor,
+    programme: ServiceProgramme,
+    seed: int = 0,
+    from_day: dt.date | None = None,
+    max_members: int | None = None,
+    progress: Progress | None = None,
+) -> ScheduleResult:
+    """Plan the rest of the programme's year (``optimize.schedule_visits``): each household
+    one responsible member near it, members' loads balanced (households per member differ by
+    at most one), a commitment's tasks at least its gap apart, weekdays only. Re-running
+    replaces only the planned tasks from today on; a household's tasks already done, missed
+    or due before today are kept and count against what it is promised. ``from_day`` (the
+    demo builder's 1 January) stands for today; ``max_members`` keeps the nearest-numbered
+    members only (a street's programme served by its first branches).
+
+    All or nothing: the schedule is computed first, then written in one transaction under
+    the programme's lock, after checking that its cards and commitments did not change
+    meanwhile. ``progress(stage, fraction)`` hears of the stages (``rules.RUN_STAGES``)
+    outside that transaction, so a page polling a background run sees them."""
+    report = progress or _no_progress
+    report("read", 0.05)
+    prepared = _schedule_prepare(actor, programme, from_day, max_members)
+    report("solve", 0.2)
+    plan = _schedule_solve(prepared, seed)
+    report("write", 0.8)
+    with transaction.atomic():
+        result = _schedule_write(actor, prepared, plan)
+    report("done", 1.0)
+    return result
+
+
+def _schedule_write(actor: Actor, prepared: _Prepared, plan: Any) -> ScheduleResult:
+    """The computed schedule written: planned future tasks replaced, audited (inside the
+    caller's transaction)."""
+    programme = ServiceProgramme.objects.select_for_update().get(pk=prepared.programme.pk)
+    require(actor, Action.CHANGE, programme.path, _("无权为该项目排定服务任务"))
+    _check_state(programme, "schedule", _("该项目%(state)s，不能排定服务任务"))
+    now = (
+        list(_active_cards(programme).values_list("pk", flat=True)),
+        _commitment_signature(programme.commitments.all()),
+    )
+    if now != prepared.signature():
+        raise ValidationError(_("排定期间服务卡或服务承诺有变动，未写入任何任务，请重新排定"))
+    cards, members, today = prepared.cards, prepared.members, prepared.today
+    ServiceTask.objects.filter(
+        programme=programme, state=TaskState.PLANNED, due_on__gte=today
+    ).delete()
+    kept: dict[tuple[int, int], int] = {}
+    for card_id, commitment_id in ServiceTask.objects.filter(programme=programme).values_list(
+        "card_id", "commitment_id"
+    ):
+        kept[card_id, commitment_id] = kept.get((card_id, commitment_id), 0) + 1
+    by_code = {c.code: c for c in prepared.commitments}
     tasks: list[ServiceTask] = []
     depth = tree.depth(programme.path)
     for t in plan.tasks:
@@ -510,8 +589,8 @@ def programme_schedule(
         members=len(members),
         tasks=len(tasks),
         kept=sum(kept.values()),
-        start=start,
-        end=end,
+        start=prepared.start,
+        end=dt.date(programme.year, 12, 31),
         max_per_member=max(per_member),
         min_per_member=min(per_member),
     )
@@ -524,11 +603,120 @@ def programme_schedule(
             "scheduled": len(tasks),
             "households": len(cards),
             "members": len(members),
-            "from": start.isoformat(),
+            "from": prepared.start.isoformat(),
         },
         note=_("排定服务任务"),
     )
     return result
+
+
+# ----- scheduling in the background --------------------------------------------------------------
+
+
+def schedule_busy(programme: ServiceProgramme) -> QuerySet[ScheduleRun]:
+    """The programme's run still queued or running (at most one), stale ones aside."""
+    return ScheduleRun.objects.filter(
+        programme=programme,
+        state__in=RUN_BUSY,
+        created_at__gte=timezone.now() - RUN_STALE_AFTER,
+    )
+
+
+@transaction.atomic
+def schedule_queue(*, actor: Actor, programme: ServiceProgramme) -> ScheduleRun:
+    """Ask for the programme's year to be scheduled in the background; the caller enqueues
+    ``tasks.run_schedule`` once this is committed. Refused while a run is queued or running
+    (a second click), or when the programme may not be scheduled at all. A run left busy
+    longer than ``RUN_STALE_AFTER`` (its worker restarted) is closed as failed first."""
+    programme = ServiceProgramme.objects.select_for_update().get(pk=programme.pk)
+    require(actor, Action.CHANGE, programme.path, _("无权为该项目排定服务任务"))
+    _check_state(programme, "schedule", _("该项目%(state)s，不能排定服务任务"))
+    if dt.date(programme.year, 12, 31) < clock.today():
+        raise ValidationError(_("该项目的年度已过，不能再排定服务任务"))
+    if schedule_busy(programme).exists():
+        raise ValidationError(_("该项目正在排定服务任务，请等待完成后再试"))
+    ScheduleRun.objects.filter(programme=programme, state__in=RUN_BUSY).update(
+        state=RunState.FAILED,
+        message=_("排定超时未完成，未写入任何任务"),
+        finished_at=timezone.now(),
+    )
+    return ScheduleRun.objects.create(
+        programme=programme,
+        path=programme.path,
+        state=RunState.QUEUED,
+        stage="queued",
+        requested_by=actor_user(actor),
+    )
+
+
+class _Throttle:
+    """Writes a run's progress at most twice a second (its own UPDATE, outside the
+    schedule's transaction, so the page sees it while the task runs)."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.last = 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.5 and fraction < 1:
+            return
+        self.last = now
+        ScheduleRun.objects.filter(pk=self.run_id).update(
+            progress=min(max(fraction, 0.0), 1.0), stage=stage[:20]
+        )
+
+
+def schedule_run(*, run_id: int, progress: Progress | None = None) -> ScheduleRun:
+    """Compute and write a queued run's schedule (the task body; the command runs it
+    in-process) through ``programme_schedule``, as the officer who asked. A refusal ends
+    ``failed`` with its reason in Chinese and writes no task; a fault too, and is raised
+    again for the worker's log. A run found ``running`` is one whose worker died and that
+    ``core.task_recovery`` queued again: computed afresh (nothing of it was written)."""
+    run = ScheduleRun.objects.select_related("programme", "requested_by").get(pk=run_id)
+    if run.state not in RUN_BUSY:
+        return run
+    ScheduleRun.objects.filter(pk=run.pk).update(
+        state=RunState.RUNNING, started_at=timezone.now(), progress=0.02, stage="read"
+    )
+    throttle = _Throttle(run.pk)
+
+    def report(stage: str, fraction: float) -> None:
+        throttle(stage, fraction)
+        if progress is not None:
+            progress(stage, fraction)
+
+    try:
+        result = programme_schedule(
+            actor=run.requested_by, programme=run.programme, progress=report
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        return _run_end(run, RunState.FAILED, message=_error(exc))
+    except Exception:
+        _run_end(
+            run,
+            RunState.FAILED,
+            message=_("排定服务任务时出错，未写入任何任务；请稍后重试，如仍出错请联系系统管理员"),
+        )
+        raise
+    figures = {**asdict(result), "start": result.start.isoformat(), "end": result.end.isoformat()}
+    return _run_end(run, RunState.DONE, result=figures)
+
+
+def _error(exc: Exception) -> str:
+    return "；".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+def _run_end(run: ScheduleRun, state: str, **fields: Any) -> ScheduleRun:
+    ScheduleRun.objects.filter(pk=run.pk).update(
+        state=state,
+        progress=1.0 if state == RunState.DONE else run.progress,
+        stage="done" if state == RunState.DONE else "",
+        finished_at=timezone.now(),
+        **fields,
+    )
+    run.refresh_from_db()
+    return run
 
 
 # ----- tasks -----------------------------------------------------------------------------------

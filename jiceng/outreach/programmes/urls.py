@@ -14,6 +14,11 @@ urlpatterns = [
     path("services/<int:pk>/activate/", views.programme_activate, name="service-activate"),
     path("services/<int:pk>/close/", views.programme_close, name="service-close"),
     path("services/<int:pk>/schedule/", views.programme_schedule, name="service-schedule"),
+    path(
+        "services/<int:pk>/schedule/progress/",
+        views.schedule_progress,
+        name="service-schedule-progress",
+    ),
     path("services/<int:pk>/enrol/", views.programme_enrol, name="service-enrol"),
     path("service-cards/<int:pk>/", views.card_detail, name="service-card"),
     path("service-cards/<int:pk>/withdraw/", views.card_withdraw, name="service-card-withdraw"),

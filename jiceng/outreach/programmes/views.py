@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,14 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core import clock
-from jiceng.core.scoping import Action, can, require_somewhere, scope_of
+from jiceng.core.scoping import Action, Actor, can, require_somewhere, scope_of
 from jiceng.core.views import redirect_back, run_posted_form, run_service
 from jiceng.members.selectors import own_member
 from jiceng.orgs import selectors as org_selectors
 
-from . import selectors, services
+from . import selectors, services, tasks
 from .forms import DoneForm, EnrolForm, MissedForm, ProgrammeForm, WithdrawForm, WorklistForm
-from .models import ServiceProgramme
+from .models import ScheduleRun, ServiceProgramme
 from .rules import PROGRAMME_TRANSITIONS, TaskState
 
 PAGE_SIZE = 50
@@ -100,6 +101,7 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     total, per_commitment = selectors.programme_completion(programme)
     cards = selectors.page_of(selectors.card_list(programme), request.GET.get("page"), CARDS_PAGE)
     may_change = can(request.user, Action.CHANGE, programme.path)
+    run = selectors.schedule_run_latest(programme)
     chart = {
         "categories": [c.name for c in per_commitment],
         "series": [
@@ -130,6 +132,7 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for action, states in PROGRAMME_TRANSITIONS.items()
             },
             "withdraw_form": WithdrawForm(),
+            "run": run,
             "tab": "services",
         },
     )
@@ -151,32 +154,46 @@ def programme_close(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(programme)
 
 
+def _queue_schedule(*, actor: Actor, programme: ServiceProgramme) -> ScheduleRun:
+    """Queue the schedule; its task is enqueued once that is committed."""
+    with transaction.atomic():
+        run = services.schedule_queue(actor=actor, programme=programme)
+        transaction.on_commit(lambda: tasks.run_schedule.enqueue(run.pk))
+    return run
+
+
 @login_required
 @require_POST
 def programme_schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    """Plan the rest of the year's tasks; the result is said on the programme page."""
+    """Plan the rest of the year's tasks in the background; the programme page shows the
+    progress, then the result (a second click while it runs is refused)."""
     programme = selectors.programme_get(request.user, pk)
-    done = run_service(request, services.programme_schedule, programme=programme)
-    if done.value is not None:
-        r = done.value
-        messages.success(
-            request,
-            _(
-                "已排定 %(tasks)s 项服务任务（%(start)s 至 %(end)s）：%(households)s 户分给 "
-                "%(members)s 名党员，每名党员负责 %(low)s–%(high)s 户；保留已有任务 %(kept)s 项"
-            )
-            % {
-                "tasks": r.tasks,
-                "start": r.start.isoformat(),
-                "end": r.end.isoformat(),
-                "households": r.households,
-                "members": r.members,
-                "low": r.min_per_member,
-                "high": r.max_per_member,
-                "kept": r.kept,
-            },
-        )
+    run_service(
+        request,
+        _queue_schedule,
+        success=_("已开始排定服务任务，进度见本页"),
+        programme=programme,
+    )
     return _back(programme)
+
+
+@login_required
+def schedule_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The latest scheduling run of a programme: its progress while it is queued or running
+    (the page polls this every second); once it ended, a polling page is told to reload."""
+    programme = selectors.programme_get(request.user, pk)
+    run = selectors.schedule_run_latest(programme)
+    if run is None:
+        raise Http404
+    if request.htmx and not run.is_busy:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(
+        request,
+        "outreach/programmes/_schedule_run.html",
+        {"programme": programme, "run": run},
+    )
 
 
 @login_required
