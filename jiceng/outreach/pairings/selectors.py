@@ -214,8 +214,8 @@ def coverage_chart(rows: list[Coverage]) -> dict[str, Any]:
     return {
         "categories": [r.name or r.key for r in rows],
         "series": [
-            {"name": _("已结对"), "data": [r.paired for r in rows]},
-            {"name": _("未结对"), "data": [r.unpaired for r in rows]},
+            {"name": _("已结对"), "data": [r.paired for r in rows], "color": "#2e7d32"},
+            {"name": _("未结对"), "data": [r.unpaired for r in rows], "color": "#f9a825"},
         ],
     }
 

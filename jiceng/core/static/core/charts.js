@@ -88,13 +88,14 @@
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }
-  // Stacked bars: {categories, series: [{name, data}], overdue: [...]} — units per group by
-  // phase (campaign dashboards); the overdue counts are a line on the same axis.
+  // Stacked bars: {categories, series: [{name, data, color?}], overdue: [...]} — units per group
+  // by phase (campaign dashboards); the overdue counts are a line on the same axis. A series
+  // may name its own colour (paired green, unpaired amber), else the phases' colours.
   var phaseColours = ["#9e9e9e", "#1565c0", "#ef6c00", "#6a1b9a", "#2e7d32"];
   function stacked(el, data) {
     var chart = echarts.init(el, null, { renderer: "canvas" });
     var series = data.series.map(function (s, i) {
-      return { name: s.name, type: "bar", stack: "units", data: s.data, itemStyle: { color: phaseColours[i % phaseColours.length] } };
+      return { name: s.name, type: "bar", stack: "units", data: s.data, itemStyle: { color: s.color || phaseColours[i % phaseColours.length] } };
     });
     if (data.overdue && el.dataset.labelOverdue) {
       series.push({ name: el.dataset.labelOverdue, type: "line", data: data.overdue, itemStyle: { color: "#b71c1c" }, symbolSize: 6 });
