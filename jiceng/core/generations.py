@@ -16,6 +16,8 @@ MEMBER_ACTIVITY = "member-activity"
 # The organisation tree (a unit founded, renamed, moved, merged or abolished): summaries that
 # show units by name, such as the home page's members by sub-unit, are cached under this.
 ORG_TREE = "org-tree"
+# Visits (recorded, confirmed, returned, resubmitted): the visit counts are cached under this.
+VISITS = "visits"
 
 
 def campaign_progress(campaign_pk: int) -> str:

@@ -523,6 +523,31 @@ def test_the_counts_page_shows_categories_only_to_an_outreach_role(client, login
     assert api["by_category"] == []
 
 
+def test_the_counts_are_cached_yet_count_a_visit_at_once(
+    client, vw, django_capture_on_commit_callbacks
+):
+    """The counts page is cached for each reader, but a visit recorded, confirmed or returned
+    is counted on the next load, and a reader whose outreach rights are taken away never
+    reads the categories cached under them."""
+    small = vw.small
+    RoleAssignment.objects.filter(user=small.alice).update(outreach=True)
+    small.alice.forget_scopes()
+    _login(client, small.alice)
+    url = reverse("api-visit-counts") + f"?under={small.a.org.pk}"
+    before = client.get(url).json()
+    assert before["by_category"]
+    with django_capture_on_commit_callbacks(execute=True):  # the generation bumps on commit
+        visit = _record(vw)
+    after = client.get(url).json()
+    assert after["total"]["visits"] == before["total"]["visits"] + 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.visit_return(actor=None, visit=visit, reason="日期有误")
+    assert client.get(url).json()["total"]["visits"] == before["total"]["visits"]
+    RoleAssignment.objects.filter(user=small.alice).update(outreach=False)
+    small.alice.forget_scopes()
+    assert client.get(url).json()["by_category"] == []
+
+
 def test_the_list_page_has_a_fixed_number_of_queries(client, vw):
     """The branch's list: the same queries for one visit as for a page of them (no query per
     row for its buttons)."""

@@ -303,13 +303,14 @@ class VisitCounts(generics.GenericAPIView):
             "date_from": query_param(request, "date_from", DATE_FILTER),
             "date_to": query_param(request, "date_to", DATE_FILTER),
         }
+        figures = selectors.visit_figures(request.user, under, **period)
         return Response(
             CountsOutput(
                 {
-                    "total": selectors.counts_total(request.user, under, **period),
-                    "by_unit": selectors.counts_by_unit(request.user, under, **period),
-                    "by_month": selectors.counts_by_month(request.user, under, **period),
-                    "by_category": selectors.counts_by_category(request.user, under, **period),
+                    "total": figures.total,
+                    "by_unit": figures.by_unit,
+                    "by_month": figures.by_month,
+                    "by_category": figures.by_category,
                 }
             ).data
         )

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, clock, tree
+from jiceng.core import audit, clock, generations, tree
 from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.members.models import Member
 from jiceng.members.selectors import own_member
@@ -240,6 +240,7 @@ def visit_record(
     after["visitors"] = [m.pk for m in visitors]
     after["needs"] = len(chosen_needs)
     audit.record(actor=actor, verb="create", obj=visit, org_path=visit.org_path, after=after)
+    generations.bump(generations.VISITS)
     return visit
 
 
@@ -260,6 +261,7 @@ def _audit_change(actor: Actor, visit: Visit, before: dict[str, Any], note: str 
         after=audit.snapshot(visit, VISIT_FIELDS),
         note=note,
     )
+    generations.bump(generations.VISITS)  # the counts change (state, date)
 
 
 def _check_confirm(actor: Actor, visit: Visit, action: str) -> None:

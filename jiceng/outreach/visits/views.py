@@ -237,17 +237,17 @@ def visit_counts(request: HttpRequest) -> HttpResponse:
     under = _under(request)
     form = PeriodForm(request.GET or None)
     period = form.cleaned_data if form.is_valid() else {}
-    by_unit = selectors.counts_by_unit(request.user, under, **period)
+    figures = selectors.visit_figures(request.user, under, **period)
     return render(
         request,
         "outreach/visits/counts.html",
         {
             "under": under,
             "form": form,
-            "by_unit": by_unit,
-            "by_month": selectors.counts_by_month(request.user, under, **period),
-            "total": selectors.counts_total(request.user, under, **period),
-            "by_category": selectors.counts_by_category(request.user, under, **period),
-            "chart": [{"name": r.name, "value": r.visits} for r in by_unit],
+            "by_unit": figures.by_unit,
+            "by_month": figures.by_month,
+            "total": figures.total,
+            "by_category": figures.by_category,
+            "chart": [{"name": r.name, "value": r.visits} for r in figures.by_unit],
         },
     )
