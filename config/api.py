@@ -11,4 +11,7 @@ urlpatterns = [
     path("", include("jiceng.campaigns.api.urls")),
     path("", include("jiceng.surveys.api.urls")),
     path("outreach/", include("jiceng.outreach.api.urls")),
+    path("satisfaction/", include("jiceng.satisfaction.api")),
+    path("", include("jiceng.petitions.api")),
+    path("", include("jiceng.rectification.api")),
 ]

@@ -27,6 +27,9 @@ urlpatterns = [
     path("campaigns/", include("jiceng.campaigns.urls")),
     path("surveys/", include("jiceng.surveys.urls")),
     path("outreach/", include("jiceng.outreach.urls")),
+    path("satisfaction/", include("jiceng.satisfaction.urls")),
+    path("petitions/", include("jiceng.petitions.urls")),
+    path("rectification/", include("jiceng.rectification.urls")),
     path("", include("jiceng.core.urls")),
 ]
 

@@ -245,6 +245,130 @@ def _project_made(f: Foreign) -> dict[str, Any]:
     return {}
 
 
+def _ritem(f: Foreign) -> Any:
+    """A 黄浦 branch's rectification item (S20, S22), closed with a standing arrangement and a
+    source, made when a route is tried (found again by the next route of the same test)."""
+    from jiceng.core import clock
+    from jiceng.rectification import services as rs
+    from jiceng.rectification.models import RectificationItem
+
+    item = RectificationItem.objects.filter(owner=f.org, title="黄浦整改事项").first()
+    if item is None:
+        today = clock.today()
+        item = rs.item_create(
+            actor=None,
+            owner=f.org,
+            title="黄浦整改事项",
+            since=today.replace(year=today.year - 10),
+            deadline=today,
+        )
+        rs.source_link(actor=None, item=item, kind="other", note="黄浦群众来信")
+        rs.item_start(actor=None, item=item)
+        rs.item_complete(actor=None, item=item, result="x", notice_text="x", noticed_on=today)
+        rs.item_verdict(actor=None, item=item, verdict="satisfied")
+        rs.arrangement_set(
+            actor=None,
+            item=item,
+            keeper_org=f.org,
+            keeper="黄浦居委会主任",
+            duties="x",
+            check_every_days=7,
+            starts_on=today - dt.timedelta(days=30),
+        )
+    return item
+
+
+def _ritem_pk(f: Foreign) -> dict[str, Any]:
+    return {"pk": _ritem(f).pk}
+
+
+def _ritem_made(f: Foreign) -> dict[str, Any]:
+    _ritem(f)
+    return {}
+
+
+def _petition(f: Foreign) -> Any:
+    """A petition registered by the 黄浦 district and routed to its branch (S21), made when a
+    route is tried (found again by the next route of the same test)."""
+    from jiceng.core import tree
+    from jiceng.petitions.models import Petition
+    from jiceng.petitions.services import petition_register, petition_route
+
+    petition = Petition.objects.filter(subject="黄浦信访事项").first()
+    if petition is None:
+        district = Organization.objects.get(path=tree.district_path(f.org.path))
+        petition, _warnings = petition_register(
+            actor=None,
+            intake_org=district,
+            channel="letter",
+            received_on=dt.date(2005, 9, 1),
+            petitioner_name="黄浦信访人",
+            subject="黄浦信访事项",
+            category="land",
+            phone="13812345678",
+        )
+        petition = petition_route(actor=None, petition=petition, org=f.org, on=dt.date(2005, 9, 2))
+    return petition
+
+
+def _petition_pk(f: Foreign) -> dict[str, Any]:
+    return {"pk": _petition(f).pk}
+
+
+def _petition_made(f: Foreign) -> dict[str, Any]:
+    _petition(f)
+    return {}
+
+
+def _survey(f: Foreign) -> Any:
+    """A satisfaction survey of the 黄浦 district over its branch (S23), opened, with tokens
+    and one response with a comment, made when a route is tried (found again by the next route
+    of the same test)."""
+    from jiceng.core import clock, tree
+    from jiceng.satisfaction import guard
+    from jiceng.satisfaction import services as ss
+    from jiceng.satisfaction.models import SatisfactionSurvey
+
+    survey = SatisfactionSurvey.objects.filter(title="黄浦满意度测评").first()
+    if survey is None:
+        today = clock.today()
+        district = Organization.objects.get(path=tree.district_path(f.org.path))
+        survey = ss.survey_create(
+            actor=None,
+            owner=district,
+            title="黄浦满意度测评",
+            opens_on=today - dt.timedelta(days=1),
+            closes_on=today + dt.timedelta(days=30),
+            open_link=True,
+        )
+        rating = ss.question_add(actor=None, survey=survey, kind="rating", text="总体评价")
+        text = ss.question_add(actor=None, survey=survey, kind="text", text="意见", required=False)
+        ss.units_add(actor=None, survey=survey, orgs=[f.org])
+        ss.tokens_generate(actor=None, survey=survey, per_unit=2)
+        survey = ss.survey_act(actor=None, survey=survey, action="open")
+        token = survey.tokens.order_by("id").first()
+        ss.response_submit(
+            actor=None,
+            token=ss.token_find(guard.token_for(survey.pk, token.nonce)),
+            answers={rating.pk: 0, text.pk: "黄浦群众的意见"},
+        )
+    return survey
+
+
+def _survey_pk(f: Foreign) -> dict[str, Any]:
+    return {"pk": _survey(f).pk}
+
+
+def _survey_made(f: Foreign) -> dict[str, Any]:
+    _survey(f)
+    return {}
+
+
+def _survey_unit(f: Foreign) -> dict[str, Any]:
+    survey = _survey(f)
+    return {"pk": survey.pk, "unit_pk": survey.units.get().pk}
+
+
 def _appraisal(f: Foreign) -> dict[str, Any]:
     return {"pk": f.appraisal.pk}
 
@@ -468,6 +592,57 @@ ROUTES: dict[str, Route] = {
     "api-needy-reveal": Route(
         "object", lambda f: {"pk": f.needy.pk, "field": "id_number"}, ("post",)
     ),
+    # public satisfaction surveys (S23)
+    "satisfaction:list": Route("list", query=_survey_made),
+    "satisfaction:create": Route("list", reason="owner picker lists only own subtree"),
+    "satisfaction:detail": Route("object", _survey_pk),
+    "satisfaction:edit": Route("object", _survey_pk, ("get", "post")),
+    "satisfaction:act": Route(
+        "object", lambda f: {"pk": _survey(f).pk, "action": "close"}, ("post",)
+    ),
+    "satisfaction:question-add": Route("object", _survey_pk, ("post",)),
+    "satisfaction:question-remove": Route(
+        "object",
+        lambda f: {"pk": _survey(f).pk, "question_pk": _survey(f).questions.first().pk},
+        ("post",),
+    ),
+    "satisfaction:question-move": Route(
+        "object",
+        lambda f: {
+            "pk": _survey(f).pk,
+            "question_pk": _survey(f).questions.first().pk,
+            "direction": "down",
+        },
+        ("post",),
+    ),
+    "satisfaction:units-add": Route("object", _survey_pk, ("post",)),
+    "satisfaction:unit-remove": Route("object", _survey_unit, ("post",)),
+    "satisfaction:tokens-generate": Route("object", _survey_pk, ("post",)),
+    "satisfaction:token-sheet": Route("object", _survey_unit),
+    "satisfaction:results": Route("object", _survey_pk),
+    "satisfaction:comments": Route("object", _survey_pk),
+    "satisfaction:answer": Route(
+        "open",
+        lambda f: {"token": "x"},
+        reason="public, no login: the single-use token is the credential (tests in satisfaction)",
+    ),
+    "satisfaction:open-answer": Route(
+        "open",
+        lambda f: {"key": "x"},
+        reason="public, no login: only while the survey enables its open link; rate-limited",
+    ),
+    "satisfaction:captcha": Route(
+        "open", lambda f: {"challenge": "x"}, reason="public captcha image, no data"
+    ),
+    "satisfaction:thanks": Route("open", reason="public thank-you page, no data"),
+    "api-satisfaction-list": Route(
+        "list", query=_survey_made, foreign_ids=lambda f: {_survey(f).pk}
+    ),
+    "api-satisfaction-detail": Route("object", _survey_pk, ("get", "patch")),
+    "api-satisfaction-state": Route("object", _survey_pk, ("post",)),
+    "api-satisfaction-results": Route("object", _survey_pk),
+    "api-satisfaction-comments": Route("object", _survey_pk),
+    "api-satisfaction-comment": Route("object", lambda f: {"pk": _survey(f).comments.get().pk}),
     # outreach: visits (S19)
     "outreach:visit-list": Route("list"),
     "outreach:visit-new": Route("list", reason="form only; the unit is picked in own scope"),
@@ -563,6 +738,35 @@ ROUTES: dict[str, Route] = {
         ("post",),
     ),
     "outreach:project-progress": Route("object", _project_pk, ("get", "post")),
+    # rectification items and standing arrangements (S20, S22)
+    "rectification:item-list": Route("list", query=_ritem_made),
+    "rectification:item-create": Route(
+        "list", query=lambda f: {"petition": _petition(f).pk, "need": f.visit.needs.get().pk}
+    ),
+    "rectification:checks": Route("list", query=_ritem_made),
+    "rectification:item-detail": Route("object", _ritem_pk),
+    "rectification:item-edit": Route("object", _ritem_pk, ("get", "post")),
+    "rectification:item-start": Route("object", _ritem_pk, ("post",)),
+    "rectification:item-complete": Route("object", _ritem_pk, ("get", "post")),
+    "rectification:item-verdict": Route("object", _ritem_pk, ("get", "post")),
+    "rectification:source-add": Route("object", _ritem_pk, ("get", "post")),
+    "rectification:campaign-add": Route("object", _ritem_pk, ("post",)),
+    "rectification:arrangement": Route("object", _ritem_pk, ("get", "post")),
+    "rectification:check-add": Route("object", _ritem_pk, ("get", "post")),
+    # petitions (S21)
+    "petitions:list": Route("list", query=_petition_made),
+    "petitions:overdue": Route("list", query=_petition_made),
+    "petitions:create": Route("list", reason="form only; the intake unit is picked in own scope"),
+    "petitions:statistics": Route("list", query=_petition_made),
+    "petitions:detail": Route("object", _petition_pk),
+    "petitions:route": Route("object", _petition_pk, ("post",)),
+    "petitions:transfer": Route("object", _petition_pk, ("post",)),
+    "petitions:act": Route(
+        "object", lambda f: {"pk": _petition(f).pk, "action": "accept"}, ("post",)
+    ),
+    "petitions:reveal": Route(
+        "object", lambda f: {"pk": _petition(f).pk, "field": "phone"}, ("post",)
+    ),
     "api-project-list": Route("list", query=_project_made, foreign_ids=lambda f: {_project(f).pk}),
     "api-project-figures": Route("list", query=_project_made),
     "api-project-detail": Route("object", _project_pk, ("get", "patch")),
@@ -590,6 +794,50 @@ ROUTES: dict[str, Route] = {
     ),
     "api-project-progress": Route(
         "object", _project_pk, ("post",), data=lambda f: {"noted_on": "2005-09-01", "note": "x"}
+    ),
+    "api-rectification-item-list": Route(
+        "list", query=_ritem_made, foreign_ids=lambda f: {_ritem(f).pk}
+    ),
+    "api-rectification-item-figures": Route("list", query=_ritem_made),
+    "api-rectification-item-checks-due": Route(
+        "list", query=_ritem_made, foreign_ids=lambda f: {_ritem(f).arrangement.pk}
+    ),
+    "api-rectification-item-detail": Route("object", _ritem_pk, ("get", "patch")),
+    "api-rectification-item-state": Route(
+        "object", _ritem_pk, ("post",), data=lambda f: {"action": "start"}
+    ),
+    "api-rectification-item-sources": Route(
+        "object", _ritem_pk, ("post",), data=lambda f: {"kind": "other", "note": "x"}
+    ),
+    "api-rectification-item-batches": Route(
+        "object", _ritem_pk, ("post",), data=lambda f: {"campaign_id": f.campaign.pk}
+    ),
+    "api-rectification-item-arrangement": Route("object", _ritem_pk, ("put",)),
+    "api-rectification-item-checks": Route(
+        "object",
+        _ritem_pk,
+        ("post",),
+        data=lambda f: {"checked_on": "2005-09-01", "passed": False, "note": "x"},
+    ),
+    "api-petition-list": Route(
+        "list", query=_petition_made, foreign_ids=lambda f: {_petition(f).pk}
+    ),
+    "api-petition-statistics": Route("list", query=_petition_made),
+    "api-petition-detail": Route("object", _petition_pk),
+    "api-petition-route": Route(
+        "object", _petition_pk, ("post",), data=lambda f: {"org_id": f.org.pk}
+    ),
+    "api-petition-transfer": Route(
+        "object", _petition_pk, ("post",), data=lambda f: {"to_org_id": f.org.pk, "reason": "x"}
+    ),
+    "api-petition-act": Route(
+        "object",
+        lambda f: {"pk": _petition(f).pk, "action": "accept"},
+        ("post",),
+        data=lambda f: {},
+    ),
+    "api-petition-reveal": Route(
+        "object", lambda f: {"pk": _petition(f).pk, "field": "phone"}, ("post",)
     ),
     "api-schema": Route("open", reason="OpenAPI document, no data"),
     "api-docs": Route("open", reason="API documentation page, no data"),

@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "jiceng.outreach.pairings",
     "jiceng.outreach.programmes",
     "jiceng.outreach.projects",
+    "jiceng.satisfaction",
+    "jiceng.petitions",
+    "jiceng.rectification",
     "jiceng.scenario",
 ]
 
@@ -222,6 +225,13 @@ ATTACHMENT_ROOT = Path(os.environ.get("JICENG_ATTACHMENT_ROOT", VAR_DIR / "attac
 ATTACHMENT_MAX_BYTES = int(os.environ.get("JICENG_ATTACHMENT_MAX_BYTES", str(10 << 20)))
 ATTACHMENT_MAX_PER_RECORD = 9
 
+# Addresses of the TLS-terminating proxy in front of gunicorn (docs/operations.md): a request
+# from one of them is read as coming from the last address its X-Forwarded-For names that is
+# not itself a proxy (the open survey link's rate limit per address, jiceng.satisfaction.guard).
+TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if p.strip()
+]
+
 # The cache is shared by every process of the site (the web workers and the task workers): a
 # summary cached under a generation (``core.generations``) must be invalidated for all of them
 # when any one writes. Django's default (a per-process memory cache) would leave the other
@@ -305,6 +315,18 @@ SPECTACULAR_SETTINGS = {
         "ProgrammeStateEnum": "jiceng.outreach.programmes.rules.ProgrammeState",
         "ServiceCardStateEnum": "jiceng.outreach.programmes.rules.CardState",
         "ServiceTaskStateEnum": "jiceng.outreach.programmes.rules.TaskState",
+        "PetitionStateEnum": "jiceng.petitions.rules.State",
+        "PetitionChannelEnum": "jiceng.petitions.rules.Channel",
+        "PetitionCategoryEnum": "jiceng.petitions.rules.Category",
+        "PetitionBodyEnum": "jiceng.petitions.rules.Body",
+        "PetitionVersionEnum": "jiceng.petitions.rules.Version",
+        "SatisfactionSurveyStateEnum": "jiceng.satisfaction.rules.SurveyState",
+        "SatisfactionQuestionKindEnum": "jiceng.satisfaction.rules.QuestionKind",
+        "SearchChannelEnum": "jiceng.members.lost_contact.rules.SearchChannel",
+        "MemberCategoryEnum": "jiceng.members.models.MemberCategory",
+        "RectificationItemStateEnum": "jiceng.rectification.rules.ItemState",
+        "RectificationVerdictEnum": "jiceng.rectification.rules.Verdict",
+        "RectificationSourceKindEnum": "jiceng.rectification.rules.SourceKind",
     },
 }
 

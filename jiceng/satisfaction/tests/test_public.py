@@ -1,0 +1,223 @@
+"""The public pages (no login, S23): a token link's GET never consumes it, the submitting POST
+does, once; the open link's rate limit, honeypot and captcha; CSRF for anonymous visitors;
+Traditional characters for zh-Hant readers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from jiceng.satisfaction import guard, services
+from jiceng.satisfaction.models import SurveyComment, SurveyResponse, SurveyToken
+
+
+def _url(token: str) -> str:
+    return reverse("satisfaction:answer", args=[token])
+
+
+def _post_data(setup, level: int = 0, text: str = "") -> dict[str, object]:
+    return {
+        f"q{setup.rating.pk}": level,
+        f"q{setup.choice.pk}": 1,
+        f"q{setup.text.pk}": text,
+    }
+
+
+def test_opening_the_link_shows_the_survey_without_consuming_the_token(client, setup):
+    token = setup.tokens(setup.units[0])[0]
+    for _ in range(3):  # a mail scanner, a link preview, the person
+        response = client.get(_url(token))
+        assert response.status_code == 200
+    body = response.content.decode()
+    assert setup.survey.title in body
+    assert setup.units[0].org.name in body
+    assert "基本满意" in body
+    assert not SurveyToken.objects.filter(used_at__isnull=False).exists()
+    assert response["Referrer-Policy"] == "same-origin"  # the token never leaves the site
+
+
+def test_the_submitting_post_consumes_the_token_and_a_second_is_refused(client, setup):
+    token = setup.tokens(setup.units[0])[0]
+    response = client.post(_url(token), _post_data(setup, 1, "希望延长办公时间"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("satisfaction:thanks")
+    assert SurveyResponse.objects.count() == 1
+    again = client.post(_url(token), _post_data(setup, 2, "再来一次"))
+    assert again.status_code == 409
+    assert "此问卷已提交，感谢您的参与" in again.content.decode()
+    assert SurveyResponse.objects.count() == 1
+    assert list(SurveyComment.objects.values_list("text", flat=True)) == ["希望延长办公时间"]
+    shown = client.get(_url(token))
+    assert "此问卷已提交" in shown.content.decode()
+    assert 'data-testid="answer-form"' not in shown.content.decode()
+
+
+def test_an_unanswered_required_question_keeps_the_token_and_says_so(client, setup):
+    token = setup.tokens(setup.units[0])[0]
+    response = client.post(_url(token), {f"q{setup.choice.pk}": 0})
+    assert response.status_code == 200
+    assert "请回答此题" in response.content.decode()
+    assert not SurveyToken.objects.filter(used_at__isnull=False).exists()
+
+
+def test_an_unknown_token_is_a_kind_404(client, setup):
+    response = client.get(_url("abcdefghijklmnopqrstuvwx"))
+    assert response.status_code == 404
+    assert "测评码无效" in response.content.decode()
+    assert client.post(_url("nope"), _post_data(setup)).status_code == 404
+    assert SurveyResponse.objects.count() == 0
+
+
+def test_csrf_works_for_anonymous_visitors(setup):
+    browser = Client(enforce_csrf_checks=True)
+    token = setup.tokens(setup.units[0])[0]
+    forged = browser.post(_url(token), _post_data(setup))
+    assert forged.status_code == 403
+    page = browser.get(_url(token)).content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    response = browser.post(
+        _url(token),
+        {**_post_data(setup), "csrfmiddlewaretoken": csrf},
+        HTTP_ORIGIN="http://testserver",  # what a browser sends under the page's policy
+    )
+    assert response.status_code == 302
+    assert SurveyResponse.objects.count() == 1
+
+
+def test_the_page_reads_in_traditional_characters_for_zh_hant(client, setup):
+    token = setup.tokens(setup.units[0])[0]
+    client.cookies["django_language"] = "zh-hant"
+    body = client.get(_url(token)).content.decode()
+    assert "群眾滿意度測評" in body  # the interface
+    assert "甲區窗口單位群眾滿意度測評" in body  # the survey's own title, converted
+    assert "基本滿意" in body
+
+
+def test_a_closed_survey_says_so_and_keeps_the_token(client, small, setup):
+    services.survey_act(actor=small.alice, survey=setup.survey, action="close")
+    token = setup.tokens(setup.units[0])[0]
+    response = client.post(_url(token), _post_data(setup))
+    assert "本次测评已结束" in response.content.decode()
+    assert not SurveyToken.objects.filter(used_at__isnull=False).exists()
+
+
+# ----- the open link -------------------------------------------------------------------------
+
+
+def _open_url(setup) -> str:
+    return reverse("satisfaction:open-answer", args=[setup.survey.public_key])
+
+
+def _open_data(setup, client, *, answer: str | None = None, **extra) -> dict[str, object]:
+    page = client.get(_open_url(setup)).content.decode()
+    challenge = re.search(r'name="challenge" value="([^"]+)"', page).group(1)
+    solved = str(guard.captcha_answer(challenge))
+    return {
+        **_post_data(setup, 0, "公开链接的意见"),
+        "unit": setup.units[1].pk,
+        "challenge": challenge,
+        "captcha": solved if answer is None else answer,
+        **extra,
+    }
+
+
+def test_the_open_link_is_404_unless_the_survey_enables_it(client, setup):
+    assert client.get(_open_url(setup)).status_code == 404
+
+
+def test_the_open_link_stores_an_answer_for_the_chosen_unit(client, open_setup):
+    response = client.post(_open_url(open_setup), _open_data(open_setup, client))
+    assert response.status_code == 302
+    stored = SurveyResponse.objects.get()
+    assert (stored.unit, stored.channel, stored.token) == (open_setup.units[1], "open", None)
+
+
+def test_a_filled_honeypot_is_thanked_and_nothing_is_stored(client, open_setup):
+    data = _open_data(open_setup, client, website="http://spam.example")
+    response = client.post(_open_url(open_setup), data)
+    assert response.status_code == 302  # told nothing
+    assert SurveyResponse.objects.count() == 0
+    assert SurveyComment.objects.count() == 0
+
+
+def test_a_wrong_captcha_is_refused(client, open_setup):
+    data = _open_data(open_setup, client, answer="99")
+    response = client.post(_open_url(open_setup), data)
+    assert response.status_code == 200
+    assert "验证码不正确或已过期" in response.content.decode()
+    assert SurveyResponse.objects.count() == 0
+
+
+def test_a_solved_captcha_cannot_be_used_twice(client, open_setup):
+    data = _open_data(open_setup, client)
+    assert client.post(_open_url(open_setup), data).status_code == 302
+    again = client.post(_open_url(open_setup), data)
+    assert "验证码不正确或已过期" in again.content.decode()
+    assert SurveyResponse.objects.count() == 1
+
+
+def test_a_forged_challenge_is_refused(client, open_setup):
+    data = _open_data(open_setup, client)
+    data["challenge"] = "deadbeef:forged:signature"
+    response = client.post(_open_url(open_setup), data)
+    assert "验证码不正确或已过期" in response.content.decode()
+    assert SurveyResponse.objects.count() == 0
+
+
+def test_the_rate_limit_refuses_an_address_after_n_submissions(client, open_setup, monkeypatch):
+    monkeypatch.setattr(guard, "RATE_LIMIT", 3)
+    for _ in range(3):
+        assert client.post(_open_url(open_setup), _open_data(open_setup, client)).status_code == 302
+    refused = client.post(_open_url(open_setup), _open_data(open_setup, client))
+    assert refused.status_code == 429
+    assert "提交过于频繁" in refused.content.decode()
+    assert SurveyResponse.objects.count() == 3
+    # another address is not held back
+    other = client.post(
+        _open_url(open_setup), _open_data(open_setup, client), REMOTE_ADDR="10.0.0.9"
+    )
+    assert other.status_code == 302
+    assert SurveyResponse.objects.count() == 4
+
+
+def test_the_captcha_image_is_drawn_here(client, open_setup):
+    challenge = guard.captcha_new()
+    response = client.get(reverse("satisfaction:captcha", args=[challenge]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG")
+    assert client.get(reverse("satisfaction:captcha", args=["x:y:z"])).status_code == 404
+
+
+def test_the_captcha_answer_never_appears_in_the_page(client, open_setup):
+    page = client.get(_open_url(open_setup)).content.decode()
+    challenge = re.search(r'name="challenge" value="([^"]+)"', page).group(1)
+    a = guard.captcha_answer(challenge)
+    assert a is not None
+    assert 2 <= a <= 18
+    assert f'value="{a}"' not in page
+
+
+@pytest.mark.parametrize("path", ["satisfaction:thanks"])
+def test_the_thank_you_page_needs_no_login(client, db, path):
+    response = client.get(reverse(path))
+    assert response.status_code == 200
+    assert "感谢您的参与" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "address"),
+    [
+        ("203.0.113.5", "", "203.0.113.5"),
+        ("203.0.113.5", "198.51.100.1", "203.0.113.5"),  # not our proxy: its header is ignored
+        ("127.0.0.1", "198.51.100.1", "198.51.100.1"),  # our proxy says who connected to it
+        ("127.0.0.1", "6.6.6.6, 198.51.100.1", "198.51.100.1"),  # the client's own claim ignored
+        ("127.0.0.1", "", "127.0.0.1"),
+    ],
+)
+def test_the_rate_limit_counts_the_address_behind_the_sites_proxy(rf, remote, forwarded, address):
+    request = rf.post("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert guard.client_address(request) == address
