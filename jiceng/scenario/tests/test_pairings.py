@@ -9,6 +9,7 @@ from jiceng.orgs.models import Organization
 from jiceng.outreach.pairings.models import Pairing, UnitPairing
 from jiceng.outreach.pairings.rules import (
     OPEN_STATES,
+    PAIRING_BRANCH_TYPES,
     PARTNER_SECTORS,
     PEOPLE_PER_BRANCH,
     PairingState,
@@ -20,8 +21,9 @@ from jiceng.scenario import pairings as scenario
 
 
 def test_the_shares_give_the_reports_figures():
-    """S26: 15,000+ of the city's 216 × (110 + 230) residential and two-new branches."""
-    assert 15_000 < scenario.PARTNER_SHARE * 216 * 340 < 16_000
+    """S26: 15,000+ of the city's residential and two-new branches with a place on the map
+    (61,776 of 216 × (110 + 230) in the city scenario; 15,278 unit pairings built there)."""
+    assert 15_000 < scenario.PARTNER_SHARE * 61_776 < 16_000
     assert scenario.UNPAIRED_SHARE["city"] == 0
 
 
@@ -70,8 +72,29 @@ def test_unit_pairings_pair_organisations_with_residential_areas_and_two_new(wor
     for u in units:
         assert u.partner.sector in sectors
         assert u.org.sector not in sectors
-        assert u.org.district_id == u.partner.district_id
         assert (u.path, u.partner_path) == (u.org.path, u.partner.path)
     assert Organization.objects.filter(pk__in=[u.partner_id for u in units]).count() == len(
         {u.partner_id for u in units}
     )
+
+
+def test_every_partner_chosen_is_paired_even_in_a_district_without_units(world, monkeypatch):
+    """S26's 15,000+ units: with every partner chosen, each residential or two-new branch
+    finds a seat with a unit's party organisation, in its district or across the city (at
+    city scale the units lie in four central districts); never a town's or a partner's."""
+    monkeypatch.setattr(scenario, "PARTNER_SHARE", 1.0)
+    sectors = {s for group in PARTNER_SECTORS.values() for s in group}
+    partners = Organization.objects.filter(
+        sector__in=sectors,
+        org_type__in=PAIRING_BRANCH_TYPES,
+        abolished_on__isnull=True,
+        lat__isnull=False,
+    )
+    unit_districts = Organization.objects.filter(org_type="primary_committee").exclude(
+        sector__in=sectors
+    )
+    assert partners.exclude(district_id__in=unit_districts.values("district_id")).exists()
+    units = scenario.PairingBuilder("tiny", 2005, lambda *_: None).pair_units()
+    assert sorted(u.partner_id for u in units) == sorted(partners.values_list("pk", flat=True))
+    orgs = Organization.objects.filter(pk__in=[u.org_id for u in units])
+    assert not orgs.filter(sector__in=[*sectors, "town"]).exists()
