@@ -89,8 +89,9 @@ def item_create(request: HttpRequest) -> HttpResponse:
     owner = selectors.default_owner(request.user)
     petition = selectors.petition_pick(request.user, request.GET.get("petition", ""))
     need = selectors.need_pick(request.user, request.GET.get("need", ""))
-    raw = request.GET.get("comments", "")
-    comments = selectors.comments_pick(request.user, raw.split(",")) if raw else None
+    # ?comments=1,2,3 or, from the comments page's ticked boxes, ?comments=1&comments=2
+    raw = [i for v in request.GET.getlist("comments") for i in v.split(",") if i.strip()]
+    comments = selectors.comments_pick(request.user, raw) if raw else None
     if petition is not None:
         origin = {"petition": petition}
         owner = services.petition_owner(petition)

@@ -228,6 +228,22 @@ def test_the_create_form_from_survey_comments_lists_them_and_links_them_all(clie
     assert sorted(item.sources.values_list("comment_id", flat=True)) == sorted(c.pk for c in said)
 
 
+def test_comments_ticked_on_the_survey_page_open_one_item_with_all_of_them(client, small):
+    """S20 "many comments, one item": the survey's comments page offers a box per comment
+    to an officer who may act; the ticked ones (sent as repeated parameters) all reach the
+    item's form."""
+    said = comments(small, ["路灯不亮", "晚上路太黑", "楼道灯坏了"])
+    login(client, small.alice)
+    page = client.get(reverse("satisfaction:comments", args=[said[0].survey_id])).content.decode()
+    assert page.count('data-testid="comment-pick"') == 3
+    assert 'data-testid="comments-merge-submit"' in page
+    url = reverse("rectification:item-create") + f"?comments={said[0].pk}&comments={said[1].pk}"
+    form = client.get(url).content.decode()
+    assert "路灯不亮" in form
+    assert "晚上路太黑" in form
+    assert "楼道灯坏了" not in form
+
+
 def test_evidence_is_uploaded_by_the_owner_side_only(client, small):
     """Photos of the site and the notice posted: the attachments' rules, asked of the same
     rights as the item's other writes."""
