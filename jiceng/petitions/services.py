@@ -472,21 +472,65 @@ def petition_reply(
     return _write(actor, p, PetitionAction.REPLY, before, prior, on)
 
 
+def _ask(
+    actor: Actor,
+    petition: Petition,
+    action: str,
+    step: str,
+    since: str,
+    asked: str,
+    on: dt.date | None,
+    reason: str,
+) -> Petition:
+    """The petitioner asks for a review or a re-review: refused outside its window, counted
+    from the reply (``since``) or the review opinion, with the article cited."""
+    p = _locked(petition)
+    _require(actor, p, action)
+    on = _on(on, p)
+    try:
+        rules.check_window(p.version, p.body, step, getattr(p, since) or on, on)
+    except rules.DeadlineError as exc:
+        raise _deadline_error(exc) from exc
+    before, prior = _snapshot(p), p.state
+    setattr(p, asked, on)
+    return _write(actor, p, action, before, prior, on, reason)
+
+
+def _decide(
+    actor: Actor,
+    petition: Petition,
+    action: str,
+    decided: str,
+    reason: str,
+    missing: str,
+    on: dt.date | None,
+) -> Petition:
+    """The body above gives its review (or re-review) opinion, in words."""
+    p = _locked(petition)
+    _require(actor, p, action)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": missing})
+    on = _on(on, p)
+    before, prior = _snapshot(p), p.state
+    setattr(p, decided, on)
+    return _write(actor, p, action, before, prior, on, reason.strip())
+
+
 @transaction.atomic
 def petition_review(
     *, actor: Actor, petition: Petition, on: dt.date | None = None, reason: str = ""
 ) -> Petition:
     """The petitioner asks for a review within 30 days of the written reply (art. 34)."""
-    p = _locked(petition)
-    _require(actor, p, PetitionAction.REVIEW)
-    on = _on(on, p)
-    try:
-        rules.check_window(p.version, p.body, Step.REVIEW_ASK, p.replied_on or on, on)
-    except rules.DeadlineError as exc:
-        raise _deadline_error(exc) from exc
-    before, prior = _snapshot(p), p.state
-    p.review_asked_on = on
-    return _write(actor, p, PetitionAction.REVIEW, before, prior, on, reason)
+    return _ask(
+        actor,
+        petition,
+        PetitionAction.REVIEW,
+        Step.REVIEW_ASK,
+        "replied_on",
+        "review_asked_on",
+        on,
+        reason,
+    )
 
 
 @transaction.atomic
@@ -494,14 +538,15 @@ def petition_decide_review(
     *, actor: Actor, petition: Petition, reason: str, on: dt.date | None = None
 ) -> Petition:
     """The level above gives its review opinion within 30 days (art. 34)."""
-    p = _locked(petition)
-    _require(actor, p, PetitionAction.DECIDE_REVIEW)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("请填写复查意见")})
-    on = _on(on, p)
-    before, prior = _snapshot(p), p.state
-    p.review_decided_on = on
-    return _write(actor, p, PetitionAction.DECIDE_REVIEW, before, prior, on, reason.strip())
+    return _decide(
+        actor,
+        petition,
+        PetitionAction.DECIDE_REVIEW,
+        "review_decided_on",
+        reason,
+        _("请填写复查意见"),
+        on,
+    )
 
 
 @transaction.atomic
@@ -509,16 +554,16 @@ def petition_re_review(
     *, actor: Actor, petition: Petition, on: dt.date | None = None, reason: str = ""
 ) -> Petition:
     """The petitioner asks for a re-review within 30 days of the review opinion (art. 35)."""
-    p = _locked(petition)
-    _require(actor, p, PetitionAction.RE_REVIEW)
-    on = _on(on, p)
-    try:
-        rules.check_window(p.version, p.body, Step.RE_REVIEW_ASK, p.review_decided_on or on, on)
-    except rules.DeadlineError as exc:
-        raise _deadline_error(exc) from exc
-    before, prior = _snapshot(p), p.state
-    p.re_review_asked_on = on
-    return _write(actor, p, PetitionAction.RE_REVIEW, before, prior, on, reason)
+    return _ask(
+        actor,
+        petition,
+        PetitionAction.RE_REVIEW,
+        Step.RE_REVIEW_ASK,
+        "review_decided_on",
+        "re_review_asked_on",
+        on,
+        reason,
+    )
 
 
 @transaction.atomic
@@ -526,14 +571,15 @@ def petition_decide_re_review(
     *, actor: Actor, petition: Petition, reason: str, on: dt.date | None = None
 ) -> Petition:
     """The re-review opinion: final; the same facts are not accepted again (art. 35)."""
-    p = _locked(petition)
-    _require(actor, p, PetitionAction.DECIDE_RE_REVIEW)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("请填写复核意见")})
-    on = _on(on, p)
-    before, prior = _snapshot(p), p.state
-    p.re_review_decided_on = on
-    return _write(actor, p, PetitionAction.DECIDE_RE_REVIEW, before, prior, on, reason.strip())
+    return _decide(
+        actor,
+        petition,
+        PetitionAction.DECIDE_RE_REVIEW,
+        "re_review_decided_on",
+        reason,
+        _("请填写复核意见"),
+        on,
+    )
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from jiceng.campaigns.models import Campaign
 from jiceng.core import audit, clock, tree
@@ -431,6 +432,30 @@ def item_verdict(
 # ----- sources and batches ---------------------------------------------------------------------
 
 
+# A source that is a record of another app: the field it is kept in, its model (read
+# through ``visible_to``), and the refusals when it is missing or out of the actor's sight.
+LINKED_SOURCES: dict[str, tuple[str, Any, Any, Any]] = {
+    SourceKind.PETITION: (
+        "petition",
+        Petition,
+        gettext_lazy("请选择信访件"),
+        gettext_lazy("找不到该信访件，或不在您的管辖范围内"),
+    ),
+    SourceKind.VISIT_NEED: (
+        "need",
+        VisitNeed,
+        gettext_lazy("请选择走访中反映的需求"),
+        gettext_lazy("找不到该需求，或不在您的管辖范围内"),
+    ),
+    SourceKind.SURVEY_COMMENT: (
+        "comment",
+        SurveyComment,
+        gettext_lazy("请选择测评意见"),
+        gettext_lazy("找不到该测评意见，或不在您的管辖范围内"),
+    ),
+}
+
+
 def _already_linked(field: str, record: Any) -> None:
     taken = (
         RectificationSource.objects.filter(**{field: record})
@@ -475,27 +500,16 @@ def source_link(
     source = RectificationSource(
         item=item, kind=kind, note=note, added_by=actor_user(actor), added_at=clock.now()
     )
-    if kind == SourceKind.PETITION:
-        if petition is None:
-            raise ValidationError({"petition": _("请选择信访件")})
-        if actor is not None and not Petition.objects.visible_to(actor).filter(pk=petition.pk):
-            raise ValidationError({"petition": _("找不到该信访件，或不在您的管辖范围内")})
-        _already_linked("petition", petition)
-        source.petition = petition
-    elif kind == SourceKind.VISIT_NEED:
-        if need is None:
-            raise ValidationError({"need": _("请选择走访中反映的需求")})
-        if actor is not None and not VisitNeed.objects.visible_to(actor).filter(pk=need.pk):
-            raise ValidationError({"need": _("找不到该需求，或不在您的管辖范围内")})
-        _already_linked("need", need)
-        source.need = need
-    elif kind == SourceKind.SURVEY_COMMENT:
-        if comment is None:
-            raise ValidationError({"comment": _("请选择测评意见")})
-        if actor is not None and not SurveyComment.objects.visible_to(actor).filter(pk=comment.pk):
-            raise ValidationError({"comment": _("找不到该测评意见，或不在您的管辖范围内")})
-        _already_linked("comment", comment)
-        source.comment = comment
+    linked = {"petition": petition, "need": need, "comment": comment}
+    if kind in LINKED_SOURCES:
+        field, model, missing, unseen = LINKED_SOURCES[kind]
+        record = linked[field]
+        if record is None:
+            raise ValidationError({field: missing})
+        if actor is not None and not model.objects.visible_to(actor).filter(pk=record.pk):
+            raise ValidationError({field: unseen})
+        _already_linked(field, record)
+        setattr(source, field, record)
     elif kind == SourceKind.MEETING:
         if held_on is None:
             raise ValidationError({"held_on": _("请填写会议日期")})
