@@ -82,6 +82,7 @@ class IntakeForm(forms.Form):
 
 class RouteForm(forms.Form):
     org = OrgCodeField(label=_("责任单位"), widget=OrgPickerInput(scope="view"))
+    on = forms.DateField(label=_("转送交办日期"), widget=DATE, required=False)
     reason = forms.CharField(label=_("说明"), max_length=300, required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

@@ -160,6 +160,11 @@ def _on(on: dt.date | None, p: Petition) -> dt.date:
         raise ValidationError({"on": _("日期不能晚于今天")})
     if on < p.received_on:
         raise ValidationError({"on": _("日期不能早于收到信访事项的日期")})
+    last = p.events.order_by("-on").values_list("on", flat=True).first() if p.pk else None
+    if last is not None and on < last:
+        raise ValidationError(
+            {"on": _("日期不能早于上一环节的日期（%(d)s）") % {"d": last.isoformat()}}
+        )
     return on
 
 

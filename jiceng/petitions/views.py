@@ -5,6 +5,8 @@ statistics of a subtree."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -109,9 +111,10 @@ def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
     suggestion = None
     if PetitionAction.ROUTE in permitted:
         suggestion = services.suggest_org(street=p.street, category=p.category, near=p.intake_org)
-    route_form = RouteForm(
-        user=request.user, initial={"org": suggestion.code} if suggestion else None
-    )
+    initial: dict[str, Any] = {"on": clock.today()}
+    if suggestion:
+        initial["org"] = suggestion.code
+    route_form = RouteForm(user=request.user, initial=initial)
     may_reveal = can(request.user, Action.REVEAL, p.intake_path) or bool(
         p.org_path and can(request.user, Action.REVEAL, p.org_path)
     )
@@ -149,6 +152,7 @@ def petition_route(request: HttpRequest, pk: int) -> HttpResponse:
             success=_("已转送交办"),
             petition=p,
             org=form.cleaned_data["org"],
+            on=form.cleaned_data["on"],
             reason=form.cleaned_data["reason"],
         )
     else:

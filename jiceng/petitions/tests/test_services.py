@@ -473,7 +473,9 @@ def test_the_city_sees_the_on_time_rate_of_each_district(pw):
         subject="x",
         category="land",
     )
-    p = services.petition_route(actor=pw.small.bob, petition=p, org=pw.small.b.street)
+    p = services.petition_route(
+        actor=pw.small.bob, petition=p, org=pw.small.b.street, on=D(2005, 6, 2)
+    )
     p = services.petition_accept(actor=pw.small.bob, petition=p, on=D(2005, 6, 3))
     services.petition_reply(actor=pw.small.bob, petition=p, reply="x", on=D(2005, 7, 1))
     rows = {
@@ -505,3 +507,13 @@ def test_a_2022_transfer_counts_working_days_and_an_unknown_year_blocks_nothing(
     rows = {d.step: d for d in selectors.deadlines_of(p)}
     assert Step.RECEIVE_TRANSFER not in rows  # refused, not guessed
     assert Step.ACCEPT in rows
+
+
+def test_a_step_dated_before_the_step_before_it_is_refused(pw):
+    """Paper cases are entered afterwards with their real dates: a date before the previous
+    step's (a reply before the acceptance) is refused, naming that date."""
+    p = services.petition_accept(actor=pw.alice, petition=register(pw), on=D(2005, 6, 10))
+    with pytest.raises(ValidationError, match="2005-06-10"):
+        services.petition_reply(actor=pw.alice, petition=p, reply="x", on=D(2005, 6, 9))
+    p = services.petition_reply(actor=pw.alice, petition=p, reply="x", on=D(2005, 6, 10))
+    assert p.replied_on == D(2005, 6, 10)

@@ -139,7 +139,9 @@ def test_a_step_out_of_order_posted_anyway_is_refused_with_its_reason(as_alice, 
 
 def test_a_case_from_intake_to_closure_through_the_buttons(as_alice, small):
     p = _register(small)
-    as_alice.post(reverse("petitions:route", args=[p.pk]), {"org": small.a.street.code})
+    as_alice.post(
+        reverse("petitions:route", args=[p.pk]), {"org": small.a.street.code, "on": "2005-06-05"}
+    )
     as_alice.post(reverse("petitions:act", args=[p.pk, "accept"]), {"on": "2005-06-10"})
     as_alice.post(
         reverse("petitions:act", args=[p.pk, "reply"]), {"on": "2005-07-01", "reply": "已处理"}
@@ -212,7 +214,7 @@ def test_the_api_takes_a_case_through_its_steps(as_alice, small):
     pk = data["id"]
     routed = as_alice.post(
         reverse("api-petition-route", args=[pk]),
-        {"org_id": small.a.street.pk},
+        {"org_id": small.a.street.pk, "on": "2005-06-05"},
         content_type="application/json",
     )
     assert routed.json()["state"] == "routed"
@@ -239,9 +241,15 @@ def test_the_api_takes_a_case_through_its_steps(as_alice, small):
 
 def test_the_detail_shows_the_history_the_extension_the_transfer_and_the_verdict(as_alice, small):
     p = _register(small)
-    p = services.petition_route(actor=small.alice, petition=p, org=small.a.street)
+    p = services.petition_route(
+        actor=small.alice, petition=p, org=small.a.street, on=dt.date(2005, 6, 5)
+    )
     services.petition_transfer(
-        actor=small.alice, petition=p, to_org=small.a.branches[0], reason="属该支部所在单位"
+        actor=small.alice,
+        petition=p,
+        to_org=small.a.branches[0],
+        reason="属该支部所在单位",
+        on=dt.date(2005, 6, 6),
     )
     p = services.petition_accept(actor=small.alice, petition=p, on=dt.date(2005, 6, 10))
     p = services.petition_extend(
