@@ -515,6 +515,7 @@ def programme_schedule(
     from_day: dt.date | None = None,
     max_members: int | None = None,
     progress: Progress | None = None,
+    in_run: bool = False,
 ) -> ScheduleResult:
     """Plan the rest of the programme's year (``optimize.schedule_visits``): each household
     one responsible member near it, members' loads balanced (households per member differ by
@@ -527,7 +528,11 @@ def programme_schedule(
     All or nothing: the schedule is computed first, then written in one transaction under
     the programme's lock, after checking that its cards and commitments did not change
     meanwhile. ``progress(stage, fraction)`` hears of the stages (``rules.RUN_STAGES``)
-    outside that transaction, so a page polling a background run sees them."""
+    outside that transaction, so a page polling a background run sees them. Called other
+    than by its background run (``in_run``: the API, the demo), it is refused while such a
+    run is queued or running, so two schedules never race."""
+    if not in_run and schedule_busy(programme).exists():
+        raise ValidationError(_("该项目正在排定服务任务，请等待完成后再试"))
     report = progress or _no_progress
     report("read", 0.05)
     prepared = _schedule_prepare(actor, programme, from_day, max_members)
@@ -688,7 +693,7 @@ def schedule_run(*, run_id: int, progress: Progress | None = None) -> ScheduleRu
 
     try:
         result = programme_schedule(
-            actor=run.requested_by, programme=run.programme, progress=report
+            actor=run.requested_by, programme=run.programme, progress=report, in_run=True
         )
     except (ValidationError, PermissionDenied) as exc:
         return _run_end(run, RunState.FAILED, message=_error(exc))

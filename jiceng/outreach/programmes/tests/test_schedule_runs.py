@@ -105,6 +105,18 @@ def test_a_second_click_while_it_runs_is_refused(s27, client, login, world):
         services.schedule_queue(actor=None, programme=s27)
 
 
+def test_the_api_schedules_nothing_while_a_background_run_is_busy(s27, client, login, world):
+    """The API schedules at once through the same service; while the page's run waits or
+    runs it is refused in words, so two schedules never race, and no task is changed."""
+    login("huangpu.officer")
+    services.schedule_queue(actor=world.user("huangpu.officer"), programme=s27)
+    before = _all_tasks(s27)
+    response = client.post(reverse("api-service-schedule", args=[s27.pk]))
+    assert response.status_code == 400
+    assert "该项目正在排定服务任务" in response.content.decode()
+    assert _all_tasks(s27) == before
+
+
 def test_the_polling_page_reloads_once_the_run_ended(s27, client, login, world):
     login("huangpu.officer")
     run = services.schedule_queue(actor=world.user("huangpu.officer"), programme=s27)
