@@ -227,7 +227,8 @@ ATTACHMENT_MAX_PER_RECORD = 9
 
 # Addresses of the TLS-terminating proxy in front of gunicorn (docs/operations.md): a request
 # from one of them is read as coming from the last address its X-Forwarded-For names that is
-# not itself a proxy (the open survey link's rate limit per address, jiceng.satisfaction.guard).
+# not itself a proxy (jiceng.core.clients: the audit log's address, the open survey link's
+# rate limit per address).
 TRUSTED_PROXIES = [
     p.strip() for p in os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if p.strip()
 ]

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
+from .clients import client_address
 from .models import AuditEvent
 from .scoping import actor_user as _actor_user
 
@@ -98,7 +99,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _request_context.set({"ip": request.META.get("REMOTE_ADDR", "")})
+        token = _request_context.set({"ip": client_address(request)})
         try:
             return self.get_response(request)
         finally:

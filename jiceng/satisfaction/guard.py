@@ -1,7 +1,8 @@
 """What guards the public pages, written once: single-use tokens derived from the server's key,
-a rate limit per address through Django's cache (the project's shared database cache), and a
-self-hosted arithmetic captcha (an image drawn with Pillow, checked through a signed
-challenge; no foreign captcha service: it does not load in China)."""
+a rate limit per address (``core.clients.client_address``) through Django's cache (the
+project's shared database cache), and a self-hosted arithmetic captcha (an image drawn with
+Pillow, checked through a signed challenge; no foreign captcha service: it does not load in
+China)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import io
 import random
 import secrets
 
-from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -46,21 +46,6 @@ def token_hash(token: str) -> str:
 
 
 # ----- rate limit ---------------------------------------------------------------------------------
-
-
-def client_address(request: object) -> str:
-    """The address a request came from: ``REMOTE_ADDR``, unless that is one of the site's own
-    proxies (``settings.TRUSTED_PROXIES``); then the last address of ``X-Forwarded-For`` that
-    is not a proxy (the addresses before it are whatever the client chose to send)."""
-    meta = getattr(request, "META", {})
-    remote = str(meta.get("REMOTE_ADDR", "") or "")
-    trusted = set(getattr(settings, "TRUSTED_PROXIES", ()))
-    if remote in trusted:
-        hops = [h.strip() for h in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
-        for hop in reversed([h for h in hops if h]):
-            if hop not in trusted:
-                return hop
-    return remote or "unknown"
 
 
 def rate_limited(scope: str, address: str, *, limit: int | None = None) -> bool:

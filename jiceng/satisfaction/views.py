@@ -22,11 +22,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
+from jiceng.core.clients import client_address, qr_data_uri
 from jiceng.core.scoping import Action, can, require_somewhere
 from jiceng.core.views import form_errors_from, run_posted_form, run_service
 from jiceng.orgs import selectors as org_selectors
 
-from . import guard, qr, selectors, services
+from . import guard, selectors, services
 from .forms import (
     HONEYPOT,
     AnswerForm,
@@ -140,7 +141,7 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "units_form": UnitsForm(user=request.user, survey=survey),
             "tokens_form": TokensForm(),
             "open_url": open_url,
-            "open_qr": qr.svg_data_uri(open_url, scale=4) if open_url else "",
+            "open_qr": qr_data_uri(open_url, scale=4) if open_url else "",
         },
     )
 
@@ -244,7 +245,7 @@ def token_sheet(request: HttpRequest, pk: int, unit_pk: int) -> HttpResponse:
     cards = []
     for token in done.value or []:
         url = request.build_absolute_uri(reverse("satisfaction:answer", args=[token]))
-        cards.append({"token": token, "url": url, "qr": qr.svg_data_uri(url)})
+        cards.append({"token": token, "url": url, "qr": qr_data_uri(url)})
     return render(
         request, "satisfaction/sheet.html", {"survey": survey, "unit": unit, "cards": cards}
     )
@@ -380,7 +381,7 @@ def open_answer(request: HttpRequest, key: str) -> HttpResponse:
         initial=initial,
     )
     if request.method == "POST":
-        if guard.rate_limited(f"open:{survey.pk}", guard.client_address(request)):
+        if guard.rate_limited(f"open:{survey.pk}", client_address(request)):
             return _public(
                 request,
                 "satisfaction/public/notice.html",

@@ -4,7 +4,6 @@ from base64 import b32encode
 from urllib.parse import urlencode
 
 import django_otp
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from jiceng.core.clients import qr_data_uri
 from jiceng.core.views import run_service
 
 from .. import selectors as account_selectors
@@ -68,7 +68,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         "accounts/second_factor/enrol.html",
         {
             "form": form,
-            "qr": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
+            "qr": qr_data_uri(device.config_url, scale=5),
             "manual_key": rules.manual_key(b32encode(device.bin_key).decode()),
             "next": request.GET.get("next", ""),
         },

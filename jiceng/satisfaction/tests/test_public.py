@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from jiceng.core.clients import client_address
 from jiceng.satisfaction import guard, services
 from jiceng.satisfaction.models import SurveyComment, SurveyResponse, SurveyToken
 
@@ -220,4 +221,4 @@ def test_the_thank_you_page_needs_no_login(client, db, path):
 )
 def test_the_rate_limit_counts_the_address_behind_the_sites_proxy(rf, remote, forwarded, address):
     request = rf.post("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
-    assert guard.client_address(request) == address
+    assert client_address(request) == address
