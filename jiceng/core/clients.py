@@ -7,14 +7,26 @@ alone would give every entry of the audit log, and every public answer, the prox
 
 from __future__ import annotations
 
+import ipaddress
+
 import segno
 from django.conf import settings
+
+
+def _valid(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 def client_address(request: object) -> str:
     """The address a request came from: ``REMOTE_ADDR``, unless that is one of the site's own
     proxies (``settings.TRUSTED_PROXIES``); then the last address of ``X-Forwarded-For`` that
-    is not a proxy (the addresses before it are whatever the client chose to send)."""
+    is not a proxy (the addresses before it are whatever the client chose to send). Anything
+    that is not an IP address (a test client's placeholder, a garbled header) gives ``""``:
+    the audit log stores the address in an address column, which refuses anything else."""
     meta = getattr(request, "META", {})
     remote = str(meta.get("REMOTE_ADDR", "") or "")
     trusted = set(getattr(settings, "TRUSTED_PROXIES", ()))
@@ -22,8 +34,8 @@ def client_address(request: object) -> str:
         hops = [h.strip() for h in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
         for hop in reversed([h for h in hops if h]):
             if hop not in trusted:
-                return hop
-    return remote or "unknown"
+                return hop if _valid(hop) else remote
+    return remote if _valid(remote) else ""
 
 
 def qr_data_uri(text: str, *, scale: int = 3) -> str:

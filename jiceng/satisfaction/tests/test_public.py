@@ -217,6 +217,8 @@ def test_the_thank_you_page_needs_no_login(client, db, path):
         ("127.0.0.1", "198.51.100.1", "198.51.100.1"),  # our proxy says who connected to it
         ("127.0.0.1", "6.6.6.6, 198.51.100.1", "198.51.100.1"),  # the client's own claim ignored
         ("127.0.0.1", "", "127.0.0.1"),
+        ("127.0.0.1", "not-an-address", "127.0.0.1"),  # a garbled header: the proxy itself
+        ("unknown", "", ""),  # the audit log's address column takes only addresses
     ],
 )
 def test_the_rate_limit_counts_the_address_behind_the_sites_proxy(rf, remote, forwarded, address):
