@@ -37,6 +37,8 @@ class ImportJob(models.Model):
         # registered by jiceng.outreach (``kinds.register``), which sits above imports
         NEEDY = "needy", _("帮扶对象名册")
         PAIRING = "pairing", _("结对关系")
+        # registered by jiceng.petitions (``kinds.register``): a petition office's records
+        PETITION = "petition", _("历史信访件")
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("已上传")

@@ -9,7 +9,11 @@ class PetitionsConfig(AppConfig):
 
     def ready(self) -> None:
         from jiceng.core.notices import register_provider
+        from jiceng.imports.kinds import register as register_import
+        from jiceng.imports.models import ImportJob
 
+        from .importer import PetitionImporter
         from .selectors import petition_notices
 
         register_provider(petition_notices)
+        register_import(ImportJob.Kind.PETITION, PetitionImporter())  # historical cases

@@ -111,6 +111,12 @@ class Petition(models.Model):
         related_name="+",
     )
     registered_at = models.DateTimeField(_("登记时间"))
+    # A case imported from a petition office's records (``importer``): the office's own
+    # number, with the intake organisation the key that makes a re-import update or skip the
+    # case instead of registering it twice; and when the import last wrote it (a step taken
+    # in the system after that keeps the case from being changed by an import).
+    reference = models.CharField(_("原编号"), max_length=40, blank=True)
+    imported_at = models.DateTimeField(_("导入时间"), null=True, blank=True, editable=False)
 
     objects = ScopedManager()
     scope_path_fields: ClassVar[tuple[str, ...]] = ("intake_path", "org_path")
@@ -122,6 +128,13 @@ class Petition(models.Model):
         indexes = [
             models.Index(fields=["due_on", "org_path"], name="petition_due_org"),
             models.Index(fields=["state", "org_path"], name="petition_state_org"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["intake_org", "reference"],
+                condition=~models.Q(reference=""),
+                name="petition_reference_unique",
+            )
         ]
 
     def __str__(self) -> str:

@@ -697,6 +697,319 @@ def petition_reveal(*, actor: Actor, petition: Petition, field: str) -> str:
     return petition.id_number
 
 
+# ----- historical cases, imported from a petition office's records ---------------------------
+
+
+@dataclass(frozen=True)
+class PastCase:
+    """A case as a petition office's own records give it (``importer.PetitionImporter``): the
+    office's number (``reference``), the dates of the steps taken and the outcome. The ID
+    number and phone in clear (the service encrypts them as intake does); ``street_id`` a
+    ``geo.Street`` code, ``org_id`` the responsible organisation."""
+
+    reference: str
+    channel: str
+    received_on: dt.date
+    petitioner_name: str
+    subject: str
+    category: str
+    id_number: str = ""
+    phone: str = ""
+    content: str = ""
+    people: int = 1
+    street_id: str | None = None
+    org_id: int | None = None
+    routed_on: dt.date | None = None
+    accepted_on: dt.date | None = None
+    replied_on: dt.date | None = None
+    reply: str = ""
+    closed_on: dt.date | None = None
+    satisfaction: str = ""
+
+
+# The steps of a past case in the order they happen; each date may not precede the one before.
+PAST_STEPS: tuple[tuple[str, str], ...] = (
+    ("received_on", "收到日期"),
+    ("routed_on", "转送交办日期"),
+    ("accepted_on", "受理日期"),
+    ("replied_on", "答复日期"),
+    ("closed_on", "办结日期"),
+)
+# What an import sets on a case (``PastCase``'s fields); compared to tell an update from a
+# re-run that changes nothing.
+PAST_FIELDS: tuple[str, ...] = (
+    "channel", "received_on", "petitioner_name", "id_number", "phone", "subject", "content",
+    "category", "street_id", "people", "org_id", "routed_on", "accepted_on", "replied_on",
+    "reply", "closed_on", "satisfaction",
+)  # fmt: skip
+MAX_PEOPLE = 9999
+
+
+class PastOutcome:
+    """What ``petition_import`` did with a case."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"  # imported before with the same values
+    KEPT = "kept"  # handled in the system since it was imported: the import changes nothing
+
+
+def past_case_problems(case: PastCase) -> list[tuple[str, str]]:
+    """Why a past case cannot be written as it stands, as (field, message): a date after
+    today, before the regulations this system holds, or out of the order the steps happen
+    in; a step recorded without the one it needs (a reply without acceptance, a closure
+    without a reply or without the petitioner's satisfaction). Empty when it can."""
+    problems: list[tuple[str, str]] = []
+    today = clock.today()
+    for name, label in PAST_STEPS:
+        day = getattr(case, name)
+        if day is not None and day > today:
+            problems.append((name, f"{label}（{day.isoformat()}）晚于今天"))
+    try:
+        rules.version_on(case.received_on)
+    except rules.DeadlineError as exc:
+        problems.append(("received_on", str(exc)))
+    last: tuple[str, dt.date] | None = None
+    for name, label in PAST_STEPS:
+        day = getattr(case, name)
+        if day is None:
+            continue
+        if last is not None and day < last[1]:
+            problems.append(
+                (
+                    name,
+                    f"日期先后顺序不对：{label}（{day.isoformat()}）"
+                    f"早于{last[0]}（{last[1].isoformat()}）",
+                )
+            )
+        else:
+            last = (label, day)
+    if case.replied_on and not case.accepted_on:
+        problems.append(("accepted_on", "有答复日期的信访件须填写受理日期"))
+    if case.closed_on and not case.replied_on:
+        problems.append(("replied_on", "已办结的信访件须填写答复日期"))
+    if case.closed_on and not case.satisfaction:
+        problems.append(
+            ("satisfaction", "已办结的信访件须填写信访人满意度（满意、基本满意、不满意）")
+        )
+    if case.satisfaction and not case.closed_on:
+        problems.append(("closed_on", "填写了信访人满意度的信访件须填写办结日期"))
+    if case.routed_on and case.org_id is None:
+        problems.append(("org_id", "填写了转送交办日期的信访件须填写责任单位"))
+    if case.org_id is not None and not (case.routed_on or case.accepted_on):
+        problems.append(("routed_on", "填写了责任单位但尚未受理的信访件须填写转送交办日期"))
+    if not 1 <= case.people <= MAX_PEOPLE:
+        problems.append(("people", f"人数应为 1 至 {MAX_PEOPLE} 的整数"))
+    return problems
+
+
+def _past_values(p: Petition) -> dict[str, Any]:
+    """The stored case in ``PastCase``'s terms (the ID number and phone by blind index)."""
+    values = {f: getattr(p, f) for f in PAST_FIELDS if f not in ("id_number", "phone")}
+    values["id_number"] = p.id_number_index
+    values["phone"] = p.phone_index
+    return values
+
+
+def _case_values(case: PastCase) -> dict[str, Any]:
+    values = {f: getattr(case, f) for f in PAST_FIELDS if f not in ("id_number", "phone")}
+    try:
+        number = parse_id_number(case.id_number).value if case.id_number.strip() else ""
+    except IdNumberError:
+        number = case.id_number
+    values["id_number"] = id_number_index(number) if number else ""
+    try:
+        phone = normalize_phone(case.phone or "")
+    except ValidationError:
+        phone = case.phone
+    values["phone"] = phone_index(phone) if phone else ""
+    values["petitioner_name"] = (case.petitioner_name or "").strip()
+    values["subject"] = (case.subject or "").strip()
+    values["content"] = (case.content or "").strip()
+    values["reply"] = (case.reply or "").strip()
+    return values
+
+
+def past_case_changes(p: Petition, case: PastCase) -> list[str]:
+    """The fields (``PAST_FIELDS``) on which ``case`` differs from the stored ``p``."""
+    stored, given = _past_values(p), _case_values(case)
+    if case.org_id is None and case.accepted_on:  # accepted where registered (``_apply_past_case``)
+        given["org_id"] = p.intake_org_id
+    return [f for f in PAST_FIELDS if stored[f] != given[f]]
+
+
+def handled_since_import(p: Petition) -> bool:
+    """Whether a step was taken on ``p`` in the system after an import last wrote it (or it
+    was registered in the system): an import then leaves it as it is."""
+    if p.imported_at is None:
+        return True
+    return PetitionEvent.objects.filter(petition=p, at__gt=p.imported_at).exists()
+
+
+def _past_state(case: PastCase) -> str:
+    if case.closed_on:
+        return State.CLOSED
+    if case.replied_on:
+        return State.REPLIED
+    if case.accepted_on:
+        return State.ACCEPTED
+    if case.routed_on:
+        return State.ROUTED
+    return State.REGISTERED
+
+
+def _apply_past_case(p: Petition, case: PastCase, org: Organization | None) -> None:
+    """Set every imported field, the state the dates reach, the running deadline and whether
+    the reply came in time, all by the regulation in force on the received date."""
+    p.channel = case.channel
+    p.received_on = case.received_on
+    p.version = rules.version_on(case.received_on)
+    p.body = Body.OFFICE
+    p.petitioner_name = (case.petitioner_name or "").strip()
+    p.subject = (case.subject or "").strip()
+    p.content = (case.content or "").strip()
+    p.category = case.category
+    p.street_id = case.street_id
+    p.people = case.people
+    p.joint = case.people >= rules.JOINT_VISIT_PEOPLE
+    p.routed_on = case.routed_on
+    p.accepted_on = case.accepted_on
+    p.replied_on = case.replied_on
+    p.reply = (case.reply or "").strip()
+    p.closed_on = case.closed_on
+    p.satisfaction = case.satisfaction
+    p.state = _past_state(case)
+    if org is not None:
+        _place_at(p, org)
+    elif case.accepted_on:  # handled where it was registered, as ``petition_accept`` does
+        _place_at(p, p.intake_org)
+    else:
+        p.org, p.org_path, p.org_depth = None, "", 0
+    _apply_id_number(p, case.id_number)
+    _apply_phone(p, case.phone)
+    p.on_time = None
+    if case.replied_on:
+        try:
+            handle = rules.due_dates(p.case_dates()).get(Step.HANDLE)
+        except rules.DeadlineError as exc:
+            raise _deadline_error(exc, "received_on") from exc
+        p.on_time = handle is None or case.replied_on <= handle.due_on
+    refresh_due(p)
+
+
+def _past_events(actor: Actor, p: Petition, case: PastCase, at: dt.datetime) -> None:
+    """The case's dated history as the records give it, one event per step, each noted as
+    imported."""
+    note = "历史信访件导入"
+    steps: list[tuple[str, str, dt.date, str]] = [
+        ("register", State.REGISTERED, case.received_on, f"{p.get_channel_display()}（{note}）")
+    ]
+    if case.routed_on:
+        steps.append((PetitionAction.ROUTE, State.ROUTED, case.routed_on, note))
+    if case.accepted_on:
+        steps.append((PetitionAction.ACCEPT, State.ACCEPTED, case.accepted_on, note))
+    if case.replied_on:
+        steps.append((PetitionAction.REPLY, State.REPLIED, case.replied_on, note))
+    if case.closed_on:
+        said = str(Satisfaction(case.satisfaction).label)
+        steps.append((PetitionAction.CLOSE, State.CLOSED, case.closed_on, f"{said}（{note}）"))
+    user, name = actor_user(actor), actor_name(actor)[:150]
+    prior = ""
+    events = []
+    for action, state, on, reason in steps:
+        events.append(
+            PetitionEvent(
+                petition=p,
+                action=action,
+                from_state=prior,
+                to_state=state,
+                on=on,
+                reason=reason[:500],
+                actor=user,
+                actor_repr=name,
+                at=at,
+            )
+        )
+        prior = state
+    PetitionEvent.objects.bulk_create(events)
+
+
+@transaction.atomic
+def petition_import(
+    *, actor: Actor, intake_org: Organization, case: PastCase
+) -> tuple[Petition | None, str]:
+    """Write a past case of ``intake_org``'s petition office from its records, keyed by the
+    office's number (``case.reference``): registered with its history if new, updated if it
+    was imported before and differs, left alone if it is the same (``UNCHANGED``) or has
+    been handled in the system since (``KEPT``). Its deadlines and whether it was answered in
+    time come from the rules of the regulation in force on the received date, as for a case
+    registered by hand; its dates must follow one another (``past_case_problems``); the
+    responsible organisation must be one the actor may change. Audited per case."""
+    require(actor, Action.CHANGE, intake_org.path, _("无权在该单位登记信访事项"))
+    if intake_org.is_abolished:
+        raise ValidationError({"intake_org": _("该组织已撤销")})
+    reference = (case.reference or "").strip()
+    if not reference:
+        raise ValidationError({"reference": _("缺少原编号")})
+    problems = past_case_problems(case)
+    if problems:
+        found: dict[str, list[str]] = {}
+        for name, message in problems:
+            found.setdefault(name, []).append(message)
+        raise ValidationError(found)
+    org = None
+    if case.org_id is not None:
+        org = Organization.objects.filter(pk=case.org_id).first()
+        if org is None or org.is_abolished:
+            raise ValidationError({"org_id": _("责任单位不存在或已撤销")})
+        require(
+            actor,
+            Action.CHANGE,
+            org.path,
+            _("责任单位“%(name)s”不在您的管辖范围内") % {"name": org.name},
+        )
+    existing = (
+        Petition.objects.select_for_update()
+        .filter(intake_org=intake_org, reference=reference)
+        .first()
+    )
+    if existing is not None:
+        if not past_case_changes(existing, case):
+            return existing, PastOutcome.UNCHANGED
+        if handled_since_import(existing):
+            return existing, PastOutcome.KEPT
+    now = timezone.now()
+    p = existing or Petition(
+        number=f"tmp{uuid.uuid4().hex[:16]}",  # replaced by XF<year><id> once saved
+        reference=reference,
+        intake_org=intake_org,
+        intake_path=intake_org.path,
+        registered_by=actor_user(actor),
+        registered_at=now,
+    )
+    before = _snapshot(existing) if existing is not None else None
+    _apply_past_case(p, case, org)
+    p.imported_at = now
+    p.full_clean(exclude=["number", "version", "id_number_index", "intake_path", "org_path"])
+    p.save()
+    if existing is None:
+        p.number = f"XF{case.received_on.year}{p.pk:07d}"
+        p.save(update_fields=["number"])
+    else:
+        p.events.all().delete()  # the import's own history of the case, written again
+    _past_events(actor, p, case, now)
+    audit.record(
+        actor=actor,
+        verb="create" if existing is None else "update",
+        obj=p,
+        org_path=_place(p),
+        before=before,
+        after=_snapshot(p),
+        note=f"历史信访件导入（原编号 {reference}）",
+    )
+    return p, PastOutcome.CREATED if existing is None else PastOutcome.UPDATED
+
+
 # ----- one entry for the buttons and the API -------------------------------------------------
 
 
