@@ -14,4 +14,5 @@ urlpatterns = [
     path("satisfaction/", include("jiceng.satisfaction.api")),
     path("", include("jiceng.petitions.api")),
     path("", include("jiceng.rectification.api")),
+    path("appraisal/", include("jiceng.appraisal.api")),
 ]

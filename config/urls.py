@@ -30,6 +30,7 @@ urlpatterns = [
     path("satisfaction/", include("jiceng.satisfaction.urls")),
     path("petitions/", include("jiceng.petitions.urls")),
     path("rectification/", include("jiceng.rectification.urls")),
+    path("appraisal/", include("jiceng.appraisal.urls")),
     path("", include("jiceng.core.urls")),
 ]
 

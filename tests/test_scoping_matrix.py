@@ -377,6 +377,37 @@ def _appraisal_unit(f: Foreign) -> dict[str, Any]:
     return {"pk": f.appraisal.unit_id}
 
 
+def _unit_score(f: Foreign) -> Any:
+    """The 黄浦 unit's score in a run of the city-wide campaign (unit appraisal, issue 21),
+    computed when a route is tried (found again by the next route of the same test)."""
+    from jiceng.appraisal import services as aps
+    from jiceng.appraisal.models import UnitScore
+
+    score = UnitScore.objects.filter(unit=f.unit).first()
+    if score is None:
+        run = aps.appraisal_recompute(actor=None, campaign=f.unit.campaign)
+        score = UnitScore.objects.get(run=run, unit=f.unit)
+    return score
+
+
+def _unit_score_pk(f: Foreign) -> dict[str, Any]:
+    return {"pk": _unit_score(f).pk}
+
+
+def _unit_score_made(f: Foreign) -> dict[str, Any]:
+    _unit_score(f)
+    return {}
+
+
+def _huangpu_run(f: Foreign) -> Any:
+    """A run of the 黄浦-only campaign (appraisal)."""
+    from jiceng.appraisal import services as aps
+    from jiceng.appraisal.models import AppraisalRun
+
+    run = AppraisalRun.objects.filter(campaign=f.campaign).first()
+    return run or aps.appraisal_recompute(actor=None, campaign=f.campaign)
+
+
 def _search_foreign(f: Foreign) -> dict[str, Any]:
     return {"q": f.member.name_initials}
 
@@ -848,6 +879,26 @@ ROUTES: dict[str, Route] = {
     "api-org-weak-candidates": Route("object", _org),
     "api-org-secretary-vacancies": Route("object", _org),
     "api-org-size-suggestions": Route("object", _org),
+    # unit appraisal (issue 21 item 4)
+    "appraisal:ranking": Route("list", query=_unit_score_made),
+    "appraisal:weights": Route("list", reason="the city's weights: no unit's rows"),
+    "appraisal:run-start": Route("object", lambda f: {"campaign_pk": f.campaign.pk}, ("post",)),
+    "appraisal:run-progress": Route("object", lambda f: {"pk": _huangpu_run(f).pk}),
+    "appraisal:score": Route("object", _unit_score_pk),
+    "appraisal:score-rows": Route(
+        "object", lambda f: {"pk": _unit_score(f).pk, "indicator": "petitions_on_time"}
+    ),
+    "api-appraisal-runs": Route(
+        "list",
+        query=lambda f: _huangpu_run(f) and _unit_score_made(f),
+        foreign_ids=lambda f: {_huangpu_run(f).pk},
+    ),
+    "api-appraisal-run": Route("object", lambda f: {"pk": _huangpu_run(f).pk}),
+    "api-appraisal-scores": Route(
+        "list", query=_unit_score_made, foreign_ids=lambda f: {_unit_score(f).pk}
+    ),
+    "api-appraisal-score": Route("object", _unit_score_pk),
+    "api-appraisal-weights": Route("list", foreign_ids=lambda f: set()),
     "api-rectification-list": Route(
         "list", query=lambda f: {"group": "closed"}, foreign_ids=lambda f: {f.rectification.pk}
     ),

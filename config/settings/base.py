@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "jiceng.satisfaction",
     "jiceng.petitions",
     "jiceng.rectification",
+    "jiceng.appraisal",
     "jiceng.scenario",
 ]
 
