@@ -36,6 +36,7 @@ from jiceng.scenario.outreach import build_outreach
 from jiceng.scenario.pairings import build_pairings
 from jiceng.scenario.programmes import build_programmes
 from jiceng.scenario.projects import build_projects
+from jiceng.scenario.voice import build_voice
 
 from .names import NameMaker
 
@@ -801,9 +802,15 @@ def is_built() -> bool:
 
 @transaction.atomic
 def build(
-    scale: str = "demo", seed: int = 2005, progress: Callable[[str, int, int], None] | None = None
+    scale: str = "demo",
+    seed: int = 2005,
+    progress: Callable[[str, int, int], None] | None = None,
+    *,
+    voice: bool = True,
 ) -> dict[str, object]:
-    """Build the whole scenario in one transaction; refuses to run on a non-empty tree."""
+    """Build the whole scenario in one transaction; refuses to run on a non-empty tree.
+    ``voice=False`` leaves out the public's voice (petitions, surveys, rectification items),
+    as the test suite's shared world does: those apps' tests start from empty tables."""
     if is_built():
         raise RuntimeError("the organisation tree is not empty; use a fresh database")
     b = Builder(scale, seed, progress or (lambda *_: None))
@@ -831,6 +838,8 @@ def build(
     build_programmes(scale, seed, b.progress)
     # after every registration (programmes register S27's households too)
     build_pairings(scale, seed, b.progress)
+    if voice:  # petitions, satisfaction surveys, rectification items (issue 21 item 5)
+        build_voice(scale, seed, b.progress)
     audit.record(
         actor=None,
         verb="create",

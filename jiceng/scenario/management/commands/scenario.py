@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jiceng.scenario import outreach, pairings, programmes, projects
+from jiceng.scenario import outreach, pairings, programmes, projects, voice
 from jiceng.scenario.build import DEMO_PASSWORD, SCALES, build, is_built
 
 # Parts that can be added to an already-built scenario: (already there?, build it).
@@ -16,6 +16,7 @@ PARTS: dict[str, tuple[Callable[[], bool], Callable[..., dict[str, int]]]] = {
     "projects": (projects.is_built, projects.build_projects),
     "pairings": (pairings.is_built, pairings.build_pairings),
     "programmes": (programmes.is_built, programmes.build_programmes),
+    "voice": (voice.is_built, voice.build_voice),
 }
 
 
