@@ -95,6 +95,7 @@ bench: install
 	$(PY) bench/campaigns.py
 	$(PY) bench/optimize.py
 	$(PY) bench/outreach.py
+	$(PY) bench/voice.py
 	$(PY) bench/appraisal.py
 
 # API fuzzing, the long run: many examples per operation (FUZZ_EXAMPLES, default 100) on SQLite,

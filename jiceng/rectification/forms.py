@@ -16,7 +16,7 @@ from jiceng.orgs.models import Organization
 from . import selectors
 from .rules import CHECK_EVERY_MAX, CHECK_EVERY_MIN, LINKABLE_KINDS, ItemState, SourceKind, Verdict
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT = forms.Textarea(attrs={"rows": 3})
 
 

@@ -23,7 +23,7 @@ from .rules import (
     SurveyState,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # The honeypot's name: a field a person never sees or fills (hidden by CSS, out of the tab
 # order, no autofill), which form-filling robots fill.
 HONEYPOT = "website"

@@ -541,16 +541,27 @@ def _clean_answers(
     return rows, texts, overall
 
 
+def _questions(
+    survey: SatisfactionSurvey, questions: Sequence[Question] | None
+) -> Sequence[Question]:
+    """The survey's questions in order: those the caller has already read (the public page
+    builds its form from them), else read here."""
+    if questions is None:
+        return list(survey.questions.all())
+    if any(q.survey_id != survey.pk for q in questions):
+        raise ValidationError(_("题目不属于本次测评"))
+    return questions
+
+
 def _store(
     *,
     survey: SatisfactionSurvey,
     unit: SurveyUnit,
     channel: str,
     token: SurveyToken | None,
-    answers: Mapping[int, Any],
+    cleaned: tuple[list[Answer], list[tuple[Question, str]], int | None],
 ) -> SurveyResponse:
-    questions = list(survey.questions.all())
-    rows, texts, overall = _clean_answers(survey, questions, answers)
+    rows, texts, overall = cleaned
     now = timezone.now()
     response = SurveyResponse.objects.create(
         survey=survey,
@@ -564,18 +575,19 @@ def _store(
     for row in rows:
         row.response = response
     Answer.objects.bulk_create(rows)
-    SurveyComment.objects.bulk_create(
-        SurveyComment(
-            survey=survey,
-            unit=unit,
-            response=response,
-            question=q,
-            path=unit.path,
-            text=text,
-            submitted_at=now,
+    if texts:
+        SurveyComment.objects.bulk_create(
+            SurveyComment(
+                survey=survey,
+                unit=unit,
+                response=response,
+                question=q,
+                path=unit.path,
+                text=text,
+                submitted_at=now,
+            )
+            for q, text in texts
         )
-        for q, text in texts
-    )
     return response
 
 
@@ -592,29 +604,36 @@ def token_find(token: str) -> SurveyToken | None:
 
 @transaction.atomic
 def response_submit(
-    *, actor: Actor, token: SurveyToken, answers: Mapping[int, Any]
+    *,
+    actor: Actor,
+    token: SurveyToken,
+    answers: Mapping[int, Any],
+    questions: Sequence[Question] | None = None,
 ) -> SurveyResponse:
     """The public answers by a single-use token (no login). The token is consumed here and
     only here, in the same transaction as the response, by a conditional UPDATE: of two
     submissions racing with one token exactly one is stored; the other is refused with
-    ``AlreadySubmittedError``. Answers are checked first, so a refused form keeps the token."""
+    ``AlreadySubmittedError``. Answers are checked first, so a refused form keeps the token.
+    ``questions``: the survey's questions when the caller has read them already (the page),
+    so a submission reads them once."""
     survey = token.survey
     reason = survey_accepts(survey)
     if reason:
         raise ValidationError(reason)
-    questions = list(survey.questions.all())
-    _clean_answers(survey, questions, answers)  # refuse a bad form before spending the token
+    # refuse a bad form before spending the token
+    cleaned = _clean_answers(survey, _questions(survey, questions), answers)
     spent = SurveyToken.objects.filter(pk=token.pk, used_at__isnull=True).update(
         used_at=timezone.now()
     )
     if spent != 1:
         raise AlreadySubmittedError(_("此问卷已提交，感谢您的参与"))
     try:
-        with transaction.atomic():
-            return _store(
-                survey=survey, unit=token.unit, channel=Channel.TOKEN, token=token, answers=answers
-            )
-    except IntegrityError:  # the one-response-per-token constraint, as a last guard
+        return _store(
+            survey=survey, unit=token.unit, channel=Channel.TOKEN, token=token, cleaned=cleaned
+        )
+    except IntegrityError:
+        # The one-response-per-token constraint, as a last guard. No savepoint is needed:
+        # the error leaves this function's transaction, which is rolled back whole.
         raise AlreadySubmittedError(_("此问卷已提交，感谢您的参与")) from None
 
 
@@ -625,9 +644,10 @@ def response_submit_open(
     survey: SatisfactionSurvey,
     unit: SurveyUnit,
     answers: Mapping[int, Any],
+    questions: Sequence[Question] | None = None,
 ) -> SurveyResponse:
     """The public answers through the survey's open link (the page has already passed the rate
-    limit, the honeypot and the captcha)."""
+    limit, the honeypot and the captcha); ``questions`` as for ``response_submit``."""
     if not survey.open_link:
         raise ValidationError(_("本次测评未开放公开链接"))
     reason = survey_accepts(survey)
@@ -635,4 +655,5 @@ def response_submit_open(
         raise ValidationError(reason)
     if unit.survey_id != survey.pk:
         raise ValidationError({"unit": _("请选择被测评单位")})
-    return _store(survey=survey, unit=unit, channel=Channel.OPEN_LINK, token=None, answers=answers)
+    cleaned = _clean_answers(survey, _questions(survey, questions), answers)
+    return _store(survey=survey, unit=unit, channel=Channel.OPEN_LINK, token=None, cleaned=cleaned)

@@ -339,7 +339,9 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     form = AnswerForm(request.POST or None, survey=survey, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
-            services.response_submit(actor=request.user, token=row, answers=form.answers())
+            services.response_submit(
+                actor=request.user, token=row, answers=form.answers(), questions=questions
+            )
         except services.AlreadySubmittedError as exc:
             return _public(
                 request,
@@ -400,7 +402,11 @@ def open_answer(request: HttpRequest, key: str) -> HttpResponse:
                 unit = next(u for u in units if u.pk == form.cleaned_data["unit"])
                 try:
                     services.response_submit_open(
-                        actor=request.user, survey=survey, unit=unit, answers=form.answers()
+                        actor=request.user,
+                        survey=survey,
+                        unit=unit,
+                        answers=form.answers(),
+                        questions=questions,
                     )
                 except ValidationError as exc:
                     form_errors_from(form, exc)

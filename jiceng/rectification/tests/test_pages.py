@@ -283,3 +283,13 @@ def test_a_step_not_open_now_sends_back_to_the_item_with_why(client, small):
     login(client, small.dora)
     response = client.get(reverse("rectification:source-add", args=[item.pk]))
     assert response.status_code == 302
+
+
+def test_the_edit_form_keeps_the_items_dates(client, small):
+    """The date pickers show the dates stored (ISO, what an <input type=date> takes): an owner
+    recording the measures does not have to type the deadline again."""
+    item = tianlin(small)
+    login(client, small.alice)
+    form = client.get(reverse("rectification:item-edit", args=[item.pk])).content.decode()
+    assert f'name="deadline" value="{item.deadline.isoformat()}"' in form
+    assert f'name="since" value="{item.since.isoformat()}"' in form

@@ -194,3 +194,13 @@ def test_an_officer_edits_the_line_and_sees_the_open_links_qr(client, small):
     page = client.get(reverse("satisfaction:detail", args=[setup.survey.pk])).content.decode()
     assert reverse("satisfaction:open-answer", args=[setup.survey.public_key]) in page
     assert 'data-testid="open-qr"' in page
+
+
+def test_the_edit_form_keeps_the_surveys_dates(client, small):
+    """The date pickers show the dates stored (ISO, what an <input type=date> takes), so an
+    officer changing only the line does not have to type both dates again."""
+    setup = make_survey(small)
+    login(client, small.alice)
+    form = client.get(reverse("satisfaction:edit", args=[setup.survey.pk])).content.decode()
+    assert f'name="opens_on" value="{setup.survey.opens_on.isoformat()}"' in form
+    assert f'name="closes_on" value="{setup.survey.closes_on.isoformat()}"' in form

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from jiceng.core.clients import client_address
@@ -224,3 +226,19 @@ def test_the_thank_you_page_needs_no_login(client, db, path):
 def test_the_rate_limit_counts_the_address_behind_the_sites_proxy(rf, remote, forwarded, address):
     request = rf.post("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == address
+
+
+def test_a_submission_reads_the_questions_once_and_writes_in_one_transaction(client, setup):
+    """The submitting POST is the busiest public request (issue 21: hundreds a second): the
+    token, the questions once, the token spent, the response, its answers and its comment,
+    with no savepoint inside the transaction."""
+    token = setup.tokens(setup.units[0])[0]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(_url(token), _post_data(setup, 0, "希望增加自助机"))
+    assert response.status_code == 302
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum("satisfaction_question" in q and q.startswith("SELECT") for q in sql) == 1
+    # the service's transaction (a savepoint inside the test's own), nothing nested in it
+    assert len([q for q in sql if q.startswith("SAVEPOINT")]) == 1
+    assert len(sql) <= 9, sql
+    assert SurveyComment.objects.get().text == "希望增加自助机"

@@ -136,6 +136,21 @@ def test_a_stale_copy_of_the_token_row_cannot_submit_twice(setup):
     assert SurveyResponse.objects.filter(survey=setup.survey).count() == 1
 
 
+def test_questions_of_another_survey_are_refused_and_the_token_kept(small, setup):
+    other = make_survey(small)
+    token = services.token_find(setup.tokens(setup.units[0])[0])
+    with pytest.raises(ValidationError, match="题目不属于本次测评"):
+        services.response_submit(
+            actor=None,
+            token=token,
+            answers=setup.answers(0),
+            questions=[other.rating, other.choice, other.text],
+        )
+    token.refresh_from_db()
+    assert token.used_at is None
+    assert not SurveyResponse.objects.exists()
+
+
 def test_an_incomplete_form_keeps_the_token(setup):
     token = services.token_find(setup.tokens(setup.units[0])[0])
     with pytest.raises(ValidationError):
