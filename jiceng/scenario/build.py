@@ -21,6 +21,7 @@ from django.db import models, transaction
 
 from jiceng.accounts.models import RoleAssignment, User
 from jiceng.accounts.roles import Role
+from jiceng.appraisal.services import appraisal_recompute
 from jiceng.core import audit, clock
 from jiceng.core.crypto import blind_index
 from jiceng.core.idnumber import make_id_number, mask_id_number
@@ -809,7 +810,8 @@ def build(
     voice: bool = True,
 ) -> dict[str, object]:
     """Build the whole scenario in one transaction; refuses to run on a non-empty tree.
-    ``voice=False`` leaves out the public's voice (petitions, surveys, rectification items),
+    ``voice=False`` leaves out the public's voice (petitions, surveys, rectification items)
+    and the units' appraisal run that reads it,
     as the test suite's shared world does: those apps' tests start from empty tables."""
     if is_built():
         raise RuntimeError("the organisation tree is not empty; use a fresh database")
@@ -840,6 +842,8 @@ def build(
     build_pairings(scale, seed, b.progress)
     if voice:  # petitions, satisfaction surveys, rectification items (issue 21 item 5)
         build_voice(scale, seed, b.progress)
+        # the units' appraisal, which reads them too (issue 21 item 4): a ranking to open
+        appraisal_recompute(actor=None)
     audit.record(
         actor=None,
         verb="create",
