@@ -10,7 +10,9 @@ at city scale, about 2,500 at demo scale and a handful in the tiny world. The wi
 demo's day (2005-09-20, or the site's today if earlier). A street's share is weighted by a hot
 spot factor (some streets, those with old-area demolition, draw four times their share). Most
 cases are registered by the district's petition office (``Body.OFFICE``) and routed to the
-committee of the street where the problem arises (a few by the city's office, among them bus
+committee of the street where the problem arises, or for most neighbourhood matters (land,
+housing, environment, civil affairs) to one of the street's residential-area branches, so the
+units appraised carry petitions of their own (a few by the city's office, among them bus
 complaints routed to the bus company's committee); the rest are registered by the street
 committee itself (``Body.AGENCY``). Each case runs the state machine of ``petitions.rules``
 step by step — route, accept (or not), extend once, transfer, reply, review, re-review, close
@@ -131,6 +133,8 @@ ITEM_PETITION_SHARE = 0.015
 ITEM_NEED_SHARE = 0.08
 ARRANGEMENT_SHARE = 0.4
 LOCAL_CATEGORIES = (Category.LAND, Category.HOUSING, Category.ENVIRONMENT, Category.CIVIL)
+RESIDENTIAL_SHARE = 0.6  # of the local matters routed by a petition office
+RESIDENTIAL_PER_STREET = 40  # the residential branches that take petitions, in path order
 
 CHANNELS = ((Channel.LETTER, 45), (Channel.VISIT, 32), (Channel.PHONE, 15), (Channel.WEB, 8))
 CATEGORY_WEIGHTS = (
@@ -439,6 +443,7 @@ class VoiceBuilder:
     def __init__(self, scale: str, seed: int, progress: Progress) -> None:
         self.scale = scale
         self.rng = random.Random(seed * 977 + 21)
+        self.route_rng = random.Random(seed * 977 + 22)
         self.names = NameMaker(self.rng)
         self.progress = progress
         self.end = last_day()
@@ -470,7 +475,7 @@ class VoiceBuilder:
             org_type=OrgType.BRANCH, sector__in=(Sector.STREET_COMMUNITY, Sector.TOWN)
         ).order_by("path"):
             home = by_path.get(o.path[: tree.STEP * 3])
-            if home is not None and len(home.residential) < 6:
+            if home is not None and len(home.residential) < RESIDENTIAL_PER_STREET:
                 home.residential.append(o)
         length = tree.STEP * 3
         for prefix, n in (
@@ -591,6 +596,16 @@ class VoiceBuilder:
             category = _weighted(rng, CATEGORY_WEIGHTS)
             subject, content = rng.choice(SUBJECTS[category])
             target = st.org
+            # a neighbourhood matter goes on to the residential area's branch, as the street
+            # hands it to the 居委会 (the units appraised carry their petitions, issue 21 item 4)
+            # (its own random stream: the cases' dates stay those of the other streams)
+            pick = self.route_rng
+            if (
+                st.residential
+                and category in LOCAL_CATEGORIES
+                and pick.random() < RESIDENTIAL_SHARE
+            ):
+                target = pick.choice(st.residential)
         channel = (
             _weighted(rng, ((Channel.VISIT, 55), (Channel.PHONE, 35), (Channel.LETTER, 10)))
             if agency
