@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -592,14 +592,17 @@ def _store(
 
 
 def token_find(token: str) -> SurveyToken | None:
-    """The token row of a token as printed (no login: the token is the credential)."""
+    """The token row of a token as printed (no login: the token is the credential), with its
+    survey and unit, and the unit's name as ``unit_name`` (the organisation's other columns are
+    not read: the public page shows only the name)."""
     if not token or len(token) > 64:
         return None
-    return (
-        SurveyToken.objects.select_related("survey", "unit__org")
-        .filter(token_hash=guard.token_hash(token))
-        .first()
+    rows = list(
+        SurveyToken.objects.select_related("survey", "unit")
+        .annotate(unit_name=F("unit__org__name"))
+        .filter(token_hash=guard.token_hash(token))[:1]
     )
+    return rows[0] if rows else None
 
 
 @transaction.atomic

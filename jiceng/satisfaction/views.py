@@ -10,13 +10,21 @@ address, honeypot, captcha), its captcha image, and the thank-you page."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+from collections.abc import Sequence
+from threading import Lock
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -38,7 +46,7 @@ from .forms import (
     TokensForm,
     UnitsForm,
 )
-from .models import SatisfactionSurvey, SurveyToken
+from .models import Question, SatisfactionSurvey, SurveyToken
 from .rules import TRANSITIONS
 
 PAGE_SIZE = 50
@@ -309,6 +317,48 @@ def _public(request: HttpRequest, template: str, context: dict, status: int = 20
     return response
 
 
+# The questions of a blank public form, rendered once per process for each survey, language and
+# content of its questions: the key is made from everything the block shows (scale, question
+# ids, kinds, texts, choices, required, order), so a change to any of them is a new key and the
+# page never shows a stale form. Kept in the process, not in Django's cache, which is the
+# database here: a cache read would cost about what the rendering saves.
+_QUESTIONS_HTML: OrderedDict[str, SafeString] = OrderedDict()
+_QUESTIONS_HTML_MAX = 256
+_QUESTIONS_HTML_LOCK = Lock()
+
+
+def _questions_key(survey: SatisfactionSurvey, questions: Sequence[Question]) -> str:
+    content = repr(
+        (
+            survey.pk,
+            get_language(),
+            list(survey.scale),
+            [(q.pk, q.kind, q.text, list(q.choices or []), q.required) for q in questions],
+        )
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def _questions_html(form: AnswerForm, survey: SatisfactionSurvey) -> SafeString | None:
+    """The rendered questions of a blank form, from the process's cache when this survey's
+    questions were rendered before in the same language; ``None`` for a filled-in form (its
+    values and errors are the person's own)."""
+    if form.is_bound:
+        return None
+    key = _questions_key(survey, form.questions)
+    with _QUESTIONS_HTML_LOCK:
+        html = _QUESTIONS_HTML.get(key)
+        if html is not None:
+            _QUESTIONS_HTML.move_to_end(key)
+            return html
+    html = mark_safe(render_to_string("satisfaction/public/_questions.html", {"form": form}))  # noqa: S308
+    with _QUESTIONS_HTML_LOCK:
+        _QUESTIONS_HTML[key] = html
+        while len(_QUESTIONS_HTML) > _QUESTIONS_HTML_MAX:
+            _QUESTIONS_HTML.popitem(last=False)
+    return html
+
+
 @never_cache
 @ensure_csrf_cookie
 def answer(request: HttpRequest, token: str) -> HttpResponse:
@@ -356,7 +406,13 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     return _public(
         request,
         "satisfaction/public/answer.html",
-        {"survey": survey, "unit_name": row.unit.org.name, "form": form, "open": False},
+        {
+            "survey": survey,
+            "unit_name": row.unit_name,
+            "form": form,
+            "open": False,
+            "questions_html": _questions_html(form, survey),
+        },
     )
 
 
@@ -424,7 +480,13 @@ def open_answer(request: HttpRequest, key: str) -> HttpResponse:
     return _public(
         request,
         "satisfaction/public/answer.html",
-        {"survey": survey, "form": form, "open": True, "challenge": challenge},
+        {
+            "survey": survey,
+            "form": form,
+            "open": True,
+            "challenge": challenge,
+            "questions_html": _questions_html(form, survey),
+        },
     )
 
 

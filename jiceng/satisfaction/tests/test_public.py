@@ -242,3 +242,89 @@ def test_a_submission_reads_the_questions_once_and_writes_in_one_transaction(cli
     assert len([q for q in sql if q.startswith("SAVEPOINT")]) == 1
     assert len(sql) <= 9, sql
     assert SurveyComment.objects.get().text == "希望增加自助机"
+
+
+# ----- the blank form's questions rendered once per process (issue 21: the GET's CPU) ---------
+
+
+def _shown_questions(body: str) -> list[str]:
+    return [t.strip() for t in re.findall(r"<legend>\d+\. ([^<]+)", body)]
+
+
+def test_a_second_visitor_gets_the_same_form_and_both_answers_are_stored(client, setup):
+    """The second GET is served the questions rendered for the first: the same fields, and
+    each person's submission stores their own answers and spends their own token once."""
+    first, second = setup.tokens(setup.units[0])[:2]
+    page_one = client.get(_url(first)).content.decode()
+    page_two = Client().get(_url(second)).content.decode()
+    fields = re.findall(r'name="(q\d+)"', page_one)
+    assert fields
+    assert fields == re.findall(r'name="(q\d+)"', page_two)
+    assert _shown_questions(page_two) == [
+        "您对该单位的总体评价",
+        "您多久到该单位办一次事",
+        "您的意见和建议",
+    ]
+    assert client.post(_url(first), _post_data(setup, 0, "")).status_code == 302
+    assert Client().post(_url(second), _post_data(setup, 2, "排队太久")).status_code == 302
+    assert sorted(SurveyResponse.objects.values_list("overall_level", flat=True)) == [0, 2]
+    assert SurveyToken.objects.filter(used_at__isnull=False).count() == 2
+    again = Client().post(_url(second), _post_data(setup, 1, "再交一次"))
+    assert again.status_code == 409
+    assert list(SurveyComment.objects.values_list("text", flat=True)) == ["排队太久"]
+
+
+def test_a_changed_question_shows_at_once_after_the_form_was_shown(client, setup):
+    """The rendered questions are kept per survey, language and content: a changed text, a
+    changed choice or a new question is a different form, never the kept one. (Questions
+    change only in a draft through the services; the rows are changed directly here to show
+    that any change, whatever made it, reaches the page.)"""
+    token = setup.tokens(setup.units[0])[0]
+    assert "您的意见和建议" in client.get(_url(token)).content.decode()
+    setup.text.text = "您对窗口服务还有什么建议"
+    setup.text.save()
+    setup.choice.choices = ["每周", "每月", "每年"]
+    setup.choice.save()
+    body = client.get(_url(token)).content.decode()
+    assert "您对窗口服务还有什么建议" in body
+    assert "您的意见和建议" not in body
+    assert "每年" in body
+    assert "更少" not in body
+    extra = setup.survey.questions.create(position=9, kind="text", text="其他", required=False)
+    body = client.get(_url(token)).content.decode()
+    assert _shown_questions(body)[-1] == "其他"
+    assert f'name="q{extra.pk}"' in body
+
+
+def test_the_kept_form_follows_the_readers_language(client, setup):
+    token = setup.tokens(setup.units[0])[0]
+    assert "基本满意" in client.get(_url(token)).content.decode()
+    hant = Client()
+    hant.cookies["django_language"] = "zh-hant"
+    body = hant.get(_url(token)).content.decode()
+    assert "基本滿意" in body
+    assert "基本满意" not in body
+    assert "基本满意" in client.get(_url(token)).content.decode()
+
+
+def test_a_refused_form_keeps_the_persons_choices_not_a_blank_kept_form(client, setup):
+    token = setup.tokens(setup.units[0])[0]
+    client.get(_url(token))  # the blank form is now kept
+    data = _post_data(setup, 2)
+    del data[f"q{setup.choice.pk}"]
+    body = client.post(_url(token), data).content.decode()
+    assert "请回答此题" in body
+    assert re.search(rf'name="q{setup.rating.pk}" value="2"[^>]*checked', body)
+    assert not SurveyToken.objects.filter(used_at__isnull=False).exists()
+
+
+def test_opening_the_link_reads_the_token_and_the_questions_only(client, setup):
+    """Two queries for the page, and of the unit's organisation only its name is read (the
+    organisation row is wide; the public page shows the name)."""
+    token = setup.tokens(setup.units[0])[0]
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(_url(token)).content.decode()
+    assert setup.units[0].org.name in body
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len(sql) == 2, sql
+    assert not any('"orgs_organization"."code"' in q for q in sql)
