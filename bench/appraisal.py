@@ -34,18 +34,11 @@ TARGET_S = 30
 
 
 def main() -> int:
-    from run import ensure_database
+    from run import django_on
 
     url = os.environ.get("BENCH_DATABASE_URL", CITY_URL)
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ["DEBUG"] = "0"
     # The demo's day (as ``make demo``): the campaign is read as of it.
-    os.environ.setdefault("JICENG_TODAY", "2005-09-20")
-    import django
-
-    django.setup()
+    django_on(url, today="2005-09-20")
     from django.core.management import call_command
     from django.db import connection
 

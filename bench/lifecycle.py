@@ -42,16 +42,10 @@ class _RollbackError(Exception):
 
 
 def main() -> int:
-    from run import ensure_database
+    from run import django_on
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ["DEBUG"] = "0"
-    import django
-
-    django.setup()
+    django_on(url)
     from django.core.management import call_command
     from django.db import connection, transaction
 

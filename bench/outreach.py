@@ -49,18 +49,11 @@ PLAN_RUNS = int(os.environ.get("BENCH_PAIR_RUNS", "2"))
 
 
 def main() -> int:
-    from run import ensure_database, timed
+    from run import django_on, timed
 
     url = os.environ.get("BENCH_DATABASE_URL", CITY_URL)
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ["DEBUG"] = "0"
     # The demo's day (as ``make demo``): what is overdue is read on it, not in 2026.
-    os.environ.setdefault("JICENG_TODAY", "2005-09-20")
-    import django
-
-    django.setup()
+    django_on(url, today="2005-09-20")
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection

@@ -41,6 +41,21 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def django_on(url: str, *, today: str | None = None) -> None:
+    """Point Django at the bench database ``url`` (made if missing) with production-like
+    settings (DEBUG off) and set it up; ``today`` fixes the site's day (``JICENG_TODAY``) when
+    the run reads what is due or overdue, as ``make demo`` does (the demo's day, not 2026)."""
+    ensure_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    os.environ["DEBUG"] = "0"
+    if today:
+        os.environ.setdefault("JICENG_TODAY", today)
+    import django
+
+    django.setup()
+
+
 def timed(fn: Callable[[], Any], repeats: int = REPEATS) -> dict[str, float]:
     fn()  # warm-up
     samples = []
@@ -58,14 +73,7 @@ def timed(fn: Callable[[], Any], repeats: int = REPEATS) -> dict[str, float]:
 
 
 def main() -> int:
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ["DEBUG"] = "0"
-    import django
-
-    django.setup()
+    django_on(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection

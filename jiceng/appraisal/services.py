@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from jiceng.campaigns.progress.models import Campaign
 from jiceng.core import audit, tree
+from jiceng.core.progress import ProgressWriter
 from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.orgs.models import Organization
 
@@ -143,24 +144,6 @@ def run_queue(*, actor: Actor, campaign: Campaign, as_of: dt.date | None = None)
     return run
 
 
-class _Throttle:
-    """Writes progress to the run at most twice a second (its own UPDATE, outside the
-    result's transaction, so the page sees it while the task runs)."""
-
-    def __init__(self, run_id: int) -> None:
-        self.run_id = run_id
-        self.last = 0.0
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.5 and fraction < 1:
-            return
-        self.last = now
-        AppraisalRun.objects.filter(pk=self.run_id).update(
-            progress=min(max(fraction, 0.0), 1.0), stage=stage[:60]
-        )
-
-
 # The stored columns of a score, in order (``_write_batch``).
 COLUMNS = (
     "run_id",
@@ -245,7 +228,7 @@ def run_compute(*, run_id: int, progress: Progress | None = None) -> AppraisalRu
     AppraisalRun.objects.filter(pk=run.pk).update(
         state=RunState.RUNNING, progress=0.01, stage="开始计算", message=""
     )
-    report = progress or _Throttle(run.pk)
+    report = progress or ProgressWriter(AppraisalRun.objects.filter(pk=run.pk), stage_length=60)
     try:
         units = compute.gather(
             run.campaign, as_of=run.as_of, period_from=run.period_from, report=report

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from jiceng import optimize
 from jiceng.core import audit
+from jiceng.core.progress import ProgressWriter
 from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.geo.models import District
 from jiceng.members.models import Member, Transfer
@@ -288,23 +289,6 @@ def plan_targets(plan: Plan, inputs: Inputs) -> Targets:
 
 
 # ----- run ----------------------------------------------------------------------------------------
-class _Throttle:
-    """Writes progress to the plan at most twice a second (its own UPDATE, outside the
-    result's transaction, so the page sees it while the task runs)."""
-
-    def __init__(self, plan_id: int, low: float = 0.1, high: float = 0.9) -> None:
-        self.plan_id, self.low, self.high = plan_id, low, high
-        self.last = 0.0
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.5 and fraction < 1:
-            return
-        self.last = now
-        value = self.low + (self.high - self.low) * min(max(fraction, 0.0), 1.0)
-        Plan.objects.filter(pk=self.plan_id).update(progress=value, stage=_stage_label(stage))
-
-
 STAGES = {
     "candidates": "查找邻近支部",
     "solve": "求解最优分配",
@@ -335,7 +319,9 @@ def plan_run(*, plan_id: int, progress: Progress | None = None) -> Plan:
     Plan.objects.filter(pk=plan.pk).update(
         state=PlanState.RUNNING, started_at=timezone.now(), progress=0.02, stage="读取党员"
     )
-    report = progress or _Throttle(plan.pk)
+    report = progress or ProgressWriter(
+        Plan.objects.filter(pk=plan.pk), stage_length=60, low=0.1, high=0.9, label=_stage_label
+    )
     started = time.perf_counter()
     if plan.kind == PlanKind.PAIR:
         return _run_and_store_pair(plan, report, started)

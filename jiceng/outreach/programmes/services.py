@@ -8,7 +8,6 @@ audited."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.core import audit, clock, tree
+from jiceng.core.progress import ProgressWriter
 from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.members.models import Member
 from jiceng.optimize import Commitment as PlannedCommitment
@@ -654,24 +654,6 @@ def schedule_queue(*, actor: Actor, programme: ServiceProgramme) -> ScheduleRun:
     )
 
 
-class _Throttle:
-    """Writes a run's progress at most twice a second (its own UPDATE, outside the
-    schedule's transaction, so the page sees it while the task runs)."""
-
-    def __init__(self, run_id: int) -> None:
-        self.run_id = run_id
-        self.last = 0.0
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.5 and fraction < 1:
-            return
-        self.last = now
-        ScheduleRun.objects.filter(pk=self.run_id).update(
-            progress=min(max(fraction, 0.0), 1.0), stage=stage[:20]
-        )
-
-
 def schedule_run(*, run_id: int, progress: Progress | None = None) -> ScheduleRun:
     """Compute and write a queued run's schedule (the task body; the command runs it
     in-process) through ``programme_schedule``, as the officer who asked. A refusal ends
@@ -684,7 +666,7 @@ def schedule_run(*, run_id: int, progress: Progress | None = None) -> ScheduleRu
     ScheduleRun.objects.filter(pk=run.pk).update(
         state=RunState.RUNNING, started_at=timezone.now(), progress=0.02, stage="read"
     )
-    throttle = _Throttle(run.pk)
+    throttle = ProgressWriter(ScheduleRun.objects.filter(pk=run.pk), stage_length=20)
 
     def report(stage: str, fraction: float) -> None:
         throttle(stage, fraction)

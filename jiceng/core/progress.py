@@ -1,0 +1,40 @@
+"""A long run's progress written to its row while it runs: the plan, the programme's schedule
+and the appraisal each keep ``progress`` (0–1) and ``stage`` on their run, which the page polls
+with htmx."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
+
+
+class ProgressWriter:
+    """A progress callback ``(stage, fraction)`` that writes the run's row at most twice a
+    second (its own UPDATE, outside the result's transaction, so the page sees it while the
+    task runs); the last step (``fraction`` 1) is always written. ``fraction`` is mapped onto
+    ``low``–``high`` (a run that has work before and after the reported part) and the stage
+    through ``label`` (a code to its words), cut to the column's ``stage_length``."""
+
+    def __init__(
+        self,
+        row: QuerySet[Any],
+        *,
+        stage_length: int,
+        low: float = 0.0,
+        high: float = 1.0,
+        label: Callable[[str], str] = str,
+    ) -> None:
+        self.row, self.stage_length, self.low, self.high = row, stage_length, low, high
+        self.label = label
+        self.last = 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.5 and fraction < 1:
+            return
+        self.last = now
+        value = self.low + (self.high - self.low) * min(max(fraction, 0.0), 1.0)
+        self.row.update(progress=value, stage=self.label(stage)[: self.stage_length])
