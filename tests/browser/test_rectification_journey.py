@@ -125,6 +125,8 @@ def test_survey_comments_become_an_item_closed_then_reopened_by_a_failed_check(
 
     expect(page.get_by_test_id("item-state")).to_have_text("整改中")
     expect(page.get_by_test_id("item-reopened")).to_contain_text("重新整改 1 次")
+    # the earlier round's notice and verdict are said to be the earlier round's
+    expect(page.get_by_test_id("item-notice-earlier")).to_contain_text("上一轮整改")
     expect(page.get_by_test_id("item-check")).to_have_count(1)
     expect(page.get_by_test_id("item-check")).to_have_attribute("data-passed", "0")
     expect(page.get_by_test_id("item-checks")).to_contain_text("弄堂口又搭起了新的棚子")

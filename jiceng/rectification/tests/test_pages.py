@@ -112,6 +112,8 @@ def test_the_buttons_follow_the_state_and_the_steps_run_through_the_pages(client
         reverse("rectification:item-complete", args=[item.pk]),
         {"result": "拆除", "notice_text": "公示", "noticed_on": clock.today().isoformat()},
     )
+    # the round's own result, awaiting the verdict: not labelled as an earlier round's
+    assert 'data-testid="item-notice-earlier"' not in client.get(detail).content.decode()
     client.post(
         reverse("rectification:item-verdict", args=[item.pk]),
         {"verdict": "not_satisfied", "note": "又搭起来了"},
@@ -121,6 +123,8 @@ def test_the_buttons_follow_the_state_and_the_steps_run_through_the_pages(client
     page = client.get(detail).content.decode()
     assert 'data-testid="item-reopened"' in page
     assert "又搭起来了" in page
+    # reopened: the earlier result and verdict are said to be the earlier round's
+    assert 'data-testid="item-notice-earlier"' in page
 
 
 def test_a_source_linked_twice_is_refused_on_the_form(client, small):
