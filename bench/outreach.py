@@ -143,7 +143,7 @@ def _client(username: str) -> Any:
 
 def _pages(timed: Any) -> dict[str, Any]:
     from django.core.cache import cache
-    from django.db import connection
+    from run import page_timer, sql_timer
 
     from jiceng.core import clock
 
@@ -151,23 +151,8 @@ def _pages(timed: Any) -> dict[str, Any]:
     today = clock.today()
 
     def page(username: str, path: str, cold: bool = False) -> Any:
-        client = _client(username)
-
-        def run() -> None:
-            if cold:
-                cache.clear()  # computed afresh, as after a visit is recorded
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
-
-        return run
-
-    def sql(query: str, params: list[Any]) -> Any:
-        def run() -> None:
-            with connection.cursor() as cursor:
-                cursor.execute(query, params)
-                cursor.fetchall()
-
-        return run
+        # cold: the cache cleared first, computed afresh as after a visit is recorded
+        return page_timer(_client(username), path, cache.clear if cold else None)
 
     # What the worklist needs: one page (25 rows and one more) of the district's overdue
     # tasks, oldest first, with the household, card and member names the table shows.
@@ -198,7 +183,7 @@ def _pages(timed: Any) -> dict[str, Any]:
         "city's overdue service tasks, page 1 (city.admin)": page(
             "city.admin", "/outreach/services/overdue/"
         ),
-        "baseline: bare SQL of the district's overdue page": sql(
+        "baseline: bare SQL of the district's overdue page": sql_timer(
             overdue_sql, [today, huangpu.path + "%"]
         ),
         "visits by unit, whole city (city.admin), computed": page(
@@ -213,7 +198,7 @@ def _pages(timed: Any) -> dict[str, Any]:
         "visits by unit, district (district officer), computed": page(
             "huangpu.officer", "/outreach/visits/counts/", cold=True
         ),
-        "baseline: bare SQL GROUP BY of visits by district": sql(
+        "baseline: bare SQL GROUP BY of visits by district": sql_timer(
             visits_sql, [len(city.path) + 4, city.path + "%"]
         ),
     }

@@ -56,6 +56,32 @@ def django_on(url: str, *, today: str | None = None) -> None:
     django.setup()
 
 
+def page_timer(client: Any, path: str, before: Callable[[], Any] | None = None) -> Any:
+    """A case for ``timed``: ``client`` (Django's test client, logged in) reads ``path``, which
+    must answer 200; ``before`` runs first each time (e.g. clearing the cache, to time the
+    figures computed afresh)."""
+
+    def run() -> None:
+        if before is not None:
+            before()
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+
+    return run
+
+
+def sql_timer(query: str, params: list[Any]) -> Any:
+    """A case for ``timed``: the bare SQL a page needs, run and fetched: the baseline."""
+    from django.db import connection
+
+    def run() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            cursor.fetchall()
+
+    return run
+
+
 def timed(fn: Callable[[], Any], repeats: int = REPEATS) -> dict[str, float]:
     fn()  # warm-up
     samples = []

@@ -137,8 +137,8 @@ def _petition_figures() -> dict[str, int]:
 
 
 def _pages(timed: Any) -> dict[str, Any]:
-    from django.db import connection
     from django.test import Client
+    from run import page_timer, sql_timer
 
     from conftest import mark_verified
     from jiceng.core import clock
@@ -152,19 +152,7 @@ def _pages(timed: Any) -> dict[str, Any]:
     mark_verified(client, officer)
 
     def page(path: str) -> Any:
-        def run() -> None:
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
-
-        return run
-
-    def sql(query: str, params: list[Any]) -> Any:
-        def run() -> None:
-            with connection.cursor() as cursor:
-                cursor.execute(query, params)
-                cursor.fetchall()
-
-        return run
+        return page_timer(client, path)
 
     # What the worklist needs: one page (50 rows) of the district's open cases past their
     # deadline (handled or registered in the district), longest overdue first, with the names
@@ -187,7 +175,7 @@ def _pages(timed: Any) -> dict[str, Any]:
         "petition list filtered to overdue, page 1 (district officer)": page(
             "/petitions/?overdue=on"
         ),
-        "baseline: bare SQL of the district's overdue page": sql(
+        "baseline: bare SQL of the district's overdue page": sql_timer(
             overdue_sql, [list(OPEN_STATES), clock.today(), prefix, prefix]
         ),
     }
