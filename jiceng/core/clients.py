@@ -24,9 +24,11 @@ def _valid(address: str) -> bool:
 def client_address(request: object) -> str:
     """The address a request came from: ``REMOTE_ADDR``, unless that is one of the site's own
     proxies (``settings.TRUSTED_PROXIES``); then the last address of ``X-Forwarded-For`` that
-    is not a proxy (the addresses before it are whatever the client chose to send). Anything
-    that is not an IP address (a test client's placeholder, a garbled header) gives ``""``:
-    the audit log stores the address in an address column, which refuses anything else."""
+    is not a proxy (the addresses before it are whatever the client chose to send). Only an
+    IP address is ever returned, because the audit log keeps it in an address column that
+    refuses anything else: a garbled forwarded hop gives the proxy's own address, and a
+    missing or malformed ``REMOTE_ADDR`` (a test client's placeholder) the empty string,
+    stored as no address."""
     meta = getattr(request, "META", {})
     remote = str(meta.get("REMOTE_ADDR", "") or "")
     trusted = set(getattr(settings, "TRUSTED_PROXIES", ()))
