@@ -16,10 +16,8 @@ service's own progress reports.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -34,26 +32,13 @@ TARGET_S = 30
 
 
 def main() -> int:
-    from run import django_on
+    from run import city_ready, django_on, header
 
-    url = os.environ.get("BENCH_DATABASE_URL", CITY_URL)
     # The demo's day (as ``make demo``): the campaign is read as of it.
-    django_on(url, today="2005-09-20")
-    from django.core.management import call_command
-    from django.db import connection
-
-    call_command("migrate", verbosity=0)
-    from jiceng.orgs.models import Organization
-
-    if not Organization.objects.exists():
-        call_command("scenario", scale="city", seed=2005)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+    django_on(os.environ.get("BENCH_DATABASE_URL", CITY_URL), today="2005-09-20")
+    city_ready()
     results: dict[str, Any] = {
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "database": f"PostgreSQL {connection.pg_version // 10000}",  # type: ignore[attr-defined]
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}",
+        **header(),
         "data": _figures(),
         "runs": [_run() for _ in range(RUNS)],
     }

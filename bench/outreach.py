@@ -32,10 +32,8 @@ rendering), repeated, median and p95, against the bare SQL each needs, in the sa
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -49,29 +47,18 @@ PLAN_RUNS = int(os.environ.get("BENCH_PAIR_RUNS", "2"))
 
 
 def main() -> int:
-    from run import django_on, timed
+    from run import city_ready, django_on, header, timed
 
-    url = os.environ.get("BENCH_DATABASE_URL", CITY_URL)
     # The demo's day (as ``make demo``): what is overdue is read on it, not in 2026.
-    django_on(url, today="2005-09-20")
+    django_on(os.environ.get("BENCH_DATABASE_URL", CITY_URL), today="2005-09-20")
     from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
 
     settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
+    city_ready()
     from jiceng.core import clock
-    from jiceng.orgs.models import Organization
 
-    if not Organization.objects.exists():
-        call_command("scenario", scale="city", seed=2005)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
     results: dict[str, Any] = {
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "database": f"PostgreSQL {connection.pg_version // 10000}",  # type: ignore[attr-defined]
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}",
+        **header(),
         "today": str(clock.today()),
         "data": _figures(),
         "cases": _pages(timed),

@@ -56,6 +56,36 @@ def django_on(url: str, *, today: str | None = None) -> None:
     django.setup()
 
 
+def city_ready() -> None:
+    """Migrate the bench database and, when its tree is empty, build the city scenario (seed
+    2005) and analyse it: the benches that read the city call this after ``django_on``."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from jiceng.orgs.models import Organization
+
+    call_command("migrate", verbosity=0)
+    if not Organization.objects.exists():
+        call_command("scenario", scale="city", seed=2005)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+
+
+def header() -> dict[str, str]:
+    """When, on which database and machine a bench ran: the first keys of its results."""
+    import datetime as dt
+    import platform
+
+    from django.db import connection
+
+    return {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "database": f"PostgreSQL {connection.pg_version // 10000}",  # type: ignore[attr-defined]
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}",
+    }
+
+
 def page_timer(client: Any, path: str, before: Callable[[], Any] | None = None) -> Any:
     """A case for ``timed``: ``client`` (Django's test client, logged in) reads ``path``, which
     must answer 200; ``before`` runs first each time (e.g. clearing the cache, to time the

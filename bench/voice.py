@@ -33,7 +33,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -61,38 +60,21 @@ TARGET_P95_MS = 200
 
 def main() -> int:
     from load import KEYS
-    from run import ensure_database, timed
+    from run import city_ready, django_on, header, timed
 
-    url = os.environ.get("BENCH_DATABASE_URL", CITY_URL)
-    ensure_database(url)
     # The server must derive tokens with the same secret key as this process.
     os.environ.update(KEYS)
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    os.environ["DEBUG"] = "0"
     # The demo's day (as ``make demo``): what is overdue is read on it, not in 2026.
-    os.environ.setdefault("JICENG_TODAY", "2005-09-20")
-    import django
-
-    django.setup()
+    django_on(os.environ.get("BENCH_DATABASE_URL", CITY_URL), today="2005-09-20")
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
 
     settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
+    city_ready()
     from jiceng.core import clock
-    from jiceng.orgs.models import Organization
 
-    if not Organization.objects.exists():
-        call_command("scenario", scale="city", seed=2005)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
     results: dict[str, Any] = {
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "database": f"PostgreSQL {connection.pg_version // 10000}",  # type: ignore[attr-defined]
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}",
+        **header(),
         "today": str(clock.today()),
         "petitions": _petition_figures(),
         "cases": _pages(timed),
