@@ -15,6 +15,19 @@ class CampaignsConfig(AppConfig):
         register_provider(progress_notices)
         register_provider(chain_notices)
         self._attachable()
+        self._tallies()
+
+    @staticmethod
+    def _tallies() -> None:
+        """The stored four lets and four ones follow the roll's writes (issue 22)."""
+        from jiceng.orgs import tallies
+
+        from .coverage import totals as coverage_totals
+        from .practices import totals as practices_totals
+
+        tallies.register(coverage_totals.recount_units)
+        tallies.register_repath(coverage_totals.repath_coverage)
+        tallies.register(practices_totals.recount_units)
 
     @staticmethod
     def _attachable() -> None:

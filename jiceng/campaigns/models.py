@@ -12,9 +12,15 @@ surface for models (Django registers them from here; other apps import them from
 from __future__ import annotations
 
 from .chains.models import ChainLink, ResponsibilityTask
-from .coverage.models import CoverageEntry
+from .coverage.models import CoverageEntry, CoverageTally
 from .guidance.models import GuidanceTemplate, GuidanceTemplateQuerySet, PilotLesson, UnitPlanItem
-from .practices.models import FourOnesItem, PracticeActivity, ThemePractice
+from .practices.models import (
+    FourOnesComplete,
+    FourOnesItem,
+    FourOnesTally,
+    PracticeActivity,
+    ThemePractice,
+)
 from .progress.models import (
     Campaign,
     CampaignUnit,
@@ -31,7 +37,10 @@ __all__ = [
     "CampaignUnitQuerySet",
     "ChainLink",
     "CoverageEntry",
+    "CoverageTally",
+    "FourOnesComplete",
     "FourOnesItem",
+    "FourOnesTally",
     "GuidanceTemplate",
     "GuidanceTemplateQuerySet",
     "Indicator",

@@ -28,6 +28,7 @@ from jiceng.members import education
 from jiceng.members.models import Education, EmploymentStatus, Member, MemberCategory, Sex
 from jiceng.members.phones import mask_phone, normalize_phone
 from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE, member_date_errors
+from jiceng.orgs import tallies
 
 from . import cleaning
 from .cleaning import CellError
@@ -408,6 +409,7 @@ def write_batch(
     outcome = BatchOutcome()
     if trust_new:
         outcome.created = insert_lines([r.line for r in rows])
+        _units_changed(outcome.created, ())
         return outcome
     existing = {
         m.id_number_index: m
@@ -415,6 +417,7 @@ def write_batch(
             "id_number", "phone"
         )
     }
+    units_before = {u for m in existing.values() for u in (m.home_org_id, m.participating_org_id)}
     inserts: list[str] = []
     updates: list[Member] = []
     compared = tuple(
@@ -463,7 +466,14 @@ def write_batch(
         for m in updates:
             m.updated_at = now
         Member.objects.bulk_update(updates, [*written, "updated_at"], batch_size=500)
+    _units_changed(outcome.created, units_before)
     return outcome
+
+
+def _units_changed(created: list[int], units_before: Iterable[int | None]) -> None:
+    """The stored totals kept per unit (issue 22) recount the units members joined or left."""
+    after = Member.objects.filter(pk__in=created).values_list("home_org_id", "participating_org_id")
+    tallies.units_changed({*units_before, *(u for pair in after for u in pair)})
 
 
 def insert_lines(lines: list[str]) -> list[int]:

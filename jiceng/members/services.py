@@ -24,6 +24,7 @@ from jiceng.core.crypto import blind_index
 from jiceng.core.idnumber import IdNumberError, mask_id_number, parse_id_number
 from jiceng.core.models import AuditEvent
 from jiceng.core.scoping import Action, Actor, actor_user, require
+from jiceng.orgs import tallies
 from jiceng.orgs.models import Organization
 
 from .duplicates.models import DuplicateDismissal, MemberMerge
@@ -181,6 +182,7 @@ def member_create(
     _check_dates(member)
     member.full_clean(exclude=["id_number_index", "home_path", "participating_path"])
     member.save()
+    tallies.units_changed([member.home_org_id, member.participating_org_id])
     audit.record(
         actor=actor,
         verb="create",
@@ -198,6 +200,7 @@ def member_update(*, actor: Actor, member: Member, **changes: Any) -> tuple[Memb
     an officer may correct it within their own subtree."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     require_change(actor, member)
+    units_before = [member.home_org_id, member.participating_org_id]
     before = _snapshot(member)
     before_secrets = {name: getattr(member, name) for name in SENSITIVE_FIELDS}
     warnings: list[str] = []
@@ -234,6 +237,7 @@ def member_update(*, actor: Actor, member: Member, **changes: Any) -> tuple[Memb
     _check_dates(member)
     member.full_clean(exclude=["id_number_index", "home_path", "participating_path"])
     member.save()
+    tallies.units_changed([*units_before, member.home_org_id, member.participating_org_id])
     after = _snapshot(member)
     _mark_changed_secrets(before_secrets, member, after)
     if before != after:
@@ -271,6 +275,9 @@ def member_place(
     before = {"participating_org": member.participating_org_id}
     _set_orgs(member, member.home_org, participating_org)
     member.save(update_fields=["participating_org", "participating_path", "updated_at"])
+    tallies.units_changed(
+        [before["participating_org"], member.home_org_id, member.participating_org_id]
+    )
     Placement.objects.create(
         member=member,
         member_path=member.home_path,
@@ -493,6 +500,7 @@ def members_follow_merge(
     Member.objects.filter(participating_org=source).update(
         participating_org=target, participating_path=target.path, updated_at=now
     )
+    tallies.units_changed([source.pk, target.pk])
 
     def changed(home_org: int, part_org: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
         before = {"home_org": home_org, "participating_org": part_org}
@@ -522,9 +530,11 @@ def members_leave_abolished(*, actor: Actor, org: Organization, note: str) -> in
         .filter(participating_org=org)
         .values_list("pk", "name", "home_path")
     )
+    homes = set(Member.objects.filter(participating_org=org).values_list("home_org_id", flat=True))
     Member.objects.filter(participating_org=org).update(
         participating_org=None, participating_path="", updated_at=timezone.now()
     )
+    tallies.units_changed([org.pk, *homes])
     _audit_members(
         actor,
         note,

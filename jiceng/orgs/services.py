@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from jiceng.core import audit, clock, generations, tree
 from jiceng.core.scoping import Action, Actor, actor_name, actor_user, can, require
 
-from . import health, selectors, signals
+from . import health, selectors, signals, tallies
 from .models import (
     BRANCH_TYPES,
     COMPUTED_CRITERIA,
@@ -222,6 +222,11 @@ def organization_update(*, actor: Actor, org: Organization, **changes: Any) -> O
     org.full_clean(exclude=["path", "depth", "numchild"])
     org.save()
     after = _snapshot(org)
+    if (before.get("sector"), before.get("org_type")) != (
+        after.get("sector"),
+        after.get("org_type"),
+    ):
+        tallies.units_changed([org.pk])  # its members' study mode and requirement (S9)
     if before != after:
         audit.record(
             actor=actor, verb="update", obj=org, org_path=org.path, before=before, after=after
@@ -254,6 +259,7 @@ def organization_move(*, actor: Actor, org: Organization, new_parent: Organizati
     old_path = org.path
     Organization.objects.move(org, new_parent, pos="last-child")
     org.refresh_from_db()
+    tallies.subtree_moved(old_path, org.path)  # the stored totals' copies of paths (issue 22)
     signals.subtree_moved.send(
         sender=Organization,
         old_path=old_path,

@@ -236,3 +236,26 @@ class SelfStudy(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+class StudyTally(models.Model):
+    """Stored completion of one period for the members who study in one unit (issue 22):
+    what the completion pages roll up, kept by ``jiceng.study.totals`` in the transaction of
+    every write that changes it. A subtree's figure is a sum over its units' rows."""
+
+    period = models.ForeignKey(StudyPeriod, on_delete=models.CASCADE, related_name="+")
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    org_path = models.CharField(max_length=255, default="")  # a copy: sums read one table
+    members = models.PositiveIntegerField(default=0)
+    with_requirement = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    below = models.PositiveIntegerField(default=0)
+    done = models.DecimalField(max_digits=14, decimal_places=AMOUNT_PLACES, default=0)
+
+    class Meta:
+        verbose_name = _("学习完成合计")
+        verbose_name_plural = _("学习完成合计")
+        constraints = [models.UniqueConstraint(fields=["period", "org"], name="study_tally_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.period_id}/{self.org_id}: {self.completed}/{self.with_requirement}"

@@ -1,5 +1,6 @@
-"""Every read of the study ledger, scoped through ``visible_to``. Completion per member and per
-unit is computed in the database (correlated sums and one GROUP BY), never row by row."""
+"""Every read of the study ledger, scoped through ``visible_to``. Completion per member is
+computed in the database (correlated sums); per unit it is read from the stored totals
+(``StudyTally``, kept by ``totals``) summed over the subtree's units."""
 
 from __future__ import annotations
 
@@ -24,11 +25,18 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Substr
 
 from jiceng.core import clock, tree
-from jiceng.core.scoping import Action, get_visible_or_404
+from jiceng.core.scoping import Action, can, get_visible_or_404
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
 
-from .models import Attendance, SelfStudy, StudyPeriod, StudyRequirement, StudySession
+from .models import (
+    Attendance,
+    SelfStudy,
+    StudyPeriod,
+    StudyRequirement,
+    StudySession,
+    StudyTally,
+)
 from .rules import AMOUNT_PLACES, in_unit_q, mode_expression
 
 TOTAL = DecimalField(max_digits=9, decimal_places=AMOUNT_PLACES)
@@ -255,8 +263,13 @@ _COUNTS = {
 def _grouped(user: Any, org: Organization, period: StudyPeriod, length: int) -> dict[str, dict]:
     """Completion counts grouped by the first ``length`` characters of the study unit's path.
 
-    (Not ``.aggregate()``: over these annotations Django wraps the query and loses ``done``.)
+    When the user sees the whole subtree they are the stored totals' (``StudyTally``, issue
+    22): a sum over the subtree's units, one range of the tree, never the members. Otherwise
+    they are computed member by member over what the user sees (not ``.aggregate()``: over
+    these annotations Django wraps the query and loses ``done``).
     """
+    if can(user, Action.VIEW, org.path):
+        return _grouped_stored(org, period, length)
     rows = (
         member_completion(user, org, period)
         .annotate(unit_key=Substr("study_path", 1, length))
@@ -265,6 +278,29 @@ def _grouped(user: Any, org: Organization, period: StudyPeriod, length: int) -> 
         .annotate(**_COUNTS)
     )
     return {row["unit_key"]: {k: v for k, v in row.items() if k != "unit_key"} for row in rows}
+
+
+def _grouped_stored(org: Organization, period: StudyPeriod, length: int) -> dict[str, dict]:
+    rows = (
+        StudyTally.objects.filter(period=period, org_path__startswith=org.path)
+        .annotate(unit_key=Substr("org_path", 1, length))
+        .order_by()
+        .values("unit_key")
+        .annotate(
+            n_members=Sum("members"),
+            n_with_requirement=Sum("with_requirement"),
+            n_completed=Sum("completed"),
+            n_below=Sum("below"),
+            n_done=Coalesce(Sum("done", output_field=TOTAL), ZERO),
+        )
+        .values_list(
+            "unit_key", "n_members", "n_with_requirement", "n_completed", "n_below", "n_done"
+        )
+    )
+    return {
+        key: {"members": m, "with_requirement": w, "completed": c, "below": b, "done": d}
+        for key, m, w, c, b, d in rows
+    }
 
 
 def unit_totals(user: Any, org: Organization, period: StudyPeriod) -> UnitRow:

@@ -23,6 +23,7 @@ from jiceng.members.models import Member
 from jiceng.members.selectors import is_own
 from jiceng.orgs.models import Organization
 
+from . import totals
 from .models import Attendance, SelfStudy, StudyPeriod, StudyRequirement, StudySession
 from .rules import (
     AMOUNT_PLACES,
@@ -104,6 +105,7 @@ def period_create(*, actor: Actor, name: str, starts_on: dt.date, ends_on: dt.da
     period = StudyPeriod(name=(name or "").strip(), starts_on=starts_on, ends_on=ends_on)
     period.full_clean()
     period.save()
+    totals.recount_period(period)  # every member counts in a period (issue 22)
     audit.record(
         actor=actor,
         verb="create",
@@ -138,6 +140,7 @@ def requirement_set(
     row.source_note = (source_note or "").strip()
     row.full_clean()
     row.save()
+    totals.recount_period(period)
     audit.record(
         actor=actor,
         verb="update" if before else "create",
@@ -248,6 +251,7 @@ def session_record(
         Attendance(session=session, member_id=m, member_path=members[m].home_path, present=p)
         for m, p in pairs
     )
+    totals.members_changed(m for m, _p in pairs)
     present = [m for m, p in pairs if p]
     after = audit.snapshot(session, SESSION_FIELDS)
     after.update(present=present, absent=[m for m, p in pairs if not p])
@@ -274,6 +278,7 @@ def attendance_add(
     row = Attendance(session=session, member=member, member_path=member.home_path, present=present)
     row.full_clean(exclude=["member_path"])
     row.save()
+    totals.members_changed([member.pk])
     audit.record(
         actor=actor,
         verb="create",
@@ -327,6 +332,8 @@ def selfstudy_record(
         entry.confirmed_by = entry.recorded_by
         entry.confirmed_at = timezone.now()
     entry.save()
+    if confirm:
+        totals.members_changed([member.pk])
     audit.record(
         actor=actor,
         verb="create",
@@ -351,6 +358,7 @@ def selfstudy_confirm(*, actor: Actor, entry: SelfStudy) -> SelfStudy:
     entry.confirmed_by = actor_user(actor)
     entry.confirmed_at = timezone.now()
     entry.save(update_fields=["confirmed_by", "confirmed_at"])
+    totals.members_changed([entry.member_id])
     audit.record(
         actor=actor,
         verb="update",

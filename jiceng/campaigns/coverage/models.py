@@ -44,3 +44,27 @@ class CoverageEntry(models.Model):
     @property
     def rate(self) -> float:
         return round(100 * self.numerator / self.denominator, 1) if self.denominator else 0.0
+
+
+class CoverageTally(models.Model):
+    """Stored roll figures of one unit for a campaign's "four lets" (S8, issue 22): members
+    registered there on the roll, those taking part somewhere (S10), and those present at a
+    study session during the campaign (S9). Kept by ``coverage.totals`` in the transaction of
+    every write that changes them; a subtree's figure is a sum over its units' rows."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    org_path = models.CharField(max_length=255, default="")  # a copy: sums read one table
+    members = models.PositiveIntegerField(default=0)
+    placed = models.PositiveIntegerField(default=0)
+    attended = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("四让覆盖合计")
+        verbose_name_plural = _("四让覆盖合计")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "org"], name="coverage_tally_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.org_id}: {self.placed}/{self.members}"

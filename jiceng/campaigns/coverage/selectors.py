@@ -9,11 +9,12 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from jiceng.campaigns.progress.models import Campaign, CampaignUnit
 from jiceng.campaigns.progress.selectors import campaign_units
+from jiceng.core.scoping import Action, can
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
 from jiceng.study.models import Attendance
 
-from .models import CoverageEntry
+from .models import CoverageEntry, CoverageTally
 from .rules import Coverage
 
 
@@ -61,21 +62,24 @@ class CoverageRow:
         return self._rate(*self.residents)
 
 
-def coverage(user: Any, campaign: Campaign, under: Organization) -> CoverageRow:
-    """Secretary in post and members taking part are computed (the organisation's secretary;
-    members registered in the subtree who have a participating unit, S10); owners supporting
-    and residents aware are summed from the units' entered figures, marked so (S8)."""
-    units = campaign_units(user, campaign).filter(org_path__startswith=under.path)
-    u = units.aggregate(
-        units=Count("id"), secretaries=Count("id", filter=Q(org__secretary__isnull=False))
-    )
+def roll_figures(user: Any, campaign: Campaign, under: Organization) -> dict[str, int]:
+    """Members registered in the subtree on the roll (``members``), those taking part in a
+    unit (``placed``, S10) and those present at a study session during the campaign
+    (``attended``, S9). For a user who sees the whole subtree, the sum of the stored totals
+    (``CoverageTally``, issue 22) over its units; otherwise counted over the members they see.
+    """
+    if can(user, Action.VIEW, under.path):
+        got = CoverageTally.objects.filter(
+            campaign=campaign, org_path__startswith=under.path
+        ).aggregate(members=Sum("members"), placed=Sum("placed"), attended=Sum("attended"))
+        return {k: v or 0 for k, v in got.items()}
     attended = Attendance.objects.filter(
         member=OuterRef("pk"),
         present=True,
         session__held_on__gte=campaign.starts_on,
         session__held_on__lte=campaign.ends_on,
     )
-    m = (
+    return (
         Member.objects.on_roll()
         .visible_to(user)
         .filter(home_path__startswith=under.path)
@@ -85,6 +89,17 @@ def coverage(user: Any, campaign: Campaign, under: Organization) -> CoverageRow:
             attended=Count("id", filter=Q(Exists(attended))),
         )
     )
+
+
+def coverage(user: Any, campaign: Campaign, under: Organization) -> CoverageRow:
+    """Secretary in post and members taking part are computed (the organisation's secretary;
+    members registered in the subtree who have a participating unit, S10); owners supporting
+    and residents aware are summed from the units' entered figures, marked so (S8)."""
+    units = campaign_units(user, campaign).filter(org_path__startswith=under.path)
+    u = units.aggregate(
+        units=Count("id"), secretaries=Count("id", filter=Q(org__secretary__isnull=False))
+    )
+    m = roll_figures(user, campaign, under)
     entries = (
         CoverageEntry.objects.filter(unit__in=units)
         .values("indicator")

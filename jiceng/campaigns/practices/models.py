@@ -103,3 +103,49 @@ class FourOnesItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.get_kind_display()}"
+
+
+class FourOnesTally(models.Model):
+    """Stored "four ones" counts (S18, issue 22) of the items recorded at one member path:
+    per kind, how many are confirmed and how many wait for the branch. Kept by
+    ``practices.totals`` with every write of the items; a subtree's figure is a sum over the
+    rows whose path lies in it (the items' own ``member_path``, as the pages always read)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=255)
+    kind = models.CharField(max_length=20, choices=FourOnes.choices)
+    confirmed = models.PositiveIntegerField(default=0)
+    waiting = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("四个一合计")
+        verbose_name_plural = _("四个一合计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "path", "kind"], name="four_ones_tally_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["path"], name="four_ones_tally_path")]
+
+    def __str__(self) -> str:
+        return f"{self.path} {self.kind}: {self.confirmed}+{self.waiting}"
+
+
+class FourOnesComplete(models.Model):
+    """A member with all four items confirmed (S18), placed at the longest path common to
+    their items: the member counts in a subtree exactly when all four items lie in it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    member_id = models.BigIntegerField()  # no foreign key: a member merge re-points none
+    path = models.CharField(max_length=255)
+
+    class Meta:
+        verbose_name = _("四个一全部确认")
+        verbose_name_plural = _("四个一全部确认")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "member_id"], name="four_ones_complete")
+        ]
+        indexes = [models.Index(fields=["campaign", "path"], name="four_ones_complete_path")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.member_id} {self.path}"

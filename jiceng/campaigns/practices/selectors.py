@@ -7,33 +7,39 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from jiceng.campaigns.progress.models import Campaign, CampaignUnit
 from jiceng.core import generations
-from jiceng.core.scoping import Action, get_visible_or_404, scope_of
+from jiceng.core.scoping import Action, can, get_visible_or_404, scope_of
 from jiceng.members.models import Member
 from jiceng.members.selectors import own_member
 from jiceng.orgs.models import Organization
 from jiceng.study import selectors as study_selectors
 
-from .models import FourOnesItem, PracticeActivity, ThemePractice
+from ..coverage import selectors as coverage_selectors
+from .models import (
+    FourOnesComplete,
+    FourOnesItem,
+    FourOnesTally,
+    PracticeActivity,
+    ThemePractice,
+)
 from .rules import FourOnes, FourOnesState
 
-# The members' summary aggregates over every member of the subtree (2,000,000 city-wide), so
-# it is computed once per campaign, subtree and scope and kept this long (seconds), or until a
-# member's four ones or study records change (``core.generations.MEMBER_ACTIVITY``).
+# The members' summary sums stored totals (issue 22: a range of units, not the members); it
+# is still kept this long (seconds) per campaign, subtree and scope, or until a member's four
+# ones or study records change (``core.generations.MEMBER_ACTIVITY``).
 MEMBER_SUMMARY_SECONDS = 300
-# Study completion is computed member by member (their mode's requirement and sums): about 2 s
-# for a district of 150,000 members, 28 s for the whole city (bench/BENCHMARKS.md). Above this
-# many members the summary leaves study out and links to the study ledger by district.
-STUDY_SUMMARY_MAX_MEMBERS = 300_000
 
 
 def four_ones_summary(user: Any, campaign: Campaign, under: Organization) -> dict[str, Any]:
-    """Members of the subtree and how many have each item confirmed / waiting (S18)."""
+    """Members of the subtree and how many have each item confirmed / waiting (S18). For a
+    user who sees the whole subtree, sums of the stored totals (issue 22) over its paths."""
+    if can(user, Action.VIEW, under.path):
+        return _four_ones_stored(user, campaign, under)
     members = Member.objects.on_roll().visible_to(user).filter(home_path__startswith=under.path)
     rows = (
         FourOnesItem.objects.visible_to(user)
@@ -55,8 +61,26 @@ def four_ones_summary(user: Any, campaign: Campaign, under: Organization) -> dic
         .filter(n=len(FourOnes.values))
         .count()
     )
+    return _four_ones_figures(members.count(), complete, by_kind)
+
+
+def _four_ones_stored(user: Any, campaign: Campaign, under: Organization) -> dict[str, Any]:
+    rows = (
+        FourOnesTally.objects.filter(campaign=campaign, path__startswith=under.path)
+        .order_by()
+        .values("kind")
+        .annotate(confirmed=Sum("confirmed"), waiting=Sum("waiting"))
+    )
+    complete = FourOnesComplete.objects.filter(
+        campaign=campaign, path__startswith=under.path
+    ).count()
+    members = coverage_selectors.roll_figures(user, campaign, under)["members"]
+    return _four_ones_figures(members, complete, {r["kind"]: r for r in rows})
+
+
+def _four_ones_figures(members: int, complete: int, by_kind: dict[str, Any]) -> dict[str, Any]:
     return {
-        "members": members.count(),
+        "members": members,
         "complete": complete,
         "kinds": [
             {
@@ -111,16 +135,9 @@ def member_summary(user: Any, campaign: Campaign, under: Organization) -> dict[s
     summary: dict[str, Any] | None = cache.get(key)
     if summary is None:
         period = study_selectors.period_current(today=campaign.reference_date())
-        four_ones = four_ones_summary(user, campaign, under)
-        too_many = four_ones["members"] > STUDY_SUMMARY_MAX_MEMBERS
         summary = {
-            "four_ones": four_ones,
-            "study": (
-                study_selectors.unit_totals(user, under, period)
-                if period and not too_many
-                else None
-            ),
-            "study_too_many": too_many,
+            "four_ones": four_ones_summary(user, campaign, under),
+            "study": study_selectors.unit_totals(user, under, period) if period else None,
             "study_period": period,
             "computed_at": timezone.localtime(),
         }

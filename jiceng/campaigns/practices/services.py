@@ -21,6 +21,7 @@ from jiceng.members.models import Member
 from jiceng.members.selectors import is_own
 from jiceng.orgs.models import Organization
 
+from . import totals
 from .models import FourOnesItem, PracticeActivity, ThemePractice
 from .rules import FourOnesState
 
@@ -113,6 +114,7 @@ def four_ones_record(
         .first()
     )
     before = audit.snapshot(item, FOUR_ONES_FIELDS) if item else None
+    old_path = item.member_path if item else ""
     if item is None:
         item = FourOnesItem(campaign=campaign, member=member, kind=kind)
     item.member_path = member.home_path
@@ -125,6 +127,7 @@ def four_ones_record(
     item.confirmed_by, item.confirmed_on = None, None
     item.full_clean()
     item.save()
+    totals.recount(paths=(old_path, item.member_path), member_ids=(member.pk,))
     audit.record(
         actor=actor,
         verb="update" if before else "create",
@@ -175,6 +178,7 @@ def four_ones_confirm(
     item.confirmed_by = actor_user(actor)
     item.confirmed_on = item.campaign.reference_date()
     item.save()
+    totals.recount(paths=(item.member_path,), member_ids=(item.member_id,))
     audit.record(
         actor=actor,
         verb="update",

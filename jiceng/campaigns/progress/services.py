@@ -20,6 +20,7 @@ from jiceng.core import audit, generations, tree
 from jiceng.core.scoping import Action, Actor, actor_name, actor_user, can, require
 from jiceng.orgs.models import Organization
 
+from ..coverage import totals as coverage_totals
 from .models import Campaign, CampaignUnit, Indicator, Participation, Step, StepRecord
 from .rules import (
     ACTION_SIDE,
@@ -131,6 +132,7 @@ def campaign_create(
         raise ValidationError({"ends_on": _("结束日期应晚于启动日期")})
     campaign.full_clean()
     campaign.save()
+    coverage_totals.recount_campaign(campaign)  # attendance during its dates (issue 22)
     if previous is not None:
         shift = starts_on - previous.starts_on
         steps = [
@@ -205,6 +207,7 @@ def campaign_update(*, actor: Actor, campaign: Campaign, **fields: Any) -> Campa
     if unknown:
         raise ValidationError(_("不能修改：%(fields)s") % {"fields": "、".join(sorted(unknown))})
     before = audit.snapshot(campaign, CAMPAIGN_FIELDS)
+    ends_before = campaign.ends_on
     for key, value in fields.items():
         setattr(campaign, key, value)
     last = campaign.steps.order_by("-due_on").values_list("due_on", flat=True).first()
@@ -212,6 +215,8 @@ def campaign_update(*, actor: Actor, campaign: Campaign, **fields: Any) -> Campa
         raise ValidationError({"ends_on": _("结束日期早于最后一个环节的期限")})
     campaign.full_clean()
     campaign.save()
+    if campaign.ends_on != ends_before:
+        coverage_totals.recount_campaign(campaign)  # attendance during its dates (issue 22)
     audit.record(
         actor=actor,
         verb="update",

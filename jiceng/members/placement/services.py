@@ -20,6 +20,7 @@ from jiceng.core import audit, generations, tree
 from jiceng.core.fields import mark_name
 from jiceng.core.scoping import Action, Actor, actor_user, require
 from jiceng.members.models import Member
+from jiceng.orgs import tallies
 from jiceng.orgs.models import Organization
 
 from . import selectors
@@ -92,6 +93,8 @@ def members_place_suggested(*, actor: Actor, member_ids: Sequence[int]) -> Place
         Member.objects.filter(pk__in=ids).update(
             participating_org_id=unit_id, participating_path=paths[unit_id], updated_at=now
         )
+    placed = {pk for ids in by_unit.values() for pk in ids}
+    tallies.units_changed({*by_unit, *(m.home_org_id for m in members if m.pk in placed)})
     Placement.objects.bulk_create(history, batch_size=BATCH)
     result.placed = len(history)
     if history:

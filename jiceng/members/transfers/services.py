@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from jiceng.core import audit, clock, tree
 from jiceng.core.scoping import Action, Actor, actor_name, actor_user, can, require
 from jiceng.members.models import Member
+from jiceng.orgs import tallies
 from jiceng.orgs.models import RECEIVING_TYPES, Organization
 
 from .models import LetterCounter, Transfer, TransferEvent
@@ -162,6 +163,7 @@ def _complete(*, actor: Actor, transfer: Transfer) -> None:
     t = transfer
     member = Member.objects.select_for_update().get(pk=t.member_id)
     before = audit.snapshot(member, MEMBER_AUDITED)
+    units_before = [member.home_org_id, member.participating_org_id]
     today = _today()
     t.received_on = t.received_on or today
     if t.kind == TransferKind.IN_CITY:
@@ -190,6 +192,7 @@ def _complete(*, actor: Actor, transfer: Transfer) -> None:
             "updated_at",
         ]
     )
+    tallies.units_changed([*units_before, member.home_org_id, member.participating_org_id])
     audit.record(
         actor=actor,
         verb="move",
@@ -641,3 +644,6 @@ def _move_members(moves: Sequence[tuple[Member, Organization]]) -> None:
                 home_path=target.path,
                 updated_at=now,
             )
+    tallies.units_changed(
+        {pk for m, t in moves for pk in (m.home_org_id, m.participating_org_id, t.pk)}
+    )
