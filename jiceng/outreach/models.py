@@ -2,7 +2,7 @@
 its package and are registered here."""
 
 from .registry.models import NeedyCategory, NeedyMerge, NeedyPerson, NeedyStatusChange
-from .visits.models import NeedFollowUp, Visit, VisitNeed
+from .visits.models import NeedFollowUp, Visit, VisitNeed, VisitTally, VisitVisitor
 
 __all__ = [
     "NeedFollowUp",
@@ -12,4 +12,6 @@ __all__ = [
     "NeedyStatusChange",
     "Visit",
     "VisitNeed",
+    "VisitTally",
+    "VisitVisitor",
 ]

@@ -92,9 +92,11 @@ from jiceng.outreach.models import (
     NeedyStatusChange,
     Visit,
     VisitNeed,
+    VisitVisitor,
 )
 from jiceng.outreach.registry.rules import NeedyStatus
 from jiceng.outreach.visits.rules import NeedKind, NeedState, TargetKind, VisitKind, VisitState
+from jiceng.outreach.visits.services import firsts_refresh_all
 
 from .names import NameMaker
 
@@ -709,10 +711,16 @@ class OutreachBuilder:
         if not plan.visits:
             return
         Visit.objects.bulk_create(plan.visits, batch_size=CHUNK)
-        through = Visit.visitors.through
-        through.objects.bulk_create(
+        # each visitor row with the copies of its visit the counts read (visits.models)
+        VisitVisitor.objects.bulk_create(
             (
-                through(visit_id=v.pk, member_id=m)
+                VisitVisitor(
+                    visit_id=v.pk,
+                    member_id=m,
+                    org_path=v.org_path,
+                    visited_on=v.visited_on,
+                    state=v.state,
+                )
                 for v, members in zip(plan.visits, plan.visitors, strict=True)
                 for m in members
             ),
@@ -845,6 +853,7 @@ class OutreachBuilder:
                 self.other_visits(plan, b, None, SECTOR_VISITS_PER_BRANCH)
         self.demo_accounts(plan, streets, people_by_street)
         self.flush(plan)
+        firsts_refresh_all()  # what the visit counts count, marked once for the whole city
         self.progress("visits", total, total)
         return dict(self.counts)
 

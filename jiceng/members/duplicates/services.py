@@ -31,6 +31,7 @@ from jiceng.members.models import Member
 from jiceng.members.services import REVEALABLE, revealed_value
 from jiceng.members.transfers.models import Transfer
 from jiceng.members.transfers.rules import OPEN_STATES
+from jiceng.orgs import tallies
 
 from .models import DuplicateDismissal, MemberMerge
 
@@ -108,6 +109,14 @@ def relations() -> list[Any]:
         for f in Member._meta.get_fields(include_hidden=True)
         if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one)
     ]
+
+
+def _after_repointed(model: Any, member_ids: list[int]) -> None:
+    """A model whose rows keep figures derived from their member (the visitors' rows of
+    outreach keep which row counts each member) says so with ``after_member_repointed``."""
+    hook = getattr(model, "after_member_repointed", None)
+    if hook is not None:
+        hook(member_ids)
 
 
 def _unique_partners(model: Any, field: str) -> list[tuple[str, ...]]:
@@ -226,6 +235,7 @@ def member_merge(
         if has_path:
             update["member_path"] = keep.home_path
         rows.update(**update)
+        _after_repointed(model, [keep.pk])
     # The dropped row goes before the kept one takes its values (the ID number is unique).
     Member._base_manager.filter(pk=drop.pk).delete()
     changed: list[str] = []
@@ -236,6 +246,9 @@ def member_merge(
                 setattr(keep, name, getattr(drop, name))
     if changed:
         keep.save()
+    tallies.units_changed(
+        [keep.home_org_id, keep.participating_org_id, drop.home_org_id, drop.participating_org_id]
+    )
     merge = MemberMerge.objects.create(
         kept=keep,
         dropped_id=drop.pk,
@@ -300,6 +313,13 @@ def member_merge_undo(*, actor: Actor, merge: MemberMerge) -> Member:
         apps.get_model(label)._base_manager.filter(pk=pk).update(**update)
     for table, row in merge.removed:
         _insert_raw(table, row)
+    for rel in relations():
+        _after_repointed(rel.related_model, [keep.pk, merge.dropped_id])
+    restored = Member.objects.filter(pk__in=[keep.pk, merge.dropped_id])
+    tallies.units_changed(
+        {pk for pair in restored.values_list("home_org_id", "participating_org_id") for pk in pair}
+        | {keep.home_org_id, keep.participating_org_id}
+    )
     merge.undone_at = timezone.now()
     merge.undone_by = actor_user(actor)
     merge.save(update_fields=["undone_at", "undone_by"])

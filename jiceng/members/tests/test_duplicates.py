@@ -139,7 +139,7 @@ def _relate_everything(world, drop: Member) -> dict[str, int]:
     made.update(_study_rows(world, drop))
     made["campaigns.FourOnesItem"] = _four_ones_row(world, drop)
     made.update(_appraisal_rows(world, drop))
-    made["outreach.Visit_visitors"] = _visit_row(world, drop)
+    made["outreach.VisitVisitor"] = _visit_row(world, drop)
     made.update(_service_rows(drop))
     return made
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, clock, tree
+from jiceng.core import audit, clock, generations, tree
 from jiceng.core.idnumber import IdNumberError, mask_id_number, parse_id_number
 from jiceng.core.scoping import Action, Actor, actor_user, can, require, scope_of
 from jiceng.members.phones import display_phone, mask_phone, normalize_phone
@@ -199,6 +199,13 @@ def needy_register(
     return person, warnings
 
 
+def _visit_counts_follow(person: NeedyPerson) -> None:
+    """The visit counts by category store totals of the person's visits (visits.services)."""
+    from ..visits.services import needy_categories_changed
+
+    needy_categories_changed(needy_ids=[person.pk])
+
+
 @transaction.atomic
 def needy_update(*, actor: Actor, person: NeedyPerson, **changes: Any) -> NeedyPerson:
     """Change a registration; categories and health need outreach rights."""
@@ -214,6 +221,7 @@ def needy_update(*, actor: Actor, person: NeedyPerson, **changes: Any) -> NeedyP
             _require_sensitive(actor, person.path)
             person.categories.set(chosen)
             sensitive_changed = True
+            _visit_counts_follow(person)
     if "health" in changes:
         health = (changes.pop("health") or "").strip()
         if health != person.health:
@@ -365,6 +373,8 @@ def needy_merge(
     if moved_categories or (dropped.health and not kept.health):
         _require_sensitive(actor, kept.path)
     kept.categories.add(*moved_categories)
+    if moved_categories:
+        _visit_counts_follow(kept)
     if dropped.health and not kept.health:
         kept.health = dropped.health
     for field in ("id_number", "phone"):
@@ -379,6 +389,12 @@ def needy_merge(
     dropped.save()
     kept.save()
     moved_visits = dropped.visits.update(needy=kept, target_path=kept.path)
+    if moved_visits:
+        # the kept household's first visits (what the visit counts count) are marked afresh
+        from ..visits.services import counts_refresh
+
+        counts_refresh(needy_ids=[kept.pk])
+        generations.bump(generations.VISITS)
     merge = NeedyMerge.objects.create(
         kept=kept,
         dropped=dropped,

@@ -13,20 +13,22 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.db.models.functions import Substr, TruncMonth
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import mark_verified
-from jiceng.accounts.models import RoleAssignment
+from jiceng.accounts.models import RoleAssignment, User
 from jiceng.accounts.roles import Role
 from jiceng.core import clock, tree
 from jiceng.core.models import AuditEvent
 from jiceng.core.notices import notices_for
 from jiceng.members.models import Member
+from jiceng.orgs.models import Organization
 from jiceng.outreach.registry import services as registry_services
 from jiceng.outreach.registry.models import NeedyCategory, NeedyPerson
 from jiceng.outreach.visits import selectors, services
-from jiceng.outreach.visits.models import Visit
+from jiceng.outreach.visits.models import Visit, VisitCategoryTally, VisitTally, VisitVisitor
 from jiceng.outreach.visits.rules import NeedKind, NeedState, TargetKind, VisitKind, VisitState
 from tests.factories import SmallWorld, UserFactory
 
@@ -363,6 +365,201 @@ def test_counts_equal_an_independent_count(vw):
     assert (t.visits, t.confirmed, t.households, t.members) == total
     # bob's district: only its own
     assert selectors.counts_total(small.bob, small.a.org).visits == 0
+
+
+def _city_outreach_reader(small: SmallWorld) -> Any:
+    """A city administrator with outreach rights over every root of the test database (the
+    small world's and the demo's), so every needy person's categories are counted for them."""
+    user = User.objects.filter(username="city.outreach").first()
+    if user is None:
+        user = UserFactory(username="city.outreach", role=Role.CITY_ADMIN, role__over=small.city)
+        for root in Organization.objects.filter(depth=1).exclude(pk=small.city.pk):
+            RoleAssignment.objects.create(user=user, role=Role.CITY_ADMIN, organization=root)
+        RoleAssignment.objects.filter(user=user).update(outreach=True)
+        user.forget_scopes()
+    return user
+
+
+def _all_counts_right(vw: VisitWorld) -> None:
+    """The counts of the city, of both districts and of a street, by unit, by month and in
+    total, read from the first-row marks, equal a count made in Python over every visit."""
+    small = vw.small
+    visits = list(Visit.objects.all())
+    reader = _city_outreach_reader(small)
+    assert selectors._sees_every_needy(reader)
+    for under in (small.city, small.a.org, small.b.org, small.a.street):
+        under.refresh_from_db()
+        mine = [v for v in visits if tree.within(v.org_path, under.path)]
+        assert selectors._by_firsts(small.dora, under, None, None)
+        length = tree.child_length(under.path)
+        assert _got(selectors.counts_by_unit(small.dora, under)) == _expected(
+            mine, lambda v, n=length: v.org_path[:n]
+        )
+        assert _got(selectors.counts_by_month(small.dora, under)) == _expected(
+            mine, lambda v: v.visited_on.replace(day=1)
+        )
+        t = selectors.counts_total(small.dora, under)
+        assert [(t.visits, t.confirmed, t.households, t.members)] == list(
+            _expected(mine, lambda v: "all").values()
+        ) or (t.visits, not mine) == (0, True)
+        # by category, for a reader with outreach rights over the whole city: the stored
+        # totals equal the join counted with DISTINCT (a period from long ago forces it)
+        stored = selectors.counts_by_category(reader, under)
+        assert [(r.category.code, r.visits, r.households) for r in stored] == [
+            (r.category.code, r.visits, r.households)
+            for r in selectors.counts_by_category(reader, under, date_from=dt.date(2000, 1, 1))
+        ]
+
+
+TALLY_FIELDS = (
+    "level",
+    "key",
+    "month",
+    "visits",
+    "confirmed",
+    "households",
+    "households_above",
+    "households_month",
+    "members",
+    "members_above",
+    "members_month",
+)
+
+
+def _copies_and_marks_right() -> None:
+    """Every visitor row carries its visit's path, date and state, and marking every row and
+    recomputing every stored total afresh changes nothing (the services kept them)."""
+    for row in VisitVisitor.objects.select_related("visit"):
+        assert (row.org_path, row.visited_on, row.state) == (
+            row.visit.org_path,
+            row.visit.visited_on,
+            row.visit.state,
+        )
+
+    def marks() -> tuple[list, list, list, list]:
+        return (
+            list(VisitVisitor.objects.order_by("id").values_list("id", "first", "first_month")),
+            list(
+                Visit.objects.order_by("id").values_list("id", "first_needy", "first_needy_month")
+            ),
+            sorted(
+                tuple(t.values()) for t in VisitTally.objects.values(*(f for f in TALLY_FIELDS))
+            ),
+            sorted(
+                VisitCategoryTally.objects.values_list(
+                    "level", "key", "category", "visits", "households_above"
+                )
+            ),
+        )
+
+    before = marks()
+    assert before[2], "the stored totals are there"
+    services.firsts_refresh_all()  # every mark and stored total computed afresh
+    assert marks() == before
+
+
+def test_visitor_rows_stay_right_after_confirm_return_and_resubmit(vw):
+    """S19: the members and households counted from the visitor rows' copies and the first-row
+    marks stay equal to an independent count as visits are confirmed, returned and resubmitted
+    in another month."""
+    visits = _many_visits(vw)
+    _copies_and_marks_right()
+    _all_counts_right(vw)
+    returned = next(v for v in visits if v.state == VisitState.RETURNED)
+    services.visit_resubmit(
+        actor=None, visit=returned, visited_on=returned.visited_on - dt.timedelta(days=45)
+    )
+    services.visit_return(actor=None, visit=visits[1], reason="日期有误")
+    services.visit_confirm(actor=None, visit=visits[3])
+    _copies_and_marks_right()
+    _all_counts_right(vw)
+
+
+def test_counts_follow_a_branch_moved_to_another_district(vw):
+    """A branch moved with its visits (orgs.signals.subtree_moved) is counted under its new
+    district at once: its visits, visitor rows and needs follow, one audit row says so."""
+    from jiceng.orgs.services import organization_move
+
+    _many_visits(vw)
+    moved = vw.small.a.branches[1]
+    organization_move(actor=None, org=moved, new_parent=vw.small.b.street)
+    moved.refresh_from_db()
+    assert moved.path.startswith(vw.small.b.org.path)
+    assert Visit.objects.filter(org=moved).exists()
+    assert not Visit.objects.filter(org=moved).exclude(org_path=moved.path).exists()
+    assert AuditEvent.objects.filter(object_type="outreach.visit", verb="update").exists()
+    _copies_and_marks_right()
+    _all_counts_right(vw)
+
+
+def test_counts_stay_right_after_merging_households_and_members(vw):
+    """Merging a duplicate needy registration, and a duplicate member record (and undoing
+    it), leave a household or a member counted once."""
+    from jiceng.members.duplicates.services import member_merge, member_merge_undo
+
+    _many_visits(vw)
+    registry_services.needy_merge(
+        actor=None, kept=vw.needy, dropped=vw.other_needy, reason="同一户重复登记"
+    )
+    _copies_and_marks_right()
+    _all_counts_right(vw)
+    keep, drop = vw.small.a.members[1], vw.small.a.members[3]
+    merge = member_merge(actor=None, keep=keep, drop=drop)
+    _copies_and_marks_right()
+    _all_counts_right(vw)
+    member_merge_undo(actor=None, merge=merge)
+    _copies_and_marks_right()
+    _all_counts_right(vw)
+
+
+def test_counts_by_category_follow_a_change_of_category(vw):
+    """PIPL art. 28 categories: when a visited person's categories change, the city's
+    counts by category (stored totals) follow at once."""
+    _many_visits(vw)
+    reader = _city_outreach_reader(vw.small)
+
+    def by_category() -> dict[str, tuple[int, int]]:
+        return {
+            r.category.code: (r.visits, r.households)
+            for r in selectors.counts_by_category(reader, vw.small.city)
+        }
+
+    before = by_category()
+    registry_services.needy_update(
+        actor=None, person=vw.needy, categories=[NeedyCategory.objects.get(code=MINIMUM).pk]
+    )
+    after = by_category()
+    visits_to_needy = Visit.objects.filter(needy=vw.needy).exclude(state=VisitState.RETURNED)
+    assert after[ELDERLY][0] == before[ELDERLY][0] - visits_to_needy.count()
+    assert after[MINIMUM] == (
+        before[MINIMUM][0] + visits_to_needy.count(),
+        before[MINIMUM][1] + 1,
+    )
+    _copies_and_marks_right()
+    _all_counts_right(vw)
+
+
+def test_the_scenarios_visits_are_counted_as_with_distinct(world):
+    """The scenario's bulk inserts write the visitor rows' copies, the marks and the stored
+    totals: the city's and a district's counts (stored totals) and a street's (marks) equal
+    the same counts made with DISTINCT over the visits joined to their visitors."""
+    _copies_and_marks_right()
+    admin = world.user("city.admin")
+    street = (
+        Organization.objects.filter(path__startswith=world.huangpu.path, depth=3)
+        .order_by("path")
+        .first()
+    )
+    for under in (world.city, world.huangpu, street):
+        counted = selectors._counted(admin, under, None, None)
+        distinct = selectors._Grouped(
+            selectors._grouped(counted, Substr("org_path", 1, tree.child_length(under.path))),
+            selectors._grouped(counted, TruncMonth("visited_on")),
+            selectors._grouped(counted, None)[None],
+        )
+        assert selectors._by_firsts(admin, under, None, None)
+        assert selectors._grouped_all(admin, under, None, None) == distinct
+        assert distinct.total[3] > 0
 
 
 def test_category_counts_only_within_outreach_scope(vw):

@@ -58,3 +58,31 @@ NEED_TRANSITIONS: dict[str, tuple[str, ...]] = {
     NeedState.RESOLVED: (NeedState.OPEN, NeedState.IN_PROGRESS),
     NeedState.UNRESOLVABLE: (NeedState.OPEN, NeedState.IN_PROGRESS),
 }
+
+
+# ----- counting distinct households and members without a DISTINCT ------------------------------
+#
+# The counts group visits by the unit one level below the subtree read (the first k steps of the
+# unit's path, k = the subtree's depth + 1) and by month, and count distinct needy households and
+# distinct members. Each counted visit (not returned) and each visitor row carries, for every
+# k up to ``FIRST_LEVELS``, bit k set when it is the first counted row of its household (its
+# member) among those whose unit paths agree in their first k steps (``*_month``: and in the
+# same month). The distinct households of a group of paths agreeing in k steps are then the
+# rows with bit k set: a plain count that adds up over months. A path shorter than k steps
+# agrees with itself only, as the grouping's substring does. Kept by the visits' services;
+# a subtree deeper than the bits (or a period asked for) is counted with DISTINCT.
+FIRST_LEVELS = 12
+# Those counts are also stored, by group of paths agreeing in k steps and month, for these k
+# (``VisitTally``): the units one level below the city (k = 2) and below a district (k = 3),
+# so that the largest subtrees read a few hundred rows. Deeper subtrees are small enough to
+# count their marked rows.
+TALLIED_LEVELS = (2, 3)
+
+
+def first_bit(level: int) -> int:
+    """The bit marking the first row of a group of paths agreeing in ``level`` steps.
+
+    >>> first_bit(2)
+    4
+    """
+    return 1 << level

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Length, Substr, TruncMonth
 from django.http import Http404
 from django.urls import reverse
@@ -21,15 +21,15 @@ from django.utils.translation import gettext
 from jiceng.core import tree
 from jiceng.core.generations import VISITS, cache_key, generation
 from jiceng.core.notices import Notice, acting_paths, near
-from jiceng.core.scoping import Action, get_visible_or_404, scope_of
+from jiceng.core.scoping import Action, can, get_visible_or_404, scope_of
 from jiceng.members.models import Member
 from jiceng.members.selectors import own_member
 from jiceng.orgs.models import Organization
 
 from ..registry.models import NeedyCategory, NeedyPerson
 from ..registry.selectors import outreach_q
-from .models import Visit, VisitNeed
-from .rules import NeedState, TargetKind, VisitState
+from .models import Visit, VisitCategoryTally, VisitNeed, VisitTally, VisitVisitor
+from .rules import FIRST_LEVELS, TALLIED_LEVELS, NeedState, TargetKind, VisitState, first_bit
 
 
 def visit_list(
@@ -196,42 +196,168 @@ def _grouped(visits: QuerySet[Visit], group: Any) -> dict[Any, tuple[int, int, i
     return {r["g"]: (r["visits"], r["confirmed"], r["households"], r["members"]) for r in rows}
 
 
-def counts_by_unit(
-    user: Any, under: Organization, *, date_from: Any = None, date_to: Any = None
-) -> list[VisitCounts]:
-    """Visits made by each unit one level below ``under`` (and by ``under`` itself) in the
-    period: grouped queries on the path prefix (index ``visit_on_org``), whatever the size
-    of the subtree."""
-    length = tree.child_length(under.path)
-    grouped = _grouped(_counted(user, under, date_from, date_to), Substr("org_path", 1, length))
+Figures = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class _Grouped:
+    """(visits, confirmed, households, members) by unit one level down, by month, in total."""
+
+    by_unit: dict[Any, Figures]
+    by_month: dict[Any, Figures]
+    total: Figures
+
+
+def _by_firsts(user: Any, under: Organization, date_from: Any, date_to: Any) -> bool:
+    """Whether the figures may be read from the first-row marks (rules.py): the whole time
+    (a period needs DISTINCT), a subtree the reader sees whole, not deeper than the marks."""
+    return (
+        not date_from
+        and not date_to
+        and can(user, Action.VIEW, under.path)
+        and tree.depth(under.path) + 1 <= FIRST_LEVELS
+    )
+
+
+def _grouped_by_firsts(under: Organization) -> _Grouped:
+    """Every figure of the subtree in two grouped passes, by (unit one level down, month): one
+    over the visits, one over the visitor rows (their copies of the visit's path, date and
+    state), each a plain count of marked rows, no DISTINCT and no join. Groups of paths
+    agreeing in depth + 1 steps are the units one level down; in depth steps, the subtree."""
+    depth = tree.depth(under.path)
+    unit, whole = first_bit(depth + 1), first_bit(depth)
+    group = Substr("org_path", 1, tree.child_length(under.path))
+    visits = (
+        Visit.objects.filter(org_path__startswith=under.path)
+        .exclude(state=VisitState.RETURNED)
+        .annotate(g=group, m=TruncMonth("visited_on"))
+        .values("g", "m")
+        .annotate(
+            n=Count("id"),
+            confirmed=Count("id", filter=Q(state=VisitState.CONFIRMED)),
+            h_unit=Sum(F("first_needy").bitand(unit)),
+            h_whole=Sum(F("first_needy").bitand(whole)),
+            h_month=Sum(F("first_needy_month").bitand(whole)),
+        )
+        .order_by()
+    )
+    # Rows of returned visits carry no marks: they add nothing, whatever group they fall in.
+    visitors: dict[tuple[Any, Any], dict[str, Any]] = {
+        (r["g"], r["m"]): dict(r)
+        for r in VisitVisitor.objects.filter(org_path__startswith=under.path)
+        .annotate(g=group, m=TruncMonth("visited_on"))
+        .values("g", "m")
+        .annotate(
+            m_unit=Sum(F("first").bitand(unit)),
+            m_whole=Sum(F("first").bitand(whole)),
+            m_month=Sum(F("first_month").bitand(whole)),
+        )
+        .order_by()
+    }
+    by_unit: dict[Any, list[int]] = {}
+    by_month: dict[Any, list[int]] = {}
+    total = [0, 0, 0, 0]
+    for r in visits:
+        v = visitors.get((r["g"], r["m"]), {})
+        n, confirmed = r["n"], r["confirmed"]
+        for key, figures, households, members, bit in (
+            (r["g"], by_unit, r["h_unit"], v.get("m_unit"), unit),
+            (r["m"], by_month, r["h_month"], v.get("m_month"), whole),
+            (None, None, r["h_whole"], v.get("m_whole"), whole),
+        ):
+            row = total if figures is None else figures.setdefault(key, [0, 0, 0, 0])
+            row[0] += n
+            row[1] += confirmed
+            row[2] += (households or 0) // bit
+            row[3] += (members or 0) // bit
+    return _Grouped(
+        {k: tuple(r) for k, r in by_unit.items()},  # type: ignore[misc]
+        {k: tuple(r) for k, r in by_month.items()},  # type: ignore[misc]
+        tuple(total),  # type: ignore[arg-type]
+    )
+
+
+def _grouped_by_tallies(under: Organization) -> _Grouped:
+    """Every figure of the city or a district from the stored totals of its units one level
+    down, month by month (``VisitTally``): a few hundred rows."""
+    by_unit: dict[Any, list[int]] = {}
+    by_month: dict[Any, list[int]] = {}
+    total = [0, 0, 0, 0]
+    for t in VisitTally.objects.filter(
+        level=tree.depth(under.path) + 1, key__startswith=under.path
+    ):
+        for row, households, members in (
+            (by_unit.setdefault(t.key, [0, 0, 0, 0]), t.households, t.members),
+            (by_month.setdefault(t.month, [0, 0, 0, 0]), t.households_month, t.members_month),
+            (total, t.households_above, t.members_above),
+        ):
+            row[0] += t.visits
+            row[1] += t.confirmed
+            row[2] += households
+            row[3] += members
+    return _Grouped(
+        {k: tuple(r) for k, r in by_unit.items()},  # type: ignore[misc]
+        {k: tuple(r) for k, r in by_month.items()},  # type: ignore[misc]
+        tuple(total),  # type: ignore[arg-type]
+    )
+
+
+def _grouped_all(user: Any, under: Organization, date_from: Any, date_to: Any) -> _Grouped:
+    """The figures by unit, by month and in total: from the stored totals (the city, a
+    district) or the marks when they apply, else by DISTINCT over the visits joined to their
+    visitors (a period, or a part of the subtree)."""
+    if _by_firsts(user, under, date_from, date_to):
+        if tree.depth(under.path) + 1 in TALLIED_LEVELS:
+            return _grouped_by_tallies(under)
+        return _grouped_by_firsts(under)
+    counted = _counted(user, under, date_from, date_to)
+    return _Grouped(
+        _grouped(counted, Substr("org_path", 1, tree.child_length(under.path))),
+        _grouped(counted, TruncMonth("visited_on")),
+        _grouped(counted, None)[None],
+    )
+
+
+def _unit_rows(by_unit: dict[Any, Figures]) -> list[VisitCounts]:
     units = {
         path: (name, pk)
-        for path, name, pk in Organization.objects.filter(path__in=list(grouped)).values_list(
+        for path, name, pk in Organization.objects.filter(path__in=list(by_unit)).values_list(
             "path", "name", "pk"
         )
     }
     return [
-        VisitCounts(unit, *units.get(unit, ("", None)), *grouped[unit]) for unit in sorted(grouped)
+        VisitCounts(unit, *units.get(unit, ("", None)), *by_unit[unit]) for unit in sorted(by_unit)
     ]
+
+
+def _month_rows(by_month: dict[Any, Figures]) -> list[VisitCounts]:
+    return [
+        VisitCounts(month, month.strftime("%Y-%m"), None, *by_month[month])
+        for month in sorted(by_month)
+    ]
+
+
+def counts_by_unit(
+    user: Any, under: Organization, *, date_from: Any = None, date_to: Any = None
+) -> list[VisitCounts]:
+    """Visits made by each unit one level below ``under`` (and by ``under`` itself) in the
+    period: grouped queries on the path prefix, whatever the size of the subtree."""
+    return _unit_rows(_grouped_all(user, under, date_from, date_to).by_unit)
 
 
 def counts_by_month(
     user: Any, under: Organization, *, date_from: Any = None, date_to: Any = None
 ) -> list[VisitCounts]:
     """The same counts month by month over the subtree."""
-    grouped = _grouped(_counted(user, under, date_from, date_to), TruncMonth("visited_on"))
-    return [
-        VisitCounts(month, month.strftime("%Y-%m"), None, *grouped[month])
-        for month in sorted(grouped)
-    ]
+    return _month_rows(_grouped_all(user, under, date_from, date_to).by_month)
 
 
 def counts_total(
     user: Any, under: Organization, *, date_from: Any = None, date_to: Any = None
 ) -> VisitCounts:
     """The subtree's totals (distinct households and members are not the sum of the groups')."""
-    grouped = _grouped(_counted(user, under, date_from, date_to), None)
-    return VisitCounts(under.path, under.name, under.pk, *grouped[None])
+    total = _grouped_all(user, under, date_from, date_to).total
+    return VisitCounts(under.path, under.name, under.pk, *total)
 
 
 @dataclass(frozen=True)
@@ -250,19 +376,35 @@ def counts_by_category(
     distinct, so visits are counted without a DISTINCT."""
     if scope_of(user, Action.OUTREACH).is_empty:
         return []
+    level = tree.depth(under.path) + 1
+    if (
+        level in TALLIED_LEVELS
+        and _by_firsts(user, under, date_from, date_to)
+        and _sees_every_needy(user)
+    ):
+        return _categories_by_tallies(level, under)
     seen = NeedyPerson.objects.filter(outreach_q(user)).values("pk")
     visits = (
         _counted(user, under, date_from, date_to)
         .filter(target_kind=TargetKind.NEEDY, needy__in=seen)
-        .values("id", "needy_id")
+        .values("id", "needy_id", "first_needy")
     )
-    # The categories' table joined to the visits counted, without the person's row.
+    # The categories' table joined to the visits counted, without the person's row. A
+    # household is counted once: by its visit marked first in the subtree (rules.py), else
+    # with DISTINCT (a period, or a part of the subtree).
+    whole = first_bit(tree.depth(under.path))
+    households = (
+        f"SUM(v.first_needy & {whole}) / {whole}"
+        if _by_firsts(user, under, date_from, date_to)
+        else "COUNT(DISTINCT v.needy_id)"
+    )
     sql, params = visits.query.sql_with_params()
     through = NeedyPerson.categories.through._meta.db_table
     with connections[visits.db].cursor() as cursor:
-        # Only Django's compiled SQL and a table name are inlined; every value is a parameter.
+        # Only Django's compiled SQL, a table name and a number are inlined; every value is a
+        # parameter.
         cursor.execute(
-            f"SELECT c.needycategory_id, COUNT(*), COUNT(DISTINCT v.needy_id) FROM ({sql}) v "  # noqa: S608
+            f"SELECT c.needycategory_id, COUNT(*), {households} FROM ({sql}) v "  # noqa: S608
             f"JOIN {through} c ON c.needyperson_id = v.needy_id GROUP BY 1",
             params,
         )
@@ -278,6 +420,29 @@ def counts_by_category(
         )
         for c in NeedyCategory.objects.all()
     ]
+
+
+def _sees_every_needy(user: Any) -> bool:
+    """Whether the reader's outreach rights cover the whole tree (every root), so every needy
+    person's categories are counted for them."""
+    paths = {p for p in scope_of(user, Action.OUTREACH).paths if tree.depth(p) == 1}
+    if not paths:  # no root in the scope: no query
+        return False
+    roots = Organization.objects.filter(depth=1).values_list("path", flat=True)
+    return all(root in paths for root in roots)
+
+
+def _categories_by_tallies(level: int, under: Organization) -> list[CategoryVisits]:
+    """The counts by category of the city or a district from the stored totals of its units
+    one level down (``VisitCategoryTally``)."""
+    rows: dict[int, tuple[int, int]] = {
+        r["category"]: (r["visits"], r["households"])
+        for r in VisitCategoryTally.objects.filter(level=level, key__startswith=under.path)
+        .values("category")
+        .annotate(visits=Sum("visits"), households=Sum("households_above"))
+        .order_by()
+    }
+    return [CategoryVisits(c, *rows.get(c.pk, (0, 0))) for c in NeedyCategory.objects.all()]
 
 
 @dataclass(frozen=True)
@@ -309,12 +474,12 @@ def visit_figures(
     )
     figures = cache.get(key)
     if figures is None:
-        period = {"date_from": date_from, "date_to": date_to}
+        grouped = _grouped_all(user, under, date_from, date_to)
         figures = VisitFigures(
-            counts_total(user, under, **period),
-            counts_by_unit(user, under, **period),
-            counts_by_month(user, under, **period),
-            counts_by_category(user, under, **period),
+            VisitCounts(under.path, under.name, under.pk, *grouped.total),
+            _unit_rows(grouped.by_unit),
+            _month_rows(grouped.by_month),
+            counts_by_category(user, under, date_from=date_from, date_to=date_to),
         )
         cache.set(key, figures, COUNTS_CACHE_SECONDS)
     return figures

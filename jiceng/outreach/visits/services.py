@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum, Value
+from django.db.models.functions import Concat, Substr, TruncMonth
 from django.utils.translation import gettext as _
 
 from jiceng.core import audit, clock, generations, tree
@@ -22,15 +24,25 @@ from jiceng.orgs.models import Organization
 
 from ..registry.models import NeedyPerson
 from ..registry.rules import NeedyStatus
-from .models import NeedFollowUp, Visit, VisitNeed
+from .models import (
+    NeedFollowUp,
+    Visit,
+    VisitCategoryTally,
+    VisitNeed,
+    VisitTally,
+    VisitVisitor,
+)
 from .rules import (
+    FIRST_LEVELS,
     NEED_TRANSITIONS,
+    TALLIED_LEVELS,
     VISIT_TRANSITIONS,
     NeedKind,
     NeedState,
     TargetKind,
     VisitKind,
     VisitState,
+    first_bit,
 )
 
 # The findings are left out of the audit row: they may tell of a household's health or means.
@@ -90,7 +102,7 @@ def visits_with_visitor(actor: Actor, visits: Sequence[Visit]) -> set[int]:
     if user is None or not visits:
         return set()
     return set(
-        Visit.visitors.through.objects.filter(visit__in=visits, member__user=user).values_list(
+        VisitVisitor.objects.filter(visit__in=visits, member__user=user).values_list(
             "visit_id", flat=True
         )
     )
@@ -224,7 +236,21 @@ def visit_record(
         raise ValidationError({"kind": _("走访形式不正确")})
     visit.full_clean(exclude=["org_path", "target_path", "recorded_by"])
     visit.save()
-    visit.visitors.set(visitors)
+    VisitVisitor.objects.bulk_create(
+        VisitVisitor(
+            visit=visit,
+            member=m,
+            org_path=visit.org_path,
+            visited_on=visit.visited_on,
+            state=visit.state,
+        )
+        for m in visitors
+    )
+    counts_refresh(
+        member_ids=[m.pk for m in visitors],
+        needy_ids=[visit.needy_id],
+        touched=[(visit.org_path, visit.visited_on)],
+    )
     VisitNeed.objects.bulk_create(
         VisitNeed(
             visit=visit,
@@ -285,6 +311,7 @@ def visit_confirm(*, actor: Actor, visit: Visit) -> Visit:
     visit.confirmed_by = actor_user(actor)
     visit.confirmed_at = clock.now()
     visit.save(update_fields=["state", "reason", "confirmed_by", "confirmed_at"])
+    _copy_to_visitors(visit, marks=False)  # still counted: which rows are first does not change
     _audit_change(actor, visit, before)
     return visit
 
@@ -301,6 +328,7 @@ def visit_return(*, actor: Actor, visit: Visit, reason: str) -> Visit:
     visit.state = VisitState.RETURNED
     visit.reason = reason[:200]
     visit.save(update_fields=["state", "reason"])
+    _copy_to_visitors(visit)
     _audit_change(actor, visit, before, note=visit.reason)
     return visit
 
@@ -324,6 +352,7 @@ def visit_resubmit(
     if visit.state not in VISIT_TRANSITIONS["resubmit"]:
         raise ValidationError(_("只有被退回的走访记录可以修改后重新提交"))
     before = audit.snapshot(visit, VISIT_FIELDS)
+    was_on = visit.visited_on
     if visited_on is not None:
         _check_date(visited_on)
         visit.visited_on = visited_on
@@ -336,8 +365,304 @@ def visit_resubmit(
     visit.state = VisitState.RECORDED
     visit.reason = ""
     visit.save(update_fields=["visited_on", "kind", "findings", "state", "reason"])
+    _copy_to_visitors(visit, was_on=was_on)
     _audit_change(actor, visit, before)
     return visit
+
+
+# ----- what the counts read: copies on the visitor rows, and the first rows of each group ---
+
+
+def _copy_to_visitors(visit: Visit, *, marks: bool = True, was_on: dt.date | None = None) -> None:
+    """The visit's date and state onto its visitor rows, and what the counts read kept right:
+    the first rows marked afresh (``marks``: the visit entered or left the counted ones, or
+    changed month) and the stored totals of its group and month (and of ``was_on``'s)."""
+    VisitVisitor.objects.filter(visit=visit).update(
+        org_path=visit.org_path, visited_on=visit.visited_on, state=visit.state
+    )
+    touched = [(visit.org_path, visit.visited_on)]
+    if was_on is not None:
+        touched.append((visit.org_path, was_on))
+    members: list[int] = []
+    if marks:
+        members = list(VisitVisitor.objects.filter(visit=visit).values_list("member", flat=True))
+    counts_refresh(member_ids=members, needy_ids=[visit.needy_id] if marks else [], touched=touched)
+
+
+def counts_refresh(
+    *,
+    member_ids: Iterable[int | None] = (),
+    needy_ids: Iterable[int | None] = (),
+    touched: Iterable[tuple[str, dt.date | None]] = (),
+) -> None:
+    """Keep what the counts read right after a write: the first rows of these members and
+    households marked afresh, then the stored totals of every group and month where one of
+    their rows lies, or that ``touched`` names (unit path, date), recomputed."""
+    members = sorted({i for i in member_ids if i is not None})
+    needy = sorted({i for i in needy_ids if i is not None})
+    firsts_refresh(member_ids=members, needy_ids=needy)
+    places = set(touched)
+    if members:
+        places |= set(
+            VisitVisitor.objects.filter(member_id__in=members).values_list("org_path", "visited_on")
+        )
+    needy_places: set[str] = set()
+    if needy:
+        visited = set(
+            Visit.objects.filter(needy_id__in=needy).values_list("org_path", "visited_on")
+        )
+        places |= visited
+        needy_places = {p for p, _d in visited}
+    tallies_refresh({(p, d) for p, d in places if d is not None})
+    if needy_places:
+        category_tallies_refresh(needy_places)
+
+
+def category_tallies_refresh(paths: set[str] | None = None) -> None:
+    """Recompute the stored totals by category of the groups where these visiting units'
+    paths lie, at every tallied level (after visits to needy people changed, or their
+    categories: ``needy_categories_changed``); ``None``: all of them."""
+    for level in TALLIED_LEVELS:
+        keys = None if paths is None else {p[: level * tree.STEP] for p in paths}
+        above = first_bit(level - 1)
+        visits = Visit.objects.exclude(state=VisitState.RETURNED).filter(
+            target_kind=TargetKind.NEEDY, needy__isnull=False
+        )
+        old = VisitCategoryTally.objects.filter(level=level)
+        if keys is not None:
+            where = Q(pk__in=[])
+            for key in keys:
+                where |= Q(org_path__startswith=key)
+            visits = visits.filter(where)
+            old = old.filter(key__in=keys)
+        fresh = [
+            VisitCategoryTally(
+                level=level,
+                key=r["k"],
+                category_id=r["cat"],
+                visits=r["n"],
+                households_above=(r["h"] or 0) // above,
+            )
+            for r in visits.annotate(
+                k=Substr("org_path", 1, level * tree.STEP), cat=F("needy__categories")
+            )
+            .filter(cat__isnull=False)
+            .values("k", "cat")
+            .annotate(n=Count("id"), h=Sum(F("first_needy").bitand(above)))
+            .order_by()
+            if keys is None or r["k"] in keys
+        ]
+        old.delete()
+        VisitCategoryTally.objects.bulk_create(fresh, batch_size=2000)
+
+
+def needy_categories_changed(*, needy_ids: Iterable[int]) -> None:
+    """A needy person's categories changed (the registry's services call this): the stored
+    totals by category of the groups where they were visited are recomputed."""
+    paths = set(
+        Visit.objects.filter(needy_id__in=list(needy_ids)).values_list("org_path", flat=True)
+    )
+    if paths:
+        category_tallies_refresh(paths)
+        generations.bump(generations.VISITS)
+
+
+def _next_month(month: dt.date) -> dt.date:
+    return (month + dt.timedelta(days=32)).replace(day=1)
+
+
+def _tallies(level: int, where: Q | None) -> dict[tuple[str, dt.date], VisitTally]:
+    """The stored totals of every group of units at ``level`` steps and month, counted from
+    the marked rows (of the rows ``where`` selects, else all)."""
+    own, above = first_bit(level), first_bit(level - 1)
+    group = Substr("org_path", 1, level * tree.STEP)
+    visits = Visit.objects.exclude(state=VisitState.RETURNED)
+    visitors = VisitVisitor.objects.exclude(state=VisitState.RETURNED)
+    if where is not None:
+        visits, visitors = visits.filter(where), visitors.filter(where)
+    out: dict[tuple[str, dt.date], VisitTally] = {}
+    for r in (
+        visits.annotate(k=group, m=TruncMonth("visited_on"))
+        .values("k", "m")
+        .annotate(
+            n=Count("id"),
+            c=Count("id", filter=Q(state=VisitState.CONFIRMED)),
+            h=Sum(F("first_needy").bitand(own)),
+            ha=Sum(F("first_needy").bitand(above)),
+            hm=Sum(F("first_needy_month").bitand(above)),
+        )
+        .order_by()
+    ):
+        out[(r["k"], r["m"])] = VisitTally(
+            level=level,
+            key=r["k"],
+            month=r["m"],
+            visits=r["n"],
+            confirmed=r["c"],
+            households=(r["h"] or 0) // own,
+            households_above=(r["ha"] or 0) // above,
+            households_month=(r["hm"] or 0) // above,
+        )
+    for v in (
+        visitors.annotate(k=group, m=TruncMonth("visited_on"))
+        .values("k", "m")
+        .annotate(
+            p=Sum(F("first").bitand(own)),
+            pa=Sum(F("first").bitand(above)),
+            pm=Sum(F("first_month").bitand(above)),
+        )
+        .order_by()
+    ):
+        tally = out.get((v["k"], v["m"]))
+        if tally is not None:  # a counted visitor row lies where its counted visit does
+            tally.members = (v["p"] or 0) // own
+            tally.members_above = (v["pa"] or 0) // above
+            tally.members_month = (v["pm"] or 0) // above
+    return out
+
+
+def tallies_refresh(places: set[tuple[str, dt.date]] | None = None) -> None:
+    """Recompute the stored totals of the groups and months where these (unit path, date)
+    lie, at every tallied level; ``None``: all of them."""
+    for level in TALLIED_LEVELS:
+        if places is None:
+            VisitTally.objects.filter(level=level).delete()
+            VisitTally.objects.bulk_create(_tallies(level, None).values(), batch_size=2000)
+            continue
+        pairs = {(p[: level * tree.STEP], d.replace(day=1)) for p, d in places}
+        if not pairs:
+            continue
+        where, stored = Q(pk__in=[]), Q(pk__in=[])
+        for key, month in pairs:
+            where |= Q(
+                org_path__startswith=key, visited_on__gte=month, visited_on__lt=_next_month(month)
+            )
+            stored |= Q(key=key, month=month)
+        fresh = _tallies(level, where)
+        VisitTally.objects.filter(stored, level=level).delete()
+        VisitTally.objects.bulk_create(t for pair, t in fresh.items() if pair in pairs)
+
+
+def _month_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"date_trunc('month', {column})"
+    return f"strftime('%%Y-%%m', {column})"
+
+
+def firsts_sql(table: str, key: str, counted: str, where: str, levels: int = FIRST_LEVELS) -> str:
+    """One UPDATE marking, for every row of ``table`` selected by ``where`` (all the rows of
+    the households or members concerned), the first counted row of its ``key`` in each group
+    of paths agreeing in k steps, k = 1 … ``FIRST_LEVELS`` (``first*``), and in each group and
+    month (``*_month``): see rules.py. Only rows whose marks change are written."""
+    first, first_month = (
+        ("first_needy", "first_needy_month")
+        if table == Visit._meta.db_table
+        else ("first", "first_month")
+    )
+    month = _month_sql("visited_on")
+
+    def marks(by_month: bool) -> str:
+        bits = []
+        for k in range(1, FIRST_LEVELS + 1):
+            # above the deepest path present every group is a single path: the same marks
+            steps = min(k, levels) * tree.STEP
+            extra = f", {month}" if by_month else ""
+            bits.append(
+                f"CASE WHEN row_number() OVER (PARTITION BY {key}, c, substr(org_path, 1, {steps})"
+                f"{extra} ORDER BY id) = 1 THEN {1 << k} ELSE 0 END"
+            )
+        return "CASE WHEN c = 1 THEN " + " + ".join(bits) + " ELSE 0 END"
+
+    # Only Django's table and column names are inlined; the callers' values are parameters.
+    return (
+        f"UPDATE {table} SET {first} = s.f, {first_month} = s.fm FROM ("  # noqa: S608
+        f"SELECT id, {marks(False)} AS f, {marks(True)} AS fm FROM ("
+        f"SELECT id, {key}, org_path, visited_on, CASE WHEN {counted} THEN 1 ELSE 0 END AS c "
+        f"FROM {table} WHERE {where}) r) s "
+        f"WHERE {table}.id = s.id AND ({table}.{first} <> s.f OR {table}.{first_month} <> s.fm)"
+    )
+
+
+def _marked() -> tuple[tuple[str, str, str], ...]:
+    """(table, the key counted once, which rows are counted) of the two marked tables."""
+    return (
+        (VisitVisitor._meta.db_table, "member_id", f"state <> '{VisitState.RETURNED}'"),
+        (
+            Visit._meta.db_table,
+            "needy_id",
+            f"state <> '{VisitState.RETURNED}' AND target_kind = '{TargetKind.NEEDY}'",
+        ),
+    )
+
+
+def firsts_refresh(
+    *, member_ids: Iterable[int | None] = (), needy_ids: Iterable[int | None] = ()
+) -> None:
+    """Mark afresh the first counted visitor rows of these members and the first counted
+    visits to these needy people (after a visit is recorded, returned, resubmitted or moved,
+    or rows are pointed at another member or household)."""
+    for (table, key, counted), ids in zip(_marked(), (member_ids, needy_ids), strict=True):
+        wanted = sorted({i for i in ids if i is not None})
+        if wanted:
+            where = f"{key} IN ({', '.join(['%s'] * len(wanted))})"
+            with connection.cursor() as cursor:
+                cursor.execute(firsts_sql(table, key, counted, where), wanted)
+
+
+def firsts_refresh_all() -> None:
+    """Mark every first row afresh and recompute every stored total (after the scenario's
+    bulk inserts); windows only down to the deepest path present (below it, every group is
+    one path)."""
+    paths = Visit.objects.values_list("org_path", flat=True).distinct()
+    longest = max((len(p) for p in paths), default=0)
+    if not longest:
+        return
+    levels = max(1, -(-longest // tree.STEP))
+    for table, key, counted in _marked():
+        with connection.cursor() as cursor:
+            # empty parameters: the SQL's escaped ``%%`` reaches the database as ``%``
+            cursor.execute(firsts_sql(table, key, counted, "1 = 1", levels), [])
+    tallies_refresh()
+    category_tallies_refresh()
+
+
+@transaction.atomic
+def visits_follow_move(*, actor: Actor, old_path: str, new_path: str, note: str) -> int:
+    """A subtree moved from ``old_path`` to ``new_path`` (``orgs.signals.subtree_moved``):
+    the paths the visits copy follow (the visiting unit's, the visited street's, the needs'
+    and the visitor rows'), one UPDATE per column, and the first rows of the members and
+    households concerned are marked afresh. One audit row for the move; returns how many
+    visits were made inside the moved subtree."""
+
+    def repathed(column: str) -> Concat:
+        return Concat(Value(new_path), Substr(F(column), len(old_path) + 1))
+
+    made = Visit.objects.filter(org_path__startswith=old_path).update(org_path=repathed("org_path"))
+    Visit.objects.filter(target_path__startswith=old_path).update(
+        target_path=repathed("target_path")
+    )
+    VisitNeed.objects.filter(path__startswith=old_path).update(path=repathed("path"))
+    VisitVisitor.objects.filter(org_path__startswith=old_path).update(org_path=repathed("org_path"))
+    if made:
+        for table, key, counted in _marked():
+            # every row of the members and households with a visit in the moved subtree
+            where = f"{key} IN (SELECT {key} FROM {table} WHERE org_path LIKE %s)"  # noqa: S608
+            with connection.cursor() as cursor:
+                cursor.execute(firsts_sql(table, key, counted, where), [new_path + "%"])
+        tallies_refresh()  # groups changed their members: every stored total afresh
+        category_tallies_refresh()
+        audit.record(
+            actor=actor,
+            verb="update",
+            object_type=Visit._meta.label_lower,
+            object_repr=note[:200],
+            org_path=new_path,
+            before={"path": old_path},
+            after={"path": new_path, "visits": made},
+            note=note,
+        )
+        generations.bump(generations.VISITS)
+    return made
 
 
 # ----- following a need up ---------------------------------------------------------------------
