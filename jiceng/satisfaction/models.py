@@ -51,6 +51,11 @@ class SatisfactionSurvey(models.Model):
     )
     open_link = models.BooleanField(_("开放公开链接"), default=False)
     public_key = models.CharField(max_length=32, unique=True, editable=False)
+    # The version of the questions, kept by the database (``migrations/0002``): any insert,
+    # change or removal of one of its questions adds one, whatever made it, and it never goes
+    # back (a stale copy of the row saved again keeps the higher number). The public pages keep
+    # the questions and the rendered form per process under it (``selectors.public_questions``).
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

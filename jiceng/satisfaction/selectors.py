@@ -1,25 +1,32 @@
 """Every read of satisfaction surveys (S23), from ``visible_to``: the surveys under a root, one
 survey with its questions and units, the results per unit (responses, the satisfied share with
 its Wilson interval, the units to redo the work) in one grouped query, the distribution of each
-question's answers, and the comments."""
+question's answers, and the comments; and the public's reads (no login), made for hundreds
+of answers a second: the token with its survey and unit in one statement, the questions kept
+per process under the survey's version."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connections, router
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import Http404
 
 from jiceng.core.scoping import Action, get_visible_or_404
 from jiceng.orgs.models import Organization
 
+from . import guard
 from .models import (
     Answer,
     Question,
     SatisfactionSurvey,
     SurveyComment,
     SurveyResponse,
+    SurveyToken,
     SurveyUnit,
 )
 from .rules import Interval, QuestionKind, needs_redo, wilson
@@ -199,3 +206,109 @@ def comment_get(user: Any, pk: Any) -> SurveyComment:
     return get_visible_or_404(
         SurveyComment.objects.select_related("survey", "unit__org", "question"), user, pk=pk
     )
+
+
+# ----- the public's pages (no login) -------------------------------------------------------------
+# A token link is opened and answered by the public at hundreds of answers a second (issue 21),
+# where building a query through the ORM costs several times what the database takes to answer
+# it. So the token is read by one hand-written statement whose columns come from the models'
+# own fields, and its rows are turned into model instances with the converters the ORM itself
+# would apply; the questions are kept per process.
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """One model's columns in a hand-written SELECT (all its concrete fields, under ``alias``),
+    and how a row's values become an instance: each value passes the converters the ORM's
+    compiler would apply on this database (dates on SQLite, JSON), then ``Model.from_db``."""
+
+    model: type[Model]
+    sql: str
+    names: tuple[str, ...]
+    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+
+    @classmethod
+    def of(cls, model: type[Model], alias: str, db: str) -> _Columns:
+        connection = connections[db]
+        fields = model._meta.concrete_fields
+        quote = connection.ops.quote_name
+        converters = []
+        for i, field in enumerate(fields):
+            col = field.get_col(alias)
+            found = (
+                *connection.ops.get_db_converters(col),
+                *field.get_db_converters(connection),
+            )
+            if found:
+                converters.append((i, found, col))
+        return cls(
+            model=model,
+            # (a concrete field always has its column)
+            sql=", ".join(f"{alias}.{quote(cast(str, f.column))}" for f in fields),
+            names=tuple(f.attname for f in fields),
+            converters=tuple(converters),
+        )
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def build(self, db: str, values: Sequence[Any]) -> Any:
+        row = list(values)
+        connection = connections[db]
+        for i, converters, col in self.converters:
+            for convert in converters:
+                row[i] = convert(row[i], col, connection)
+        return self.model.from_db(db, self.names, row)
+
+
+@functools.cache
+def _token_statement(db: str) -> tuple[str, _Columns, _Columns, _Columns]:
+    token = _Columns.of(SurveyToken, "t", db)
+    survey = _Columns.of(SatisfactionSurvey, "s", db)
+    unit = _Columns.of(SurveyUnit, "u", db)
+    quote = connections[db].ops.quote_name
+    sql = (
+        f"SELECT {token.sql}, {survey.sql}, {unit.sql}, o.{quote('name')} "  # noqa: S608
+        f"FROM {quote(SurveyToken._meta.db_table)} t "
+        f"JOIN {quote(SatisfactionSurvey._meta.db_table)} s ON s.id = t.survey_id "
+        f"JOIN {quote(SurveyUnit._meta.db_table)} u ON u.id = t.unit_id "
+        f"JOIN {quote(Organization._meta.db_table)} o ON o.id = u.org_id "
+        "WHERE t.token_hash = %s"
+    )
+    return sql, token, survey, unit
+
+
+def token_find(token: str) -> SurveyToken | None:
+    """The token row of a token as printed (no login: the token is the credential), with its
+    survey and unit loaded and the unit's organisation's name as ``unit_name`` (the page shows
+    only the name), in one statement; ``None`` for a token that is not one."""
+    if not token or len(token) > 64:
+        return None
+    db = router.db_for_read(SurveyToken) or "default"
+    sql, token_cols, survey_cols, unit_cols = _token_statement(db)
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, [guard.token_hash(token)])
+        values = cursor.fetchone()
+    if values is None:
+        return None
+    a, b = len(token_cols), len(token_cols) + len(survey_cols)
+    row = token_cols.build(db, values[:a])
+    row.survey = survey_cols.build(db, values[a:b])
+    row.unit = unit_cols.build(db, values[b:-1])
+    row.unit_name = values[-1]
+    return row
+
+
+def public_questions(survey: SatisfactionSurvey) -> tuple[Question, ...]:
+    """The survey's questions in order, read once per process for each version of them (the
+    database adds one to ``version`` whenever a question changes). Shared between requests:
+    never changed by their readers."""
+    db = router.db_for_read(Question) or "default"
+    return _questions(db, survey.pk, survey.public_key, survey.version)
+
+
+# Keyed by the public key as well: it is drawn at random for each survey, so a survey id used
+# again (a test database rolled back) never meets another survey's questions.
+@functools.lru_cache(maxsize=256)
+def _questions(db: str, survey_id: int, public_key: str, version: int) -> tuple[Question, ...]:
+    return tuple(Question.objects.using(db).filter(survey_id=survey_id).order_by("position", "id"))

@@ -9,14 +9,18 @@ which would tie an anonymous answer to an address. The response row (and its tok
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,10 +30,8 @@ from jiceng.orgs.models import Organization
 
 from . import guard
 from .models import (
-    Answer,
     Question,
     SatisfactionSurvey,
-    SurveyComment,
     SurveyResponse,
     SurveyToken,
     SurveyUnit,
@@ -50,6 +52,7 @@ from .rules import (
     QuestionKind,
     SurveyState,
 )
+from .selectors import token_find as token_find  # the public's token, read for its POST
 
 SURVEY_FIELDS = (
     "owner",
@@ -502,12 +505,27 @@ def survey_accepts(survey: SatisfactionSurvey, today: dt.date | None = None) -> 
     return None
 
 
+@dataclass(frozen=True)
+class _Cleaned:
+    """A response's answers, checked: (question id, level, choice) of each rating and choice
+    answered, (question id, text) of each comment, and the headline rating's level."""
+
+    answers: list[tuple[int, int | None, int | None]]
+    texts: list[tuple[int, str]]
+    overall: int | None
+
+
+_NO_NULL = ProhibitNullCharactersValidator()
+
+
 def _clean_answers(
     survey: SatisfactionSurvey, questions: Sequence[Question], answers: Mapping[int, Any]
-) -> tuple[list[Answer], list[tuple[Question, str]], int | None]:
-    """Answers keyed by question id: a level (rating), a choice index (choice) or text."""
-    rows: list[Answer] = []
-    texts: list[tuple[Question, str]] = []
+) -> _Cleaned:
+    """Answers keyed by question id: a level (rating) or a choice (choice), each the index of
+    an option as a number or as posted, or text. Accepts exactly what the public form accepts,
+    so the page may post straight here and build its form only to show a refusal."""
+    rows: list[tuple[int, int | None, int | None]] = []
+    texts: list[tuple[int, str]] = []
     overall: int | None = None
     headline = next((q for q in questions if q.kind == QuestionKind.RATING), None)
     for q in questions:
@@ -520,8 +538,12 @@ def _clean_answers(
             text = str(value).strip()
             if len(text) > TEXT_ANSWER_MAX:
                 raise ValidationError({f"q{q.pk}": _("请不超过1000字")})
+            try:
+                _NO_NULL(text)  # the database refuses them in text
+            except ValidationError as exc:
+                raise ValidationError({f"q{q.pk}": exc.messages}) from None
             if text:
-                texts.append((q, text))
+                texts.append((q.pk, text))
             elif q.required:
                 raise ValidationError({f"q{q.pk}": _("请回答此题")})
             continue
@@ -530,15 +552,17 @@ def _clean_answers(
         except (TypeError, ValueError):
             raise ValidationError({f"q{q.pk}": _("请选择一个选项")}) from None
         size = len(survey.scale) if q.kind == QuestionKind.RATING else len(q.choices)
-        if not 0 <= index < size:
+        # As posted, an option is its number exactly as the form writes it ("1", not " 1",
+        # "01" or "١"): what the form accepts and nothing more.
+        if not 0 <= index < size or (isinstance(value, str) and value != str(index)):
             raise ValidationError({f"q{q.pk}": _("请选择一个选项")})
         if q.kind == QuestionKind.RATING:
-            rows.append(Answer(question=q, level=index))
-            if q == headline:
+            rows.append((q.pk, index, None))
+            if q is headline:
                 overall = index
         else:
-            rows.append(Answer(question=q, choice=index))
-    return rows, texts, overall
+            rows.append((q.pk, None, index))
+    return _Cleaned(rows, texts, overall)
 
 
 def _questions(
@@ -553,59 +577,191 @@ def _questions(
     return questions
 
 
+# A submission by token may be committed without waiting for the write-ahead log to reach
+# the disk (PostgreSQL's asynchronous commit, for its own transaction only), when the
+# operator turns it on (``SATISFACTION_ASYNC_COMMIT``, env JICENG_SATISFACTION_ASYNC_COMMIT=1;
+# off by default): a sync worker otherwise sits idle for the disk's flush (≈3 ms here) on
+# every answer, which with two workers caps the rate below the 300 a second asked for
+# (issue 21; bench/BENCHMARKS.md). What it risks: if the database server itself crashes, the
+# answers of its last moments (at most 3 × wal_writer_delay, 0.6 s by default) are lost, each
+# together with its token's spending, so the database stays consistent and those tokens can
+# answer again; a crash of the application loses nothing. No other write of the site is ever
+# committed so.
+
+
+def _async_commit() -> bool:
+    return bool(getattr(settings, "SATISFACTION_ASYNC_COMMIT", False))
+
+
+# The public's writes are the busiest of the site (issue 21: hundreds of answers a second on
+# two processes), where building each statement through the ORM costs several times what the
+# database takes to run it, and each round trip to the database costs the process more than
+# the statement. So they are plain SQL, with values adapted by the backend as the ORM would:
+# on PostgreSQL one statement spends the token and stores the response, its answers and its
+# comments (atomic by itself: no transaction to open and commit); elsewhere the same in a
+# transaction, one statement each. Only placeholders are ever added to these texts.
+
+_SPEND = "UPDATE satisfaction_surveytoken SET used_at = %s WHERE id = %s AND used_at IS NULL"
+_RESPONSE = (
+    "INSERT INTO satisfaction_surveyresponse "
+    "(survey_id, unit_id, path, token_id, channel, overall_level, submitted_at) "
+)
+_ANSWERS = "INSERT INTO satisfaction_answer (response_id, question_id, level, choice) "
+_COMMENTS = (
+    "INSERT INTO satisfaction_surveycomment "
+    "(survey_id, unit_id, response_id, question_id, path, text, submitted_at) "
+)
+# PostgreSQL: the values' types are spelt out (a NULL in VALUES has none); text for the
+# character columns, since a cast to varchar(n) would cut a longer value instead of refusing.
+_AT_ONCE = (
+    "WITH spent AS (UPDATE satisfaction_surveytoken SET used_at = %s "
+    "WHERE id = %s AND used_at IS NULL{quick} RETURNING id), "
+    "response AS (INSERT INTO satisfaction_surveyresponse "
+    "(survey_id, unit_id, path, token_id, channel, overall_level, submitted_at) "
+    "SELECT %s::bigint, %s::bigint, %s::text, spent.id, %s::text, %s::smallint, "
+    "%s::timestamptz FROM spent RETURNING id)"
+)
+_AT_ONCE_ANSWERS = (
+    ", answers AS (INSERT INTO satisfaction_answer (response_id, question_id, level, choice) "
+    "SELECT response.id, a.q, a.l, a.c FROM response, (VALUES {rows}) AS a (q, l, c))"
+)
+_AT_ONCE_ANSWER = "(%s::bigint, %s::smallint, %s::smallint)"
+_AT_ONCE_COMMENTS = (
+    ", comments AS (INSERT INTO satisfaction_surveycomment "
+    "(survey_id, unit_id, response_id, question_id, path, text, submitted_at) "
+    "SELECT %s::bigint, %s::bigint, response.id, c.q, %s::text, c.t, %s::timestamptz "
+    "FROM response, (VALUES {rows}) AS c (q, t))"
+)
+_AT_ONCE_COMMENT = "(%s::bigint, %s::text)"
+# An asynchronous commit for this statement's own transaction only (``set_config(…, true)``):
+# see ``_async_commit``.
+_AT_ONCE_QUICK = " AND set_config('synchronous_commit', 'off', true) = 'off'"
+
+
+@functools.cache
+def _at_once_sql(answers: int, comments: int, quick: bool) -> str:
+    """PostgreSQL: spend the token and store the response with ``answers`` answers and
+    ``comments`` comments in one statement, returning the response's id (no row when the
+    token was spent already: then nothing is stored); ``quick``: committed asynchronously."""
+    sql = _AT_ONCE.format(quick=_AT_ONCE_QUICK if quick else "")
+    if answers:
+        sql += _AT_ONCE_ANSWERS.format(rows=", ".join([_AT_ONCE_ANSWER] * answers))
+    if comments:
+        sql += _AT_ONCE_COMMENTS.format(rows=", ".join([_AT_ONCE_COMMENT] * comments))
+    return sql + " SELECT id FROM response"  # noqa: S608
+
+
+def _values(rows: int, width: int) -> str:
+    return "VALUES " + ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * rows)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """What a response row is made of, adapted for the database."""
+
+    survey: int
+    unit: int
+    path: str
+    token: int | None
+    channel: str
+    at: Any  # submitted_at, as the backend takes it
+
+
+def _at_once_params(row: _Row, cleaned: _Cleaned) -> list[Any]:
+    """The values of ``_at_once_sql``'s placeholders, in their order."""
+    params: list[Any] = [row.at, row.token, row.survey, row.unit, row.path, row.channel]
+    params += [cleaned.overall, row.at, *(v for answer in cleaned.answers for v in answer)]
+    if cleaned.texts:
+        params += [row.survey, row.unit, row.path, row.at]
+        params += [v for text in cleaned.texts for v in text]
+    return params
+
+
+def _store_at_once(cursor: Any, row: _Row, cleaned: _Cleaned) -> int | None:
+    """PostgreSQL, with a token: one statement; the response's id, or ``None`` when the token
+    was spent already. Committed asynchronously (``_async_commit``) when it is its own
+    transaction, never inside a caller's (whose other writes it would take along)."""
+    quick = _async_commit() and not cursor.db.in_atomic_block
+    sql = _at_once_sql(len(cleaned.answers), len(cleaned.texts), quick)
+    cursor.execute(sql, _at_once_params(row, cleaned))
+    found = cursor.fetchone()
+    return None if found is None else found[0]
+
+
+def _store_each(cursor: Any, row: _Row, cleaned: _Cleaned) -> int | None:
+    """Elsewhere (and the open link's, which spends no token): one statement each, in the
+    caller's transaction."""
+    if row.token is not None:
+        cursor.execute(_SPEND, [row.at, row.token])
+        if cursor.rowcount != 1:
+            return None
+    cursor.execute(
+        _RESPONSE + _values(1, 7) + " RETURNING id",
+        [row.survey, row.unit, row.path, row.token, row.channel, cleaned.overall, row.at],
+    )
+    (response_id,) = cursor.fetchone()
+    if cleaned.answers:
+        cursor.execute(
+            _ANSWERS + _values(len(cleaned.answers), 4),
+            [v for answer in cleaned.answers for v in (response_id, *answer)],
+        )
+    if cleaned.texts:
+        cursor.execute(
+            _COMMENTS + _values(len(cleaned.texts), 7),
+            [
+                v
+                for q, text in cleaned.texts
+                for v in (row.survey, row.unit, response_id, q, row.path, text, row.at)
+            ],
+        )
+    return int(response_id)
+
+
 def _store(
     *,
     survey: SatisfactionSurvey,
     unit: SurveyUnit,
     channel: str,
     token: SurveyToken | None,
-    cleaned: tuple[list[Answer], list[tuple[Question, str]], int | None],
-) -> SurveyResponse:
-    rows, texts, overall = cleaned
+    cleaned: _Cleaned,
+) -> SurveyResponse | None:
+    """Spend ``token`` (if any) and store the response; ``None`` when the token was spent
+    already (then nothing is stored). Atomic: one statement on PostgreSQL, a transaction
+    elsewhere; inside a caller's transaction a savepoint either way, so that a refusal leaves
+    the caller's transaction usable."""
+    db = router.db_for_write(SurveyResponse) or "default"
+    connection = connections[db]
     now = timezone.now()
-    response = SurveyResponse.objects.create(
+    row = _Row(
+        survey=survey.pk,
+        unit=unit.pk,
+        path=unit.path,
+        token=token.pk if token is not None else None,
+        channel=channel,
+        at=connection.ops.adapt_datetimefield_value(now),
+    )
+    at_once = connection.vendor == "postgresql" and token is not None
+    atomic = not at_once or connection.in_atomic_block
+    with (
+        transaction.atomic(using=db) if atomic else contextlib.nullcontext(),
+        connection.cursor() as cursor,
+    ):
+        store = _store_at_once if at_once else _store_each
+        response_id = store(cursor, row, cleaned)
+    if response_id is None:
+        return None
+    return SurveyResponse(
+        id=response_id,
         survey=survey,
         unit=unit,
         path=unit.path,
         token=token,
         channel=channel,
-        overall_level=overall,
+        overall_level=cleaned.overall,
         submitted_at=now,
     )
-    for row in rows:
-        row.response = response
-    Answer.objects.bulk_create(rows)
-    if texts:
-        SurveyComment.objects.bulk_create(
-            SurveyComment(
-                survey=survey,
-                unit=unit,
-                response=response,
-                question=q,
-                path=unit.path,
-                text=text,
-                submitted_at=now,
-            )
-            for q, text in texts
-        )
-    return response
 
 
-def token_find(token: str) -> SurveyToken | None:
-    """The token row of a token as printed (no login: the token is the credential), with its
-    survey and unit, and the unit's name as ``unit_name`` (the organisation's other columns are
-    not read: the public page shows only the name)."""
-    if not token or len(token) > 64:
-        return None
-    rows = list(
-        SurveyToken.objects.select_related("survey", "unit")
-        .annotate(unit_name=F("unit__org__name"))
-        .filter(token_hash=guard.token_hash(token))[:1]
-    )
-    return rows[0] if rows else None
-
-
-@transaction.atomic
 def response_submit(
     *,
     actor: Actor,
@@ -614,8 +770,8 @@ def response_submit(
     questions: Sequence[Question] | None = None,
 ) -> SurveyResponse:
     """The public answers by a single-use token (no login). The token is consumed here and
-    only here, in the same transaction as the response, by a conditional UPDATE: of two
-    submissions racing with one token exactly one is stored; the other is refused with
+    only here, atomically with the response, by a conditional UPDATE: of two submissions
+    racing with one token exactly one is stored; the other is refused with
     ``AlreadySubmittedError``. Answers are checked first, so a refused form keeps the token.
     ``questions``: the survey's questions when the caller has read them already (the page),
     so a submission reads them once."""
@@ -625,19 +781,17 @@ def response_submit(
         raise ValidationError(reason)
     # refuse a bad form before spending the token
     cleaned = _clean_answers(survey, _questions(survey, questions), answers)
-    spent = SurveyToken.objects.filter(pk=token.pk, used_at__isnull=True).update(
-        used_at=timezone.now()
-    )
-    if spent != 1:
-        raise AlreadySubmittedError(_("此问卷已提交，感谢您的参与"))
     try:
-        return _store(
+        response = _store(
             survey=survey, unit=token.unit, channel=Channel.TOKEN, token=token, cleaned=cleaned
         )
     except IntegrityError:
-        # The one-response-per-token constraint, as a last guard. No savepoint is needed:
-        # the error leaves this function's transaction, which is rolled back whole.
-        raise AlreadySubmittedError(_("此问卷已提交，感谢您的参与")) from None
+        # The one-response-per-token constraint, as a last guard (the store is rolled back
+        # whole).
+        response = None
+    if response is None:
+        raise AlreadySubmittedError(_("此问卷已提交，感谢您的参与"))
+    return response
 
 
 @transaction.atomic
@@ -659,4 +813,8 @@ def response_submit_open(
     if unit.survey_id != survey.pk:
         raise ValidationError({"unit": _("请选择被测评单位")})
     cleaned = _clean_answers(survey, _questions(survey, questions), answers)
-    return _store(survey=survey, unit=unit, channel=Channel.OPEN_LINK, token=None, cleaned=cleaned)
+    response = _store(
+        survey=survey, unit=unit, channel=Channel.OPEN_LINK, token=None, cleaned=cleaned
+    )
+    assert response is not None  # noqa: S101  (no token to have been spent)
+    return response

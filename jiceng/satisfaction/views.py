@@ -10,19 +10,22 @@ address, honeypot, captcha), its captcha image, and the thank-you page."""
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from threading import Lock
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -31,6 +34,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
 from jiceng.core.clients import client_address, qr_data_uri
+from jiceng.core.middleware import unmark
 from jiceng.core.scoping import Action, can, require_somewhere
 from jiceng.core.views import form_errors_from, run_posted_form, run_service
 from jiceng.orgs import selectors as org_selectors
@@ -317,54 +321,114 @@ def _public(request: HttpRequest, template: str, context: dict, status: int = 20
     return response
 
 
-# The questions of a blank public form, rendered once per process for each survey, language and
-# content of its questions: the key is made from everything the block shows (scale, question
-# ids, kinds, texts, choices, required, order), so a change to any of them is a new key and the
-# page never shows a stale form. Kept in the process, not in Django's cache, which is the
-# database here: a cache read would cost about what the rendering saves.
-_QUESTIONS_HTML: OrderedDict[str, SafeString] = OrderedDict()
-_QUESTIONS_HTML_MAX = 256
-_QUESTIONS_HTML_LOCK = Lock()
+# ----- the blank form, kept per process (issue 21: hundreds of answers a second) ---------------
+# A survey's blank page is the same for every visitor but for the CSRF token, the address (the
+# language form returns to it) and the unit's name: it is rendered once per process for each
+# survey, version of its questions, language, title, introduction and scale, with markers in
+# those three places, which each request fills in. The markers are drawn at random when the
+# process starts, so no text typed into a survey can contain one. Kept in the process, not in
+# Django's cache, which is the database here: a cache read would cost about what the rendering
+# saves. Filled-in forms (their values and errors are the person's own) are rendered as usual.
+_MARK = secrets.token_hex(12)
+_CSRF_MARK, _PATH_MARK, _UNIT_MARK = (f"{name}{_MARK}" for name in ("csrf", "path", "unit"))
+_PAGES: OrderedDict[tuple, str] = OrderedDict()
+_QUESTIONS_HTML: OrderedDict[tuple, SafeString] = OrderedDict()
+_KEPT_MAX = 256
+_KEPT_LOCK = Lock()
 
 
-def _questions_key(survey: SatisfactionSurvey, questions: Sequence[Question]) -> str:
-    content = repr(
-        (
-            survey.pk,
-            get_language(),
-            list(survey.scale),
-            [(q.pk, q.kind, q.text, list(q.choices or []), q.required) for q in questions],
-        )
-    )
-    return hashlib.sha256(content.encode()).hexdigest()
+def _kept(store: OrderedDict, key: tuple, make: Callable[[], Any]) -> Any:
+    """``store[key]``, made by ``make`` and kept (the least recently used beyond ``_KEPT_MAX``
+    dropped) when missing."""
+    with _KEPT_LOCK:
+        value = store.get(key)
+        if value is not None:
+            store.move_to_end(key)
+            return value
+    value = make()
+    with _KEPT_LOCK:
+        store[key] = value
+        while len(store) > _KEPT_MAX:
+            store.popitem(last=False)
+    return value
+
+
+def _form_key(survey: SatisfactionSurvey) -> tuple:
+    """Everything a blank form's questions show: the survey's questions (by their version),
+    its scale and the reader's language."""
+    return (survey.public_key, survey.version, get_language(), tuple(survey.scale))
 
 
 def _questions_html(form: AnswerForm, survey: SatisfactionSurvey) -> SafeString | None:
-    """The rendered questions of a blank form, from the process's cache when this survey's
-    questions were rendered before in the same language; ``None`` for a filled-in form (its
-    values and errors are the person's own)."""
+    """The rendered questions of a blank form, kept per process; ``None`` for a filled-in
+    form."""
     if form.is_bound:
         return None
-    key = _questions_key(survey, form.questions)
-    with _QUESTIONS_HTML_LOCK:
-        html = _QUESTIONS_HTML.get(key)
-        if html is not None:
-            _QUESTIONS_HTML.move_to_end(key)
-            return html
-    html = mark_safe(render_to_string("satisfaction/public/_questions.html", {"form": form}))  # noqa: S308
-    with _QUESTIONS_HTML_LOCK:
-        _QUESTIONS_HTML[key] = html
-        while len(_QUESTIONS_HTML) > _QUESTIONS_HTML_MAX:
-            _QUESTIONS_HTML.popitem(last=False)
-    return html
+    return _kept(
+        _QUESTIONS_HTML,
+        _form_key(survey),
+        lambda: mark_safe(  # noqa: S308  (rendered by the template engine, escaped there)
+            render_to_string("satisfaction/public/_questions.html", {"form": form})
+        ),
+    )
+
+
+class _MarkedRequest:
+    """What the public base template reads of the request (the address the language form
+    returns to), as a marker."""
+
+    def get_full_path(self) -> str:
+        return _PATH_MARK
+
+
+def _blank_page(
+    request: HttpRequest,
+    survey: SatisfactionSurvey,
+    unit_name: str,
+    questions: Sequence[Question],
+) -> HttpResponse:
+    """The token link's blank form: the kept page of this survey with this request's CSRF
+    token, address and unit filled in."""
+
+    def render_page() -> str:
+        form = AnswerForm(survey=survey, questions=list(questions))
+        page = render_to_string(
+            "satisfaction/public/answer.html",
+            {
+                "survey": survey,
+                "unit_name": _UNIT_MARK,
+                "form": form,
+                "open": False,
+                "questions_html": _questions_html(form, survey),
+                "csrf_token": _CSRF_MARK,
+                "request": _MarkedRequest(),
+            },
+        )
+        # The marks around text the zh-Hant conversion must leave alone (the language menu's
+        # names): taken out here once, as the middleware would on every page, except for a
+        # zh-Hant page, whose conversion needs them.
+        return page if get_language() == "zh-hant" else unmark(page)
+
+    key = (*_form_key(survey), survey.title, survey.intro)
+    page = (
+        _kept(_PAGES, key, render_page)
+        .replace(_CSRF_MARK, get_token(request))
+        .replace(_PATH_MARK, escape(request.get_full_path()))
+        .replace(_UNIT_MARK, escape(unit_name))
+    )
+    response = HttpResponse(page)
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @never_cache
-@ensure_csrf_cookie
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """The token link. GET shows the survey (the token is not consumed: mail scanners and link
-    previews open links); the submitting POST consumes it, once."""
-    row: SurveyToken | None = services.token_find(token)
+    previews open links); the submitting POST consumes it, once. Every page it shows carries
+    the CSRF token (the form, and the language switch of the public base page), which sets
+    the cookie; the answers go straight to the service, which accepts exactly what the form
+    does, and the form is built only to show a refusal."""
+    row: SurveyToken | None = selectors.token_find(token)
     if row is None:
         return _public(
             request,
@@ -385,24 +449,32 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         return _public(
             request, "satisfaction/public/notice.html", {"survey": survey, "message": reason}
         )
-    questions = selectors.questions_of(survey)
-    form = AnswerForm(request.POST or None, survey=survey, questions=questions)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.response_submit(
-                actor=request.user, token=row, answers=form.answers(), questions=questions
-            )
-        except services.AlreadySubmittedError as exc:
-            return _public(
-                request,
-                "satisfaction/public/notice.html",
-                {"survey": survey, "message": exc.messages[0], "done": True},
-                status=409,
-            )
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
-            return redirect(reverse("satisfaction:thanks"))
+    questions = selectors.public_questions(survey)
+    if request.method != "POST":
+        return _blank_page(request, survey, row.unit_name, questions)
+    try:
+        services.response_submit(
+            actor=None,  # the public: no account
+            token=row,
+            answers={q.pk: request.POST.get(f"q{q.pk}") for q in questions},
+            questions=questions,
+        )
+    except services.AlreadySubmittedError as exc:
+        return _public(
+            request,
+            "satisfaction/public/notice.html",
+            {"survey": survey, "message": exc.messages[0], "done": True},
+            status=409,
+        )
+    except ValidationError as exc:
+        refused = exc
+    else:
+        return redirect(reverse("satisfaction:thanks"))
+    # The form says what is wrong in its words, field by field, and keeps the person's
+    # answers; what only the service knows (the survey just closed) is added to it.
+    form = AnswerForm(request.POST, survey=survey, questions=list(questions))
+    if form.is_valid():
+        form_errors_from(form, refused)
     return _public(
         request,
         "satisfaction/public/answer.html",
@@ -411,7 +483,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             "unit_name": row.unit_name,
             "form": form,
             "open": False,
-            "questions_html": _questions_html(form, survey),
+            "questions_html": None,
         },
     )
 
@@ -427,7 +499,7 @@ def open_answer(request: HttpRequest, key: str) -> HttpResponse:
         return _public(
             request, "satisfaction/public/notice.html", {"survey": survey, "message": reason}
         )
-    questions = selectors.questions_of(survey)
+    questions = list(selectors.public_questions(survey))
     units = list(survey.units.select_related("org").order_by("path"))
     initial = {"unit": request.GET.get("unit", "")}
     form = AnswerForm(

@@ -271,3 +271,123 @@ def test_results_take_the_same_few_queries_however_many_units(small, django_asse
     with django_assert_num_queries(2):  # the grouped counts, the units
         rows = selectors.results_by_unit(setup.survey)
     assert [r.responses for r in rows] == [2, 2]
+
+
+# ----- the version of the questions (issue 21: the public page keeps them per version) --------
+
+
+def _version(survey: SatisfactionSurvey) -> int:
+    return SatisfactionSurvey.objects.values_list("version", flat=True).get(pk=survey.pk)
+
+
+def test_the_database_counts_every_change_of_the_questions_whatever_made_it(small, setup):
+    """Services, a row saved directly, a bulk update, a removal: each is a new version, so a
+    kept form can never be taken for the current one."""
+    seen = [_version(setup.survey)]
+    setup.text.text = "您还有什么建议"
+    setup.text.save()
+    seen.append(_version(setup.survey))
+    setup.survey.questions.filter(pk=setup.choice.pk).update(choices=["每周", "每年"])
+    seen.append(_version(setup.survey))
+    setup.survey.questions.create(position=9, kind="text", text="其他", required=False)
+    seen.append(_version(setup.survey))
+    setup.survey.questions.filter(text="其他").delete()
+    seen.append(_version(setup.survey))
+    assert seen == sorted(set(seen)), seen  # strictly increasing
+    other = make_survey(small)
+    before = _version(other.survey)
+    setup.text.save()
+    assert _version(other.survey) == before  # another survey's questions are not its own
+
+
+def test_a_stale_copy_of_the_survey_saved_again_keeps_the_newer_version(setup):
+    stale = SatisfactionSurvey.objects.get(pk=setup.survey.pk)
+    setup.rating.text = "您对窗口服务的总体评价"
+    setup.rating.save()
+    newer = _version(setup.survey)
+    stale.threshold_percent = 70
+    stale.save()  # writes its old version number back
+    assert _version(setup.survey) == newer
+    assert SatisfactionSurvey.objects.get(pk=setup.survey.pk).threshold_percent == 70
+
+
+def test_the_public_questions_are_read_once_per_version(setup, django_assert_num_queries):
+    survey = SatisfactionSurvey.objects.get(pk=setup.survey.pk)
+    with django_assert_num_queries(1):
+        first = selectors.public_questions(survey)
+    with django_assert_num_queries(0):
+        assert selectors.public_questions(survey) == first
+    assert list(first) == [setup.rating, setup.choice, setup.text]
+    setup.text.text = "您还有什么建议"
+    setup.text.save()
+    survey.refresh_from_db()
+    with django_assert_num_queries(1):
+        assert [q.text for q in selectors.public_questions(survey)][-1] == "您还有什么建议"
+
+
+def test_the_token_is_read_with_its_survey_and_unit_in_one_query(setup, django_assert_num_queries):
+    raw = setup.tokens(setup.units[0])[0]
+    with django_assert_num_queries(1):
+        token = services.token_find(raw)
+        assert token is not None
+        assert (token.survey.title, token.survey.scale) == (setup.survey.title, setup.survey.scale)
+        assert (token.survey.opens_on, token.survey.closes_on) == (
+            setup.survey.opens_on,
+            setup.survey.closes_on,
+        )
+        assert (token.unit, token.unit.path) == (setup.units[0], setup.units[0].path)
+        assert token.unit_name == setup.units[0].org.name
+        assert token.used_at is None
+    assert services.token_find(raw.upper()) == token  # as typed from a printed sheet
+    assert services.token_find("x" * 24) is None
+    assert services.token_find("") is None
+
+
+@pytest.mark.parametrize(
+    ("level", "text"),
+    [
+        (" 1", ""),  # what the form would not take either
+        ("01", ""),
+        ("١", ""),
+        ("3", ""),  # the scale has three levels: 0, 1, 2
+        ("-1", ""),
+        ("1.0", ""),
+        ("1", "意见\x00"),  # the database refuses NUL in text
+    ],
+)
+def test_an_answer_the_form_would_refuse_is_refused_and_keeps_the_token(setup, level, text):
+    token = services.token_find(setup.tokens(setup.units[0])[0])
+    answers = {setup.rating.pk: level, setup.choice.pk: "1", setup.text.pk: text}
+    with pytest.raises(ValidationError) as refused:
+        services.response_submit(actor=None, token=token, answers=answers)
+    assert set(refused.value.message_dict) == {f"q{setup.rating.pk if not text else setup.text.pk}"}
+    token.refresh_from_db()
+    assert token.used_at is None
+    assert not SurveyResponse.objects.exists()
+
+
+def test_a_response_stores_its_answers_and_comment_as_given(setup):
+    token = services.token_find(setup.tokens(setup.units[1])[0])
+    answers = {setup.rating.pk: "2", setup.choice.pk: 0, setup.text.pk: "  排队太久  "}
+    response = services.response_submit(actor=None, token=token, answers=answers)
+    stored = SurveyResponse.objects.get()
+    assert stored.pk == response.pk
+    assert (stored.unit, stored.path, stored.token, stored.channel) == (
+        setup.units[1],
+        setup.units[1].path,
+        token,
+        "token",
+    )
+    assert stored.overall_level == 2
+    assert stored.submitted_at == response.submitted_at
+    assert sorted(stored.answers.values_list("question_id", "level", "choice")) == sorted(
+        [(setup.rating.pk, 2, None), (setup.choice.pk, None, 0)]
+    )
+    comment = SurveyComment.objects.get()
+    assert (comment.text, comment.question, comment.unit, comment.path) == (
+        "排队太久",
+        setup.text,
+        setup.units[1],
+        setup.units[1].path,
+    )
+    assert comment.submitted_at == stored.submitted_at
