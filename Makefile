@@ -7,7 +7,7 @@ CHROMIUM ?= /usr/bin/chromium
 export UV_LINK_MODE ?= copy
 
 .PHONY: help demo prod test install lint typecheck importlint migrations-check deploy-check pytest pytest-pg \
-        browser chromium bench fuzz messages clean pgbouncer scaleout scaleout-test
+        browser chromium fonts bench fuzz messages clean pgbouncer scaleout scaleout-test
 
 help:
 	@echo "make demo   — install, build the demo data (SQLite under var/), start site + worker"
@@ -25,7 +25,7 @@ install: uv-ready
 # The demo lives in 2005: its site reads this day as today (core.clock).
 DEMO_TODAY ?= 2005-09-20
 
-demo: install
+demo: install fonts
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v0
 	JICENG_TODAY=$(DEMO_TODAY) $(PY) manage.py scenario --scale demo --if-empty
@@ -56,10 +56,10 @@ deploy-check: install
 	FIELD_ENCRYPTION_KEYS=$$(key 32) BLIND_INDEX_KEY=$$(key 32) \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
-pytest: install
+pytest: install fonts
 	env -u DATABASE_URL .venv/bin/pytest -m "not browser and not scaleout" -q
 
-pytest-pg: install
+pytest-pg: install fonts
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== pytest on PostgreSQL ($${DATABASE_URL%%@*}@…)"; \
 		.venv/bin/pytest -m "not browser and not scaleout" -q; \
@@ -68,6 +68,11 @@ pytest-pg: install
 chromium:
 	@[ -x "$(CHROMIUM)" ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+
+# The .docx report's charts are drawn by matplotlib with Noto Sans CJK (jiceng/reports/charts.py).
+fonts:
+	@[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null)
 
 # Scale-out on this machine (docs/operations.md "Scale-out"): a primary, a streaming replica,
 # pgbouncer, two web processes and two task workers on loopback, and the test that drives them.
@@ -97,6 +102,7 @@ bench: install
 	$(PY) bench/outreach.py
 	$(PY) bench/voice.py
 	$(PY) bench/appraisal.py
+	$(PY) bench/reports.py
 
 # API fuzzing, the long run: many examples per operation (FUZZ_EXAMPLES, default 100) on SQLite,
 # or PostgreSQL when DATABASE_URL is set; summary in bench/results/fuzz.json and BENCHMARKS.md.

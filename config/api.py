@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("jiceng.petitions.api")),
     path("", include("jiceng.rectification.api")),
     path("appraisal/", include("jiceng.appraisal.api")),
+    path("reports/", include("jiceng.reports.api")),
 ]

@@ -408,6 +408,21 @@ def _huangpu_run(f: Foreign) -> Any:
     return run or aps.appraisal_recompute(actor=None, campaign=f.campaign)
 
 
+def _huangpu_report(f: Foreign) -> Any:
+    """A summary report of 黄浦 over its own campaign (reports, issue 22)."""
+    from jiceng.reports import services as rs
+    from jiceng.reports.models import SummaryReport
+
+    district = Organization.objects.get(path=f.org.path[:8])
+    report = SummaryReport.objects.filter(path=district.path).first()
+    return report or rs.report_now(actor=None, root=district, campaign=f.campaign)
+
+
+def _report_made(f: Foreign) -> dict[str, Any]:
+    _huangpu_report(f)
+    return {}
+
+
 def _search_foreign(f: Foreign) -> dict[str, Any]:
     return {"q": f.member.name_initials}
 
@@ -899,6 +914,26 @@ ROUTES: dict[str, Route] = {
     ),
     "api-appraisal-score": Route("object", _unit_score_pk),
     "api-appraisal-weights": Route("list", foreign_ids=lambda f: set()),
+    "reports:list": Route("list", query=_report_made),
+    "reports:detail": Route("object", lambda f: {"pk": _huangpu_report(f).pk}),
+    "reports:progress": Route("object", lambda f: {"pk": _huangpu_report(f).pk}),
+    "reports:docx": Route("object", lambda f: {"pk": _huangpu_report(f).pk}),
+    "reports:rows": Route(
+        "object", lambda f: {"pk": _huangpu_report(f).pk, "ref": "members.on_roll"}
+    ),
+    "reports:compare": Route(
+        "object", lambda f: {"pk": _huangpu_report(f).pk, "other": _huangpu_report(f).pk}
+    ),
+    "reports:dashboard": Route("object", query=lambda f: {"under": f.org.pk}),
+    "reports:dashboard-panel": Route("object", query=lambda f: {"under": f.org.pk}),
+    "reports:figure-rows": Route(
+        "object", lambda f: {"key": "members.on_roll"}, query=lambda f: {"under": f.org.pk}
+    ),
+    "api-reports": Route("list", query=_report_made, foreign_ids=lambda f: {_huangpu_report(f).pk}),
+    "api-report": Route("object", lambda f: {"pk": _huangpu_report(f).pk}),
+    "api-report-rows": Route(
+        "object", lambda f: {"pk": _huangpu_report(f).pk, "ref": "members.on_roll"}
+    ),
     "api-rectification-list": Route(
         "list", query=lambda f: {"group": "closed"}, foreign_ids=lambda f: {f.rectification.pk}
     ),
@@ -1239,11 +1274,12 @@ LIST_ROUTES = sorted(n for n, r in ROUTES.items() if r.kind == "list")
 def test_outsider_gets_404_for_each_foreign_object(client, login, foreign, name):
     login(OUTSIDER)
     route = ROUTES[name]
-    assert route.kwargs is not None
-    url = reverse(name, kwargs=route.kwargs(foreign))
+    url = reverse(name, kwargs=route.kwargs(foreign) if route.kwargs else None)
     for method in route.methods:
         kwargs: dict[str, Any] = {}
-        if method == "post" and route.data is not None:
+        if method == "get" and route.query is not None:  # the foreign object in ?under=
+            kwargs = {"data": route.query(foreign)}
+        elif method == "post" and route.data is not None:
             kwargs = {"data": route.data(foreign), "content_type": "application/json"}
         elif method in ("post", "patch"):
             kwargs = {

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "jiceng.petitions",
     "jiceng.rectification",
     "jiceng.appraisal",
+    "jiceng.reports",
     "jiceng.scenario",
 ]
 
@@ -329,6 +330,7 @@ SPECTACULAR_SETTINGS = {
         "RectificationItemStateEnum": "jiceng.rectification.rules.ItemState",
         "RectificationVerdictEnum": "jiceng.rectification.rules.Verdict",
         "RectificationSourceKindEnum": "jiceng.rectification.rules.SourceKind",
+        "SummaryReportStateEnum": "jiceng.reports.models.ReportState",
     },
 }
 
@@ -380,3 +382,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 AUDIT_RETENTION_DAYS = int(os.environ.get("JICENG_AUDIT_RETENTION_DAYS", "1095"))
 AUDIT_ARCHIVE_DIR = Path(os.environ.get("JICENG_AUDIT_ARCHIVE_DIR", VAR_DIR / "audit-archive"))
 AUDIT_PARTITIONS_AHEAD = int(os.environ.get("JICENG_AUDIT_PARTITIONS_AHEAD", "3"))
+# Public survey answers by token (issue 21) may be committed asynchronously on PostgreSQL (their
+# own transaction only) with JICENG_SATISFACTION_ASYNC_COMMIT=1: more answers a second, but a
+# database crash may lose the last ≤0.6 s of answers, each with its token's spending, so the
+# token can answer again (jiceng/satisfaction/services.py). Off by default: nothing is lost.
+SATISFACTION_ASYNC_COMMIT = os.environ.get("JICENG_SATISFACTION_ASYNC_COMMIT", "0") == "1"

@@ -18,6 +18,10 @@ MEMBER_ACTIVITY = "member-activity"
 ORG_TREE = "org-tree"
 # Visits (recorded, confirmed, returned, resubmitted): the visit counts are cached under this.
 VISITS = "visits"
+# Who is on the roll and where (a member registered, edited, moved, placed, transferred,
+# merged or imported: every write that tells ``orgs.tallies.units_changed``): the home page's
+# member counts are cached under this.
+ROLL = "member-roll"
 
 
 def campaign_progress(campaign_pk: int) -> str:

@@ -5,7 +5,8 @@ with htmx."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db.models import QuerySet
@@ -38,3 +39,32 @@ class ProgressWriter:
         self.last = now
         value = self.low + (self.high - self.low) * min(max(fraction, 0.0), 1.0)
         self.row.update(progress=value, stage=self.label(stage)[: self.stage_length])
+
+
+@contextmanager
+def command_bar(title: str) -> Iterator[Callable[[str, float], None]]:
+    """A rich progress bar on stderr for a management command, yielded as the same
+    ``(stage, fraction)`` callback the services take::
+
+        with command_bar("考核计算") as progress:
+            services.appraisal_recompute(actor=None, progress=progress)
+    """
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+        task = bar.add_task(title, total=1.0)
+        yield lambda stage, fraction: bar.update(task, completed=fraction, description=stage)

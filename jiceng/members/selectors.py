@@ -119,9 +119,13 @@ def own_member(user: Any) -> Member | None:
 def members_by_child(root: Organization) -> list[dict[str, Any]]:
     """Members registered under each direct sub-unit of ``root``, with how many are not yet
     placed (S10): one grouped query over the path prefix, cached for five minutes (and
-    computed afresh when a unit is renamed, moved, founded, merged or abolished)."""
+    computed afresh when a unit is renamed, moved, founded, merged or abolished, or the roll
+    changes)."""
     key = generations.cache_key(
-        "members_by_child", root.path, generations.generation(generations.ORG_TREE)
+        "members_by_child",
+        root.path,
+        generations.generation(generations.ORG_TREE),
+        generations.generation(generations.ROLL),
     )
     cached = cache.get(key)
     if cached is not None:
@@ -157,12 +161,24 @@ def home_figures(user: Any) -> dict[str, Any]:
     """The home page's figures of the roll (``core.home``): members on the roll in the
     user's scope, how many are not yet placed, the chart of the first top unit's sub-units,
     and the user's own member record."""
-    members = Member.objects.visible_to(user).filter(transferred_out_on__isnull=True)
-    paths = scope_of(user, Action.VIEW).paths
+    scope = scope_of(user, Action.VIEW)
+    paths = scope.paths
     first_root = Organization.objects.filter(path__in=paths).first()
+    # An officer's counts (a city's: two million members, seconds to count) are cached until
+    # the roll changes (``ROLL``, bumped by every write that moves a member in or out of a
+    # unit) or five minutes pass; a member's own count is not.
+    key = generations.cache_key(
+        "home_member_counts", ",".join(paths), generations.generation(generations.ROLL)
+    )
+    counts = cache.get(key) if paths else None
+    if counts is None:
+        members = Member.objects.visible_to(user).filter(transferred_out_on__isnull=True)
+        counts = (members.count(), unplaced_count(user))
+        if paths:
+            cache.set(key, counts, 300)
     return {
-        "member_count": members.count(),
-        "unplaced_count": unplaced_count(user),
+        "member_count": counts[0],
+        "unplaced_count": counts[1],
         "chart": members_by_child(first_root) if first_root else [],
         "own_member": own_member(user),
     }

@@ -22,6 +22,7 @@ from django.db import models, transaction
 from jiceng.accounts.models import RoleAssignment, User
 from jiceng.accounts.roles import Role
 from jiceng.appraisal.services import appraisal_recompute
+from jiceng.campaigns.totals import rebuild_all as rebuild_totals
 from jiceng.core import audit, clock
 from jiceng.core.crypto import blind_index
 from jiceng.core.idnumber import make_id_number, mask_id_number
@@ -32,7 +33,9 @@ from jiceng.members.phones import mask_phone
 from jiceng.members.services import ID_PURPOSE, PHONE_PURPOSE
 from jiceng.orgs import services as org_services
 from jiceng.orgs.models import BranchKind, Organization, OrgHealth, OrgType, Sector, WeakCriterion
+from jiceng.reports.services import summarize_latest
 from jiceng.scenario import campaigns, duplicates, lostcontact, planning, study, surveys
+from jiceng.scenario.founding import build_founding
 from jiceng.scenario.outreach import build_outreach
 from jiceng.scenario.pairings import build_pairings
 from jiceng.scenario.programmes import build_programmes
@@ -828,6 +831,7 @@ def build(
     logins = b.accounts()
     transfers = b.transfers()
     b.rectifications(seed)
+    build_founding(seed)  # S12: units founded during the batch, for the summary
     lostcontact.build_contacts(seed, b.progress)
     lostcontact.build_cases(seed)
     duplicates.build_duplicates(seed)
@@ -844,6 +848,10 @@ def build(
         build_voice(scale, seed, b.progress)
         # the units' appraisal, which reads them too (issue 21 item 4): a ranking to open
         appraisal_recompute(actor=None)
+    # the stored totals of issue 22, once, after every bulk write above
+    rebuild_totals()
+    if voice:  # the summary of the city's second batch (issue 22): a report to open
+        summarize_latest()
     audit.record(
         actor=None,
         verb="create",

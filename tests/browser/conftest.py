@@ -211,10 +211,11 @@ def log_in(page: Any) -> Any:
     return _log_in
 
 
-def shoot(page: Any, name: str) -> None:
-    """Save a screenshot for the README (docs/screenshots)."""
+def shoot(page: Any, name: str, *, full_page: bool = False) -> None:
+    """Save a screenshot for the README (docs/screenshots); ``full_page`` takes the whole
+    page, not only the window."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def log_out(page: Any) -> None:

@@ -12,12 +12,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from jiceng.accounts.commands import officer
 from jiceng.appraisal import services
 from jiceng.campaigns.progress.models import Campaign
+from jiceng.core.progress import command_bar
 from jiceng.core.views import error_message
 
 
@@ -42,24 +41,10 @@ class Command(BaseCommand):
                 as_of = dt.date.fromisoformat(options["as_of"])
             except ValueError as exc:
                 raise CommandError("--as-of 须为 YYYY-MM-DD 格式的日期") from exc
-        console = Console(stderr=True)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as bar:
-            task = bar.add_task("考核计算", total=1.0)
+        with command_bar("考核计算") as progress:
             try:
                 run = services.appraisal_recompute(
-                    actor=actor,
-                    campaign=campaign,
-                    as_of=as_of,
-                    progress=lambda stage, fraction: bar.update(
-                        task, completed=fraction, description=stage
-                    ),
+                    actor=actor, campaign=campaign, as_of=as_of, progress=progress
                 )
             except (ValidationError, PermissionDenied) as exc:
                 raise CommandError(error_message(exc)) from exc
