@@ -52,14 +52,16 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PIN_COOKIE = "jiceng_primary"
 PIN_SALT = "jiceng.core.dbrouter.pin"
 # Models read and written on the primary only (sessions, API tokens, task rows, workers'
-# heartbeats): a login is never checked against a stale copy, a worker never judged by one;
-# their writes do not pin the client.
+# heartbeats, the shared database cache): a login is never checked against a stale copy, a
+# worker never judged by one, a cached figure's generation never read behind a write; their
+# writes do not pin the client.
 PRIMARY_ONLY = frozenset(
     {
         "sessions.session",
         "authtoken.token",
         "django_tasks_database.dbtaskresult",
         "core.workerheartbeat",
+        "django_cache.cacheentry",  # DatabaseCache's stand-in model (no label_lower)
     }
 )
 
@@ -178,7 +180,10 @@ def current_route() -> RequestRoute | None:
 
 
 def _label(model: Any) -> str:
-    return str(model._meta.label_lower)
+    meta = model._meta
+    # DatabaseCache routes a stand-in class whose options carry app_label and model_name only
+    label = getattr(meta, "label_lower", None) or f"{meta.app_label}.{meta.model_name}"
+    return str(label)
 
 
 class ReplicaRouter:

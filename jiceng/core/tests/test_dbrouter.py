@@ -203,3 +203,24 @@ def test_a_safe_request_that_failed_on_the_replica_runs_again_on_the_primary(rep
 )
 def test_lag_from_the_probe_row(row, lag) -> None:
     assert dbrouter.lag_from_row(*row) == lag
+
+
+def test_the_shared_cache_is_read_and_written_on_the_primary_without_pinning(replica) -> None:
+    """The database cache (generations of cached figures) routes a stand-in model without
+    ``label_lower``: it is read on the primary even on a replica-read page (a generation must
+    not lag behind a write), and setting a cached figure does not pin the client."""
+    from django.core.cache.backends.db import DatabaseCache
+
+    entry = DatabaseCache("jiceng_cache", {}).cache_model_class
+    seen: list[str | None] = []
+
+    def view(request: Any) -> HttpResponse:
+        router = ReplicaRouter()
+        seen.append(router.db_for_read(User))
+        seen.append(router.db_for_read(entry))
+        seen.append(router.db_for_write(entry))
+        return HttpResponse("ok")
+
+    response = _serve(RequestFactory().get("/"), view)
+    assert seen == [REPLICA, PRIMARY, PRIMARY]
+    assert dbrouter.PIN_COOKIE not in response.cookies
