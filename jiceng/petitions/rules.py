@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import chinese_calendar
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from jiceng.core import dates
 
 
 class Version(models.TextChoices):
@@ -185,37 +186,17 @@ def rule(version: str, body: str, step: str) -> Rule:
         raise DeadlineError(str(_("该办理机构在此环节没有法定期限"))) from exc
 
 
-def _is_workday(day: dt.date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError as exc:
-        raise UnknownCalendarError(
-            str(
-                _(
-                    "节假日安排只收录到已公布的年份，无法推算%(year)s年的工作日；"
-                    "请在国务院公布当年节假日安排并更新日历后再计算"
-                )
-            )
-            % {"year": day.year}
-        ) from exc
-
-
 def add_days(start: dt.date, days: int, count: str = DayCount.CALENDAR) -> dt.date:
-    """The last day of a window of ``days`` from ``start`` (the start day not counted).
+    """The last day of a window of ``days`` from ``start`` (the start day not counted), in
+    calendar or working days (``core.dates``).
 
-    >>> add_days(dt.date(2005, 1, 31), 30)
-    datetime.date(2005, 3, 2)
     >>> add_days(dt.date(2024, 9, 27), 2, DayCount.WORKING)  # Sun 29th: a make-up working day
     datetime.date(2024, 9, 30)
     """
-    if count == DayCount.CALENDAR:
-        return start + dt.timedelta(days=days)
-    day, left = start, days
-    while left > 0:
-        day += dt.timedelta(days=1)
-        if _is_workday(day):
-            left -= 1
-    return day
+    try:
+        return dates.add_days(start, days, working=count == DayCount.WORKING)
+    except dates.UnknownCalendarError as exc:
+        raise UnknownCalendarError(str(exc)) from exc
 
 
 def due(version: str, body: str, step: str, start: dt.date) -> dt.date:

@@ -23,7 +23,6 @@ buttons on the page, the API and the tests read it.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -31,22 +30,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.core.dates import add_months
+
 LOST_CONTACT_AFTER_MONTHS = 6
 STOP_AFTER_SEARCH_MONTHS = 6
 RESTORE_WITHIN_YEARS = 2
 ATTEMPT_INTERVAL_DAYS = 30
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (earlier when negative), or the month's last day when it
-    has fewer days.
-
-    >>> add_months(dt.date(2005, 8, 31), -6), add_months(dt.date(2005, 8, 31), 6)
-    (datetime.date(2005, 2, 28), datetime.date(2006, 2, 28))
-    """
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, min(day.day, last))
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
