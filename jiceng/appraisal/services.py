@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jiceng.campaigns.progress.models import Campaign
 from jiceng.core import audit, tree
-from jiceng.core.progress import ProgressWriter
+from jiceng.core.progress import tracked_run
 from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.orgs.models import Organization
 
@@ -210,41 +208,33 @@ def _write_batch(rows: list[tuple[Any, ...]]) -> None:
     UnitScore.objects.bulk_create(UnitScore(**dict(zip(COLUMNS, r, strict=True))) for r in rows)
 
 
-def _fail(run: AppraisalRun, message: str) -> None:
-    AppraisalRun.objects.filter(pk=run.pk).update(
-        state=RunState.FAILED, message=message[:1000], stage="", finished_at=timezone.now()
-    )
-
-
 def run_compute(*, run_id: int, progress: Progress | None = None) -> AppraisalRun:
     """Compute a queued run (the task body; the command and ``appraisal_recompute`` call it in
     process): gather every unit's figures with a few grouped queries, score and rank them,
     and write every score with the run's state in one transaction. A fault leaves no score of
-    the run written, the run ``failed`` with the reason, and the previous run in place."""
+    the run written, the run ``failed`` with the reason, and the previous run in place
+    (``core.progress.tracked_run``), and the caller (worker, command) sees the error."""
     run = AppraisalRun.objects.select_related("campaign", "created_by").get(pk=run_id)
     if run.state not in (RunState.QUEUED, RunState.FAILED):
         return run
-    started = time.perf_counter()
-    AppraisalRun.objects.filter(pk=run.pk).update(
-        state=RunState.RUNNING, progress=0.01, stage="开始计算", message=""
-    )
-    report = progress or ProgressWriter(AppraisalRun.objects.filter(pk=run.pk), stage_length=60)
-    try:
+    with tracked_run(
+        AppraisalRun.objects.filter(pk=run.pk),
+        first_stage="开始计算",
+        stage_length=60,
+        failure=_("计算出错，未写入任何结果，上一次的考核结果不变；请稍后重新计算"),
+        progress=progress,
+    ) as tracked:
         units = compute.gather(
-            run.campaign, as_of=run.as_of, period_from=run.period_from, report=report
+            run.campaign, as_of=run.as_of, period_from=run.period_from, report=tracked.step
         )
         rows = _scores(run, units)
         with transaction.atomic():
             for start in range(0, len(rows), WRITE_BATCH):
-                report("写入结果", 0.8 + 0.19 * start / max(len(rows), 1))
+                tracked.step("写入结果", 0.8 + 0.19 * start / max(len(rows), 1))
                 _write_batch(rows[start : start + WRITE_BATCH])
-            run.state = RunState.DONE
-            run.progress = 1.0
-            run.stage = "完成"
             run.units = len(rows)
             run.scored = sum(1 for r in rows if r[COLUMNS.index("score")] is not None)
-            run.seconds = round(time.perf_counter() - started, 2)
-            run.finished_at = timezone.now()
+            tracked.done(run, RunState.DONE)
             run.save()
             audit.record(
                 actor=run.created_by,
@@ -254,12 +244,6 @@ def run_compute(*, run_id: int, progress: Progress | None = None) -> AppraisalRu
                 note=_("考核计算完成：%(n)s 个单位，%(s)s 个有得分")
                 % {"n": run.units, "s": run.scored},
             )
-    except Exception:
-        # A fault, not a property of the data: the run says so instead of "computing"
-        # forever, nothing of it is written, and the caller (worker, command) sees the error.
-        _fail(run, _("计算出错，未写入任何结果，上一次的考核结果不变；请稍后重新计算"))
-        raise
-    report("完成", 1.0)
     return run
 
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 
 class ProgressWriter:
@@ -68,3 +69,51 @@ def command_bar(title: str) -> Iterator[Callable[[str, float], None]]:
     ) as bar:
         task = bar.add_task(title, total=1.0)
         yield lambda stage, fraction: bar.update(task, completed=fraction, description=stage)
+
+
+class Tracked:
+    """What :func:`tracked_run` yields: the progress callback and the run's finishing touch."""
+
+    def __init__(self, step: Callable[[str, float], None]) -> None:
+        self.step = step
+        self.started = time.perf_counter()
+
+    def done(self, run: Any, state: str) -> None:
+        """Mark ``run`` (the model instance, saved by the caller in its transaction) finished
+        in ``state``, with the seconds it took."""
+        run.state = state
+        run.progress = 1.0
+        run.stage = "完成"
+        run.seconds = round(time.perf_counter() - self.started, 2)
+        run.finished_at = timezone.now()
+
+
+@contextmanager
+def tracked_run(
+    row: QuerySet[Any],
+    *,
+    first_stage: str,
+    stage_length: int,
+    failure: str,
+    progress: Callable[[str, float], None] | None = None,
+) -> Iterator[Tracked]:
+    """The life of a background run kept on its row (a summary report, an appraisal run):
+    marked ``running`` at ``first_stage``, its progress written as it goes (or reported to
+    ``progress``), and on any fault marked ``failed`` with ``failure`` (the user's words: the
+    result is written in one transaction, so nothing of it was kept) before the fault is
+    raised again for the worker's log::
+
+        with tracked_run(Run.objects.filter(pk=run.pk), first_stage="开始计算",
+                         stage_length=60, failure=_("计算出错……")) as t:
+            ...
+            with transaction.atomic():
+                t.done(run, "done"); run.save(); audit.record(...)
+    """
+    row.update(state="running", progress=0.01, stage=first_stage, message="")
+    tracked = Tracked(progress or ProgressWriter(row, stage_length=stage_length))
+    try:
+        yield tracked
+    except Exception:
+        row.update(state="failed", message=failure[:1000], stage="", finished_at=timezone.now())
+        raise
+    tracked.step("完成", 1.0)

@@ -5,7 +5,6 @@ generation leaves no content, says why, and can be generated again."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,7 +17,7 @@ from jiceng.appraisal.services import default_campaign
 from jiceng.campaigns.models import Campaign
 from jiceng.core import audit, clock
 from jiceng.core.models import AuditEvent
-from jiceng.core.progress import ProgressWriter
+from jiceng.core.progress import tracked_run
 from jiceng.core.scoping import Action, Actor, actor_user, can, require
 from jiceng.orgs.models import Organization
 
@@ -92,33 +91,29 @@ def report_queue(
     return report
 
 
-def _fail(report: SummaryReport, message: str) -> None:
-    SummaryReport.objects.filter(pk=report.pk).update(
-        state=ReportState.FAILED, message=message[:1000], stage="", finished_at=timezone.now()
-    )
-
-
 def report_generate(*, report_id: int, progress: compose.Progress | None = None) -> SummaryReport:
     """Count every figure, write the summary and store it with the time and the data's
-    generation (the task body; the command calls it in process)."""
+    generation (the task body; the command calls it in process). A fault stores nothing of
+    the report and leaves it failed with the reason (``core.progress.tracked_run``)."""
     report = SummaryReport.objects.select_related("root", "campaign", "created_by").get(
         pk=report_id
     )
     if report.state not in (ReportState.QUEUED, ReportState.FAILED):
         return report
-    started = time.perf_counter()
-    SummaryReport.objects.filter(pk=report.pk).update(
-        state=ReportState.RUNNING, progress=0.01, stage="开始统计", message=""
-    )
-    step = progress or ProgressWriter(SummaryReport.objects.filter(pk=report.pk), stage_length=80)
-    try:
+    with tracked_run(
+        SummaryReport.objects.filter(pk=report.pk),
+        first_stage="开始统计",
+        stage_length=80,
+        failure=_("生成出错，未保存任何内容；请稍后重新生成"),
+        progress=progress,
+    ) as run:
         generation = AuditEvent.objects.aggregate(m=Max("id"))["m"] or 0
         as_of = timezone.now()
         window = Window(
             start=report.period_start, end=report.period_end, campaign_id=report.campaign_id
         )
-        figures = compose.gather(report.root, window, report.campaign, step)
-        step("撰写综述", 0.9)
+        figures = compose.gather(report.root, window, report.campaign, run.step)
+        run.step("撰写综述", 0.9)
         content, quoted = compose.write(report.root, figures, report.campaign, as_of)
         with transaction.atomic():
             report.content = content
@@ -126,11 +121,7 @@ def report_generate(*, report_id: int, progress: compose.Progress | None = None)
             report.title = content["title"][:200]
             report.as_of = as_of
             report.data_generation = generation
-            report.state = ReportState.DONE
-            report.progress = 1.0
-            report.stage = "完成"
-            report.seconds = round(time.perf_counter() - started, 2)
-            report.finished_at = timezone.now()
+            run.done(report, ReportState.DONE)
             report.save()
             audit.record(
                 actor=report.created_by,
@@ -140,10 +131,6 @@ def report_generate(*, report_id: int, progress: compose.Progress | None = None)
                 note=_("综述已生成：%(t)s，引用数据 %(n)s 项")
                 % {"t": report.title, "n": len(quoted)},
             )
-    except Exception:
-        _fail(report, _("生成出错，未保存任何内容；请稍后重新生成"))
-        raise
-    step("完成", 1.0)
     return report
 
 
