@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -164,24 +165,70 @@ def home_figures(user: Any) -> dict[str, Any]:
     scope = scope_of(user, Action.VIEW)
     paths = scope.paths
     first_root = Organization.objects.filter(path__in=paths).first()
-    # An officer's counts (a city's: two million members, seconds to count) are cached until
-    # the roll changes (``ROLL``, bumped by every write that moves a member in or out of a
-    # unit) or five minutes pass; a member's own count is not.
-    key = generations.cache_key(
-        "home_member_counts", ",".join(paths), generations.generation(generations.ROLL)
-    )
-    counts = cache.get(key) if paths else None
-    if counts is None:
-        members = Member.objects.visible_to(user).filter(transferred_out_on__isnull=True)
-        counts = (members.count(), unplaced_count(user))
-        if paths:
-            cache.set(key, counts, 300)
+    if paths:
+        counts, refreshing = member_counts_cached(user, paths)
+    else:  # a member's own count is not cached
+        counts, refreshing = _member_counts(user), False
     return {
         "member_count": counts[0],
         "unplaced_count": counts[1],
         "chart": members_by_child(first_root) if first_root else [],
         "own_member": own_member(user),
+        "member_counts_refreshing": refreshing,
     }
+
+
+# How long an officer's counts are taken as they are, and how long old counts may be shown
+# while new ones are counted in the background.
+COUNTS_FRESH_SECONDS = 300
+COUNTS_KEPT_SECONDS = 86400
+
+
+def _member_counts(user: Any) -> tuple[int, int]:
+    members = Member.objects.visible_to(user).filter(transferred_out_on__isnull=True)
+    return members.count(), unplaced_count(user)
+
+
+def _counts_key(paths: tuple[str, ...]) -> str:
+    return generations.cache_key("home_member_counts", ",".join(paths))
+
+
+def member_counts_refresh(user: Any) -> tuple[int, int]:
+    """Count the members on the roll and those not placed in the user's scope afresh and keep
+    them with the roll's generation (the task ``members.tasks.refresh_home_counts`` runs it)."""
+    paths = scope_of(user, Action.VIEW).paths
+    generation = generations.generation(generations.ROLL)
+    counts = _member_counts(user)
+    cache.set(_counts_key(paths), (generation, time.time(), counts), COUNTS_KEPT_SECONDS)
+    cache.delete(_counts_key(paths) + ":refreshing")
+    return counts
+
+
+def member_counts_cached(user: Any, paths: tuple[str, ...]) -> tuple[tuple[int, int], bool]:
+    """An officer's member counts for the home page, and whether they are being recounted.
+
+    A city's two million members take seconds to count, and every write that moves a member
+    in or out of a unit changes the roll's generation (``ROLL``). So the counts are kept with
+    the generation they were counted at: the same generation within five minutes is served
+    as is; older counts are served at once, marked as being updated, while the task worker
+    counts them afresh (one recount at a time per scope); only a scope never counted (or
+    whose counts were dropped from the cache) is counted during the request."""
+    from jiceng.members import tasks
+
+    key = _counts_key(paths)
+    entry = cache.get(key)
+    current = generations.generation(generations.ROLL)
+    if entry is None:
+        return member_counts_refresh(user), False
+    generation, counted_at, counts = entry
+    if generation == current and time.time() - counted_at < COUNTS_FRESH_SECONDS:
+        return counts, False
+    if cache.add(key + ":refreshing", 1, 120):
+        tasks.refresh_home_counts.enqueue(user.pk)
+        entry = cache.get(key)  # a worker in this process (tests, a lone site) has finished
+        if entry is not None and entry[0] == current:
+            return entry[2], False
+    return counts, True
 
 
 def unplaced_count(user: Any) -> int:
