@@ -103,6 +103,8 @@ bench: install
 	$(PY) bench/voice.py
 	$(PY) bench/appraisal.py
 	$(PY) bench/reports.py
+	$(PY) bench/workers.py
+	$(PY) bench/development.py
 
 # API fuzzing, the long run: many examples per operation (FUZZ_EXAMPLES, default 100) on SQLite,
 # or PostgreSQL when DATABASE_URL is set; summary in bench/results/fuzz.json and BENCHMARKS.md.

@@ -16,4 +16,6 @@ urlpatterns = [
     path("", include("jiceng.rectification.api")),
     path("appraisal/", include("jiceng.appraisal.api")),
     path("reports/", include("jiceng.reports.api")),
+    path("workers/", include("jiceng.workers.api")),
+    path("development/", include("jiceng.development.api")),
 ]

@@ -31,6 +31,8 @@ urlpatterns = [
     path("petitions/", include("jiceng.petitions.urls")),
     path("rectification/", include("jiceng.rectification.urls")),
     path("appraisal/", include("jiceng.appraisal.urls")),
+    path("workers/", include("jiceng.workers.urls")),
+    path("development/", include("jiceng.development.urls")),
     path("reports/", include("jiceng.reports.urls")),
     path("", include("jiceng.core.urls")),
 ]

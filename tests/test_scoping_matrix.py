@@ -320,6 +320,43 @@ def _petition_made(f: Foreign) -> dict[str, Any]:
     return {}
 
 
+# development (issue 23 item 2)
+def _development(f: Foreign) -> Any:
+    """An application at a 黄浦 branch, its talk overdue (made when a route is tried)."""
+    from jiceng.core import tree
+    from jiceng.core.idnumber import make_id_number
+    from jiceng.development.models import Development
+    from jiceng.development.services import development_register
+
+    found = Development.objects.filter(name="黄浦申请人").first()
+    if found is None:
+        branch = (
+            Organization.objects.filter(
+                path__startswith=tree.district_path(f.org.path), org_type="branch"
+            )
+            .order_by("path")
+            .first()
+        )
+        found = development_register(
+            actor=None,
+            org=branch,
+            name="黄浦申请人",
+            id_number=make_id_number("310101", dt.date(1983, 3, 3), 77, "M"),
+            phone="13812345679",
+            applied_on=dt.date(2005, 7, 1),
+        )
+    return found
+
+
+def _development_pk(f: Foreign) -> dict[str, Any]:
+    return {"pk": _development(f).pk}
+
+
+def _development_made(f: Foreign) -> dict[str, Any]:
+    _development(f)
+    return {}
+
+
 def _survey(f: Foreign) -> Any:
     """A satisfaction survey of the 黄浦 district over its branch (S23), opened, with tokens
     and one response with a comment, made when a route is tried (found again by the next route
@@ -425,6 +462,47 @@ def _report_made(f: Foreign) -> dict[str, Any]:
 
 def _search_foreign(f: Foreign) -> dict[str, Any]:
     return {"q": f.member.name_initials}
+
+
+# workers (issue 23 item 1, S3)
+def _wround(f: Foreign) -> Any:
+    """The 黄浦 recruitment round of the demo (S3), with its posts, applications and workers."""
+    from jiceng.workers.models import WorkerRecruitment
+
+    return WorkerRecruitment.objects.filter(path__startswith=f.org.path[:8]).order_by("id").first()
+
+
+def _wround_pk(f: Foreign) -> dict[str, Any]:
+    return {"pk": _wround(f).pk}
+
+
+def _wpost_pk(f: Foreign) -> dict[str, Any]:
+    return {"pk": _wround(f).posts.order_by("id").first().pk}
+
+
+def _wapp_pk(f: Foreign) -> dict[str, Any]:
+    return {"pk": _wround(f).applications.order_by("id").first().pk}
+
+
+def _wobjection_pk(f: Foreign) -> dict[str, Any]:
+    """An objection to a 黄浦 candidate (made when a route is tried)."""
+    from jiceng.workers.models import WorkerObjection
+
+    a = _wround(f).applications.order_by("id").first()
+    o = WorkerObjection.objects.filter(application=a).first() or WorkerObjection.objects.create(
+        application=a, received_on=dt.date(2005, 6, 14), content="黄浦异议"
+    )
+    return {"pk": o.pk}
+
+
+def _wworker(f: Foreign) -> Any:
+    from jiceng.workers.models import PartyWorker
+
+    return PartyWorker.objects.filter(path__startswith=f.org.path[:8]).order_by("id").first()
+
+
+def _wworker_pk(f: Foreign) -> dict[str, Any]:
+    return {"pk": _wworker(f).pk}
 
 
 def _export_job(f: Foreign) -> dict[str, Any]:
@@ -1056,6 +1134,82 @@ ROUTES: dict[str, Route] = {
     "api-appraisal-results": Route("object", _campaign),
     "api-placement-accept": Route(
         "object", lambda f: {}, ("post",), data=lambda f: {"org_id": f.org.pk, "scope": "subtree"}
+    ),
+    # workers (issue 23 item 1, S3)
+    "workers:round-list": Route("list"),
+    "workers:round-create": Route("list", reason="form only; the district is picked in own scope"),
+    "workers:figures": Route("list"),
+    "workers:round-detail": Route("object", _wround_pk),
+    "workers:round-edit": Route("object", _wround_pk, ("get", "post")),
+    "workers:post-create": Route("object", _wround_pk, ("get", "post")),
+    "workers:post-detail": Route("object", _wpost_pk),
+    "workers:post-edit": Route("object", _wpost_pk, ("get", "post")),
+    "workers:post-screen": Route("object", _wpost_pk, ("post",)),
+    "workers:post-scores": Route("object", _wpost_pk, ("get", "post")),
+    "workers:post-rank": Route("object", _wpost_pk, ("post",)),
+    "workers:post-notice": Route("object", _wpost_pk, ("post",)),
+    "workers:application-detail": Route("object", _wapp_pk),
+    "workers:application-screen": Route("object", _wapp_pk, ("post",)),
+    "workers:objection-add": Route("object", _wapp_pk, ("post",)),
+    "workers:application-hire": Route("object", _wapp_pk, ("post",)),
+    "workers:objection-resolve": Route("object", _wobjection_pk, ("post",)),
+    "workers:worker-list": Route("list"),
+    "workers:worker-detail": Route("object", _wworker_pk),
+    "workers:training-add": Route("object", _wworker_pk, ("post",)),
+    "workers:certificate": Route("object", _wworker_pk, ("post",)),
+    "workers:deploy": Route("object", _wworker_pk, ("post",)),
+    "workers:leave": Route("object", _wworker_pk, ("post",)),
+    "workers:public-posts": Route("open", reason="the public's list of open posts, no data"),
+    "workers:apply": Route("open", reason="the public's application form of a post (no login)"),
+    "workers:applied": Route("open", reason="the applicant's own receipt, kept in their session"),
+    "workers:follow": Route("open", reason="receipt + last four of the ID: state and dates only"),
+    "api-workers-round-list": Route("list", foreign_ids=lambda f: {_wround(f).pk}),
+    "api-workers-round-detail": Route("object", _wround_pk),
+    "api-workers-post-create": Route(
+        "object", _wround_pk, ("post",), data=lambda f: {"title": "x", "places": 1}
+    ),
+    "api-workers-post-applications": Route("object", _wpost_pk),
+    "api-workers-post-scores": Route("object", _wpost_pk, ("post",), data=lambda f: {"scores": []}),
+    "api-workers-post-rank": Route("object", _wpost_pk, ("post",)),
+    "api-workers-post-notice": Route("object", _wpost_pk, ("post",), data=lambda f: {}),
+    "api-workers-application-detail": Route("object", _wapp_pk),
+    "api-workers-application-screen": Route(
+        "object", _wapp_pk, ("post",), data=lambda f: {"eligible": True}
+    ),
+    "api-workers-application-hire": Route("object", _wapp_pk, ("post",), data=lambda f: {}),
+    "api-workers-worker-list": Route("list", foreign_ids=lambda f: {_wworker(f).pk}),
+    "api-workers-worker-deploy": Route(
+        "object", _wworker_pk, ("post",), data=lambda f: {"org_id": f.org.pk}
+    ),
+    "api-workers-figures": Route("list"),
+    # development (issue 23 item 2)
+    "development:worklist": Route("list", query=_development_made),
+    "development:list": Route("list", query=_development_made),
+    "development:create": Route("list", reason="form only; the branch is picked in own scope"),
+    "development:document": Route(
+        "list", lambda f: {"kind": "register", "fmt": "csv"}, query=_development_made
+    ),
+    "development:detail": Route("object", _development_pk),
+    "development:step": Route(
+        "object", lambda f: {"pk": _development(f).pk, "step": "talk"}, ("post",)
+    ),
+    "development:withdraw": Route("object", _development_pk, ("post",)),
+    "development:reveal": Route(
+        "object", lambda f: {"pk": _development(f).pk, "field": "phone"}, ("post",)
+    ),
+    "api-development-list": Route(
+        "list", query=_development_made, foreign_ids=lambda f: {_development(f).pk}
+    ),
+    "api-development-worklist": Route(
+        "list", query=_development_made, foreign_ids=lambda f: {_development(f).pk}
+    ),
+    "api-development-figures": Route("list", query=_development_made),
+    "api-development-detail": Route("object", _development_pk),
+    "api-development-step": Route(
+        "object", _development_pk, ("post",), data=lambda f: {"step": "talk", "on": "2005-07-05"}
+    ),
+    "api-development-reveal": Route(
+        "object", lambda f: {"pk": _development(f).pk, "field": "phone"}, ("post",)
     ),
 }
 

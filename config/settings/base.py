@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "jiceng.planning",
     "jiceng.campaigns",
     "jiceng.surveys",
+    "jiceng.development",
     "jiceng.study",
     "jiceng.outreach",
     "jiceng.outreach.pairings",
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "jiceng.satisfaction",
     "jiceng.petitions",
     "jiceng.rectification",
+    "jiceng.workers",
     "jiceng.appraisal",
     "jiceng.reports",
     "jiceng.scenario",
@@ -294,6 +296,11 @@ SPECTACULAR_SETTINGS = {
     # hash the names apart and warn).
     "ENUM_NAME_OVERRIDES": {
         "BranchKindEnum": "jiceng.orgs.models.BranchKind",
+        "DevelopmentStageEnum": "jiceng.development.rules.DevelopmentStage",
+        "DevelopmentStateEnum": "jiceng.development.rules.DevelopmentState",
+        "WorkerApplicationStateEnum": "jiceng.workers.rules.AppState",
+        "WorkerEducationEnum": "jiceng.workers.rules.EducationLevel",
+        "MemberEducationEnum": "jiceng.members.models.Education",
         "RectificationStateEnum": "jiceng.orgs.models.RectificationState",
         "TransferKindEnum": "jiceng.members.transfers.rules.TransferKind",
         "TransferStateEnum": "jiceng.members.transfers.rules.TransferState",

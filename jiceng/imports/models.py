@@ -39,6 +39,8 @@ class ImportJob(models.Model):
         PAIRING = "pairing", _("结对关系")
         # registered by jiceng.petitions (``kinds.register``): a petition office's records
         PETITION = "petition", _("历史信访件")
+        # registered by jiceng.development (``kinds.register``): each applicant's stage dates
+        DEVELOPMENT = "development", _("发展党员记录")
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("已上传")

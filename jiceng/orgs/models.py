@@ -63,6 +63,11 @@ class Sector(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+# The "two new" organisations (两新组织: new economic and new social organisations), where the
+# workers of S3 were mainly sent and the pairings of S26 reach.
+TWO_NEW_SECTORS: tuple[str, ...] = (Sector.NEW_ECONOMIC, Sector.NEW_SOCIAL)
+
+
 class OrgHealth(models.TextChoices):
     NORMAL = "normal", _("正常")
     WEAK = "weak", _("软弱涣散")

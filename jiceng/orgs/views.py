@@ -18,7 +18,7 @@ from jiceng.core.scoping import Action, can
 from jiceng.core.tree import parent_path
 from jiceng.core.views import run_service
 
-from . import health, selectors, services
+from . import health, panels, selectors, services
 from .forms import (
     AbolishForm,
     DesignateForm,
@@ -48,8 +48,8 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
 @login_required
 def tree(request: HttpRequest) -> HttpResponse:
     roots = [
-        (root, list(selectors.tree_children(request.user, root)))
-        for root in selectors.tree_roots(request.user)
+        (root, panels.attach_badges(selectors.tree_children(request.user, root)))
+        for root in panels.attach_badges(selectors.tree_roots(request.user))
     ]
     return render(request, "orgs/tree.html", {"roots": roots})
 
@@ -57,7 +57,7 @@ def tree(request: HttpRequest) -> HttpResponse:
 @login_required
 def tree_children(request: HttpRequest, pk: int) -> HttpResponse:
     parent = selectors.organization_get(request.user, pk)
-    children = selectors.tree_children(request.user, parent)
+    children = panels.attach_badges(selectors.tree_children(request.user, parent))
     return render(request, "orgs/_tree_children.html", {"children": children, "parent": parent})
 
 
@@ -105,6 +105,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             if org.health == OrgHealth.WEAK
             else None
         ),
+        # what the apps above the tree place here (party-mass workers serving it, S3)
+        "panels": panels.panels_for(request.user, org),
     }
     return render(request, "orgs/detail.html", context)
 

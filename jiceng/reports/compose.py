@@ -228,6 +228,23 @@ class Writer:
     def t(text: str) -> Segment:
         return {"text": text}
 
+    def workers(self) -> Paragraph:
+        """S3: 今年以来…公开招聘了461名专职党群工作者，经过培训，461名已经上岗，其中…名充实到
+        “两新”组织 (each clause only when its figure is not zero)."""
+        t, n = self.t, self.n
+        if not self.v("workers.hired"):
+            return []
+        out: Paragraph = [
+            t("今年以来，各区县组织部门、人事部门公开招聘了"),
+            n("workers.hired"),
+            t("名专职党群工作者"),
+        ]
+        if self.v("workers.in_post"):
+            out += [t("，经过培训，"), n("workers.in_post"), t("名已经上岗")]
+            if self.v("workers.two_new"):
+                out += [t("，其中"), n("workers.two_new"), t("名充实到“两新”组织")]
+        return [*out, t("。")]
+
     def lead(self) -> Paragraph:
         t, n = self.t, self.n
         c = self.campaign
@@ -301,6 +318,7 @@ class Writer:
                 t("名党员的组织关系转到了离家最近的党支部。"),
                 when=["planning.branches"],
             ),
+            self.workers(),
             self.sentence(
                 t("各级党组织还采取措施，找到长期失去联系的党员"),
                 n("members.found"),

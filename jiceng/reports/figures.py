@@ -32,7 +32,13 @@ from jiceng.campaigns.models import (
 )
 from jiceng.members.lost_contact.rules import CaseState
 from jiceng.members.models import LostContactCase, Member
-from jiceng.orgs.models import Organization, OrgType, Rectification, RectificationState
+from jiceng.orgs.models import (
+    TWO_NEW_SECTORS,
+    Organization,
+    OrgType,
+    Rectification,
+    RectificationState,
+)
 from jiceng.outreach.models import NeedyPerson, Visit
 from jiceng.outreach.pairings.models import Pairing, UnitPairing
 from jiceng.outreach.pairings.rules import PairingState
@@ -47,6 +53,7 @@ from jiceng.planning.rules import PlanKind, PlanState
 from jiceng.rectification.models import RectificationItem, StandingArrangement
 from jiceng.satisfaction.models import SurveyResponse
 from jiceng.study.models import Attendance, StudySession
+from jiceng.workers.models import PartyWorker
 
 # Organisations counted as "grassroots organisations" when founded (基层党组织: primary
 # committees, general branches, branches; not party groups, not committees of the tree above).
@@ -180,6 +187,21 @@ def _formed(w: Window, branch: str = "") -> Q:
     )
 
 
+def _year_to(name: str, w: Window) -> Q:
+    """From the first of January of the window's last year to its end: the workers of S3 were
+    recruited in May 2005, as the second batch was being prepared, before its launch."""
+    return Q(**{f"{name}__gte": dt.date(w.end.year, 1, 1), f"{name}__lte": w.end})
+
+
+def _in_post(w: Window) -> Q:
+    """A worker hired this year and in post at the window's end (deployed, not yet left)."""
+    return (
+        _year_to("hired_on", w)
+        & Q(org__isnull=False, since__lte=w.end)
+        & (Q(until__isnull=True) | Q(until__gt=w.end))
+    )
+
+
 def _visited(w: Window) -> dict[str, Any]:
     confirmed = Visit.objects.filter(
         needy=OuterRef("pk"), state=VisitState.CONFIRMED, visited_on__range=(w.start, w.end)
@@ -282,6 +304,52 @@ FIGURES: tuple[Figure, ...] = (
         (MEMBER, Column(_("转入支部"), "branch.org.name", "orgs:detail", "branch.org_id")),
         related=("member", "branch__org"),
         order=("branch__org__path", "pk"),
+    ),
+    # —— full-time party-mass workers (S3) ——
+    Figure(
+        "workers.hired",
+        _("本年公开招聘的专职党群工作者"),
+        "名",
+        PartyWorker,
+        "path",
+        lambda w: _year_to("hired_on", w),
+        (
+            Column(_("姓名"), "name", "workers:worker-detail"),
+            Column(_("聘用日期"), "hired_on"),
+            Column(_("派驻党组织"), "org.name", "orgs:detail", "org_id"),
+        ),
+        related=("org",),
+        order=("path", "pk"),
+    ),
+    Figure(
+        "workers.in_post",
+        _("本年招聘并已上岗的专职党群工作者"),
+        "名",
+        PartyWorker,
+        "org_path",
+        lambda w: _in_post(w),
+        (
+            Column(_("姓名"), "name", "workers:worker-detail"),
+            Column(_("派驻党组织"), "org.name", "orgs:detail", "org_id"),
+            Column(_("上岗日期"), "since"),
+        ),
+        related=("org",),
+        order=("org_path", "pk"),
+    ),
+    Figure(
+        "workers.two_new",
+        _("本年招聘并派驻“两新”组织的专职党群工作者"),
+        "名",
+        PartyWorker,
+        "org_path",
+        lambda w: _in_post(w) & Q(org__sector__in=TWO_NEW_SECTORS),
+        (
+            Column(_("姓名"), "name", "workers:worker-detail"),
+            Column(_("派驻党组织"), "org.name", "orgs:detail", "org_id"),
+            Column(_("上岗日期"), "since"),
+        ),
+        related=("org",),
+        order=("org_path", "pk"),
     ),
     # —— the campaign, study and practice (S1, S5, S9, S18, S24, S25) ——
     Figure(

@@ -35,12 +35,14 @@ from jiceng.orgs import services as org_services
 from jiceng.orgs.models import BranchKind, Organization, OrgHealth, OrgType, Sector, WeakCriterion
 from jiceng.reports.services import summarize_latest
 from jiceng.scenario import campaigns, duplicates, lostcontact, planning, study, surveys
+from jiceng.scenario.development import build_development
 from jiceng.scenario.founding import build_founding
 from jiceng.scenario.outreach import build_outreach
 from jiceng.scenario.pairings import build_pairings
 from jiceng.scenario.programmes import build_programmes
 from jiceng.scenario.projects import build_projects
 from jiceng.scenario.voice import build_voice
+from jiceng.scenario.workers import build_workers
 
 from .names import NameMaker
 
@@ -844,6 +846,8 @@ def build(
     build_programmes(scale, seed, b.progress)
     # after every registration (programmes register S27's households too)
     build_pairings(scale, seed, b.progress)
+    build_workers(scale, seed, b.progress)  # party-mass workers recruited (S3)
+    build_development(scale, seed, b.progress)  # development pipelines (issue 23)
     if voice:  # petitions, satisfaction surveys, rectification items (issue 21 item 5)
         build_voice(scale, seed, b.progress)
         # the units' appraisal, which reads them too (issue 21 item 4): a ranking to open

@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.orgs.models import Sector
+from jiceng.orgs.models import TWO_NEW_SECTORS
 
 
 class StudyMode(models.TextChoices):
@@ -28,7 +28,6 @@ class StudyMode(models.TextChoices):
 
 # S9: members in two-new organisations study under the credit system, everyone else under the
 # class-hour system.
-TWO_NEW_SECTORS: tuple[str, ...] = (Sector.NEW_ECONOMIC, Sector.NEW_SOCIAL)
 CREDIT_SECTORS = TWO_NEW_SECTORS
 DEFAULT_MODE = StudyMode.CLASS_HOURS
 

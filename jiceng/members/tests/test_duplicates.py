@@ -141,7 +141,28 @@ def _relate_everything(world, drop: Member) -> dict[str, int]:
     made.update(_appraisal_rows(world, drop))
     made["outreach.VisitVisitor"] = _visit_row(world, drop)
     made.update(_service_rows(drop))
+    made.update(_development_rows(drop))
     return made
+
+
+def _development_rows(drop: Member) -> dict[str, int]:
+    """A development case admitted as the dropped record and an introducer's row naming it
+    (issue 23)."""
+    from jiceng.development.models import Development, DevelopmentPerson
+
+    case = Development.objects.create(
+        name=drop.name,
+        id_number=drop.id_number,
+        id_number_index=drop.id_number_index,
+        id_number_masked=drop.id_number_masked,
+        org=drop.home_org,
+        path=drop.home_path,
+        applied_on=dt.date(2003, 1, 10),
+        member=drop,
+    )
+    other = Development.objects.exclude(pk=case.pk).order_by("id").first() or case
+    person = DevelopmentPerson.objects.create(development=other, member=drop, role="introducer")
+    return {"development.Development": case.pk, "development.DevelopmentPerson": person.pk}
 
 
 def _service_rows(drop: Member) -> dict[str, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.orgs.models import BRANCH_TYPES, Sector
+from jiceng.orgs.models import BRANCH_TYPES, TWO_NEW_SECTORS, Sector
 
 
 class PairingState(models.TextChoices):
@@ -50,7 +50,7 @@ PAIRING_BRANCH_TYPES: tuple[str, ...] = tuple(BRANCH_TYPES)
 # NEW_SOCIAL; residential areas are the street-community sector's branches).
 PARTNER_SECTORS: dict[str, tuple[str, ...]] = {
     PartnerKind.RESIDENTIAL: (Sector.STREET_COMMUNITY,),
-    PartnerKind.TWO_NEW: (Sector.NEW_ECONOMIC, Sector.NEW_SOCIAL),
+    PartnerKind.TWO_NEW: TWO_NEW_SECTORS,
 }
 
 

@@ -237,3 +237,26 @@ def test_the_command_writes_the_report_and_its_docx(tmp_path: Any, world: Any) -
     report = SummaryReport.objects.get()
     assert report.state == ReportState.DONE
     assert out.read_bytes()[:2] == b"PK"
+
+
+def test_the_workers_recruited_this_year_are_quoted_with_their_rows(
+    report: SummaryReport,
+) -> None:
+    """S3: 公开招聘了461名专职党群工作者，经过培训后全部上岗，主要充实到"两新"组织 — in the demo,
+    the workers hired in 2005 (May, before the batch's launch), in post and in two-new units."""
+    from jiceng.orgs.models import TWO_NEW_SECTORS
+    from jiceng.workers.models import PartyWorker
+
+    hired = PartyWorker.objects.filter(hired_on__year=2005, hired_on__lte=dt.date(2005, 9, 20))
+    in_post = hired.filter(org__isnull=False, until__isnull=True)
+    two_new = in_post.filter(org__sector__in=TWO_NEW_SECTORS)
+    assert 0 < two_new.count() <= in_post.count() <= hired.count()
+    text = "".join(text_of(p) for p in paragraphs(report.content))
+    assert (
+        f"公开招聘了{wording.amount(hired.count())}名专职党群工作者，经过培训，"
+        f"{wording.amount(in_post.count())}名已经上岗，其中"
+        f"{wording.amount(two_new.count())}名充实到“两新”组织。"
+    ) in text
+    for key in ("workers.hired", "workers.in_post", "workers.two_new"):
+        ref = next(r for r in report.figures if r.startswith(key))
+        assert selectors.figure_rows(report, ref).rows.count() == report.figures[ref]["value"]

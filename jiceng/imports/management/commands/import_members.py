@@ -42,7 +42,7 @@ class Command(BaseCommand):
             choices=ImportJob.Kind.values,
             default=ImportJob.Kind.MEMBER,
             help="what the file holds: member (default), organization, needy (帮扶对象名册),"
-            " pairing (结对关系), petition (历史信访件)",
+            " pairing (结对关系), petition (历史信访件), development (发展党员记录)",
         )
         parser.add_argument("--dry-run", action="store_true", help="check only, write nothing")
         parser.add_argument(

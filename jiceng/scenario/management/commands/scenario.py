@@ -7,16 +7,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jiceng.scenario import outreach, pairings, programmes, projects, voice
+from jiceng.scenario import development, outreach, pairings, programmes, projects, voice, workers
 from jiceng.scenario.build import DEMO_PASSWORD, SCALES, build, is_built
 
 # Parts that can be added to an already-built scenario: (already there?, build it).
 PARTS: dict[str, tuple[Callable[[], bool], Callable[..., dict[str, int]]]] = {
+    "development": (development.is_built, development.build_development),
     "outreach": (outreach.is_built, outreach.build_outreach),
     "projects": (projects.is_built, projects.build_projects),
     "pairings": (pairings.is_built, pairings.build_pairings),
     "programmes": (programmes.is_built, programmes.build_programmes),
     "voice": (voice.is_built, voice.build_voice),
+    "workers": (workers.is_built, workers.build_workers),
 }
 
 
