@@ -4,7 +4,7 @@ same selectors and services as the pages. Applications are listed masked."""
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -144,13 +144,30 @@ class WorkersFiguresOutput(serializers.Serializer):
     in_post = serializers.IntegerField()
 
 
+# Decimals are written as strings (two places at most); the schema says exactly which strings
+# are numbers a weight (0–1) or a score (0–100) may be, so that a client, and the API fuzzing,
+# is never told an empty string is acceptable.
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": r"^(0(\.\d{1,2})?|1(\.0{1,2})?)$"}
+)
+class WeightField(serializers.DecimalField):
+    pass
+
+
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": r"^(100(\.0{1,2})?|\d{1,2}(\.\d{1,2})?)$"}
+)
+class ScoreField(serializers.DecimalField):
+    pass
+
+
 class WorkersRoundInput(serializers.Serializer):
     district_id = serializers.IntegerField()
     title = serializers.CharField(max_length=120)
     opens_on = serializers.DateField()
     closes_on = serializers.DateField()
-    written_weight = serializers.DecimalField(max_digits=3, decimal_places=2)
-    interview_weight = serializers.DecimalField(max_digits=3, decimal_places=2)
+    written_weight = WeightField(max_digits=3, decimal_places=2)
+    interview_weight = WeightField(max_digits=3, decimal_places=2)
     notice_days = serializers.IntegerField(
         min_value=NOTICE_DAYS_RANGE[0], max_value=NOTICE_DAYS_RANGE[1]
     )
@@ -170,12 +187,8 @@ class WorkersPostInput(serializers.Serializer):
 
 class WorkersScoreInput(serializers.Serializer):
     application_id = serializers.IntegerField()
-    written = serializers.DecimalField(
-        max_digits=5, decimal_places=2, required=False, allow_null=True
-    )
-    interview = serializers.DecimalField(
-        max_digits=5, decimal_places=2, required=False, allow_null=True
-    )
+    written = ScoreField(max_digits=5, decimal_places=2, required=False, allow_null=True)
+    interview = ScoreField(max_digits=5, decimal_places=2, required=False, allow_null=True)
 
 
 class WorkersScoresInput(serializers.Serializer):
@@ -215,7 +228,7 @@ def _orgs_by_code(request: Request, codes: list[str]) -> list[Organization]:
 class RoundList(generics.GenericAPIView):
     serializer_class = WorkersRoundOutput
 
-    @extend_schema(operation_id="workers_rounds_list")
+    @extend_schema(operation_id="workers_rounds_list", responses=WorkersRoundOutput(many=True))
     def get(self, request: Request) -> Response:
         """The recruitment rounds of the caller's scope."""
         rounds = selectors.recruitment_list(request.user)
@@ -353,6 +366,7 @@ class ApplicationHire(generics.GenericAPIView):
 class WorkerList(generics.GenericAPIView):
     serializer_class = WorkersWorkerOutput
 
+    @extend_schema(responses=WorkersWorkerOutput(many=True))
     def get(self, request: Request) -> Response:
         workers = selectors.worker_list(request.user)
         return self.get_paginated_response(

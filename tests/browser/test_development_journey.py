@@ -37,7 +37,7 @@ def _switch(page, log_in, username: str, url: str) -> None:
 
 def test_branch_takes_an_applicant_to_the_meeting_and_the_committee_above_approves(page, log_in):
     log_in(SECRETARY)
-    page.get_by_test_id("nav-people").click()
+    page.get_by_test_id("nav-more").click()
     page.get_by_test_id("nav-development").click()
     page.get_by_test_id("development-create").click()
     form = page.get_by_test_id("development-form")
