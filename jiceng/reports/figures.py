@@ -212,6 +212,13 @@ def _visited(w: Window) -> dict[str, Any]:
 ORG = Column(_("组织"), "org.name", "orgs:detail", "org_id")
 MEMBER = Column(_("党员"), "member.name", "members:detail", "member_id")
 
+# A worker in post: who, where, since when (the two figures of workers in post list these).
+WORKER_IN_POST = (
+    Column(_("姓名"), "name", "workers:worker-detail"),
+    Column(_("派驻党组织"), "org.name", "orgs:detail", "org_id"),
+    Column(_("上岗日期"), "since"),
+)
+
 FIGURES: tuple[Figure, ...] = (
     # —— organisation building (S10–S13, S17) ——
     Figure(
@@ -328,11 +335,7 @@ FIGURES: tuple[Figure, ...] = (
         PartyWorker,
         "org_path",
         lambda w: _in_post(w),
-        (
-            Column(_("姓名"), "name", "workers:worker-detail"),
-            Column(_("派驻党组织"), "org.name", "orgs:detail", "org_id"),
-            Column(_("上岗日期"), "since"),
-        ),
+        WORKER_IN_POST,
         related=("org",),
         order=("org_path", "pk"),
     ),
@@ -343,11 +346,7 @@ FIGURES: tuple[Figure, ...] = (
         PartyWorker,
         "org_path",
         lambda w: _in_post(w) & Q(org__sector__in=TWO_NEW_SECTORS),
-        (
-            Column(_("姓名"), "name", "workers:worker-detail"),
-            Column(_("派驻党组织"), "org.name", "orgs:detail", "org_id"),
-            Column(_("上岗日期"), "since"),
-        ),
+        WORKER_IN_POST,
         related=("org",),
         order=("org_path", "pk"),
     ),
